@@ -1,0 +1,55 @@
+"""s106-ledger: a Section 106 and developer-contribution ledger for English councils."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then LEDGER_* environment variables, then ``config``."""
+    from ledger import config as defaults
+    from ledger.api import register_api
+    from ledger.cli import ledger_cli
+    from ledger.errors import register_error_handlers
+    from ledger.extensions import init_database
+
+    app = Flask(__name__, instance_path=os.environ.get("LEDGER_INSTANCE_PATH") or None)
+    app.config.from_mapping(defaults.DEFAULTS)
+    app.config.from_prefixed_env("LEDGER")
+    if config:
+        app.config.from_mapping(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'ledger.sqlite')}"
+    _require_secret_key(app)
+
+    init_database(app)
+    register_error_handlers(app)
+    register_api(app)
+    app.cli.add_command(ledger_cli)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    if app.config["SECRET_KEY"]:
+        return
+    if app.config["ENV"] == "development" or app.testing or app.debug:
+        # A throwaway key: sessions do not survive a restart, which is fine off production.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError(
+        "LEDGER_SECRET_KEY is not set: refusing to start in production without a secret key "
+        "(set LEDGER_ENV=development to run locally)"
+    )

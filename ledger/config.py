@@ -1,0 +1,34 @@
+"""Settings: defaults here, overlaid by LEDGER_* environment variables, then by the mapping
+given to create_app (tests). See docs/CONFIGURATION.md."""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, object] = {
+    # "development" allows a throwaway secret key; anything else refuses to start without one.
+    "ENV": "production",
+    "SECRET_KEY": None,
+    # None: a SQLite file in the instance folder (SPEC §7).
+    "DATABASE_URL": None,
+    # At-risk band thresholds in months (SPEC rule 9).
+    "AT_RISK_RED_MONTHS": 12,
+    "AT_RISK_AMBER_MONTHS": 24,
+    "PAGE_SIZE": 50,
+    "MAX_PAGE_SIZE": 500,
+    # flask-smorest / OpenAPI
+    "API_TITLE": "s106-ledger",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": "Section 106 and developer-contribution ledger. Money is a string "
+            "of pounds with at most two decimals; errors are RFC 9457 problem details."
+        },
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+        },
+        "security": [{"bearerAuth": []}],
+    },
+    "JSON_SORT_KEYS": False,
+}

@@ -1,0 +1,65 @@
+"""Engine and session set-up. Built in create_app, never at import (STYLE.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+#: Execution option a service sets on the first connection of a write transaction.
+WRITE = "ledger_write"
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and serialised writers."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **options)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A write transaction takes SQLite's write lock up front: a deferred one that read
+        # first would fail with SQLITE_BUSY instead of waiting when another writer commits.
+        if connection.get_execution_options().get(WRITE):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """One all-or-nothing write. Ends any read-only transaction the caller left open, so
+    the write starts fresh with its locks (on SQLite, BEGIN IMMEDIATE)."""
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("a write transaction cannot start with unsaved changes pending")
+        session.rollback()
+    session.connection(execution_options={WRITE: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

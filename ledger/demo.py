@@ -1,0 +1,388 @@
+"""A synthetic county ledger for new users, demos and benchmarks (`s106 demo`).
+
+Generated from a seed and today's date, so the same seed on the same day gives the same
+data. Entries are built per receipt (allocation and spend after the money arrives, never
+more than it), checked against the domain rules obligation by obligation, then written
+with bulk inserts in one transaction.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ledger import demo_places as places
+from ledger.db import write_transaction
+from ledger.domain import rules
+from ledger.domain.entries import LedgerEntry
+from ledger.domain.errors import Conflict
+from ledger.domain.money import PENNY
+from ledger.domain.vocab import SERVICE_PURPOSE, EntryKind
+from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project, User
+from ledger.services import SYSTEM, audit
+
+SCALES = {"small": 150, "county": 3000}
+
+#: KCC-like per-dwelling rates (pounds) and the share of agreements that carry each service.
+RATES: dict[str, tuple[Decimal, float]] = {
+    "education-primary": (Decimal("6800.00"), 0.6),
+    "education-secondary": (Decimal("5176.00"), 0.5),
+    "send": (Decimal("1051.82"), 0.15),
+    "libraries": (Decimal("55.45"), 0.35),
+    "community-learning": (Decimal("16.42"), 0.1),
+    "youth": (Decimal("65.50"), 0.1),
+    "adult-social-care": (Decimal("146.88"), 0.2),
+    "waste": (Decimal("183.67"), 0.2),
+    "highways": (Decimal("1450.00"), 0.25),
+    "public-rights-of-way": (Decimal("120.00"), 0.1),
+}
+RECIPIENTS = ("Kent Academies Trust", "Swale Academies Trust", "Leigh Academies Trust", "Valley Invicta Trust",
+              "National Highways", "Folkestone Town Council")
+DEMO_PASSWORD = "demo-password"
+DEMO_USERS = (("admin@demo.s106.test", "admin"), ("officer@demo.s106.test", "officer"),
+              ("member@demo.s106.test", "member"))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass
+class _Rows:
+    authorities: list[dict[str, Any]] = field(default_factory=list)
+    divisions: list[dict[str, Any]] = field(default_factory=list)
+    agreements: list[dict[str, Any]] = field(default_factory=list)
+    obligations: list[dict[str, Any]] = field(default_factory=list)
+    projects: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Generator:
+    def __init__(self, *, seed: int, today: date, agreements: int) -> None:
+        self.random = random.Random(seed)
+        self.today = today
+        self.agreement_count = agreements
+        self.rows = _Rows()
+        self.entry_id = 0
+        self.projects: dict[tuple[str, str], list[str]] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def money(self, low: float | Decimal, high: float | Decimal) -> Decimal:
+        pence = self.random.randint(int(Decimal(low) * 100), int(Decimal(high) * 100))
+        return (Decimal(pence) / 100).quantize(PENNY)
+
+    def day_between(self, start: date, end: date) -> date:
+        if end <= start:
+            return start
+        return start + timedelta(days=self.random.randint(0, (end - start).days))
+
+    def stamp(self, day: date) -> datetime:
+        """When an entry was keyed in: a few days after the business date, never in the future."""
+        keyed = datetime.combine(day + timedelta(days=self.random.randint(0, 9)), time(9), UTC)
+        keyed += timedelta(minutes=self.random.randint(0, 480))
+        latest = datetime.combine(self.today, time(8), UTC)
+        return min(keyed, latest)
+
+    # -- places and projects ---------------------------------------------------------------
+    def places(self) -> None:
+        now = self.stamp(self.today)
+        code, name = places.COUNTY
+        self.rows.authorities.append({"code": code, "name": name, "kind": "county"})
+        for code, (name, divisions) in places.DISTRICTS.items():
+            self.rows.authorities.append({"code": code, "name": f"{name} Borough Council" if name not in ("Dover", "Swale", "Thanet", "Sevenoaks", "Folkestone and Hythe") else f"{name} District Council", "kind": "district"})
+            for division in divisions:
+                members = [self.person() for _ in range(2 if self.random.random() < 0.1 else 1)]
+                self.rows.divisions.append(
+                    {"code": slug(division), "name": division, "authority_code": code, "members": members}
+                )
+        for code, (name, divisions) in places.DISTRICTS.items():
+            for service in RATES:
+                refs = []
+                for n in range(1, 3 if service.startswith("education") else 2):
+                    reference = f"PRJ-{code[-3:]}-{service.upper()}-{n}"
+                    division = slug(self.random.choice(divisions)) if self.random.random() < 0.7 else None
+                    self.rows.projects.append({
+                        "reference": reference,
+                        "name": self.project_name(service, name, n),
+                        "service": service,
+                        "division_code": division,
+                        "repays_borrowing": service.startswith("education") and n == 2,
+                        "needs_review": False,
+                        "created_by": SYSTEM.email,
+                        "created_at": now,
+                    })
+                    refs.append(reference)
+                self.projects[(code, service)] = refs
+
+    def person(self) -> str:
+        return f"{self.random.choice(places.FIRST_NAMES)} {self.random.choice(places.SURNAMES)}"
+
+    def project_name(self, service: str, town: str, n: int) -> str:
+        names = {
+            "education-primary": ("{t}: new primary school (2FE)", "{t}: primary expansion, forward-funded"),
+            "education-secondary": ("{t}: secondary school expansion", "{t}: new secondary, forward-funded"),
+            "send": ("{t}: specialist resource provision",),
+            "libraries": ("{t} library: new stock and refit",),
+            "community-learning": ("{t}: adult education equipment",),
+            "youth": ("{t}: youth hub improvements",),
+            "adult-social-care": ("{t}: changing places facility",),
+            "waste": ("{t}: household waste recycling centre capacity",),
+            "highways": ("{t}: junction improvements",),
+            "public-rights-of-way": ("{t}: public footpath surfacing",),
+        }[service]
+        return names[(n - 1) % len(names)].format(t=town)
+
+    # -- agreements, obligations and their money -------------------------------------------
+    def agreements(self) -> None:
+        districts = list(places.DISTRICTS.items())
+        start = date(2010, 4, 1)
+        for n in range(1, self.agreement_count + 1):
+            code, (town, divisions) = self.random.choice(districts)
+            signed = self.day_between(start, self.today - timedelta(days=20))
+            dwellings = self.random.choice((12, 18, 25, 30, 45, 60, 85, 120, 150, 220, 300, 450, 650))
+            kind = self.random.choices(
+                ("section-106", "unilateral-undertaking", "deed-of-variation", "section-278"), (85, 8, 4, 3)
+            )[0]
+            commenced = self.day_between(signed + timedelta(days=90), signed + timedelta(days=700))
+            completed = commenced + timedelta(days=200 + dwellings * 4)
+            reference = f"{signed:%y}/{n:05d}/{'OUT' if dwellings > 100 else 'FUL'}"
+            agreement_id = n
+            self.rows.agreements.append({
+                "id": agreement_id,
+                "reference": reference,
+                "type": kind,
+                "authority_code": code,
+                "planning_application": reference,
+                "site_name": f"Land at {self.random.choice(places.STREETS)}, {town}",
+                "division_code": slug(self.random.choice(divisions)),
+                "signed_on": signed,
+                "varies": None,
+                "superseded_on": None,
+                "commencement_on": commenced if commenced <= self.today else None,
+                "completion_on": completed if completed <= self.today else None,
+                "dwellings": dwellings,
+                "developer": self.random.choice(places.DEVELOPERS),
+                "document_url": None,
+                "notes": None,
+                "created_by": SYSTEM.email,
+                "created_at": self.stamp(signed),
+            })
+            self.obligations_for(agreement_id, reference, code, signed, commenced, dwellings)
+
+    def obligations_for(
+        self, agreement_id: int, reference: str, district: str, signed: date, commenced: date, dwellings: int
+    ) -> None:
+        number = 0
+
+        def add(service: str, amount: Decimal | None, **extra: Any) -> tuple[str, int]:
+            nonlocal number
+            number += 1
+            row = {
+                "id": len(self.rows.obligations) + 1,
+                "reference": f"{reference}/{number}",
+                "agreement_id": agreement_id,
+                "purpose": extra.pop("purpose", SERVICE_PURPOSE[service].value),
+                "service": service,
+                "amount": amount,
+                "units": None,
+                "unit_kind": None,
+                "school_category": None,
+                "commuted_sum": False,
+                "index": "bcis-tpi" if service.startswith(("education", "send")) else "rpi",
+                "index_base_date": signed,
+                "trigger": None,
+                "repayment_years": 10,
+                "repayment_basis": "receipt",
+                "needs_review": False,
+                "created_by": SYSTEM.email,
+                "created_at": self.stamp(signed),
+            } | extra
+            self.rows.obligations.append(row)
+            return row["reference"], row["id"]
+
+        for service, (rate, share) in RATES.items():
+            if self.random.random() > share:
+                continue
+            applicable = max(1, int(dwellings * self.random.uniform(0.6, 1.0)))
+            amount = (rate * applicable).quantize(PENNY)
+            years = self.random.choices((10, 5, 7, 15, None), (70, 10, 10, 5, 5))[0]
+            basis = "completion" if dwellings >= 300 and self.random.random() < 0.3 else "receipt"
+            extra: dict[str, Any] = {
+                "trigger": self.random.choice(
+                    ("50% on commencement, 50% on occupation of 50% of dwellings",
+                     "on occupation of the 25th dwelling", "prior to commencement", "on occupation of 75% of dwellings")
+                ),
+                "repayment_years": years,
+                "repayment_basis": basis,
+                "commuted_sum": service in ("highways", "public-rights-of-way") and self.random.random() < 0.3,
+            }
+            obligation_reference, obligation_id = add(service, amount, **extra)
+            self.money_for(obligation_id, obligation_reference, district, service, amount, commenced)
+        if dwellings >= 15:
+            add("other", None, purpose="affordable-housing", units=int(dwellings * 0.3),
+                unit_kind="affordable-housing-units", index="none", index_base_date=None)
+        if dwellings >= 300:
+            add("education-primary", None, units=self.random.choice((210, 420)), unit_kind="school-places",
+                school_category="primary", index="none", index_base_date=None,
+                trigger="transfer of serviced school site before occupation of 200th dwelling")
+        monitoring_ref, monitoring_id = add("monitoring", self.money(300, 600), purpose="monitoring-fees",
+                                            index="none", index_base_date=None, repayment_years=None)
+        if signed + timedelta(days=30) <= self.today:
+            fee = self.rows.obligations[-1]["amount"]
+            received = self.day_between(signed, min(signed + timedelta(days=60), self.today))
+            receipt = self.entry("receipt", monitoring_id, f"MON-{monitoring_ref}", fee, received, None)
+            spent = self.day_between(received, min(received + timedelta(days=365), self.today))
+            project = f"PRJ-{district[-3:]}-MONITORING"
+            if not any(p["reference"] == project for p in self.rows.projects):
+                self.rows.projects.append({
+                    "reference": project, "name": "Section 106 monitoring and reporting", "service": "monitoring",
+                    "division_code": None, "repays_borrowing": False, "needs_review": False,
+                    "created_by": SYSTEM.email, "created_at": self.stamp(self.today),
+                })
+            self.entry("allocation", monitoring_id, f"{receipt['reference']}/A", fee, spent, project,
+                       reason="auto-allocated on spend")
+            self.entry("spend", monitoring_id, f"{receipt['reference']}/S", fee, spent, project)
+
+    def entry(self, kind: str, obligation_id: int, reference: str, amount: Decimal, day: date,
+              project: str | None, *, reason: str | None = None, **extra: Any) -> dict[str, Any]:
+        self.entry_id += 1
+        row = {
+            "id": self.entry_id,
+            "reference": reference,
+            "kind": kind,
+            "obligation_id": obligation_id,
+            "amount": amount,
+            "interest": None,
+            "occurred_on": day,
+            "project": project,
+            "recipient": None,
+            "reverses": None,
+            "created_by": "officer@demo.s106.test",
+            "created_at": self.stamp(day),
+            "reason": reason or {"receipt": "payment received from developer", "allocation": "allocated by capital programme board",
+                                 "deallocation": "project re-scoped", "spend": "capital spend on project",
+                                 "transfer": "passed to the delivery body", "repayment": "unspent by the deadline: repaid to developer"}[kind],
+        } | extra
+        self.rows.entries.append(row)
+        return row
+
+    def money_for(self, obligation_id: int, reference: str, district: str, service: str, amount: Decimal,
+                  commenced: date) -> None:
+        """Receipts in instalments after commencement, then per receipt: allocate, spend or
+        transfer part, sometimes repay what is left after ten years or leave it."""
+        if commenced >= self.today:
+            return
+        instalments = self.random.choice((1, 1, 2, 2, 3))
+        paid_share = self.random.choice((1.0, 1.0, 1.0, 0.5)) if instalments > 1 else 1.0
+        due = (amount * Decimal(str(paid_share)) / instalments).quantize(PENNY)
+        day = commenced
+        projects = self.projects[(district, service)]
+        for number in range(1, instalments + 1):
+            day = self.day_between(day + timedelta(days=30), day + timedelta(days=540))
+            if day > self.today:
+                return
+            receipt = self.entry("receipt", obligation_id, f"RCT-{reference}-{number}", due, day, None)
+            if self.random.random() < 0.01:
+                mistake = self.entry("receipt", obligation_id, f"RCT-{reference}-{number}-DUP", due, day, None,
+                                     reason="keyed twice from the remittance advice")
+                self.entry("receipt", obligation_id, f"{mistake['reference']}/reversal", due, day, None,
+                           reverses=mistake["id"], reason="duplicate receipt: reversed")
+            self.use_receipt(obligation_id, receipt, projects)
+
+    def use_receipt(self, obligation_id: int, receipt: dict[str, Any], projects: list[str]) -> None:
+        day, amount, ref = receipt["occurred_on"], receipt["amount"], receipt["reference"]
+        age_years = (self.today - day).days / 365.25
+        # Older money is more likely to have been used: leaves some overdue, red and amber money.
+        used_share = min(1.0, max(0.0, self.random.gauss(age_years / 6, 0.35)))
+        if used_share < 0.05:
+            return
+        allocate = (amount * Decimal(str(round(used_share, 2)))).quantize(PENNY)
+        if allocate <= 0:
+            return
+        project = self.random.choice(projects)
+        allocated_on = self.day_between(day, min(day + timedelta(days=400), self.today))
+        self.entry("allocation", obligation_id, f"{ref}/A", allocate, allocated_on, project)
+        spend_share = min(1.0, max(0.0, self.random.gauss(age_years / 5, 0.3)))
+        spend = (allocate * Decimal(str(round(spend_share, 2)))).quantize(PENNY)
+        if spend > 0:
+            spent_on = self.day_between(allocated_on, min(allocated_on + timedelta(days=900), self.today))
+            if self.random.random() < 0.15:
+                self.entry("transfer", obligation_id, f"{ref}/T", spend, spent_on, project,
+                           recipient=self.random.choice(RECIPIENTS))
+            else:
+                self.entry("spend", obligation_id, f"{ref}/S", spend, spent_on, project)
+        left = amount - allocate
+        repay_on = day + timedelta(days=3653)
+        if left > 0 and repay_on <= self.today and self.random.random() < 0.3:
+            self.entry("repayment", obligation_id, f"{ref}/R", left, repay_on, None,
+                       interest=(left * Decimal("0.04")).quantize(PENNY))
+
+    # -- checks and output ---------------------------------------------------------------
+    def check(self) -> None:
+        """Every obligation's generated history must keep every ledger invariant."""
+        by_obligation: dict[int, list[LedgerEntry]] = {}
+        for row in self.rows.entries:
+            by_obligation.setdefault(row["obligation_id"], []).append(
+                LedgerEntry(id=row["id"], kind=EntryKind(row["kind"]), amount=row["amount"],
+                            occurred_on=row["occurred_on"], reference=row["reference"],
+                            project=row["project"], reverses=row["reverses"])
+            )
+        for obligation_id, history in by_obligation.items():
+            violations = rules.invariant_violations(rules.in_force(history))
+            if violations:
+                raise AssertionError(f"demo obligation {obligation_id} breaks {violations[0]}")
+
+
+def generate(
+    session: Session, *, scale: str, seed: int, today: date, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, int]:
+    """Fill an empty ledger with a synthetic county; returns how many rows of each kind."""
+    generator = _Generator(seed=seed, today=today, agreements=SCALES[scale])
+    progress(f"generating {scale} county (seed {seed})...")
+    generator.places()
+    generator.agreements()
+    generator.check()
+    rows = generator.rows
+    with write_transaction(session):
+        if session.scalar(select(func.count()).select_from(Agreement)):
+            raise Conflict("the ledger already holds agreements: the demo only fills an empty ledger")
+        progress(f"writing {len(rows.entries):,} entries...")
+        session.execute(insert(Authority), rows.authorities)
+        session.execute(insert(Division), rows.divisions)
+        session.execute(insert(Project), rows.projects)
+        project_ids = dict(session.execute(select(Project.reference, Project.id)).tuples().all())
+        session.execute(insert(Agreement), rows.agreements)
+        session.execute(insert(Obligation), rows.obligations)
+        entries = [
+            {k: v for k, v in row.items() if k != "project"} | {"project_id": project_ids.get(row["project"])}
+            for row in rows.entries
+        ]
+        for start in range(0, len(entries), 5000):
+            session.execute(insert(Entry), entries[start : start + 5000])
+        from werkzeug.security import generate_password_hash
+
+        password = generate_password_hash(DEMO_PASSWORD)
+        member_division = rows.divisions[0]["code"]
+        session.execute(insert(User), [
+            {"email": email, "name": role.title(), "role": role, "password_hash": password,
+             "division_code": member_division if role == "member" else None, "created_at": datetime.now(UTC)}
+            for email, role in DEMO_USERS
+        ])
+        counts = {
+            "authorities": len(rows.authorities),
+            "divisions": len(rows.divisions),
+            "projects": len(rows.projects),
+            "agreements": len(rows.agreements),
+            "obligations": len(rows.obligations),
+            "entries": len(rows.entries),
+        }
+        audit.record(session, actor=SYSTEM, action="generate-demo", after={"scale": scale, "seed": seed, **counts})
+    return counts

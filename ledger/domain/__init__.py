@@ -1,0 +1,1 @@
+"""Pure domain rules of the ledger: standard library only (tests/test_architecture.py)."""

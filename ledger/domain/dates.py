@@ -1,0 +1,76 @@
+"""Financial years and repayment deadlines (DOMAIN.md §1.1, §1.6, §4.3; SPEC rule 7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+
+class NoDeadline(StrEnum):
+    """Why a receipt has no repayment date."""
+
+    NONE = "no-deadline"  # the obligation has no time limit
+    UNKNOWN = "unknown-deadline"  # counts from completion, which has not been reported
+
+
+Deadline = date | NoDeadline
+
+
+def financial_year_of(day: date) -> int:
+    """The financial year a date falls in, named by its starting year (1 April to 31 March)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_bounds(year: int) -> tuple[date, date]:
+    """First and last day of financial year ``year``: 1 April ``year`` to 31 March ``year + 1``."""
+    return date(year, 4, 1), date(year + 1, 3, 31)
+
+
+def financial_year_label(year: int) -> str:
+    """The label councils print for a financial year, e.g. ``2023/24``."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def add_years(day: date, years: int) -> date:
+    """Add whole years; 29 February lands on 28 February in a common year (SPEC rule 7)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: date, months: int) -> date:
+    """Add whole months, clamping to the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has at least 28 days")
+
+
+def repayment_deadline(
+    received_on: date,
+    *,
+    years: int | None,
+    basis: str = "receipt",
+    completion_on: date | None = None,
+) -> Deadline:
+    """The date by which a receipt must be spent or repaid (SPEC rule 7).
+
+    Unspent money is repayable ``years`` after receipt (basis ``receipt``, the
+    usual clause: "the spend-by clock starts at receipt", DOMAIN.md §4.3) or
+    after the development completes (basis ``completion``). Null ``years``
+    means the deed sets no time limit; completion basis with no completion
+    date yet means the deadline is not yet known.
+    """
+    if years is None:
+        return NoDeadline.NONE
+    if basis == "completion":
+        if completion_on is None:
+            return NoDeadline.UNKNOWN
+        return add_years(completion_on, years)
+    return add_years(received_on, years)

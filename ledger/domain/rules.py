@@ -1,0 +1,289 @@
+"""The money rules of the ledger (SPEC §3 rules 2-9 and 12) as pure functions.
+
+Every function takes the entries of one obligation. "In force" entries are the ones the
+balances count: known at the chosen moment, with reversed entries and their reversals
+both left out. Checks return violations rather than raising, as beancount's validations do.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import groupby
+
+from ledger.domain.dates import Deadline, NoDeadline, add_months
+from ledger.domain.entries import LedgerEntry
+from ledger.domain.errors import RuleViolation
+from ledger.domain.money import ZERO, format_money
+from ledger.domain.vocab import OUTFLOWS, Band, EntryKind
+
+HELD_NOT_NEGATIVE = "held-not-negative"
+PROJECT_ALLOCATION_NOT_NEGATIVE = "project-allocation-not-negative"
+ALLOCATED_WITHIN_HELD = "allocated-within-held"
+_INVARIANT_ORDER = (HELD_NOT_NEGATIVE, PROJECT_ALLOCATION_NOT_NEGATIVE, ALLOCATED_WITHIN_HELD)
+
+
+def in_force(
+    entries: Iterable[LedgerEntry], *, as_known_at: datetime | None = None
+) -> list[LedgerEntry]:
+    """Entries the balances count, as the ledger stood at ``as_known_at`` (SPEC rules 2, 12).
+
+    Entries created after the moment are ignored, so a reversal made later does not
+    cancel its original in a report of the earlier moment. A reversal and the entry it
+    reverses cancel each other, so both are left out.
+    """
+    known = [
+        e
+        for e in entries
+        if as_known_at is None or e.created_at is None or e.created_at <= as_known_at
+    ]
+    cancelled = {e.reverses for e in known if e.reverses is not None}
+    return [e for e in known if e.reverses is None and e.id not in cancelled]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Balances:
+    """An obligation's money at the end of a date (SPEC rule 4)."""
+
+    received: Decimal = ZERO
+    spent: Decimal = ZERO
+    transferred: Decimal = ZERO
+    repaid: Decimal = ZERO
+    by_project: Mapping[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def held(self) -> Decimal:
+        """H = R - S - T - P."""
+        return self.received - self.spent - self.transferred - self.repaid
+
+    @property
+    def allocated_unspent(self) -> Decimal:
+        """U = sum over projects of allocated - deallocated - spent - transferred."""
+        return sum(self.by_project.values(), ZERO)
+
+    @property
+    def unallocated(self) -> Decimal:
+        """H - U."""
+        return self.held - self.allocated_unspent
+
+
+class _Running:
+    """Running totals while walking entries in date order."""
+
+    def __init__(self) -> None:
+        self.totals: dict[EntryKind, Decimal] = defaultdict(lambda: ZERO)
+        self.by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        self.allocated_unspent = ZERO
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.totals[entry.kind] += entry.amount
+        # A repayment names no project: it draws on unallocated money (rule 6).
+        if entry.project is None or entry.kind is EntryKind.REPAYMENT:
+            return
+        change = entry.amount if entry.kind is EntryKind.ALLOCATION else -entry.amount
+        self.by_project[entry.project] += change
+        self.allocated_unspent += change
+
+    @property
+    def held(self) -> Decimal:
+        t = self.totals
+        return (
+            t[EntryKind.RECEIPT] - t[EntryKind.SPEND] - t[EntryKind.TRANSFER] - t[EntryKind.REPAYMENT]
+        )
+
+    def snapshot(self) -> Balances:
+        t = self.totals
+        return Balances(
+            received=t[EntryKind.RECEIPT],
+            spent=t[EntryKind.SPEND],
+            transferred=t[EntryKind.TRANSFER],
+            repaid=t[EntryKind.REPAYMENT],
+            by_project={p: v for p, v in self.by_project.items() if v != ZERO},
+        )
+
+
+def _by_date(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
+    return sorted(entries, key=lambda e: (e.occurred_on, e.id))
+
+
+def balances_at(entries: Iterable[LedgerEntry], on: date) -> Balances:
+    """Balances at the end of ``on`` from entries in force (SPEC rule 4)."""
+    running = _Running()
+    for entry in entries:
+        if entry.occurred_on <= on:
+            running.add(entry)
+    return running.snapshot()
+
+
+def invariant_violations(entries: Iterable[LedgerEntry]) -> list[RuleViolation]:
+    """Every invariant of SPEC rule 4 that breaks at some date, each on its first such date.
+
+    The invariants are checked at the end of every date on which an entry falls, which is
+    enough: balances only change on those dates. ``H >= 0`` (money held), ``U_p >= 0``
+    (each project's allocated-unspent money) and ``U <= H`` (allocations never exceed the
+    money held, which is also why repayments draw on unallocated money only, rule 6).
+    """
+    running = _Running()
+    found: dict[str, RuleViolation] = {}
+    for day, same_day in groupby(_by_date(entries), key=lambda e: e.occurred_on):
+        touched: set[str] = set()
+        for entry in same_day:
+            running.add(entry)
+            if entry.project is not None:
+                touched.add(entry.project)
+        held = running.held
+        if held < ZERO and HELD_NOT_NEGATIVE not in found:
+            found[HELD_NOT_NEGATIVE] = RuleViolation(
+                invariant=HELD_NOT_NEGATIVE,
+                on=day,
+                message=f"money held on {day.isoformat()} would be {format_money(held)}",
+            )
+        for project in sorted(touched):
+            if running.by_project[project] < ZERO and PROJECT_ALLOCATION_NOT_NEGATIVE not in found:
+                found[PROJECT_ALLOCATION_NOT_NEGATIVE] = RuleViolation(
+                    invariant=PROJECT_ALLOCATION_NOT_NEGATIVE,
+                    on=day,
+                    message=(
+                        f"money allocated and unspent on project {project} on "
+                        f"{day.isoformat()} would be {format_money(running.by_project[project])}"
+                    ),
+                    field="project_reference",
+                )
+        # With held money negative, U <= H fails as a mere consequence: report the cause.
+        if ZERO <= held < running.allocated_unspent and ALLOCATED_WITHIN_HELD not in found:
+            found[ALLOCATED_WITHIN_HELD] = RuleViolation(
+                invariant=ALLOCATED_WITHIN_HELD,
+                on=day,
+                message=(
+                    f"on {day.isoformat()} {format_money(running.allocated_unspent)} would be "
+                    f"allocated but only {format_money(held)} held"
+                ),
+            )
+    return sorted(found.values(), key=lambda v: (v.on, _INVARIANT_ORDER.index(v.invariant)))
+
+
+def project_shortfall(entries: Iterable[LedgerEntry], *, project: str, from_date: date) -> Decimal:
+    """How much more must be allocated to ``project`` on ``from_date`` so that its
+    allocated-unspent money is never negative from that date on (SPEC rule 5)."""
+    lowest = ZERO
+    balance = ZERO
+    for entry in _by_date(entries):
+        if entry.project != project or entry.kind is EntryKind.REPAYMENT:
+            continue
+        balance += entry.amount if entry.kind is EntryKind.ALLOCATION else -entry.amount
+        if entry.occurred_on >= from_date:
+            lowest = min(lowest, balance)
+    return -lowest
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptPosition:
+    """What is left of one receipt at a date, and how much of that is allocated (rule 8)."""
+
+    receipt: LedgerEntry
+    deadline: Deadline
+    remaining: Decimal
+    allocated: Decimal
+
+    @property
+    def unallocated(self) -> Decimal:
+        return self.remaining - self.allocated
+
+
+def consumption_order(receipt: LedgerEntry, deadline: Deadline) -> tuple[int, date, date, int]:
+    """Sort key of SPEC rule 8: earliest deadline first, receipts whose deadline is unknown
+    (completion not yet reported, so at least ``years`` away) next, no deadline last;
+    then received date, then id."""
+    if isinstance(deadline, NoDeadline):
+        rank = 1 if deadline is NoDeadline.UNKNOWN else 2
+        return (rank, date.max, receipt.occurred_on, receipt.id)
+    return (0, deadline, receipt.occurred_on, receipt.id)
+
+
+def receipt_positions(
+    entries: Sequence[LedgerEntry],
+    *,
+    on: date,
+    deadline_of: Callable[[LedgerEntry], Deadline],
+) -> list[ReceiptPosition]:
+    """Each receipt's remaining and allocated money at the end of ``on`` (SPEC rule 8).
+
+    Outflows, in date order, consume the receipts received on or before their own date,
+    earliest deadline first. The allocated-unspent money ``U`` is then taken to be the
+    earliest-deadline remaining money. Positions come back in consumption order.
+    """
+    receipts = [e for e in entries if e.kind is EntryKind.RECEIPT and e.occurred_on <= on]
+    deadlines = {r.id: deadline_of(r) for r in receipts}
+    receipts.sort(key=lambda r: consumption_order(r, deadlines[r.id]))
+    remaining = {r.id: r.amount for r in receipts}
+    outflows = _by_date(e for e in entries if e.kind in OUTFLOWS and e.occurred_on <= on)
+    for outflow in outflows:
+        left = outflow.amount
+        for receipt in receipts:
+            if left == ZERO:
+                break
+            if receipt.occurred_on > outflow.occurred_on or remaining[receipt.id] == ZERO:
+                continue
+            taken = min(left, remaining[receipt.id])
+            remaining[receipt.id] -= taken
+            left -= taken
+    to_attribute = balances_at(entries, on).allocated_unspent
+    positions = []
+    for receipt in receipts:
+        allocated = min(remaining[receipt.id], max(to_attribute, ZERO))
+        to_attribute -= allocated
+        positions.append(
+            ReceiptPosition(
+                receipt=receipt,
+                deadline=deadlines[receipt.id],
+                remaining=remaining[receipt.id],
+                allocated=allocated,
+            )
+        )
+    return positions
+
+
+def band_for(deadline: Deadline, *, as_of: date, red_months: int = 12, amber_months: int = 24) -> Band:
+    """At-risk band of money with this deadline, seen from ``as_of`` (SPEC rule 9).
+
+    Overdue when the deadline is before ``as_of`` (the deadline day itself is still
+    red); red when it falls within ``red_months`` (inclusive), amber within
+    ``amber_months``, green later.
+    """
+    if deadline is NoDeadline.NONE:
+        return Band.NO_DEADLINE
+    if deadline is NoDeadline.UNKNOWN:
+        return Band.UNKNOWN_DEADLINE
+    assert isinstance(deadline, date)
+    if deadline < as_of:
+        return Band.OVERDUE
+    if deadline <= add_months(as_of, red_months):
+        return Band.RED
+    if deadline <= add_months(as_of, amber_months):
+        return Band.AMBER
+    return Band.GREEN
+
+
+def check_reversal(original: LedgerEntry, already_reversed: bool) -> str | None:
+    """Why ``original`` cannot be reversed, or ``None`` if it can (SPEC rule 2)."""
+    if original.reverses is not None:
+        return "a reversal cannot itself be reversed; record the entry again instead"
+    if already_reversed:
+        return "this entry has already been reversed"
+    return None
+
+
+def reversal_of(original: LedgerEntry, *, id: int) -> LedgerEntry:
+    """The entry that cancels ``original``: same kind, date, amount and project."""
+    return LedgerEntry(
+        id=id,
+        kind=original.kind,
+        amount=original.amount,
+        occurred_on=original.occurred_on,
+        reference=f"{original.reference}/reversal",
+        project=original.project,
+        reverses=original.id,
+    )

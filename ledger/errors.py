@@ -1,0 +1,109 @@
+"""Errors as RFC 9457 problem details (application/problem+json), with an ``errors``
+extension listing each bad field. Specific handlers first, the catch-all last."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from flask import Flask, Response, current_app, json, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ledger.domain.errors import LedgerError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+def flatten_errors(messages: Mapping[Any, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Turn marshmallow's nested messages into (dotted field, message) pairs."""
+    for key, value in messages.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            yield from flatten_errors(value, name)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, Mapping):
+                    yield from flatten_errors(item, name)
+                else:
+                    yield name, str(item)
+        else:
+            yield name, str(value)
+
+
+def problem(
+    status: int,
+    *,
+    title: str,
+    detail: str | None = None,
+    type_slug: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + type_slug if type_slug else "about:blank",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def field_errors(messages: Mapping[str, Any], location: str | None = None) -> list[dict[str, str]]:
+    rows = []
+    for field, message in flatten_errors(messages):
+        row = {"field": field, "detail": message}
+        if location:
+            row["location"] = location
+        rows.append(row)
+    return rows
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    data = getattr(error, "data", None) or {}
+    errors: list[dict[str, str]] = []
+    # webargs puts validation errors under "messages", keyed by location (json, query).
+    for location, messages in (data.get("messages") or {}).items():
+        errors.extend(field_errors(messages, location))
+    detail = data.get("message") or error.description
+    if errors and error.code == 422:
+        detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
+    return problem(
+        error.code or 500,
+        title=error.name,
+        detail=detail,
+        type_slug="validation-error" if error.code == 422 else None,
+        errors=errors,
+        headers=data.get("headers"),
+    )
+
+
+def handle_ledger_error(error: LedgerError) -> Response:
+    return problem(
+        error.status,
+        title=error.title,
+        detail=error.detail,
+        type_slug=error.type,
+        errors=field_errors(error.errors),
+    )
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    detail = repr(error) if current_app.debug else "The server could not complete the request."
+    return problem(500, title=InternalServerError().name, detail=detail)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(LedgerError, handle_ledger_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

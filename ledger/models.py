@@ -1,0 +1,187 @@
+"""Tables of SPEC §2. Columns and relationships only: the rules live in ledger.domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ledger.db_types import Pence, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        Decimal: Pence(),
+        datetime: UTCDateTime(),
+        str: String(255),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Authority(Base):
+    __tablename__ = "authorities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str]
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class Division(Base):
+    __tablename__ = "divisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str]
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    members: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Agreement(Base):
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    planning_application: Mapped[str | None]
+    site_name: Mapped[str | None]
+    division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
+    signed_on: Mapped[date] = mapped_column(index=True)
+    varies: Mapped[str | None] = mapped_column(ForeignKey("agreements.reference"))
+    superseded_on: Mapped[date | None]
+    commencement_on: Mapped[date | None]
+    completion_on: Mapped[date | None]
+    dwellings: Mapped[int | None]
+    developer: Mapped[str | None]
+    document_url: Mapped[str | None] = mapped_column(String(2048))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+    obligations: Mapped[list[Obligation]] = relationship(
+        back_populates="agreement", order_by="Obligation.id"
+    )
+
+
+class Obligation(Base):
+    __tablename__ = "obligations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(unique=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(64), index=True)
+    service: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[Decimal | None]
+    units: Mapped[int | None]
+    unit_kind: Mapped[str | None] = mapped_column(String(64))
+    school_category: Mapped[str | None] = mapped_column(String(32))
+    commuted_sum: Mapped[bool] = mapped_column(default=False)
+    index: Mapped[str] = mapped_column(String(32), default="none")
+    index_base_date: Mapped[date | None]
+    trigger: Mapped[str | None] = mapped_column(Text)
+    repayment_years: Mapped[int | None]
+    repayment_basis: Mapped[str] = mapped_column(String(32), default="receipt")
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+    agreement: Mapped[Agreement] = relationship(back_populates="obligations")
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(unique=True)
+    name: Mapped[str]
+    service: Mapped[str] = mapped_column(String(64), index=True)
+    division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
+    repays_borrowing: Mapped[bool] = mapped_column(default=False)
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class Entry(Base):
+    """One immutable ledger entry. The database refuses UPDATE and DELETE (0001 triggers)."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("kind", "reference"),
+        Index("ix_entries_obligation_id_occurred_on", "obligation_id", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str]
+    kind: Mapped[str] = mapped_column(String(32))
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"))
+    amount: Mapped[Decimal]
+    interest: Mapped[Decimal | None]
+    occurred_on: Mapped[date]
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    recipient: Mapped[str | None]
+    # Unique: an entry can be reversed once (SPEC rule 2), enforced by the database too.
+    reverses: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), unique=True)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+    obligation: Mapped[Obligation] = relationship()
+    project: Mapped[Project | None] = relationship()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(unique=True)
+    name: Mapped[str]
+    role: Mapped[str] = mapped_column(String(32))
+    division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"))
+    password_hash: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """Every write and every refused request: who, when, what, before and after.
+    Append-only like the ledger."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str]
+    action: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    target_type: Mapped[str | None] = mapped_column(String(64))
+    target_reference: Mapped[str | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]

@@ -1,0 +1,236 @@
+"""Read-side questions of the ledger: an obligation's balance, money at risk, a division's
+totals. All take an optional ``as_known_at`` moment (SPEC rule 12)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import groupby
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
+from sqlalchemy.orm import Session, aliased
+
+from ledger.domain import rules
+from ledger.domain.dates import Deadline, NoDeadline, repayment_deadline
+from ledger.domain.entries import LedgerEntry
+from ledger.domain.money import ZERO
+from ledger.domain.rules import Balances, ReceiptPosition
+from ledger.domain.vocab import Band, EntryKind
+from ledger.models import Agreement, Division, Entry, Obligation, Project
+from ledger.services.entries import history, to_domain
+from ledger.services.registry import Filters, get_one
+
+
+def deadline_rule(obligation: Obligation, agreement: Agreement) -> Callable[[LedgerEntry], Deadline]:
+    """The repayment deadline of each receipt of this obligation (SPEC rule 7)."""
+
+    def deadline_of(receipt: LedgerEntry) -> Deadline:
+        return repayment_deadline(
+            receipt.occurred_on,
+            years=obligation.repayment_years,
+            basis=obligation.repayment_basis,
+            completion_on=agreement.completion_on,
+        )
+
+    return deadline_of
+
+
+def known_at(entries: Iterable[LedgerEntry], as_known_at: datetime | None) -> list[LedgerEntry]:
+    return rules.in_force(entries, as_known_at=as_known_at)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObligationBalance:
+    obligation: Obligation
+    on: date
+    balances: Balances
+    receipts: list[ReceiptPosition]
+
+
+def obligation_balance(
+    session: Session, reference: str, *, on: date, as_known_at: datetime | None = None
+) -> ObligationBalance:
+    """Balances and per-receipt positions of one obligation at the end of ``on``."""
+    obligation = get_one(session, Obligation, "reference", reference, what="obligation")
+    entries = known_at(history(session, obligation.id), as_known_at)
+    positions = rules.receipt_positions(
+        entries, on=on, deadline_of=deadline_rule(obligation, obligation.agreement)
+    )
+    return ObligationBalance(
+        obligation=obligation, on=on, balances=rules.balances_at(entries, on), receipts=positions
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AtRiskRow:
+    """One receipt with money remaining (SPEC §6 at-risk columns)."""
+
+    agreement_reference: str
+    obligation_reference: str
+    authority_code: str
+    division_code: str | None
+    purpose: str
+    service: str
+    receipt_reference: str
+    received_on: date
+    deadline: date | None
+    remaining: Decimal
+    allocated: Decimal
+    unallocated: Decimal
+    band: Band
+
+
+def deadline_date(deadline: Deadline) -> date | None:
+    return None if isinstance(deadline, NoDeadline) else deadline
+
+
+def _obligation_filters(query: Select, filters: Filters) -> Select:  # type: ignore[type-arg]
+    if filters.authority:
+        query = query.where(Agreement.authority_code == filters.authority)
+    if filters.division:
+        query = query.where(Agreement.division_code == filters.division)
+    if filters.purpose:
+        query = query.where(Obligation.purpose == filters.purpose)
+    if filters.service:
+        query = query.where(Obligation.service == filters.service)
+    return query
+
+
+def at_risk(
+    session: Session,
+    *,
+    as_of: date,
+    filters: Filters = Filters(),
+    as_known_at: datetime | None = None,
+    red_months: int = 12,
+    amber_months: int = 24,
+) -> list[AtRiskRow]:
+    """Every receipt with money remaining at ``as_of``, banded by its deadline (rule 9),
+    sorted by deadline (none last), then agreement and receipt."""
+    obligations = {
+        o.id: (o, a)
+        for o, a in session.execute(
+            _obligation_filters(select(Obligation, Agreement).join(Obligation.agreement), filters)
+        ).all()
+    }
+    if not obligations:
+        return []
+    query = (
+        select(Entry, Project.reference)
+        .outerjoin(Project, Entry.project_id == Project.id)
+        .where(Entry.occurred_on <= as_of)
+        .order_by(Entry.obligation_id, Entry.id)
+    )
+    if as_known_at is not None:
+        query = query.where(Entry.created_at <= as_known_at)
+    if len(obligations) < 500:
+        query = query.where(Entry.obligation_id.in_(list(obligations)))
+    rows: list[AtRiskRow] = []
+    for obligation_id, group in groupby(session.execute(query), key=lambda r: r[0].obligation_id):
+        if obligation_id not in obligations:
+            continue
+        obligation, agreement = obligations[obligation_id]
+        entries = rules.in_force([to_domain(e, p) for e, p in group])
+        for position in rules.receipt_positions(
+            entries, on=as_of, deadline_of=deadline_rule(obligation, agreement)
+        ):
+            if position.remaining == ZERO:
+                continue
+            rows.append(
+                AtRiskRow(
+                    agreement_reference=agreement.reference,
+                    obligation_reference=obligation.reference,
+                    authority_code=agreement.authority_code,
+                    division_code=agreement.division_code,
+                    purpose=obligation.purpose,
+                    service=obligation.service,
+                    receipt_reference=position.receipt.reference,
+                    received_on=position.receipt.occurred_on,
+                    deadline=deadline_date(position.deadline),
+                    remaining=position.remaining,
+                    allocated=position.allocated,
+                    unallocated=position.unallocated,
+                    band=rules.band_for(
+                        position.deadline, as_of=as_of, red_months=red_months, amber_months=amber_months
+                    ),
+                )
+            )
+    rows.sort(key=lambda r: (r.deadline or date.max, r.agreement_reference, r.receipt_reference))
+    return rows
+
+
+def in_force_condition(as_known_at: datetime | None) -> ColumnElement[bool]:
+    """SQL form of rules.in_force for aggregate queries: known at the moment, not a
+    reversal, and not reversed by a reversal known at the moment."""
+    reversal = aliased(Entry)
+    known = Entry.created_at <= as_known_at if as_known_at else true()
+    reversal_known = reversal.created_at <= as_known_at if as_known_at else true()
+    return and_(
+        known,
+        Entry.reverses.is_(None),
+        ~exists().where(reversal.reverses == Entry.id, reversal_known),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DivisionSummary:
+    division: Division
+    on: date
+    agreements: int
+    secured: Decimal
+    received: Decimal
+    spent: Decimal
+    transferred: Decimal
+    repaid: Decimal
+    at_risk: dict[Band, Decimal]
+    projects: list[Project]
+
+    @property
+    def held(self) -> Decimal:
+        return self.received - self.spent - self.transferred - self.repaid
+
+
+def division_summary(
+    session: Session, code: str, *, on: date, as_known_at: datetime | None = None,
+    red_months: int = 12, amber_months: int = 24,
+) -> DivisionSummary:
+    """Money secured, received, spent, transferred, repaid, held and at risk in a division."""
+    division = get_one(session, Division, "code", code, what="division")
+    in_division = Agreement.division_code == code
+    agreement_count = session.scalar(
+        select(func.count()).select_from(Agreement).where(in_division, Agreement.signed_on <= on)
+    ) or 0
+    secured = session.scalar(
+        select(func.sum(Obligation.amount)).join(Obligation.agreement).where(in_division, Agreement.signed_on <= on)
+    ) or ZERO
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for kind, total in session.execute(
+        select(Entry.kind, func.sum(Entry.amount))
+        .join(Obligation, Entry.obligation_id == Obligation.id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where(in_division, Entry.occurred_on <= on, in_force_condition(as_known_at))
+        .group_by(Entry.kind)
+    ):
+        totals[kind] = total
+    risk: dict[Band, Decimal] = {band: ZERO for band in Band}
+    for row in at_risk(
+        session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
+        red_months=red_months, amber_months=amber_months,
+    ):
+        risk[row.band] += row.remaining
+    projects = session.scalars(select(Project).where(Project.division_code == code).order_by(Project.reference)).all()
+    return DivisionSummary(
+        division=division,
+        on=on,
+        agreements=agreement_count,
+        secured=secured,
+        received=totals[EntryKind.RECEIPT],
+        spent=totals[EntryKind.SPEND],
+        transferred=totals[EntryKind.TRANSFER],
+        repaid=totals[EntryKind.REPAYMENT],
+        at_risk=risk,
+        projects=list(projects),
+    )

@@ -1,0 +1,293 @@
+"""Recording ledger entries and reversals (SPEC §3 rules 2-6).
+
+Each write locks the obligation, loads its whole history, asks the domain rules whether
+the history with the new entries still keeps every invariant at every date, and only
+then inserts. So a backdated entry or a reversal that would break an earlier date is
+refused, and two officers writing to one obligation at once are serialised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger import clock
+from ledger.db import write_transaction
+from ledger.domain import rules
+from ledger.domain.entries import UNSAVED_ID, LedgerEntry
+from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolated
+from ledger.domain.money import ZERO
+from ledger.domain.vocab import INTEREST_KINDS, PROJECT_KINDS, EntryKind
+from ledger.models import Entry, Obligation, Project
+from ledger.services import Actor, audit
+
+AUTO_ALLOCATION_REASON = "auto-allocated on spend"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryRequest:
+    """A new entry as a client asks for it."""
+
+    kind: EntryKind
+    obligation_reference: str
+    amount: Decimal
+    occurred_on: date
+    reason: str
+    reference: str | None = None
+    project_reference: str | None = None
+    recipient: str | None = None
+    interest: Decimal | None = None
+
+
+def _shape_errors(request: EntryRequest) -> dict[str, list[str]]:
+    """Field errors that need no database: which kinds take a project, recipient, interest."""
+    errors: dict[str, list[str]] = {}
+    if request.amount <= ZERO:
+        errors["amount"] = ["must be greater than zero"]
+    if request.kind in PROJECT_KINDS and not request.project_reference:
+        errors["project_reference"] = [f"a {request.kind} must name a project"]
+    if request.kind not in PROJECT_KINDS and request.project_reference:
+        errors["project_reference"] = [f"a {request.kind} does not name a project"]
+    if request.kind is EntryKind.TRANSFER and not request.recipient:
+        errors["recipient"] = ["a transfer must name its recipient"]
+    if request.kind is not EntryKind.TRANSFER and request.recipient:
+        errors["recipient"] = ["only a transfer has a recipient"]
+    if request.interest is not None:
+        if request.kind not in INTEREST_KINDS:
+            errors["interest"] = ["only a receipt or repayment includes interest"]
+        elif request.interest > request.amount:
+            errors["interest"] = ["cannot exceed the amount"]
+    if not request.reason.strip():
+        errors["reason"] = ["must not be empty"]
+    return errors
+
+
+def to_domain(entry: Entry, project_reference: str | None) -> LedgerEntry:
+    return LedgerEntry(
+        id=entry.id,
+        kind=EntryKind(entry.kind),
+        amount=entry.amount,
+        occurred_on=entry.occurred_on,
+        reference=entry.reference,
+        project=project_reference,
+        reverses=entry.reverses,
+        created_at=entry.created_at,
+    )
+
+
+def history(session: Session, obligation_id: int) -> list[LedgerEntry]:
+    """Every entry of one obligation, reversals included, as domain records."""
+    rows = session.execute(
+        select(Entry, Project.reference)
+        .outerjoin(Project, Entry.project_id == Project.id)
+        .where(Entry.obligation_id == obligation_id)
+        .order_by(Entry.id)
+    ).all()
+    return [to_domain(entry, project) for entry, project in rows]
+
+
+def _lock_obligation(session: Session, reference: str, *, field: str | None) -> Obligation:
+    """The obligation, row-locked for this transaction (SQLite is already write-locked)."""
+    obligation = session.scalar(
+        select(Obligation).where(Obligation.reference == reference).with_for_update()
+    )
+    if obligation is None:
+        if field:
+            raise InvalidInput(f"{field} {reference!r} does not exist", errors={field: ["does not exist"]})
+        raise NotFound(f"no obligation {reference!r}")
+    return obligation
+
+
+def _same_content(existing: Entry, request: EntryRequest, obligation_id: int, project_id: int | None) -> bool:
+    return (
+        existing.obligation_id == obligation_id
+        and existing.amount == request.amount
+        and existing.occurred_on == request.occurred_on
+        and existing.project_id == project_id
+        and (existing.recipient or None) == (request.recipient or None)
+        and (existing.interest or ZERO) == (request.interest or ZERO)
+    )
+
+
+def _refuse_if_broken(candidate_history: list[LedgerEntry]) -> None:
+    violations = rules.invariant_violations(rules.in_force(candidate_history))
+    if violations:
+        raise RuleViolated(violations=violations)
+
+
+def _insert(session: Session, entry: Entry, *, actor: Actor, action: str) -> Entry:
+    session.add(entry)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Backstop for a race the checks above cannot see (same reference, other obligation).
+        raise Conflict(
+            f"a {entry.kind} with reference {entry.reference!r} already exists",
+            errors={"reference": ["already exists"]},
+        ) from None
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="entries",
+        target_reference=f"{entry.kind}:{entry.reference}",
+        after=audit.snapshot(entry),
+        reason=entry.reason,
+    )
+    return entry
+
+
+def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tuple[Entry, bool]:
+    """Record one entry; returns it and whether it was created.
+
+    Repeating an entry with the same kind, reference and content returns the stored one
+    and writes nothing; the same reference with other content is a conflict (rule 3).
+    A spend or transfer beyond the project's allocated-unspent money first allocates the
+    shortfall from unallocated money, in the same transaction (rule 5).
+    """
+    errors = _shape_errors(request)
+    if errors:
+        field = next(iter(errors))
+        raise InvalidInput(f"{field}: {errors[field][0]}", errors=errors)
+    with write_transaction(session):
+        obligation = _lock_obligation(session, request.obligation_reference, field="obligation_reference")
+        project = None
+        if request.project_reference:
+            project = session.scalar(select(Project).where(Project.reference == request.project_reference))
+            if project is None:
+                raise InvalidInput(
+                    f"project_reference {request.project_reference!r} does not exist",
+                    errors={"project_reference": ["does not exist"]},
+                )
+        project_id = project.id if project else None
+        reference = request.reference or f"{request.kind}-{uuid.uuid4().hex[:16]}"
+        existing = session.scalar(
+            select(Entry).where(Entry.kind == request.kind.value, Entry.reference == reference)
+        )
+        if existing is not None:
+            if _same_content(existing, request, obligation.id, project_id):
+                return existing, False
+            raise Conflict(
+                f"a {request.kind} with reference {reference!r} already exists with different content",
+                errors={"reference": ["already used for a different entry"]},
+            )
+
+        past = history(session, obligation.id)
+        new = LedgerEntry(
+            id=UNSAVED_ID,
+            kind=request.kind,
+            amount=request.amount,
+            occurred_on=request.occurred_on,
+            reference=reference,
+            project=request.project_reference,
+        )
+        candidates = [new]
+        shortfall = ZERO
+        if request.kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+            assert request.project_reference is not None
+            shortfall = rules.project_shortfall(
+                rules.in_force([*past, new]), project=request.project_reference, from_date=request.occurred_on
+            )
+            if shortfall > ZERO:
+                candidates.insert(
+                    0,
+                    LedgerEntry(
+                        id=UNSAVED_ID - 1,
+                        kind=EntryKind.ALLOCATION,
+                        amount=shortfall,
+                        occurred_on=request.occurred_on,
+                        project=request.project_reference,
+                    ),
+                )
+        _refuse_if_broken([*past, *candidates])
+
+        now = clock.now()
+        if shortfall > ZERO:
+            _insert(
+                session,
+                Entry(
+                    reference=f"{reference}/auto-allocation",
+                    kind=EntryKind.ALLOCATION.value,
+                    obligation_id=obligation.id,
+                    amount=shortfall,
+                    occurred_on=request.occurred_on,
+                    project_id=project_id,
+                    created_by=actor.email,
+                    created_at=now,
+                    reason=AUTO_ALLOCATION_REASON,
+                ),
+                actor=actor,
+                action="record-allocation",
+            )
+        entry = _insert(
+            session,
+            Entry(
+                reference=reference,
+                kind=request.kind.value,
+                obligation_id=obligation.id,
+                amount=request.amount,
+                interest=request.interest,
+                occurred_on=request.occurred_on,
+                project_id=project_id,
+                recipient=request.recipient,
+                created_by=actor.email,
+                created_at=now,
+                reason=request.reason,
+            ),
+            actor=actor,
+            action=f"record-{request.kind}",
+        )
+        return entry, True
+
+
+def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str) -> Entry:
+    """Cancel an entry with a reversal: same kind, date, amount and project, its own
+    timestamp and reason (rule 2). Refused if already reversed, or if the ledger without
+    the entry would break an invariant at any date."""
+    if not reason.strip():
+        raise InvalidInput("reason: must not be empty", errors={"reason": ["must not be empty"]})
+    with write_transaction(session):
+        original = session.get(Entry, entry_id)
+        if original is None:
+            raise NotFound(f"no entry {entry_id}")
+        _lock_obligation(session, original.obligation.reference, field=None)
+        past = history(session, original.obligation_id)
+        already = any(e.reverses == original.id for e in past)
+        as_domain = next(e for e in past if e.id == original.id)
+        refusal = rules.check_reversal(as_domain, already)
+        if refusal:
+            raise Conflict(refusal, errors={"id": [refusal]})
+        reversal = rules.reversal_of(as_domain, id=UNSAVED_ID)
+        _refuse_if_broken([*past, reversal])
+        return _insert(
+            session,
+            Entry(
+                reference=reversal.reference,
+                kind=original.kind,
+                obligation_id=original.obligation_id,
+                amount=original.amount,
+                interest=original.interest,
+                occurred_on=original.occurred_on,
+                project_id=original.project_id,
+                recipient=original.recipient,
+                reverses=original.id,
+                created_by=actor.email,
+                created_at=clock.now(),
+                reason=reason,
+            ),
+            actor=actor,
+            action=f"reverse-{original.kind}",
+        )
+
+
+def get_entry(session: Session, entry_id: int) -> Entry:
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound(f"no entry {entry_id}")
+    return entry

@@ -1,0 +1,231 @@
+"""Reference data: authorities, divisions, agreements, obligations and projects.
+
+These records are not ledger entries: they can be created and their details corrected,
+each change audited with its before and after. Money never moves here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ledger import clock
+from ledger.db import write_transaction
+from ledger.domain.errors import Conflict, InvalidInput, NotFound
+from ledger.models import Agreement, Authority, Base, Division, Obligation, Project
+from ledger.services import Actor, audit
+
+T = TypeVar("T", bound=Base)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Filters:
+    """Collection filters of SPEC §6."""
+
+    authority: str | None = None
+    division: str | None = None
+    purpose: str | None = None
+    service: str | None = None
+
+
+def _exists(session: Session, model: type[Base], column: str, value: object) -> bool:
+    return session.scalar(select(func.count()).where(getattr(model, column) == value)) > 0
+
+
+def _require(session: Session, model: type[Base], column: str, value: object, field: str) -> None:
+    """Refuse a reference in a request body that names nothing (422 naming the field)."""
+    if value is not None and not _exists(session, model, column, value):
+        raise InvalidInput(f"{field} {value!r} does not exist", errors={field: ["does not exist"]})
+
+
+def get_one(session: Session, model: type[T], column: str, value: object, *, what: str) -> T:
+    """One row by a unique column, or NotFound (404 for a resource named in the path)."""
+    row = session.scalar(select(model).where(getattr(model, column) == value))
+    if row is None:
+        raise NotFound(f"no {what} {value!r}")
+    return row
+
+
+_NOUNS: dict[type[Base], str] = {
+    Authority: "authority",
+    Division: "division",
+    Agreement: "agreement",
+    Obligation: "obligation",
+    Project: "project",
+}
+
+
+def _insert(session: Session, row: T, *, actor: Actor, key: str, reason: str | None) -> T:
+    model = type(row)
+    noun = _NOUNS[model]
+    value = getattr(row, key)
+    if _exists(session, model, key, value):
+        raise Conflict(f"{noun} {value!r} already exists", errors={key: ["already exists"]})
+    if hasattr(row, "created_by"):
+        row.created_by = actor.email  # type: ignore[attr-defined]
+        row.created_at = clock.now()  # type: ignore[attr-defined]
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"create-{noun}",
+        target_type=model.__tablename__,
+        target_reference=str(value),
+        after=audit.snapshot(row),
+        reason=reason,
+    )
+    return row
+
+
+def create_authority(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Authority:
+    with write_transaction(session):
+        return _insert(session, Authority(**values), actor=actor, key="code", reason=None)
+
+
+def create_division(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Division:
+    with write_transaction(session):
+        _require(session, Authority, "code", values.get("authority_code"), "authority_code")
+        return _insert(session, Division(**values), actor=actor, key="code", reason=None)
+
+
+def create_agreement(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Agreement:
+    with write_transaction(session):
+        _require(session, Authority, "code", values.get("authority_code"), "authority_code")
+        _require(session, Division, "code", values.get("division_code"), "division_code")
+        _require(session, Agreement, "reference", values.get("varies"), "varies")
+        return _insert(session, Agreement(**values), actor=actor, key="reference", reason=values.get("notes"))
+
+
+#: Agreement details an officer may correct or complete later (site milestones, supersession).
+AGREEMENT_UPDATABLE = frozenset(
+    {
+        "planning_application",
+        "site_name",
+        "division_code",
+        "superseded_on",
+        "commencement_on",
+        "completion_on",
+        "dwellings",
+        "developer",
+        "document_url",
+        "notes",
+    }
+)
+
+
+def update_agreement(
+    session: Session, reference: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
+) -> Agreement:
+    """Correct or complete an agreement's details; the audit event keeps the old values."""
+    with write_transaction(session):
+        agreement = get_one(session, Agreement, "reference", reference, what="agreement")
+        unknown = set(changes) - AGREEMENT_UPDATABLE
+        if unknown:
+            raise InvalidInput(
+                "these fields cannot be changed", errors={f: ["cannot be changed"] for f in sorted(unknown)}
+            )
+        _require(session, Division, "code", changes.get("division_code"), "division_code")
+        before = audit.snapshot(agreement)
+        for key, value in changes.items():
+            setattr(agreement, key, value)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="update-agreement",
+            target_type="agreements",
+            target_reference=reference,
+            before=before,
+            after=audit.snapshot(agreement),
+            reason=reason,
+        )
+        return agreement
+
+
+def create_obligation(
+    session: Session, agreement_reference: str, values: Mapping[str, Any], *, actor: Actor
+) -> Obligation:
+    with write_transaction(session):
+        agreement = get_one(session, Agreement, "reference", agreement_reference, what="agreement")
+        row = Obligation(agreement_id=agreement.id, **values)
+        return _insert(session, row, actor=actor, key="reference", reason=None)
+
+
+def create_project(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Project:
+    with write_transaction(session):
+        _require(session, Division, "code", values.get("division_code"), "division_code")
+        return _insert(session, Project(**values), actor=actor, key="reference", reason=None)
+
+
+def page(session: Session, query: Select[Any], *, offset: int, limit: int) -> tuple[list[Any], int]:
+    """One page of a query and the total count."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def authorities_query(filters: Filters) -> Select[tuple[Authority]]:
+    query = select(Authority).order_by(Authority.code)
+    if filters.authority:
+        query = query.where(Authority.code == filters.authority)
+    return query
+
+
+def divisions_query(filters: Filters) -> Select[tuple[Division]]:
+    query = select(Division).order_by(Division.code)
+    if filters.authority:
+        query = query.where(Division.authority_code == filters.authority)
+    if filters.division:
+        query = query.where(Division.code == filters.division)
+    return query
+
+
+def agreements_query(filters: Filters) -> Select[tuple[Agreement]]:
+    query = select(Agreement).order_by(Agreement.signed_on.desc(), Agreement.id.desc())
+    if filters.authority:
+        query = query.where(Agreement.authority_code == filters.authority)
+    if filters.division:
+        query = query.where(Agreement.division_code == filters.division)
+    if filters.purpose or filters.service:
+        matching = select(Obligation.agreement_id)
+        if filters.purpose:
+            matching = matching.where(Obligation.purpose == filters.purpose)
+        if filters.service:
+            matching = matching.where(Obligation.service == filters.service)
+        query = query.where(Agreement.id.in_(matching))
+    return query
+
+
+def obligations_query(filters: Filters, *, agreement_reference: str | None = None) -> Select[tuple[Obligation]]:
+    query = select(Obligation).join(Obligation.agreement).order_by(Obligation.id)
+    if agreement_reference:
+        query = query.where(Agreement.reference == agreement_reference)
+    if filters.authority:
+        query = query.where(Agreement.authority_code == filters.authority)
+    if filters.division:
+        query = query.where(Agreement.division_code == filters.division)
+    if filters.purpose:
+        query = query.where(Obligation.purpose == filters.purpose)
+    if filters.service:
+        query = query.where(Obligation.service == filters.service)
+    return query
+
+
+def projects_query(filters: Filters) -> Select[tuple[Project]]:
+    query = select(Project).order_by(Project.reference)
+    if filters.division:
+        query = query.where(Project.division_code == filters.division)
+    if filters.service:
+        query = query.where(Project.service == filters.service)
+    if filters.authority:
+        query = query.where(
+            Project.division_code.in_(
+                select(Division.code).where(Division.authority_code == filters.authority)
+            )
+        )
+    return query

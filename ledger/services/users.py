@@ -1,0 +1,94 @@
+"""Users, roles and API tokens. Passwords are hashed with scrypt (werkzeug); tokens are
+random and stored as SHA-256 digests, so a database copy reveals neither."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ledger import clock
+from ledger.db import write_transaction
+from ledger.domain.errors import Conflict, InvalidInput, NotFound
+from ledger.domain.vocab import Role
+from ledger.models import ApiToken, Division, User
+from ledger.services import Actor, audit
+
+TOKEN_PREFIX = "s106_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    password: str | None,
+    name: str | None = None,
+    division_code: str | None = None,
+    actor: Actor,
+) -> User:
+    """Create a user; a member may have a home division."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput("email: not an email address", errors={"email": ["not an email address"]})
+    if role not in set(Role):
+        raise InvalidInput(f"role: must be one of {', '.join(Role)}", errors={"role": ["unknown role"]})
+    if password is not None and len(password) < 8:
+        raise InvalidInput("password: at least 8 characters", errors={"password": ["too short"]})
+    with write_transaction(session):
+        if session.scalar(select(User).where(User.email == email)):
+            raise Conflict(f"user {email} already exists", errors={"email": ["already exists"]})
+        if division_code and not session.scalar(select(Division).where(Division.code == division_code)):
+            raise InvalidInput(f"division {division_code!r} does not exist", errors={"division_code": ["does not exist"]})
+        user = User(
+            email=email,
+            name=name or email.split("@")[0],
+            role=role,
+            division_code=division_code,
+            password_hash=generate_password_hash(password) if password else None,
+            created_at=clock.now(),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(session, actor=actor, action="create-user", target_type="users",
+                     target_reference=email, after=audit.snapshot(user))
+        return user
+
+
+def create_token(session: Session, *, email: str, actor: Actor) -> str:
+    """Issue an API token for a user; the plain token is returned once and never stored."""
+    with write_transaction(session):
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise NotFound(f"no user {email}")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        session.add(ApiToken(user_id=user.id, token_hash=_digest(token), prefix=token[:10], created_at=clock.now()))
+        audit.record(session, actor=actor, action="create-token", target_type="users",
+                     target_reference=user.email, after={"prefix": token[:10]})
+        return token
+
+
+def actor_for_token(session: Session, token: str) -> Actor | None:
+    """The user a bearer token belongs to, or None for an unknown or revoked token."""
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None:
+        return None
+    user = row.user
+    return Actor(email=user.email, role=user.role, division_code=user.division_code)
+
+
+def actor_for_password(session: Session, email: str, password: str) -> Actor | None:
+    """The user whose email and password these are, or None."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
+        return None
+    return Actor(email=user.email, role=user.role, division_code=user.division_code)

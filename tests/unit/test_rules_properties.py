@@ -1,0 +1,83 @@
+"""Property tests: whatever sequence of entries the rules accept keeps every invariant,
+and per-receipt remaining money always adds up to the money held."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.domain import rules
+from ledger.domain.dates import repayment_deadline
+from ledger.domain.entries import LedgerEntry
+from ledger.domain.money import ZERO
+from ledger.domain.vocab import EntryKind
+
+START = date(2015, 1, 1)
+
+proposals = st.lists(
+    st.tuples(
+        st.sampled_from(list(EntryKind)),
+        st.integers(min_value=1, max_value=50_000).map(lambda p: Decimal(p) / 100),
+        st.integers(min_value=0, max_value=4000).map(lambda d: START + timedelta(days=d)),
+        st.sampled_from(["P1", "P2"]),
+        st.sampled_from([None, 5, 10]),
+        st.booleans(),
+    ),
+    max_size=40,
+)
+
+
+def accepted_history(proposed: list) -> list[LedgerEntry]:  # type: ignore[type-arg]
+    """Feed proposals through the rules as the service does; keep only accepted ones.
+    Some proposals are reversals of an earlier accepted entry."""
+    history: list[LedgerEntry] = []
+    for n, (kind, amount, day, project, _years, reverse) in enumerate(proposed, start=1):
+        if reverse and history:
+            original = history[n % len(history)]
+            already = any(e.reverses == original.id for e in history)
+            if rules.check_reversal(original, already) is None:
+                candidate = rules.reversal_of(original, id=n)
+                if not rules.invariant_violations(rules.in_force([*history, candidate])):
+                    history.append(candidate)
+            continue
+        entry = LedgerEntry(
+            id=n, kind=kind, amount=amount, occurred_on=day, reference=f"E{n}",
+            project=None if kind in (EntryKind.RECEIPT, EntryKind.REPAYMENT) else project,
+        )
+        candidates = [entry]
+        if kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+            shortfall = rules.project_shortfall(rules.in_force([*history, entry]), project=project, from_date=day)
+            if shortfall > ZERO:
+                candidates.insert(0, LedgerEntry(id=-n, kind=EntryKind.ALLOCATION, amount=shortfall,
+                                                 occurred_on=day, project=project))
+        if not rules.invariant_violations(rules.in_force([*history, *candidates])):
+            history.extend(candidates)
+    return history
+
+
+@settings(max_examples=300, deadline=None)
+@given(proposals)
+def test_accepted_entries_never_break_an_invariant_at_any_date(proposed: list) -> None:  # type: ignore[type-arg]
+    history = rules.in_force(accepted_history(proposed))
+    for day in sorted({e.occurred_on for e in history}):
+        balances = rules.balances_at(history, day)
+        assert balances.held >= ZERO
+        assert all(v >= ZERO for v in balances.by_project.values())
+        assert balances.allocated_unspent <= balances.held
+
+
+@settings(max_examples=300, deadline=None)
+@given(proposals, st.sampled_from([None, 5, 10]))
+def test_receipt_remaining_money_sums_to_money_held(proposed: list, years: int | None) -> None:  # type: ignore[type-arg]
+    history = rules.in_force(accepted_history(proposed))
+
+    def deadline_of(receipt: LedgerEntry):  # type: ignore[no-untyped-def]
+        return repayment_deadline(receipt.occurred_on, years=years)
+
+    for day in sorted({e.occurred_on for e in history}) + [date(2030, 1, 1)]:
+        positions = rules.receipt_positions(history, on=day, deadline_of=deadline_of)
+        balances = rules.balances_at(history, day)
+        assert sum((p.remaining for p in positions), ZERO) == balances.held
+        assert sum((p.allocated for p in positions), ZERO) == balances.allocated_unspent
+        assert all(ZERO <= p.allocated <= p.remaining <= p.receipt.amount for p in positions)
