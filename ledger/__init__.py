@@ -30,10 +30,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'ledger.sqlite')}"
     _require_secret_key(app)
 
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep schema field order
     init_database(app)
     register_error_handlers(app)
     register_api(app)
     app.cli.add_command(ledger_cli)
+
+    @app.get("/")
+    def index() -> str:
+        # Placeholder until the web pages land: says where the API and its description are.
+        return (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>s106-ledger</title>"
+            "<h1>s106-ledger</h1><p>Section 106 and developer-contribution ledger.</p>"
+            "<p>JSON API: <a href=/api/v1/openapi.json>/api/v1/openapi.json</a> "
+            "(bearer token from <code>s106 tokens create</code>).</p></html>"
+        )
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -77,10 +77,14 @@ def tokens_create(email: str) -> None:
 @ledger_cli.command("demo")
 @click.option("--scale", type=click.Choice(["small", "county"]), default="small", show_default=True)
 @click.option("--seed", type=int, default=106, show_default=True)
-def demo(scale: str, seed: int) -> None:
+@click.option("--if-empty", is_flag=True, help="do nothing, successfully, when the ledger already has data")
+def demo(scale: str, seed: int, if_empty: bool) -> None:
     """Fill an empty ledger with a synthetic Kent-like county (same seed, same data)."""
-    from ledger.demo import generate
+    from ledger.demo import generate, ledger_is_empty
 
+    if if_empty and not ledger_is_empty(get_session()):
+        click.echo("the ledger already has data: demo not generated")
+        return
     try:
         counts = generate(get_session(), scale=scale, seed=seed, today=clock.today(), progress=_progress)
     except LedgerError as error:

@@ -30,5 +30,4 @@ DEFAULTS: dict[str, object] = {
         },
         "security": [{"bearerAuth": []}],
     },
-    "JSON_SORT_KEYS": False,
 }

@@ -341,6 +341,10 @@ class _Generator:
                 raise AssertionError(f"demo obligation {obligation_id} breaks {violations[0]}")
 
 
+def ledger_is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Agreement))
+
+
 def generate(
     session: Session, *, scale: str, seed: int, today: date, progress: Callable[[str], None] = lambda _: None
 ) -> dict[str, int]:
@@ -352,13 +356,13 @@ def generate(
     generator.check()
     rows = generator.rows
     with write_transaction(session):
-        if session.scalar(select(func.count()).select_from(Agreement)):
+        if not ledger_is_empty(session):
             raise Conflict("the ledger already holds agreements: the demo only fills an empty ledger")
         progress(f"writing {len(rows.entries):,} entries...")
         session.execute(insert(Authority), rows.authorities)
         session.execute(insert(Division), rows.divisions)
         session.execute(insert(Project), rows.projects)
-        project_ids = dict(session.execute(select(Project.reference, Project.id)).tuples().all())
+        project_ids: dict[str, int] = {row.reference: row.id for row in session.execute(select(Project.reference, Project.id))}
         session.execute(insert(Agreement), rows.agreements)
         session.execute(insert(Obligation), rows.obligations)
         entries = [

@@ -17,7 +17,8 @@ from ledger.domain.rules import band_for
 from ledger.domain.vocab import EntryKind
 from ledger.extensions import get_session
 from ledger.models import Agreement, Entry, Obligation, Project
-from ledger.services import audit, balances, entries as entry_service
+from ledger.services import audit, balances
+from ledger.services import entries as entry_service
 
 PREFIX = "/api/v1"
 

@@ -23,6 +23,8 @@ from ledger.models import Agreement, Division, Entry, Obligation, Project
 from ledger.services.entries import history, to_domain
 from ledger.services.registry import Filters, get_one
 
+NO_FILTERS = Filters()
+
 
 def deadline_rule(obligation: Obligation, agreement: Agreement) -> Callable[[LedgerEntry], Deadline]:
     """The repayment deadline of each receipt of this obligation (SPEC rule 7)."""
@@ -103,7 +105,7 @@ def at_risk(
     session: Session,
     *,
     as_of: date,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
     as_known_at: datetime | None = None,
     red_months: int = 12,
     amber_months: int = 24,
@@ -215,7 +217,7 @@ def division_summary(
         .group_by(Entry.kind)
     ):
         totals[kind] = total
-    risk: dict[Band, Decimal] = {band: ZERO for band in Band}
+    risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
     for row in at_risk(
         session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
         red_months=red_months, amber_months=amber_months,

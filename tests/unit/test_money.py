@@ -2,7 +2,14 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.domain.money import MoneyError, format_money, from_pence, parse_money, parse_money_lenient, to_pence
+from ledger.domain.money import (
+    MoneyError,
+    format_money,
+    from_pence,
+    parse_money,
+    parse_money_lenient,
+    to_pence,
+)
 
 
 @pytest.mark.parametrize(

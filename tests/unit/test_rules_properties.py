@@ -75,7 +75,7 @@ def test_receipt_remaining_money_sums_to_money_held(proposed: list, years: int |
     def deadline_of(receipt: LedgerEntry):  # type: ignore[no-untyped-def]
         return repayment_deadline(receipt.occurred_on, years=years)
 
-    for day in sorted({e.occurred_on for e in history}) + [date(2030, 1, 1)]:
+    for day in [*sorted({e.occurred_on for e in history}), date(2030, 1, 1)]:
         positions = rules.receipt_positions(history, on=day, deadline_of=deadline_of)
         balances = rules.balances_at(history, day)
         assert sum((p.remaining for p in positions), ZERO) == balances.held

@@ -1,0 +1,155 @@
+"""The command line, through Flask's runner and through the installed `s106` script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from ledger.db import make_engine
+from ledger.domain import rules
+from ledger.domain.vocab import Band
+from ledger.models import Agreement, Entry, Obligation
+from ledger.services import balances
+from ledger.services.entries import history
+from tests.conftest import make_test_app
+
+S106 = [sys.executable, "-c", "from ledger.cli import main; main()"]
+
+
+def run_s106(args: list[str], database: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"LEDGER_DATABASE_URL": f"sqlite:///{database}", "LEDGER_ENV": "development"}
+    return subprocess.run([*S106, *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
+
+
+def test_init_users_and_tokens_through_the_console_script(tmp_path: Path) -> None:
+    database = tmp_path / "ledger.sqlite"
+    assert run_s106(["init-db"], database).returncode == 0
+    added = run_s106(["users", "add", "--email", "Officer@Kent.gov.uk", "--role", "officer"], database,
+                     input="correct horse\ncorrect horse\n")
+    assert added.returncode == 0, added.stderr
+    assert "added officer officer@kent.gov.uk" in added.stdout
+    created = run_s106(["tokens", "create", "--email", "officer@kent.gov.uk"], database)
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("s106_") and " " not in token
+    app = make_test_app(f"sqlite:///{database}")
+    response = app.test_client().get("/api/v1/agreements", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_errors_exit_non_zero_with_one_line(tmp_path: Path) -> None:
+    database = tmp_path / "ledger.sqlite"
+    run_s106(["init-db"], database)
+    unknown = run_s106(["tokens", "create", "--email", "nobody@kent.gov.uk"], database)
+    assert unknown.returncode != 0
+    assert unknown.stderr.strip().count("\n") == 0
+    assert "nobody@kent.gov.uk" in unknown.stderr
+    bad_role = run_s106(["users", "add", "--email", "x@kent.gov.uk", "--role", "king", "--password", "12345678"], database)
+    assert bad_role.returncode != 0
+    no_schema = run_s106(["tokens", "create", "--email", "a@b.c"], tmp_path / "empty.sqlite")
+    assert no_schema.returncode != 0
+    assert len(no_schema.stderr.strip().splitlines()) == 1
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    env["LEDGER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True,
+                            cwd=Path(__file__).parents[1])
+    assert result.returncode != 0
+    assert "LEDGER_SECRET_KEY" in result.stderr
+
+
+def demo_snapshot(url: str) -> list[tuple[object, ...]]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = [tuple(r) for r in connection.execute(select(Entry.__table__).order_by(Entry.id))]
+        rows += [tuple(r) for r in connection.execute(select(Obligation.__table__).order_by(Obligation.id))]
+        rows += [tuple(r) for r in connection.execute(select(Agreement.__table__).order_by(Agreement.id))]
+    engine.dispose()
+    return rows
+
+
+@freeze_time("2026-11-28 12:00:00")
+def test_demo_same_seed_same_data_and_a_living_ledger(tmp_path: Path, sqlite_template: Path) -> None:
+    urls = []
+    for name in ("one", "two"):
+        path = tmp_path / f"{name}.sqlite"
+        shutil.copy(sqlite_template, path)
+        urls.append(f"sqlite:///{path}")
+        app = make_test_app(urls[-1])
+        result = app.test_cli_runner().invoke(args=["ledger", "demo", "--scale", "small", "--seed", "7"])
+        assert result.exit_code == 0, result.output
+        assert "150 agreements" in result.output
+    assert demo_snapshot(urls[0]) == demo_snapshot(urls[1])
+
+    app = make_test_app(urls[0])
+    with app.extensions["ledger.sessions"]() as session:
+        divisions = {a.division_code for a in session.scalars(select(Agreement))}
+        assert len(divisions) > 40
+        kinds = Counter(session.scalars(select(Entry.kind)))
+        assert set(kinds) == {"receipt", "allocation", "spend", "transfer", "repayment"}
+        for obligation_id in session.scalars(select(Obligation.id)):
+            assert rules.invariant_violations(rules.in_force(history(session, obligation_id))) == []
+        bands = Counter(row.band for row in balances.at_risk(session, as_of=date(2026, 11, 28)))
+    assert bands[Band.OVERDUE] and bands[Band.RED] and bands[Band.AMBER] and bands[Band.GREEN]
+
+    again = app.test_cli_runner().invoke(args=["ledger", "demo"])
+    assert again.exit_code != 0
+    assert "empty ledger" in again.output
+
+
+def test_demo_differs_with_another_seed(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    with freeze_time("2026-11-28"):
+        assert runner.invoke(args=["ledger", "demo", "--seed", "1"]).exit_code == 0
+    with app.extensions["ledger.sessions"]() as session:
+        first = session.scalars(select(Agreement.site_name).order_by(Agreement.id).limit(5)).all()
+    assert len(set(first)) > 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_runs_gunicorn_and_answers_health(tmp_path: Path) -> None:
+    database = tmp_path / "ledger.sqlite"
+    run_s106(["init-db"], database)
+    port = _free_port()
+    env = os.environ | {"LEDGER_DATABASE_URL": f"sqlite:///{database}", "LEDGER_ENV": "development"}
+    server = subprocess.Popen([*S106, "serve", "--port", str(port), "--workers", "1"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        body = b""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    body = response.read()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert b'"status": "ok"' in body or b'"status":"ok"' in body
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("command", [["init-db"], ["users", "add", "--help"], ["tokens", "create", "--help"],
+                                     ["demo", "--help"], ["serve", "--help"]])
+def test_commands_are_also_reachable_through_flask(app: Flask, command: list[str]) -> None:
+    result = app.test_cli_runner().invoke(args=["ledger", *command])
+    assert result.exit_code == 0, result.output
