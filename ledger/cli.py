@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup
 
-from ledger import clock
+from ledger import __version__, clock
+from ledger.domain.dates import financial_year_label
 from ledger.domain.errors import LedgerError
 from ledger.domain.vocab import Role
 from ledger.extensions import get_engine, get_session
@@ -94,6 +98,87 @@ def demo(scale: str, seed: int, if_empty: bool) -> None:
 
 def _progress(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An ISO timestamp; without a zone it is taken as UTC, a date alone as its midnight."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date or timestamp", param_hint="--as-known-at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@ledger_cli.group("report")
+def report_group() -> None:
+    """Produce report workbooks."""
+
+
+@report_group.command("ifs")
+@click.option("--year", required=True, type=int, help="reported year: 2023 means 1 April 2023 to 31 March 2024")
+@click.option("--as-known-at", "as_known_at", default=None, help="ISO moment; default now")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
+    """Write the Infrastructure Funding Statement workbook for a reported year."""
+    from ledger.services.ifs import ifs_report
+    from reports.ifs_workbook import build_ifs_workbook
+
+    started = time.perf_counter()
+    _progress(f"computing the IFS {financial_year_label(year)} figures...")
+    try:
+        report = ifs_report(get_session(), year=year, as_known_at=_moment(as_known_at), **_bands())
+    except LedgerError as error:
+        _fail(error)
+    _progress(f"writing {out}...")
+    Path(out).write_bytes(build_ifs_workbook(report))
+    click.echo(f"wrote {out}: IFS {financial_year_label(year)}, {len(report.checks)} checks hold, "
+               f"{time.perf_counter() - started:.1f} s")
+
+
+@report_group.command("at-risk")
+@click.option("--as-of", "as_of", default=None, type=click.DateTime(formats=["%Y-%m-%d"]), help="default today")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="FILE.xlsx or FILE.csv")
+def report_at_risk(as_of: datetime | None, out: str) -> None:
+    """Write the at-risk report (one row per receipt with money remaining) as xlsx or csv."""
+    from ledger.services.balances import at_risk
+    from reports.at_risk import at_risk_csv, at_risk_workbook
+
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise click.BadParameter("must end in .xlsx or .csv", param_hint="--out")
+    day = as_of.date() if as_of else clock.today()
+    rows = at_risk(get_session(), as_of=day, **_bands())
+    if suffix == ".csv":
+        Path(out).write_text(at_risk_csv(rows), encoding="utf-8")
+    else:
+        Path(out).write_bytes(at_risk_workbook(rows, as_of=day, version=__version__))
+    click.echo(f"wrote {out}: {len(rows):,} receipts with money remaining at {day.isoformat()}")
+
+
+@ledger_cli.group("export")
+def export_group() -> None:
+    """Export data."""
+
+
+@export_group.command("gov-csv")
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+def export_gov_csv(out: str) -> None:
+    """Write the three government developer-contributions CSV files into a directory."""
+    from ledger.services.exports import gov_csv_rows
+    from reports.gov_csv import write_gov_csv
+
+    rows = gov_csv_rows(get_session())
+    write_gov_csv(Path(out), agreements=rows.agreements, contributions=rows.contributions,
+                  transactions=rows.transactions)
+    click.echo(f"wrote {out}: {len(rows.agreements):,} agreements, {len(rows.contributions):,} contributions, "
+               f"{len(rows.transactions):,} transactions")
+
+
+def _bands() -> dict[str, int]:
+    return {"red_months": int(current_app.config["AT_RISK_RED_MONTHS"]),
+            "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
 
 
 @ledger_cli.command("serve")

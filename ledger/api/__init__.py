@@ -22,10 +22,10 @@ class LedgerApi(Api):
 
 
 def register_api(app: Flask) -> LedgerApi:
-    from ledger.api import auth, ledger_views, reference_views
+    from ledger.api import auth, ledger_views, reference_views, report_views
 
     api = LedgerApi(app)
-    for blp in (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS):
+    for blp in (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, report_views.reports):
         api.register_blueprint(blp)
     auth.protect(app)
     return api

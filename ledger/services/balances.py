@@ -136,32 +136,48 @@ def at_risk(
             continue
         obligation, agreement = obligations[obligation_id]
         entries = rules.in_force([to_domain(e, p) for e, p in group])
-        for position in rules.receipt_positions(
-            entries, on=as_of, deadline_of=deadline_rule(obligation, agreement)
-        ):
-            if position.remaining == ZERO:
-                continue
-            rows.append(
-                AtRiskRow(
-                    agreement_reference=agreement.reference,
-                    obligation_reference=obligation.reference,
-                    authority_code=agreement.authority_code,
-                    division_code=agreement.division_code,
-                    purpose=obligation.purpose,
-                    service=obligation.service,
-                    receipt_reference=position.receipt.reference,
-                    received_on=position.receipt.occurred_on,
-                    deadline=deadline_date(position.deadline),
-                    remaining=position.remaining,
-                    allocated=position.allocated,
-                    unallocated=position.unallocated,
-                    band=rules.band_for(
-                        position.deadline, as_of=as_of, red_months=red_months, amber_months=amber_months
-                    ),
-                )
-            )
-    rows.sort(key=lambda r: (r.deadline or date.max, r.agreement_reference, r.receipt_reference))
-    return rows
+        positions = rules.receipt_positions(entries, on=as_of, deadline_of=deadline_rule(obligation, agreement))
+        rows.extend(
+            at_risk_rows(obligation, agreement, positions, as_of=as_of, red_months=red_months,
+                         amber_months=amber_months)
+        )
+    return sort_at_risk(rows)
+
+
+def at_risk_rows(
+    obligation: Obligation,
+    agreement: Agreement,
+    positions: Iterable[ReceiptPosition],
+    *,
+    as_of: date,
+    red_months: int,
+    amber_months: int,
+) -> list[AtRiskRow]:
+    """One at-risk row per receipt of the obligation with money remaining."""
+    return [
+        AtRiskRow(
+            agreement_reference=agreement.reference,
+            obligation_reference=obligation.reference,
+            authority_code=agreement.authority_code,
+            division_code=agreement.division_code,
+            purpose=obligation.purpose,
+            service=obligation.service,
+            receipt_reference=position.receipt.reference,
+            received_on=position.receipt.occurred_on,
+            deadline=deadline_date(position.deadline),
+            remaining=position.remaining,
+            allocated=position.allocated,
+            unallocated=position.unallocated,
+            band=rules.band_for(position.deadline, as_of=as_of, red_months=red_months, amber_months=amber_months),
+        )
+        for position in positions
+        if position.remaining != ZERO
+    ]
+
+
+def sort_at_risk(rows: list[AtRiskRow]) -> list[AtRiskRow]:
+    """Soonest deadline first, no deadline last."""
+    return sorted(rows, key=lambda r: (r.deadline or date.max, r.agreement_reference, r.receipt_reference))
 
 
 def in_force_condition(as_known_at: datetime | None) -> ColumnElement[bool]:

@@ -1,0 +1,68 @@
+"""Report downloads: the IFS workbook and the at-risk report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ledger import __version__, clock
+from ledger.api import schemas
+from ledger.api.common import filters
+from ledger.domain.dates import financial_year_label
+from ledger.extensions import get_session
+from ledger.services import balances
+from ledger.services.ifs import ifs_report
+from reports.at_risk import at_risk_csv, at_risk_workbook
+from reports.ifs_workbook import build_ifs_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+reports = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Report downloads")
+
+
+class IfsQuery(schemas.Schema):
+    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100),
+                             metadata={"description": "reported year: 2023 means 2023/24"})
+    as_known_at = ma.fields.AwareDateTime()
+
+
+class AtRiskDownloadQuery(schemas.Filters):
+    as_of = ma.fields.Date()
+    format = ma.fields.String(load_default="xlsx", validate=ma.validate.OneOf(["xlsx", "csv"]))
+
+
+def _bands() -> dict[str, int]:
+    return {"red_months": int(current_app.config["AT_RISK_RED_MONTHS"]),
+            "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
+
+
+def download(body: bytes | str, *, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@reports.route("/ifs")
+class IfsWorkbook(MethodView):
+    @reports.arguments(IfsQuery, location="query")
+    @reports.response(200, content_type=XLSX, description="The IFS workbook")
+    def get(self, args: dict[str, Any]) -> Response:
+        """The Infrastructure Funding Statement workbook for a reported year"""
+        report = ifs_report(get_session(), year=args["year"], as_known_at=args.get("as_known_at"), **_bands())
+        label = financial_year_label(args["year"]).replace("/", "-")
+        return download(build_ifs_workbook(report), mimetype=XLSX, filename=f"ifs-{label}.xlsx")
+
+
+@reports.route("/at-risk")
+class AtRiskDownload(MethodView):
+    @reports.arguments(AtRiskDownloadQuery, location="query")
+    @reports.response(200, content_type=XLSX, description="The at-risk workbook, or CSV with format=csv")
+    def get(self, args: dict[str, Any]) -> Response:
+        """The at-risk report as a workbook or CSV"""
+        day = args.get("as_of") or clock.today()
+        rows = balances.at_risk(get_session(), as_of=day, filters=filters(args), **_bands())
+        if args["format"] == "csv":
+            return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{day.isoformat()}.csv")
+        return download(at_risk_workbook(rows, as_of=day, version=__version__), mimetype=XLSX,
+                        filename=f"at-risk-{day.isoformat()}.xlsx")

@@ -1,0 +1,104 @@
+"""Rows of the government developer-contributions format (DOMAIN.md §2) from the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import clock
+from ledger.domain.vocab import EntryKind
+from ledger.models import Agreement, Entry, Obligation
+from ledger.services.balances import in_force_condition
+
+#: Funding status of each entry kind. A deallocation has no status of its own: it is
+#: published as a negative `allocated` amount, so allocated amounts still add up.
+STATUS = {
+    EntryKind.RECEIPT: "received",
+    EntryKind.ALLOCATION: "allocated",
+    EntryKind.DEALLOCATION: "allocated",
+    EntryKind.SPEND: "spent",
+    EntryKind.TRANSFER: "transferred",
+    EntryKind.REPAYMENT: "returned",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GovRows:
+    agreements: list[dict[str, str]]
+    contributions: list[dict[str, str]]
+    transactions: list[dict[str, str]]
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def gov_csv_rows(session: Session, *, as_known_at: datetime | None = None) -> GovRows:
+    """Agreements, contributions and one transaction per entry in force (reversed entries
+    and reversals left out), as known at the moment."""
+    known = as_known_at or clock.now()
+    agreements = []
+    contributions = []
+    organisation: dict[int, str] = {}
+    for agreement in session.scalars(select(Agreement).where(Agreement.created_at <= known).order_by(Agreement.id)):
+        organisation[agreement.id] = agreement.authority_code
+        agreements.append({
+            "reference": agreement.reference,
+            "name": agreement.site_name or "",
+            "developer-agreement-type": agreement.type,
+            "planning-application": agreement.planning_application or "",
+            "document-url": agreement.document_url or "",
+            "notes": agreement.notes or "",
+            "organisation": agreement.authority_code,
+            "entry-date": agreement.created_at.date().isoformat(),
+            "start-date": agreement.signed_on.isoformat(),
+            "end-date": agreement.superseded_on.isoformat() if agreement.superseded_on else "",
+        })
+    for obligation, agreement in session.execute(
+        select(Obligation, Agreement).join(Obligation.agreement)
+        .where(Obligation.created_at <= known, Agreement.created_at <= known).order_by(Obligation.id)
+    ):
+        contributions.append({
+            "reference": obligation.reference,
+            "name": obligation.service,
+            "developer-agreement": agreement.reference,
+            "contribution-purpose": obligation.purpose,
+            "amount": _money(obligation.amount),
+            "units": "" if obligation.units is None else str(obligation.units),
+            "notes": obligation.trigger or "",
+            "organisation": agreement.authority_code,
+            "entry-date": obligation.created_at.date().isoformat(),
+            "start-date": agreement.signed_on.isoformat(),
+            "end-date": agreement.superseded_on.isoformat() if agreement.superseded_on else "",
+        })
+    transactions = []
+    used: set[str] = set()
+    for entry, obligation_reference, authority_code in session.execute(
+        select(Entry, Obligation.reference, Agreement.authority_code)
+        .join(Obligation, Entry.obligation_id == Obligation.id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where(in_force_condition(known)).order_by(Entry.id)
+    ):
+        kind = EntryKind(entry.kind)
+        # References are unique per kind in the ledger but must be unique per file here.
+        reference = entry.reference if entry.reference not in used else f"{entry.reference}-{kind}"
+        used.add(reference)
+        amount = -entry.amount if kind is EntryKind.DEALLOCATION else entry.amount
+        transactions.append({
+            "reference": reference,
+            "name": kind.value,
+            "developer-agreement-contribution": obligation_reference,
+            "contribution-funding-status": STATUS[kind],
+            "amount": _money(amount),
+            "units": "",
+            "notes": entry.recipient or "",
+            "organisation": authority_code,
+            "entry-date": entry.created_at.date().isoformat(),
+            "start-date": entry.occurred_on.isoformat(),
+            "end-date": "",
+        })
+    return GovRows(agreements=agreements, contributions=contributions, transactions=transactions)
