@@ -193,9 +193,9 @@ def _summary(workbook: Workbook, sheet, report: IfsReport, label: str) -> None: 
     data_rows = max(len(report.by_service), 1)
     chart.add_data(Reference(sheet, min_col=2, max_col=4, min_row=top, max_row=top + data_rows), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=top + data_rows))
-    chart.height, chart.width = 9, 22
-    sheet.add_chart(chart, f"F{top}")
-    del end
+    chart.height, chart.width = 9, 24
+    # Below the table rather than beside it, so the printed page stays one table wide.
+    sheet.add_chart(chart, f"A{end}")
 
 
 def _by_project(sheet, first_row: int, title: str, rows: list[tuple[str, str, object]]) -> None:  # type: ignore[no-untyped-def]
