@@ -69,6 +69,8 @@ class Agreement(Base):
     developer: Mapped[str | None]
     document_url: Mapped[str | None] = mapped_column(String(2048))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Set on placeholders an import made for rows that named an agreement it did not have.
+    needs_review: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
 
@@ -142,6 +144,22 @@ class Entry(Base):
 
     obligation: Mapped[Obligation] = relationship()
     project: Mapped[Project | None] = relationship()
+
+
+class IncomeDue(Base):
+    """Money a developer has become liable to pay and the council has not yet received
+    (the government format's `secured` status: the trigger has been met)."""
+
+    __tablename__ = "income_due"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(unique=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), index=True)
+    amount: Mapped[Decimal | None]
+    due_on: Mapped[date]
+    source: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class User(Base):

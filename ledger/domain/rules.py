@@ -167,14 +167,15 @@ def invariant_violations(entries: Iterable[LedgerEntry]) -> list[RuleViolation]:
 
 def project_shortfall(entries: Iterable[LedgerEntry], *, project: str, from_date: date) -> Decimal:
     """How much more must be allocated to ``project`` on ``from_date`` so that its
-    allocated-unspent money is never negative from that date on (SPEC rule 5)."""
+    allocated-unspent money is never negative at the end of that date or any later one
+    (SPEC rule 5). Entries within a date are unordered, as for the invariants."""
     lowest = ZERO
     balance = ZERO
-    for entry in _by_date(entries):
-        if entry.project != project or entry.kind is EntryKind.REPAYMENT:
-            continue
-        balance += entry.amount if entry.kind is EntryKind.ALLOCATION else -entry.amount
-        if entry.occurred_on >= from_date:
+    relevant = (e for e in entries if e.project == project and e.kind is not EntryKind.REPAYMENT)
+    for day, same_day in groupby(_by_date(relevant), key=lambda e: e.occurred_on):
+        for entry in same_day:
+            balance += entry.amount if entry.kind is EntryKind.ALLOCATION else -entry.amount
+        if day >= from_date:
             lowest = min(lowest, balance)
     return -lowest
 

@@ -212,3 +212,12 @@ def test_reversal_rules() -> None:
     assert rules.check_reversal(receipt, already_reversed=False) is None
     assert "already" in (rules.check_reversal(receipt, already_reversed=True) or "")
     assert "cannot itself" in (rules.check_reversal(reversal, already_reversed=False) or "")
+
+
+def test_project_shortfall_looks_at_the_end_of_each_day_not_the_order_within_it() -> None:
+    book = Book()
+    book.add("receipt", "100.00", date(2020, 1, 1))
+    spend = LedgerEntry(id=1, kind=EntryKind.SPEND, amount=D("100.00"), occurred_on=date(2020, 1, 1), project="P1")
+    allocation = LedgerEntry(id=9, kind=EntryKind.ALLOCATION, amount=D("100.00"), occurred_on=date(2020, 1, 1),
+                             project="P1")
+    assert rules.project_shortfall([spend, allocation], project="P1", from_date=date(2020, 1, 1)) == D("0")

@@ -1,0 +1,409 @@
+"""Import the government developer-contributions format (SPEC §5; DOMAIN.md §2-3).
+
+A pipeline of small steps per file, as the national pipeline runs them: read (encoding,
+refusals) -> map columns (current and 2019 headers, known variants) -> normalise values
+(status and purpose spellings) -> parse (amounts, dates) -> plan (placeholders, unique
+references). Row problems are collected as issues, never raised; only a file that cannot
+be read at all refuses the import. The plan is written by one service call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from importers.plan import AgreementPlan, DuePlan, EntryPlan, ImportPlan, ObligationPlan, SourceRow
+from importers.read import ImportRefused, header_key, parse_amount, parse_date, parse_units, read_csv
+from ledger.domain.vocab import AgreementType, EntryKind, Purpose, UnitKind
+
+AGREEMENT_FILE = "developer-agreement.csv"
+CONTRIBUTION_FILE = "developer-agreement-contribution.csv"
+TRANSACTION_FILE = "developer-agreement-transaction.csv"
+
+COMMON_COLUMNS = {
+    "name": "name", "notes": "notes", "organisation": "organisation", "organization": "organisation",
+    "amount": "amount", "amount£": "amount", "amountgbp": "amount", "units": "units",
+    "unitsnonfinancialcontribution": "units", "unitsachieved": "units", "housingunits": "units",
+    "entrydate": "entry-date", "created": "entry-date", "startdate": "start-date", "enddate": "end-date",
+}
+#: Header aliases per file, keyed by header_key(): current `reference` headers, the 2019
+#: headers, and variants seen in councils' files (digital-land config column.csv).
+COLUMNS = {
+    AGREEMENT_FILE: COMMON_COLUMNS | {
+        "reference": "reference", "developeragreement": "reference", "developeragreeement": "reference",
+        "developeragreementtype": "developer-agreement-type", "developeragreementclassification": "developer-agreement-type",
+        "agreementtype": "developer-agreement-type", "planningapplication": "planning-application",
+        "documenturl": "document-url", "sitename": "name",
+    },
+    CONTRIBUTION_FILE: COMMON_COLUMNS | {
+        "reference": "reference", "developeragreementcontribution": "reference",
+        "developeragreement": "developer-agreement", "developeragreeement": "developer-agreement",
+        "contributionpurpose": "contribution-purpose", "contributionpurposecategory": "contribution-purpose",
+        "purpose": "contribution-purpose",
+    },
+    TRANSACTION_FILE: COMMON_COLUMNS | {
+        "reference": "reference", "developeragreementtransaction": "reference",
+        "developeragreementtransactions1": "reference",
+        "developeragreementcontribution": "developer-agreement-contribution",
+        "contributionfundingstatus": "contribution-funding-status", "fundingstatus": "contribution-funding-status",
+        "status": "contribution-funding-status",
+    },
+}
+REQUIRED = {
+    AGREEMENT_FILE: ("reference", "start-date"),
+    CONTRIBUTION_FILE: ("reference", "developer-agreement"),
+    TRANSACTION_FILE: ("reference", "developer-agreement-contribution", "contribution-funding-status", "amount",
+                       "start-date"),
+}
+
+STATUS_KIND = {
+    "received": EntryKind.RECEIPT, "allocated": EntryKind.ALLOCATION, "spent": EntryKind.SPEND,
+    "transferred": EntryKind.TRANSFER, "returned": EntryKind.REPAYMENT,
+}
+STATUS_PATCHES = {"recieved": "received", "receieved": "received", "recevied": "received", "repaid": "returned",
+                  "refunded": "returned", "transfered": "transferred", "spend": "spent"}
+PURPOSE_PATCHES = {
+    "open-spaces-and-leisure": Purpose.OPEN_SPACE_AND_LEISURE, "open-space-leisure": Purpose.OPEN_SPACE_AND_LEISURE,
+    "cil": Purpose.COMMUNITY_INFRASTRUCTURE_LEVY, "s106-monitoring": Purpose.MONITORING_FEES,
+    "monitoring-fee": Purpose.MONITORING_FEES, "monitoring": Purpose.MONITORING_FEES,
+    "education-primary": Purpose.EDUCATION, "education-secondary": Purpose.EDUCATION,
+}
+PURPOSE_PATTERNS = ((r"monitoring", Purpose.MONITORING_FEES), (r"health", Purpose.HEALTH),
+                    (r"transport.*travel", Purpose.TRANSPORT_AND_TRAVEL), (r"^education", Purpose.EDUCATION),
+                    (r"affordable.housing", Purpose.AFFORDABLE_HOUSING))
+TYPE_PATTERNS = ((r"106$|^s106|section.?106", AgreementType.SECTION_106), (r"278$", AgreementType.SECTION_278),
+                 (r"^cil$|infrastructure.levy", AgreementType.COMMUNITY_INFRASTRUCTURE_LEVY),
+                 (r"variation|^dov$", AgreementType.DEED_OF_VARIATION),
+                 (r"unilateral|^uu$", AgreementType.UNILATERAL_UNDERTAKING))
+#: Council service an imported purpose is filed under (the format has no service).
+PURPOSE_SERVICE = {Purpose.MONITORING_FEES: "monitoring", Purpose.HIGHWAYS: "highways"}
+UNKNOWN_RECIPIENT = "not recorded (imported)"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    values: dict[str, str]
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "").strip()
+
+
+def map_columns(file: str, headers: list[str]) -> dict[int, str]:
+    """Column index -> canonical field; unknown columns are ignored, required ones checked.
+    The first column wins where two map to one field (`reference` before the 2019 name)."""
+    aliases = COLUMNS[file]
+    mapping: dict[int, str] = {}
+    taken: set[str] = set()
+    ordered = sorted(range(len(headers)), key=lambda i: header_key(headers[i]) != "reference")
+    for index in ordered:
+        field = aliases.get(header_key(headers[index]))
+        if field and field not in taken:
+            mapping[index] = field
+            taken.add(field)
+    missing = [f for f in REQUIRED[file] if f not in taken]
+    if missing:
+        raise ImportRefused(f"{file}: missing required column {', '.join(missing)} (found: {', '.join(h.strip() for h in headers)})")
+    return mapping
+
+
+def read_rows(directory: Path, file: str) -> Iterator[Row]:
+    path = directory / file
+    if not path.exists():
+        raise ImportRefused(f"{directory}: {file} not found")
+    headers, cells = read_csv(path)
+    mapping = map_columns(file, headers)
+    for line, values in cells:
+        yield Row(line=line, values={field: values[i] for i, field in mapping.items() if i < len(values)})
+
+
+def normalise_status(text: str) -> str:
+    value = re.sub(r"\s+", " ", text.strip().lower())
+    if value.startswith("allocated"):
+        return "allocated"
+    return STATUS_PATCHES.get(value, value)
+
+
+def normalise_purpose(text: str) -> tuple[str, bool]:
+    """(purpose code, known). Unknown purposes become `other`, flagged for review."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
+    if slug in set(Purpose):
+        return slug, True
+    if slug in PURPOSE_PATCHES:
+        return PURPOSE_PATCHES[slug].value, True
+    for pattern, purpose in PURPOSE_PATTERNS:
+        if re.search(pattern, slug):
+            return purpose.value, True
+    return Purpose.OTHER.value, False
+
+
+def normalise_type(text: str) -> str | None:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
+    if slug in set(AgreementType):
+        return slug
+    for pattern, kind in TYPE_PATTERNS:
+        if re.search(pattern, slug):
+            return kind.value
+    return None
+
+
+def _unique(reference: str, seen: Counter[str]) -> str:
+    """Real files repeat references for separate instalments: the n-th becomes `ref#n`."""
+    seen[reference] += 1
+    return reference if seen[reference] == 1 else f"{reference}#{seen[reference]}"
+
+
+def _superseded(row: Row, start: date | None) -> date | None:
+    """The guidance leaves end-date blank unless a row was superseded. A row whose end-date
+    is after its start-date was replaced by a later one; an end-date equal to the start
+    date is read as a one-day event (North Tyneside publishes every row that way)."""
+    text = row.get("end-date")
+    if not text:
+        return None
+    try:
+        end = parse_date(text)
+    except ValueError:
+        return None
+    return end if start is not None and end > start else None
+
+
+class GovCsvImport:
+    """Builds an ImportPlan from a directory holding the three files."""
+
+    def __init__(self, directory: Path, *, organisation: str | None = None) -> None:
+        self.directory = directory
+        self.organisation = organisation
+        self.plan = ImportPlan(label=str(directory))
+        self.agreement_refs: dict[str, AgreementPlan] = {}
+        self.obligation_refs: dict[str, ObligationPlan] = {}
+
+    def build(self) -> ImportPlan:
+        # Read every file's header first, so a bad column refuses the import before any work.
+        for file in (AGREEMENT_FILE, CONTRIBUTION_FILE, TRANSACTION_FILE):
+            path = self.directory / file
+            if not path.exists():
+                raise ImportRefused(f"{self.directory}: {file} not found")
+            headers, _ = read_csv(path)
+            map_columns(file, headers)
+        self.agreements()
+        self.contributions()
+        self.transactions()
+        return self.plan
+
+    # -- developer-agreement.csv --------------------------------------------------------------
+    def authority(self, row: Row) -> str:
+        code = self.organisation or row.get("organisation") or "unknown-organisation"
+        self.plan.authorities.setdefault(code, code)
+        return code
+
+    def agreements(self) -> None:
+        seen: Counter[str] = Counter()
+        identical: dict[str, tuple[tuple[str, str], ...]] = {}
+        for row in read_rows(self.directory, AGREEMENT_FILE):
+            raw_reference = row.get("reference")
+            source = SourceRow(file=AGREEMENT_FILE, line=row.line, reference=raw_reference, status="agreement")
+            self.plan.sources.append(source)
+            if not raw_reference:
+                self.plan.reject(source, "reference", "reference is empty")
+                continue
+            content = tuple(sorted((k, v.strip()) for k, v in row.values.items() if k != "entry-date"))
+            if identical.get(raw_reference) == content:
+                self.plan.warn(source, "reference", "identical to an earlier row: merged with it")
+                continue
+            identical.setdefault(raw_reference, content)
+            try:
+                signed_on = parse_date(row.get("start-date"))
+            except ValueError as error:
+                self.plan.reject(source, "start-date", f"start-date {error}")
+                continue
+            reference = _unique(raw_reference, seen)
+            if reference != raw_reference:
+                self.plan.warn(source, "reference", f"repeated reference kept as {reference}")
+            agreement_type = normalise_type(row.get("developer-agreement-type")) if row.get("developer-agreement-type") else None
+            if agreement_type is None:
+                self.plan.warn(source, "developer-agreement-type",
+                               f"type {row.get('developer-agreement-type')!r} not recognised: taken as section-106")
+            plan = AgreementPlan(
+                reference=reference, type=agreement_type or AgreementType.SECTION_106.value,
+                authority_code=self.authority(row), signed_on=signed_on,
+                planning_application=row.get("planning-application") or None, site_name=row.get("name") or None,
+                document_url=row.get("document-url") or None, notes=row.get("notes") or None,
+                superseded_on=_superseded(row, signed_on), needs_review=agreement_type is None, source=source,
+            )
+            self.plan.agreements.append(plan)
+            self.agreement_refs.setdefault(raw_reference, plan)
+
+    def placeholder_agreement(self, reference: str, *, signed_on: date, source: SourceRow) -> AgreementPlan:
+        existing = self.agreement_refs.get(reference)
+        if existing:
+            return existing
+        plan = AgreementPlan(
+            reference=reference, type=AgreementType.SECTION_106.value,
+            authority_code=self.organisation or next(iter(self.plan.authorities), "unknown-organisation"),
+            signed_on=signed_on, notes=f"placeholder: named by {source.describe()} but not in {AGREEMENT_FILE}",
+            needs_review=True,
+        )
+        self.plan.authorities.setdefault(plan.authority_code, plan.authority_code)
+        self.plan.warn(source, "developer-agreement", f"agreement {reference!r} is not in {AGREEMENT_FILE}: "
+                       "kept against a placeholder agreement flagged needs-review")
+        self.plan.agreements.append(plan)
+        self.agreement_refs[reference] = plan
+        return plan
+
+    # -- developer-agreement-contribution.csv ----------------------------------------------------
+    def contributions(self) -> None:
+        seen: Counter[str] = Counter()
+        for row in read_rows(self.directory, CONTRIBUTION_FILE):
+            raw_reference = row.get("reference")
+            amount: Decimal | None = None
+            amount_error = None
+            if row.get("amount"):
+                try:
+                    amount = parse_amount(row.get("amount"))
+                except ValueError as error:
+                    amount_error = str(error)
+            source = SourceRow(file=CONTRIBUTION_FILE, line=row.line, reference=raw_reference, status="secured",
+                               amount=amount)
+            self.plan.sources.append(source)
+            if not raw_reference:
+                self.plan.reject(source, "reference", "reference is empty")
+                continue
+            if amount_error:
+                self.plan.reject(source, "amount", amount_error)
+                continue
+            start = None
+            if row.get("start-date"):
+                try:
+                    start = parse_date(row.get("start-date"))
+                except ValueError as error:
+                    self.plan.warn(source, "start-date", f"start-date {error}: ignored")
+            superseded = _superseded(row, start)
+            if superseded:
+                self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: a later row replaces it")
+                continue
+            if amount is not None and amount < 0:
+                self.plan.warn(source, "amount", f"negative amount {amount} read as {abs(amount)}")
+                amount = abs(amount)
+            units = None
+            if row.get("units"):
+                try:
+                    units = parse_units(row.get("units"))
+                except ValueError as error:
+                    self.plan.warn(source, "units", f"units {error}: ignored")
+            purpose, known = normalise_purpose(row.get("contribution-purpose"))
+            if not known:
+                self.plan.warn(source, "contribution-purpose",
+                               f"purpose {row.get('contribution-purpose')!r} is not a government code: kept as other, "
+                               "flagged needs-review")
+            agreement_reference = row.get("developer-agreement")
+            agreement = self.agreement_refs.get(agreement_reference) or self.placeholder_agreement(
+                agreement_reference or f"{raw_reference} (agreement)", signed_on=start or date(2000, 1, 1),
+                source=source)
+            reference = _unique(raw_reference, seen)
+            if reference != raw_reference:
+                self.plan.warn(source, "reference", f"repeated reference kept as {reference}")
+            unit_kind = None
+            if units:
+                unit_kind = {Purpose.AFFORDABLE_HOUSING.value: UnitKind.AFFORDABLE_HOUSING_UNITS.value,
+                             Purpose.EDUCATION.value: UnitKind.SCHOOL_PLACES.value}.get(purpose, UnitKind.OTHER.value)
+            plan = ObligationPlan(
+                reference=reference, agreement_reference=agreement.reference, purpose=purpose,
+                service=PURPOSE_SERVICE.get(Purpose(purpose), purpose), amount=amount, units=units,
+                unit_kind=unit_kind, needs_review=not known,
+                trigger=row.get("notes") or (None if known else f"published purpose: {row.get('contribution-purpose')}"),
+                source=source,
+            )
+            self.plan.obligations.append(plan)
+            self.obligation_refs.setdefault(raw_reference, plan)
+
+    def placeholder_obligation(self, reference: str, *, on: date, source: SourceRow) -> ObligationPlan:
+        existing = self.obligation_refs.get(reference)
+        if existing:
+            return existing
+        agreement = self.agreement_refs.get(reference) or self.placeholder_agreement(
+            reference, signed_on=on, source=source)
+        plan = ObligationPlan(
+            reference=reference if reference not in {o.reference for o in self.plan.obligations} else f"{reference} (placeholder)",
+            agreement_reference=agreement.reference, purpose=Purpose.OTHER.value, service="other",
+            needs_review=True, trigger=f"placeholder: named by {source.describe()} but not in {CONTRIBUTION_FILE}",
+        )
+        self.plan.warn(source, "developer-agreement-contribution",
+                       f"contribution {reference!r} is not in {CONTRIBUTION_FILE}: kept against a placeholder "
+                       "obligation flagged needs-review")
+        self.plan.obligations.append(plan)
+        self.obligation_refs[reference] = plan
+        return plan
+
+    # -- developer-agreement-transaction.csv -----------------------------------------------------
+    def transactions(self) -> None:
+        seen: dict[str, Counter[str]] = defaultdict(Counter)
+        for row in read_rows(self.directory, TRANSACTION_FILE):
+            raw_reference = row.get("reference")
+            status = normalise_status(row.get("contribution-funding-status"))
+            amount = None
+            amount_error = None
+            if row.get("amount"):
+                try:
+                    amount = parse_amount(row.get("amount"))
+                except ValueError as error:
+                    amount_error = str(error)
+            source = SourceRow(file=TRANSACTION_FILE, line=row.line, reference=raw_reference, status=status or "(blank)",
+                               amount=amount)
+            self.plan.sources.append(source)
+            if status not in STATUS_KIND and status != "secured":
+                self.plan.reject(source, "contribution-funding-status",
+                                 f"status {row.get('contribution-funding-status')!r} is not one of received, allocated, "
+                                 "spent, transferred, returned, secured")
+                continue
+            if amount_error:
+                self.plan.reject(source, "amount", amount_error)
+                continue
+            if amount is None and status != "secured":
+                self.plan.reject(source, "amount", "amount is empty: a units-only row carries no money")
+                continue
+            try:
+                occurred_on = parse_date(row.get("start-date"))
+            except ValueError as error:
+                self.plan.reject(source, "start-date", f"start-date {error}")
+                continue
+            superseded = _superseded(row, occurred_on)
+            if superseded:
+                self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: a later row replaces it")
+                continue
+            if not raw_reference:
+                self.plan.reject(source, "reference", "reference is empty")
+                continue
+            if amount is not None and amount < 0:
+                self.plan.warn(source, "amount", f"negative amount {amount} read as {abs(amount)} (finance sign convention)")
+                amount = abs(amount)
+            if amount is not None and amount == 0:
+                self.plan.reject(source, "amount", "amount is zero: nothing to record")
+                continue
+            contribution = row.get("developer-agreement-contribution")
+            obligation = self.obligation_refs.get(contribution) or self.placeholder_obligation(
+                contribution or f"{raw_reference} (contribution)", on=occurred_on, source=source)
+            reference = _unique(raw_reference, seen[status])
+            if reference != raw_reference:
+                self.plan.warn(source, "reference", f"repeated reference kept as {reference}")
+            if status == "secured":
+                self.plan.dues.append(DuePlan(reference=reference, obligation_reference=obligation.reference,
+                                              amount=amount, due_on=occurred_on, source=source))
+                continue
+            kind = STATUS_KIND[status]
+            self.plan.entries.append(EntryPlan(
+                kind=kind, reference=reference, obligation_reference=obligation.reference, amount=amount,  # type: ignore[arg-type]
+                occurred_on=occurred_on, source=source,
+                recipient=UNKNOWN_RECIPIENT if kind is EntryKind.TRANSFER else None,
+            ))
+
+
+def plan_gov_csv(directory: Path, *, organisation: str | None = None) -> ImportPlan:
+    """Read the three files in ``directory`` into an ImportPlan (no database)."""
+    if not directory.is_dir():
+        raise ImportRefused(f"{directory}: not a directory")
+    return GovCsvImport(directory, organisation=organisation).build()
