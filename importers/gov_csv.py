@@ -378,8 +378,16 @@ class GovCsvImport:
             if not raw_reference:
                 self.plan.reject(source, "reference", "reference is empty")
                 continue
+            kind = STATUS_KIND.get(status)
             if amount is not None and amount < 0:
-                self.plan.warn(source, "amount", f"negative amount {amount} read as {abs(amount)} (finance sign convention)")
+                if kind is EntryKind.ALLOCATION:
+                    # Allocated money handed back has no status of its own; s106-ledger publishes
+                    # it as a negative allocated amount, so that is how it is read back.
+                    self.plan.warn(source, "amount", f"negative allocated amount {amount} read as a deallocation")
+                    kind = EntryKind.DEALLOCATION
+                else:
+                    self.plan.warn(source, "amount",
+                                   f"negative amount {amount} read as {abs(amount)} (finance sign convention)")
                 amount = abs(amount)
             if amount is not None and amount == 0:
                 self.plan.reject(source, "amount", "amount is zero: nothing to record")
@@ -394,7 +402,7 @@ class GovCsvImport:
                 self.plan.dues.append(DuePlan(reference=reference, obligation_reference=obligation.reference,
                                               amount=amount, due_on=occurred_on, source=source))
                 continue
-            kind = STATUS_KIND[status]
+            assert kind is not None
             self.plan.entries.append(EntryPlan(
                 kind=kind, reference=reference, obligation_reference=obligation.reference, amount=amount,  # type: ignore[arg-type]
                 occurred_on=occurred_on, source=source,

@@ -12,8 +12,12 @@ from flask import Flask
 __version__ = "0.1.0"
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then LEDGER_* environment variables, then ``config``."""
+def create_app(config: Mapping[str, Any] | None = None, *, serving: bool = False) -> Flask:
+    """Build the app: defaults, then LEDGER_* environment variables, then ``config``.
+
+    ``serving`` (wsgi.py, `s106 serve`) refuses to build a production app without a secret
+    key; the other commands never use sessions, so they do not need one.
+    """
     from ledger import config as defaults
     from ledger.api import register_api
     from ledger.cli import ledger_cli
@@ -28,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'ledger.sqlite')}"
-    _require_secret_key(app)
+    require_secret_key(app, serving=serving)
 
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep schema field order
     init_database(app)
@@ -53,8 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _require_secret_key(app: Flask) -> None:
+def require_secret_key(app: Flask, *, serving: bool = True) -> None:
     if app.config["SECRET_KEY"]:
+        return
+    if not serving:
         return
     if app.config["ENV"] == "development" or app.testing or app.debug:
         # A throwaway key: sessions do not survive a restart, which is fine off production.

@@ -216,8 +216,8 @@ def _report_import(result: Any, rejects: str | None, elapsed: float, rows: int) 
     for line in summary_table(result.summary):
         click.echo(line)
     warnings = [i for i in result.issues if i.severity == "warning"]
-    click.echo(f"{len(result.rejected):,} rows rejected, {len(warnings):,} warnings; "
-               f"{rows:,} ledger rows checked in {elapsed:.1f} s ({rows / max(elapsed, 1e-9):,.0f} rows/s)")
+    click.echo(f"{len(result.rejected):,} rows rejected, {len(warnings):,} warnings; {rows:,} ledger rows read, "
+               f"checked and written in {elapsed:.1f} s ({rows / max(elapsed, 1e-9):,.0f} rows/s)")
     if rejects:
         count = write_rejects(Path(rejects), result.issues)
         click.echo(f"rejects report: {rejects} ({count:,} rows)")
@@ -234,14 +234,16 @@ def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str 
     from importers.read import ImportRefused
     from ledger.services.imports import apply_import
 
+    started = time.perf_counter()
     try:
         plan = plan_builder()
     except ImportRefused as error:
         raise click.ClickException(str(error)) from None
+    _progress(f"read {len(plan.sources):,} rows in {time.perf_counter() - started:.1f} s")
     progress = Progress(len(plan.entries), "writing")
     result = apply_import(get_session(), plan, actor=SYSTEM, dry_run=dry_run, strict=strict, progress=progress)
-    elapsed = progress.close()
-    _report_import(result, rejects, elapsed, len(plan.entries))
+    progress.close()
+    _report_import(result, rejects, time.perf_counter() - started, len(plan.entries))
     if strict and result.rejected:
         raise click.ClickException(f"--strict: {len(result.rejected):,} rows rejected, so nothing was written")
 
@@ -287,7 +289,13 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
+    from ledger import require_secret_key
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        require_secret_key(app)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -313,10 +321,19 @@ def main() -> None:
     for name, command in ledger_cli.commands.items():
         cli.add_command(command, name)
     try:
-        cli.main(args=sys.argv[1:], prog_name="s106", standalone_mode=True)
+        result = cli.main(args=sys.argv[1:], prog_name="s106", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:  # usage errors included: one line, not the usage text
+        click.echo(f"Error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Error: aborted", err=True)
+        sys.exit(1)
     except Exception as error:  # a failure the command did not foresee: one line, non-zero
         if os.environ.get("LEDGER_DEBUG"):
             raise
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         click.echo(f"Error: {type(error).__name__}: {first_line} (set LEDGER_DEBUG=1 for details)", err=True)
         sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

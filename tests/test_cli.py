@@ -153,3 +153,13 @@ def test_serve_runs_gunicorn_and_answers_health(tmp_path: Path) -> None:
 def test_commands_are_also_reachable_through_flask(app: Flask, command: list[str]) -> None:
     result = app.test_cli_runner().invoke(args=["ledger", *command])
     assert result.exit_code == 0, result.output
+
+
+def test_serve_refuses_production_without_a_secret_key_but_other_commands_run(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    env["LEDGER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    init = subprocess.run([*S106, "init-db"], env=env, capture_output=True, text=True, timeout=60)
+    assert init.returncode == 0, init.stderr
+    serve = subprocess.run([*S106, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert serve.returncode != 0
+    assert "LEDGER_SECRET_KEY" in serve.stderr and len(serve.stderr.strip().splitlines()) == 1

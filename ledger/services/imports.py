@@ -25,7 +25,7 @@ from ledger.domain.money import ZERO
 from ledger.domain.vocab import PROJECT_KINDS, EntryKind
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
-from ledger.services.entries import AUTO_ALLOCATION_REASON, history
+from ledger.services.entries import AUTO_ALLOCATION_REASON, to_domain
 
 #: Same-day order when an import replays a history: money arrives before it is used.
 KIND_ORDER = {EntryKind.RECEIPT: 0, EntryKind.ALLOCATION: 1, EntryKind.DEALLOCATION: 2, EntryKind.SPEND: 3,
@@ -137,8 +137,9 @@ class _Writer:
         self._entries(obligations)
 
     def _bulk(self, model: type, rows: list[dict[str, Any]], name: str) -> None:
+        # Core inserts on the table: column types and defaults apply, without ORM bookkeeping.
         for start in range(0, len(rows), 5000):
-            self.session.execute(insert(model), rows[start:start + 5000])
+            self.session.execute(insert(model.__table__), rows[start:start + 5000])
         if rows:
             self.created[name] = len(rows)
 
@@ -155,20 +156,39 @@ class _Writer:
                          "amount": due.amount, "due_on": due.due_on, "source": due.source.describe()} | self.stamp())
         self._bulk(IncomeDue, rows, "income_due")
 
-    def _project_for(self, obligation: Obligation, projects: dict[str, int], named: str | None) -> str:
-        """The project an imported entry names, created if new; where the source names none
-        (the government format never does), one project per obligation. Either way a
-        project the import creates is flagged for review."""
-        reference = named or f"{obligation.reference}/project"
-        if reference not in projects:
-            name = named or f"Not recorded: imported for {obligation.reference}"
-            self.session.execute(insert(Project), [{
-                "reference": reference, "name": name,
-                "service": obligation.service, "division_code": None, "repays_borrowing": False,
-                "needs_review": True} | self.stamp()])
-            projects[reference] = self.session.scalar(select(Project.id).where(Project.reference == reference))  # type: ignore[assignment]
-            self.created["projects"] += 1
-        return reference
+    def _projects(self, obligations: dict[str, Obligation]) -> dict[str, int]:
+        """Every project the planned entries need, created in one insert where new. The
+        government format names no project, so such entries get one project per obligation.
+        Projects an import creates are flagged for review."""
+        needed: dict[str, Obligation] = {}
+        for e in self.plan.entries:
+            if e.kind in PROJECT_KINDS:
+                obligation = obligations[e.obligation_reference]
+                needed.setdefault(self._project_reference(e, obligation), obligation)
+        have = set(self.session.scalars(select(Project.reference)))
+        self._bulk(Project, [
+            {"reference": reference, "name": reference if reference.rsplit("/", 1)[-1] != "project"
+             else f"Not recorded: imported for {obligation.reference}", "service": obligation.service,
+             "division_code": None, "repays_borrowing": False, "needs_review": True} | self.stamp()
+            for reference, obligation in needed.items() if reference not in have
+        ], "projects")
+        return dict(self.session.execute(select(Project.reference, Project.id)).all())
+
+    @staticmethod
+    def _project_reference(entry: EntryPlan, obligation: Obligation) -> str:
+        return entry.project_reference or f"{obligation.reference}/project"
+
+    def _histories(self, obligations: dict[str, Obligation]) -> dict[int, list[LedgerEntry]]:
+        """The stored entries of every obligation the import touches, in one query per chunk."""
+        ids = [o.id for o in obligations.values()]
+        found: dict[int, list[LedgerEntry]] = defaultdict(list)
+        for start in range(0, len(ids), 500):
+            for entry, project in self.session.execute(
+                select(Entry, Project.reference).outerjoin(Project, Entry.project_id == Project.id)
+                .where(Entry.obligation_id.in_(ids[start:start + 500])).order_by(Entry.id)
+            ):
+                found[entry.obligation_id].append(to_domain(entry, project))
+        return found
 
     def _entries(self, obligations: dict[str, Obligation]) -> None:
         s = self.session
@@ -177,7 +197,8 @@ class _Writer:
         for start in range(0, len(keys), 500):
             for entry in s.scalars(select(Entry).where(tuple_(Entry.kind, Entry.reference).in_(keys[start:start + 500]))):
                 stored[(entry.kind, entry.reference)] = entry
-        projects = dict(s.execute(select(Project.reference, Project.id)).all())
+        projects = self._projects(obligations)
+        histories = self._histories(obligations)
         by_obligation: dict[str, list[EntryPlan]] = defaultdict(list)
         for e in self.plan.entries:
             by_obligation[e.obligation_reference].append(e)
@@ -185,7 +206,7 @@ class _Writer:
         done = 0
         for reference, planned in by_obligation.items():
             obligation = obligations[reference]
-            past = history(s, obligation.id)
+            past = histories[obligation.id]
             planned.sort(key=lambda e: (e.occurred_on, KIND_ORDER[e.kind], e.source.line))
             for e in planned:
                 done += 1
@@ -199,9 +220,7 @@ class _Writer:
                         self._reject(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "
                                      "ledger with different content")
                     continue
-                project = None
-                if e.kind in PROJECT_KINDS:
-                    project = self._project_for(obligation, projects, e.project_reference)
+                project = self._project_reference(e, obligation) if e.kind in PROJECT_KINDS else None
                 candidate = LedgerEntry(id=UNSAVED_ID - len(rows), kind=e.kind, amount=e.amount,
                                         occurred_on=e.occurred_on, reference=e.reference, project=project)
                 candidates = [candidate]
@@ -216,14 +235,14 @@ class _Writer:
                 violations = rules.invariant_violations(rules.in_force([*past, *candidates]))
                 if violations:
                     v = violations[0]
-                    self._reject(e, "amount" if v.field == "amount" else v.field, f"{v.invariant}: {v.message}")
+                    self._reject(e, v.field, f"{v.invariant}: {v.message}")
                     continue
                 past.extend(candidates)
                 for c in candidates:
                     rows.append({
                         "reference": c.reference, "kind": c.kind.value, "obligation_id": obligation.id,
                         "amount": c.amount, "interest": None, "occurred_on": c.occurred_on,
-                        "project_id": projects.get(c.project) if c.project else None,
+                        "project_id": projects[c.project] if c.project else None,
                         "recipient": e.recipient if c is candidate else None, "reverses": None,
                         "reason": f"imported from {e.source.describe()}" if c is candidate else AUTO_ALLOCATION_REASON,
                     } | self.stamp())

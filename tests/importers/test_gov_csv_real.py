@@ -1,0 +1,133 @@
+"""Every real council's files in shared/data import, account for every pound, re-import
+to no change, and give IFS figures that match the money in the files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from importers.gov_csv import plan_gov_csv
+from importers.report import REJECT_COLUMNS, write_rejects
+from ledger.domain.dates import financial_year_of
+from ledger.models import Agreement, AuditEvent, Entry, IncomeDue, Obligation, Project
+from ledger.services import SYSTEM
+from ledger.services.ifs import ifs_report
+from ledger.services.imports import apply_import
+
+# shared/ lies beside the project folder, for developers and CI alike.
+DATA = Path(__file__).parents[2].parent / "shared" / "data" / "gov-csv"
+COUNCILS = ["isle-of-wight", "north-tyneside", "tonbridge-and-malling", "wiltshire"]
+TABLES = (Agreement, Obligation, Project, Entry, IncomeDue)
+
+
+def counts(session: Session) -> dict[str, int]:
+    session.rollback()
+    return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0 for t in TABLES}
+
+
+def source_rows(council: str) -> list[dict[str, str]]:
+    """The transaction file read independently of the importer: stdlib csv, BOM stripped."""
+    text = (DATA / council / "developer-agreement-transaction.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for line, row in enumerate(rows, start=2):
+        row["_line"] = str(line)
+    return rows
+
+
+def money(text: str) -> Decimal:
+    return abs(Decimal(text.replace("£", "").replace(",", "").strip() or "0"))
+
+
+def day(text: str) -> date:
+    text = text.strip()
+    return (datetime.strptime(text, "%d/%m/%Y") if "/" in text else datetime.strptime(text, "%Y-%m-%d")).date()
+
+
+@pytest.fixture(params=COUNCILS)
+def council(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def test_real_files_import_and_every_pound_is_accounted_for(council: str, session: Session, tmp_path: Path) -> None:
+    assert DATA.exists(), DATA
+    result = apply_import(session, plan_gov_csv(DATA / council), actor=SYSTEM)
+    assert result.committed
+    assert all(line.adds_up for line in result.summary)
+    transactions = [line for line in result.summary if line.file == "developer-agreement-transaction.csv"]
+    source = source_rows(council)
+    assert sum(line.rows for line in transactions) == len(source)
+    assert sum((line.source for line in transactions), Decimal(0)) == sum(
+        (money(r["amount"]) for r in source if r["amount"].strip()), Decimal(0))
+
+    rejects_path = tmp_path / "rejects.csv"
+    written = write_rejects(rejects_path, result.issues)
+    rejects = list(csv.DictReader(io.StringIO(rejects_path.read_text(encoding="utf-8"))))
+    assert tuple(rejects[0].keys() if rejects else REJECT_COLUMNS) == REJECT_COLUMNS
+    assert written == len(rejects) == len(result.rejected) == sum(line.rejected_rows for line in result.summary)
+    for row in rejects:
+        assert row["file"] and int(row["line"]) >= 2 and row["field"] and row["reason"]
+
+    audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).one()
+    assert audit.after is not None and audit.after["rejected"] == len(result.rejected)
+
+
+def test_reimporting_the_same_files_changes_nothing(council: str, session: Session) -> None:
+    first = apply_import(session, plan_gov_csv(DATA / council), actor=SYSTEM)
+    before = counts(session)
+    second = apply_import(session, plan_gov_csv(DATA / council), actor=SYSTEM)
+    assert counts(session) == before
+    assert second.created == {}
+    assert sum(line.imported_rows for line in second.summary if line.status != "agreement") == 0
+    assert len(second.rejected) == len(first.rejected)
+
+
+def test_ifs_for_each_year_matches_the_money_in_the_files(council: str, session: Session, tmp_path: Path) -> None:
+    result = apply_import(session, plan_gov_csv(DATA / council), actor=SYSTEM)
+    refused = {(i.source.file, i.source.line) for i in result.rejected}
+    received: dict[int, Decimal] = defaultdict(Decimal)
+    spent: dict[int, Decimal] = defaultdict(Decimal)
+    for row in source_rows(council):
+        if ("developer-agreement-transaction.csv", int(row["_line"])) in refused:
+            continue
+        status = row["contribution-funding-status"].strip().lower()
+        if status == "received":
+            received[financial_year_of(day(row["start-date"]))] += money(row["amount"])
+        elif status in ("spent", "transferred"):
+            spent[financial_year_of(day(row["start-date"]))] += money(row["amount"])
+    assert received, "every council's files hold receipts"
+    for year in sorted(set(received) | set(spent)):
+        report = ifs_report(session, year=year)
+        assert report.value("s106_b_money_received") == received[year], year
+        assert report.value("s106_f_money_spent") == spent[year], year
+
+
+def test_import_through_the_command_line_with_dry_run_strict_and_rejects(app: Flask, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    with app.extensions["ledger.sessions"]() as session:
+        empty = counts(session)
+    dry = runner.invoke(args=["ledger", "import", "gov-csv", str(DATA / "north-tyneside"), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: nothing written" in dry.output
+    strict = runner.invoke(args=["ledger", "import", "gov-csv", str(DATA / "north-tyneside"), "--strict"])
+    assert strict.exit_code != 0
+    assert "--strict" in strict.output
+    with app.extensions["ledger.sessions"]() as session:
+        assert counts(session) == empty
+    rejects = tmp_path / "rejects.csv"
+    real = runner.invoke(args=["ledger", "import", "gov-csv", str(DATA / "north-tyneside"), "--organisation",
+                               "E08000022", "--rejects", str(rejects)])
+    assert real.exit_code == 0, real.output
+    assert "written in one transaction" in real.output
+    assert "NO" not in [line.split()[-1] for line in real.output.splitlines() if line.startswith("developer-")]
+    assert rejects.read_text().startswith("file,line,reference,status,amount,field,reason")
+    with app.extensions["ledger.sessions"]() as session:
+        assert set(session.scalars(select(Agreement.authority_code))) == {"E08000022"}
