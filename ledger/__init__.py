@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, serving: bool = False
     from ledger.cli import ledger_cli
     from ledger.errors import register_error_handlers
     from ledger.extensions import init_database
+    from ledger.web import init_web
 
     app = Flask(__name__, instance_path=os.environ.get("LEDGER_INSTANCE_PATH") or None)
     app.config.from_mapping(defaults.DEFAULTS)
@@ -38,17 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, serving: bool = False
     init_database(app)
     register_error_handlers(app)
     register_api(app)
+    init_web(app)
     app.cli.add_command(ledger_cli)
-
-    @app.get("/")
-    def index() -> str:
-        # Placeholder until the web pages land: says where the API and its description are.
-        return (
-            "<!doctype html><html lang=en><meta charset=utf-8><title>s106-ledger</title>"
-            "<h1>s106-ledger</h1><p>Section 106 and developer-contribution ledger.</p>"
-            "<p>JSON API: <a href=/api/v1/openapi.json>/api/v1/openapi.json</a> "
-            "(bearer token from <code>s106 tokens create</code>).</p></html>"
-        )
 
     @app.get("/health")
     def health() -> dict[str, str]:

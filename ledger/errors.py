@@ -33,6 +33,18 @@ def flatten_errors(messages: Mapping[Any, Any], prefix: str = "") -> Iterator[tu
             yield name, str(value)
 
 
+def wants_html() -> bool:
+    """Web pages get HTML errors; the API (and anything asking for JSON) problem details."""
+    return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
+
+
+def html_error(status: int, title: str, detail: str | None) -> Response:
+    from flask import render_template
+
+    return Response(render_template("error.html", title=title, detail=detail or ""), status=status,
+                    mimetype="text/html")
+
+
 def problem(
     status: int,
     *,
@@ -69,6 +81,8 @@ def field_errors(messages: Mapping[str, Any], location: str | None = None) -> li
 
 
 def handle_http_exception(error: HTTPException) -> Response:
+    if wants_html():
+        return html_error(error.code or 500, error.name, error.description)
     data = getattr(error, "data", None) or {}
     errors: list[dict[str, str]] = []
     # webargs puts validation errors under "messages", keyed by location (json, query).
@@ -88,6 +102,8 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_ledger_error(error: LedgerError) -> Response:
+    if wants_html():
+        return html_error(error.status, error.title, error.detail)
     return problem(
         error.status,
         title=error.title,
@@ -100,6 +116,8 @@ def handle_ledger_error(error: LedgerError) -> Response:
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     detail = repr(error) if current_app.debug else "The server could not complete the request."
+    if wants_html():
+        return html_error(500, InternalServerError().name, detail)
     return problem(500, title=InternalServerError().name, detail=detail)
 
 

@@ -171,6 +171,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"))
     password_hash: Mapped[str | None] = mapped_column(String(512))
+    # Sign-in lock-out after repeated failures (web sign-in).
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 

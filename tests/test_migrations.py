@@ -1,13 +1,20 @@
 """Migrations build the schema the models describe, on SQLite and PostgreSQL."""
 
+from datetime import date
+from decimal import Decimal
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from ledger.db import make_engine
+from ledger.domain.vocab import EntryKind
 from ledger.migrate import alembic_config, downgrade, upgrade
 from ledger.models import Base
+from ledger.services import Actor
+from ledger.services.entries import EntryRequest, record_entry
 
 
 def test_there_is_a_single_head() -> None:
@@ -29,4 +36,31 @@ def test_downgrade_and_upgrade_round_trip(database_url: str) -> None:
     assert "entries" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert {"entries", "audit_events", "agreements"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_a_ledger_with_data_upgrades_from_the_first_revision(database_url: str) -> None:
+    engine = make_engine(database_url)
+    downgrade(engine, "0001_initial")
+    with engine.begin() as connection:  # the first schema's tables, filled by hand
+        connection.execute(text("INSERT INTO authorities (code, name, kind) VALUES ('A', 'A', 'district')"))
+        connection.execute(text(
+            "INSERT INTO agreements (reference, type, authority_code, signed_on, created_by, created_at) "
+            "VALUES ('AG', 'section-106', 'A', '2020-01-01', 'x', '2020-01-01 00:00:00')"))
+        connection.execute(text(
+            "INSERT INTO obligations (reference, agreement_id, purpose, service, commuted_sum, index, "
+            "repayment_basis, needs_review, created_by, created_at) SELECT 'OB', id, 'education', 'send', false, "
+            "'none', 'receipt', false, 'x', '2020-01-01 00:00:00' FROM agreements".replace(" index,", ' "index",')))
+        connection.execute(text(
+            "INSERT INTO entries (reference, kind, obligation_id, amount, occurred_on, created_by, created_at, reason) "
+            "SELECT 'R', 'receipt', id, 12345, '2020-02-01', 'x', '2020-02-01 00:00:00', 'r' FROM obligations"))
+    upgrade(engine)
+    with Session(engine) as session:
+        _entry, created = record_entry(session, EntryRequest(
+            kind=EntryKind.REPAYMENT, obligation_reference="OB", amount=Decimal("23.45"), occurred_on=date(2021, 1, 1),
+            reason="after the upgrade"), actor=Actor(email="x", role="officer"))
+        assert created
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM entries")).scalar() == 2
+        assert connection.execute(text("SELECT needs_review FROM agreements")).scalar() in (0, False)
     engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,9 +87,42 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
     return Actor(email=user.email, role=user.role, division_code=user.division_code)
 
 
-def actor_for_password(session: Session, email: str, password: str) -> Actor | None:
-    """The user whose email and password these are, or None."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
-        return None
-    return Actor(email=user.email, role=user.role, division_code=user.division_code)
+MAX_FAILED_SIGN_INS = 5
+LOCK_OUT = timedelta(minutes=15)
+
+
+class SignInRefused(Exception):
+    """Wrong email or password, or the account is locked for now. The message never says
+    which, so it does not tell an attacker whether an email has an account."""
+
+
+def sign_in(session: Session, email: str, password: str) -> Actor:
+    """Check a password. After MAX_FAILED_SIGN_INS failures in a row the account is locked
+    for LOCK_OUT; every failure is audited."""
+    address = email.strip().lower()
+    with write_transaction(session):
+        user = session.scalar(select(User).where(User.email == address).with_for_update())
+        now = clock.now()
+        if user is not None and user.locked_until is not None and user.locked_until > now:
+            audit.record(session, actor=address, action="sign-in", outcome="refused", reason="account locked")
+            raise SignInRefused("Too many failed attempts: try again in 15 minutes.")
+        if user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
+            reason = "wrong email or password"
+            if user is not None:
+                user.failed_sign_ins += 1
+                if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+                    user.locked_until = now + LOCK_OUT
+                    user.failed_sign_ins = 0
+                    reason = "wrong password: account locked for 15 minutes"
+            audit.record(session, actor=address, action="sign-in", outcome="refused", reason=reason)
+            raise SignInRefused("The email address or password is not right.")
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        audit.record(session, actor=address, action="sign-in", reason="signed in")
+        return Actor(email=user.email, role=user.role, division_code=user.division_code)
+
+
+def actor_for_email(session: Session, email: str) -> Actor | None:
+    """The signed-in user of a web session, if the account still exists."""
+    user = session.scalar(select(User).where(User.email == email))
+    return None if user is None else Actor(email=user.email, role=user.role, division_code=user.division_code)

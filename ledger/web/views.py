@@ -1,0 +1,318 @@
+"""The pages. Each view reads through the services, or calls one service to write."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlparse
+
+import marshmallow as ma
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Select, func, or_, select
+
+from ledger import __version__, clock
+from ledger.api import schemas
+from ledger.domain.dates import financial_year_bounds, financial_year_of
+from ledger.domain.errors import LedgerError
+from ledger.domain.rules import band_for
+from ledger.domain.vocab import PROJECT_KINDS, Band, EntryKind, Purpose, Role
+from ledger.extensions import get_session
+from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
+from ledger.services import audit, balances, overview, registry, users
+from ledger.services import entries as entry_service
+from ledger.services.ifs import ifs_report
+from ledger.web import bp, charts
+from ledger.web.auth import csrf, current_actor, officer_or_admin, requires
+from reports.at_risk import at_risk_csv, at_risk_workbook
+from reports.ifs_workbook import build_ifs_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BAND_LABELS = {Band.OVERDUE: "Overdue", Band.RED: "Due within 12 months", Band.AMBER: "Due within 24 months",
+               Band.GREEN: "Later", Band.UNKNOWN_DEADLINE: "Deadline not yet known", Band.NO_DEADLINE: "No deadline"}
+KIND_LABELS = {EntryKind.RECEIPT: "Record a receipt", EntryKind.ALLOCATION: "Allocate money to a project",
+               EntryKind.DEALLOCATION: "Take money back from a project", EntryKind.SPEND: "Record spend",
+               EntryKind.TRANSFER: "Record a transfer to another body", EntryKind.REPAYMENT: "Record a repayment"}
+PAGE_SIZE = 50
+
+
+def _bands() -> dict[str, int]:
+    return {"red_months": int(current_app.config["AT_RISK_RED_MONTHS"]),
+            "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    if request.method == "POST":
+        csrf.protect()
+
+
+@bp.app_context_processor
+def _layout() -> dict[str, Any]:
+    return {"band_labels": BAND_LABELS, "kind_labels": KIND_LABELS, "version": __version__, "Role": Role}
+
+
+# -- signing in ----------------------------------------------------------------------------
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: never redirect a signed-in user to another host."""
+    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    error = None
+    email = request.form.get("email", "")
+    if request.method == "POST":
+        try:
+            actor = users.sign_in(get_session(), email, request.form.get("password", ""))
+        except users.SignInRefused as refused:
+            error = str(refused)
+        else:
+            session.clear()
+            session.permanent = True
+            session["email"] = actor.email
+            return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
+    return render_template("login.html", error=error, email=email), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@requires()
+def home() -> ResponseReturnValue:
+    actor = current_actor()
+    assert actor is not None
+    if actor.role == Role.MEMBER:
+        if actor.division_code:
+            return redirect(url_for("web.division", code=actor.division_code))
+        return redirect(url_for("web.divisions"))
+    return redirect(url_for("web.dashboard"))
+
+
+# -- dashboard -----------------------------------------------------------------------------
+@bp.get("/dashboard")
+@requires()
+def dashboard() -> ResponseReturnValue:
+    today = clock.today()
+    data = overview.dashboard(get_session(), today=today, **_bands())
+    band_chart = charts.horizontal_bars(
+        [charts.Bar(BAND_LABELS[b], data.bands[b], f"bar band-{b}") for b in (Band.OVERDUE, Band.RED, Band.AMBER)],
+        title="Money at risk of repayment by band")
+    months_chart = charts.column_bars(
+        [charts.Bar(f"{m:%b %y}", v, "bar") for m, v in data.months],
+        title="Money whose repayment deadline falls in each of the next 24 months")
+    return render_template("dashboard.html", data=data, band_chart=band_chart, months_chart=months_chart,
+                           urgent=sum((data.bands[b] for b in overview.URGENT), Decimal(0)))
+
+
+# -- agreements and obligations ------------------------------------------------------------
+def _agreement_query(args: Any) -> Select[tuple[Agreement]]:
+    filters = registry.Filters(authority=args.get("authority") or None, division=args.get("division") or None,
+                               purpose=args.get("purpose") or None, service=args.get("service") or None)
+    query = registry.agreements_query(filters)
+    if args.get("q"):
+        like = f"%{args['q'].strip()}%"
+        query = query.where(or_(Agreement.reference.ilike(like), Agreement.site_name.ilike(like),
+                                Agreement.planning_application.ilike(like), Agreement.developer.ilike(like)))
+    if args.get("year", "").isdigit():
+        start, end = financial_year_bounds(int(args["year"]))
+        query = query.where(Agreement.signed_on.between(start, end))
+    return query
+
+
+@bp.get("/agreements")
+@requires()
+def agreements() -> ResponseReturnValue:
+    s = get_session()
+    query = _agreement_query(request.args)
+    if request.args.get("at_risk"):
+        urgent = {r.agreement_reference for r in balances.at_risk(s, as_of=clock.today(), **_bands())
+                  if r.band in overview.URGENT}
+        query = query.where(Agreement.reference.in_(urgent))
+    page = _page()
+    rows, total = registry.page(s, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    years = sorted({financial_year_of(d) for d in s.scalars(select(Agreement.signed_on).distinct())}, reverse=True)
+    return render_template(
+        "agreements.html", agreements=rows, total=total, page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1),
+        authorities=s.scalars(select(Authority).order_by(Authority.name)).all(),
+        divisions=s.scalars(select(Division).order_by(Division.name)).all(),
+        purposes=[str(p) for p in Purpose],
+        services=sorted(s.scalars(select(Obligation.service).distinct())), years=years, args=request.args)
+
+
+@bp.get("/agreements/<path:reference>")
+@requires()
+def agreement(reference: str) -> ResponseReturnValue:
+    s = get_session()
+    found = registry.get_one(s, Agreement, "reference", reference, what="agreement")
+    today = clock.today()
+    held = {o.reference: balances.obligation_balance(s, o.reference, on=today).balances for o in found.obligations}
+    return render_template("agreement.html", agreement=found, held=held, today=today)
+
+
+@bp.get("/obligations/<path:reference>")
+@requires()
+def obligation(reference: str) -> ResponseReturnValue:
+    s = get_session()
+    on = _date_arg("on") or clock.today()
+    result = balances.obligation_balance(s, reference, on=on)
+    entries = s.scalars(select(Entry).where(Entry.obligation_id == result.obligation.id).order_by(
+        Entry.occurred_on, Entry.id)).all()
+    reversed_ids = {e.reverses for e in entries if e.reverses}
+    bands = {p.receipt.id: band_for(p.deadline, as_of=on, **_bands()) for p in result.receipts}
+    return render_template("obligation.html", result=result, obligation=result.obligation, entries=entries,
+                           reversed_ids=reversed_ids, bands=bands, on=on,
+                           deadline_date=balances.deadline_date)
+
+
+def _page() -> int:
+    text = request.args.get("page", "")
+    return max(int(text), 1) if text.isdigit() else 1
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+# -- forms ---------------------------------------------------------------------------------
+class EntryForm(schemas.EntryIn):
+    """The API's entry schema, reading an HTML form: blank optional fields mean absent."""
+
+    @ma.pre_load
+    def _blank_is_absent(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if k != "csrf_token" and (v != "" or k in ("amount", "reason"))}
+
+
+@bp.route("/obligations/<path:reference>/record/<kind>", methods=["GET", "POST"])
+@officer_or_admin
+def record(reference: str, kind: str) -> ResponseReturnValue:
+    s = get_session()
+    found = registry.get_one(s, Obligation, "reference", reference, what="obligation")
+    if kind not in set(EntryKind):
+        abort(404)
+    errors: dict[str, list[str]] = {}
+    values = request.form.to_dict() if request.method == "POST" else {"occurred_on": clock.today().isoformat()}
+    if request.method == "POST":
+        try:
+            data = EntryForm().load(values | {"kind": kind, "obligation_reference": reference})
+            entry, _created = entry_service.record_entry(
+                s, entry_service.EntryRequest(**data | {"kind": EntryKind(kind)}), actor=current_actor())  # type: ignore[arg-type]
+        except ma.ValidationError as invalid:
+            errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in invalid.messages.items()}  # type: ignore[union-attr]
+        except LedgerError as refused:
+            errors = refused.errors or {"amount": [refused.detail]}
+        else:
+            flash(f"{KIND_LABELS[EntryKind(kind)].split(' ', 1)[1].capitalize()}: {entry.reference} saved.")
+            return redirect(url_for("web.obligation", reference=reference))
+    projects = s.scalars(select(Project).order_by(Project.reference)).all() if kind in PROJECT_KINDS else []
+    return render_template("record.html", obligation=found, kind=EntryKind(kind), values=values, errors=errors,
+                           projects=projects), 422 if errors else 200
+
+
+@bp.route("/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
+@officer_or_admin
+def reverse(entry_id: int) -> ResponseReturnValue:
+    s = get_session()
+    entry = entry_service.get_entry(s, entry_id)
+    errors: dict[str, list[str]] = {}
+    reason = request.form.get("reason", "")
+    if request.method == "POST":
+        try:
+            entry_service.reverse_entry(s, entry_id, actor=current_actor(), reason=reason)  # type: ignore[arg-type]
+        except LedgerError as refused:
+            # Every refusal of a reversal concerns the entry as a whole: show it by the reason.
+            errors = {"reason": [refused.detail]}
+        else:
+            flash(f"Entry {entry.reference} reversed.")
+            return redirect(url_for("web.obligation", reference=entry.obligation.reference))
+    return render_template("reverse.html", entry=entry, reason=reason, errors=errors), 422 if errors else 200
+
+
+# -- divisions -----------------------------------------------------------------------------
+@bp.get("/divisions")
+@requires()
+def divisions() -> ResponseReturnValue:
+    rows = overview.division_totals(get_session(), on=clock.today(), **_bands())
+    return render_template("divisions.html", rows=rows)
+
+
+@bp.get("/divisions/<code>")
+@requires()
+def division(code: str) -> ResponseReturnValue:
+    s = get_session()
+    summary = balances.division_summary(s, code, on=clock.today(), **_bands())
+    agreements_here = s.scalars(select(Agreement).where(Agreement.division_code == code).order_by(
+        Agreement.signed_on.desc())).all()
+    money_chart = charts.horizontal_bars([
+        charts.Bar("Secured", summary.secured, "bar secured"), charts.Bar("Received", summary.received, "bar received"),
+        charts.Bar("Spent", summary.spent, "bar spent"), charts.Bar("Transferred", summary.transferred, "bar spent"),
+        charts.Bar("Repaid", summary.repaid, "bar repaid"), charts.Bar("Held", summary.held, "bar held"),
+    ], title=f"Developer contributions in {summary.division.name}")
+    risk_chart = charts.horizontal_bars(
+        [charts.Bar(BAND_LABELS[b], summary.at_risk[b], f"bar band-{b}") for b in overview.URGENT],
+        title=f"Money at risk in {summary.division.name}")
+    return render_template("division.html", summary=summary, agreements=agreements_here, money_chart=money_chart,
+                           risk_chart=risk_chart, urgent=sum((summary.at_risk[b] for b in overview.URGENT), Decimal(0)))
+
+
+# -- reports and audit ---------------------------------------------------------------------
+@bp.get("/reports")
+@requires()
+def reports() -> ResponseReturnValue:
+    this_year = financial_year_of(clock.today())
+    return render_template("reports.html", years=list(range(this_year - 1, 2009, -1)), today=clock.today())
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/reports/ifs.xlsx")
+@requires()
+def ifs_download() -> ResponseReturnValue:
+    year = request.args.get("year", "")
+    if not year.isdigit():
+        abort(400)
+    report = ifs_report(get_session(), year=int(year), **_bands())
+    return _download(build_ifs_workbook(report), XLSX, f"ifs-{year}-{(int(year) + 1) % 100:02d}.xlsx")
+
+
+@bp.get("/reports/at-risk.<fmt>")
+@requires()
+def at_risk_download(fmt: str) -> ResponseReturnValue:
+    as_of = _date_arg("as_of") or clock.today()
+    rows = balances.at_risk(get_session(), as_of=as_of, **_bands())
+    if fmt == "csv":
+        return _download(at_risk_csv(rows), "text/csv", f"at-risk-{as_of.isoformat()}.csv")
+    if fmt == "xlsx":
+        return _download(at_risk_workbook(rows, as_of=as_of, version=__version__), XLSX, f"at-risk-{as_of}.xlsx")
+    abort(404)
+
+
+@bp.get("/audit")
+@requires(Role.ADMIN)
+def audit_log() -> ResponseReturnValue:
+    page = _page()
+    rows, total = audit.list_events(get_session(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return render_template("audit.html", rows=rows, page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1))
+
+
+@bp.get("/projects/<path:reference>")
+@requires()
+def project(reference: str) -> ResponseReturnValue:
+    s = get_session()
+    found = registry.get_one(s, Project, "reference", reference, what="project")
+    spent = s.scalars(select(Entry).where(Entry.project_id == found.id).order_by(Entry.occurred_on.desc()).limit(200)).all()
+    count = s.scalar(select(func.count()).select_from(Entry).where(Entry.project_id == found.id))
+    return render_template("project.html", project=found, entries=spent, count=count)
