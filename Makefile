@@ -26,7 +26,12 @@ run: $(VENV)/.installed
 	@echo ""
 	$(BIN)/s106 serve --port $(PORT)
 
-test: $(VENV)/.installed
+# axe-core for the accessibility checks in the browser tests; skipped (tests say so) without npm.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility checks will be skipped (CI installs it)"; fi
+
+test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

@@ -35,7 +35,10 @@ def flatten_errors(messages: Mapping[Any, Any], prefix: str = "") -> Iterator[tu
 
 def wants_html() -> bool:
     """Web pages get HTML errors; the API (and anything asking for JSON) problem details."""
-    return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
+    if request.path.startswith("/api/"):
+        return False
+    accept = request.accept_mimetypes
+    return not accept or accept.best_match(["text/html", "application/json"]) != "application/json"
 
 
 def html_error(status: int, title: str, detail: str | None) -> Response:

@@ -57,7 +57,7 @@ def dashboard(session: Session, *, today: date, red_months: int = 12, amber_mont
         bands=bands,
         months=[(m, by_month[m]) for m in months],
         largest=largest_at_risk(rows, limit=10),
-        recent=list(session.scalars(select(Entry).order_by(Entry.id.desc()).limit(10))),
+        recent=list(session.scalars(select(Entry).order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10))),
     )
 
 

@@ -98,15 +98,17 @@ class SignInRefused(Exception):
 
 def sign_in(session: Session, email: str, password: str) -> Actor:
     """Check a password. After MAX_FAILED_SIGN_INS failures in a row the account is locked
-    for LOCK_OUT; every failure is audited."""
+    for LOCK_OUT; every attempt is audited. The failure count and the audit event are
+    committed before the refusal is raised."""
     address = email.strip().lower()
+    refusal: str | None = None
     with write_transaction(session):
         user = session.scalar(select(User).where(User.email == address).with_for_update())
         now = clock.now()
         if user is not None and user.locked_until is not None and user.locked_until > now:
             audit.record(session, actor=address, action="sign-in", outcome="refused", reason="account locked")
-            raise SignInRefused("Too many failed attempts: try again in 15 minutes.")
-        if user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
+            refusal = "Too many failed attempts: try again in 15 minutes."
+        elif user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
             reason = "wrong email or password"
             if user is not None:
                 user.failed_sign_ins += 1
@@ -115,11 +117,15 @@ def sign_in(session: Session, email: str, password: str) -> Actor:
                     user.failed_sign_ins = 0
                     reason = "wrong password: account locked for 15 minutes"
             audit.record(session, actor=address, action="sign-in", outcome="refused", reason=reason)
-            raise SignInRefused("The email address or password is not right.")
-        user.failed_sign_ins = 0
-        user.locked_until = None
-        audit.record(session, actor=address, action="sign-in", reason="signed in")
-        return Actor(email=user.email, role=user.role, division_code=user.division_code)
+            refusal = "The email address or password is not right."
+        else:
+            user.failed_sign_ins = 0
+            user.locked_until = None
+            audit.record(session, actor=address, action="sign-in", reason="signed in")
+            actor = Actor(email=user.email, role=user.role, division_code=user.division_code)
+    if refusal:
+        raise SignInRefused(refusal)
+    return actor
 
 
 def actor_for_email(session: Session, email: str) -> Actor | None:

@@ -1,0 +1,102 @@
+"""Sign-in, sessions and headers, through the test client (no browser needed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from ledger.models import AuditEvent
+from ledger.services import SYSTEM, users
+
+
+@pytest.fixture
+def officer(app: Flask) -> str:
+    with app.extensions["ledger.sessions"]() as session:
+        users.add_user(session, email="officer@kent.gov.uk", role="officer", password="correct horse", actor=SYSTEM)
+    return "officer@kent.gov.uk"
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str, **kwargs: str) -> object:
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(client)}, **kwargs)
+
+
+def test_pages_send_security_headers(client: FlaskClient) -> None:
+    response = client.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script" not in response.get_data(as_text=True)
+
+
+def test_session_cookie_settings(client: FlaskClient, officer: str) -> None:
+    response = sign_in(client, officer, "correct horse")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_signing_in_and_out(client: FlaskClient, officer: str) -> None:
+    assert client.get("/dashboard").status_code == 302
+    response = sign_in(client, officer, "correct horse")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/dashboard").status_code == 200
+    token = csrf(client, "/dashboard")
+    assert client.post("/logout").status_code == 400  # no CSRF token
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_next_only_goes_to_this_site(client: FlaskClient, officer: str) -> None:
+    token = csrf(client)
+    away = client.post("/login?next=https://evil.example/", data={"email": officer, "password": "correct horse",
+                                                                  "csrf_token": token})
+    assert away.headers["Location"] == "/"
+    client.get("/")  # fresh form
+    here = client.post("/login?next=/divisions", data={"email": officer, "password": "correct horse",
+                                                      "csrf_token": csrf(client)})
+    assert here.headers["Location"] == "/divisions"
+
+
+def test_repeated_failures_lock_the_account_for_fifteen_minutes(app: Flask, client: FlaskClient, officer: str) -> None:
+    with freeze_time("2026-01-05 10:00:00"):
+        for _ in range(5):
+            assert sign_in(client, officer, "wrong").status_code == 401
+        locked = sign_in(client, officer, "correct horse")
+        assert locked.status_code == 401
+        assert "Too many failed attempts" in locked.get_data(as_text=True)
+    with freeze_time("2026-01-05 10:16:00"):
+        assert sign_in(client, officer, "correct horse").status_code == 302
+    with app.extensions["ledger.sessions"]() as session:
+        reasons = [e.reason for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "sign-in"))]
+    assert reasons.count("wrong email or password") == 4
+    assert "wrong password: account locked for 15 minutes" in reasons
+    assert reasons[-1] == "signed in"
+
+
+def test_unknown_email_gets_the_same_answer(client: FlaskClient, officer: str) -> None:
+    unknown = sign_in(client, "nobody@kent.gov.uk", "whatever")
+    wrong = sign_in(client, officer, "whatever")
+    assert unknown.status_code == wrong.status_code == 401
+    assert "not right" in unknown.get_data(as_text=True) and "not right" in wrong.get_data(as_text=True)
+
+
+def test_admin_pages_refuse_officers_with_403_and_audit_it(app: Flask, client: FlaskClient, officer: str) -> None:
+    sign_in(client, officer, "correct horse")
+    response = client.get("/audit")
+    assert response.status_code == 403
+    assert "text/html" in response.content_type
+    with app.extensions["ledger.sessions"]() as session:
+        refused = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
+    assert [(e.actor, e.action) for e in refused] == [(officer, "GET /audit")]
