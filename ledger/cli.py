@@ -18,7 +18,7 @@ from ledger.domain.dates import financial_year_label
 from ledger.domain.errors import LedgerError
 from ledger.domain.vocab import Role
 from ledger.extensions import get_engine, get_session
-from ledger.services import SYSTEM, users
+from ledger.services import SYSTEM, income, users
 
 ledger_cli = AppGroup("ledger", help="s106-ledger commands.")
 
@@ -155,6 +155,77 @@ def report_at_risk(as_of: datetime | None, out: str) -> None:
     else:
         Path(out).write_bytes(at_risk_workbook(rows, as_of=day, version=__version__))
     click.echo(f"wrote {out}: {len(rows):,} receipts with money remaining at {day.isoformat()}")
+
+
+@report_group.command("income-due")
+@click.option("--as-of", "as_of", default=None, type=click.DateTime(formats=["%Y-%m-%d"]), help="default today")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="FILE.xlsx or FILE.csv")
+def report_income_due(as_of: datetime | None, out: str) -> None:
+    """Write what developers owe now: instalments due and not received, with days outstanding."""
+    from ledger.services.income import income_due
+    from reports.income_due import income_due_csv, income_due_workbook
+
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise click.BadParameter("must end in .xlsx or .csv", param_hint="--out")
+    day = as_of.date() if as_of else clock.today()
+    rows = income_due(get_session(), today=day)
+    if suffix == ".csv":
+        Path(out).write_text(income_due_csv(rows), encoding="utf-8")
+    else:
+        Path(out).write_bytes(income_due_workbook(rows, as_of=day, version=__version__))
+    overdue = sum(1 for r in rows if r.overdue)
+    click.echo(f"wrote {out}: {len(rows):,} sums due at {day.isoformat()}, {overdue:,} overdue")
+
+
+@ledger_cli.group("index")
+def index_group() -> None:
+    """Index series (BCIS, ROADCON, RPI, CPI, PUBSEC): entered by users, never shipped."""
+
+
+@index_group.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True))
+def index_import(csv_file: str) -> None:
+    """Import index values from a CSV with columns index, period, value, published_on[, provisional]."""
+    import csv as csv_module
+    from decimal import Decimal, InvalidOperation
+
+    from importers.read import header_key, parse_date
+
+    values = []
+    with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv_module.DictReader(handle), start=2):
+            row = {header_key(k): (v or "").strip() for k, v in row.items() if k}
+            try:
+                values.append({
+                    "index": row["index"], "period": parse_date(row["period"]), "value": Decimal(row["value"]),
+                    "published_on": parse_date(row["publishedon"]),
+                    "provisional": row.get("provisional", "").lower() in ("yes", "true", "1", "y"),
+                })
+            except (KeyError, ValueError, InvalidOperation) as error:
+                raise click.ClickException(f"{csv_file} line {line}: {error}") from None
+    try:
+        rows = income.add_index_values(get_session(), values, actor=SYSTEM)
+    except LedgerError as error:
+        _fail(error)
+    click.echo(f"{len(rows):,} index values recorded")
+
+
+@ledger_cli.group("invoices")
+def invoices_group() -> None:
+    """Invoices for instalments whose triggers are met."""
+
+
+@invoices_group.command("issue")
+@click.option("--on", "on", default=None, type=click.DateTime(formats=["%Y-%m-%d"]), help="default today")
+def invoices_issue(on: datetime | None) -> None:
+    """Issue an invoice for every instalment whose trigger is met (safe to repeat)."""
+    issued, waiting = income.issue_invoices(get_session(), today=on.date() if on else clock.today(), actor=SYSTEM)
+    for invoice in issued:
+        click.echo(f"issued {invoice.reference}: £{invoice.amount:,.2f} due {invoice.due_on.isoformat()}")
+    for item in waiting:
+        click.echo(f"waiting: {item.instalment}: {item.reason}")
+    click.echo(f"{len(issued):,} invoices issued, {len(waiting):,} waiting for index values")
 
 
 @ledger_cli.group("export")

@@ -26,8 +26,19 @@ from ledger.domain.entries import LedgerEntry
 from ledger.domain.errors import Conflict
 from ledger.domain.money import PENNY
 from ledger.domain.vocab import SERVICE_PURPOSE, EntryKind
-from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project, User
-from ledger.services import SYSTEM, audit
+from ledger.models import (
+    Agreement,
+    Authority,
+    Division,
+    Entry,
+    Instalment,
+    InvoicePayment,
+    Obligation,
+    Occupation,
+    Project,
+    User,
+)
+from ledger.services import SYSTEM, audit, income
 
 SCALES = {"small": 150, "county": 3000}
 
@@ -63,6 +74,8 @@ class _Rows:
     obligations: list[dict[str, Any]] = field(default_factory=list)
     projects: list[dict[str, Any]] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
+    instalments: list[dict[str, Any]] = field(default_factory=list)
+    occupations: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Generator:
@@ -73,6 +86,7 @@ class _Generator:
         self.rows = _Rows()
         self.entry_id = 0
         self.projects: dict[tuple[str, str], list[str]] = {}
+        self.final_receipts: dict[str, dict[str, Any]] = {}
 
     # -- helpers -------------------------------------------------------------------------
     def money(self, low: float | Decimal, high: float | Decimal) -> Decimal:
@@ -225,7 +239,20 @@ class _Generator:
                 "commuted_sum": service in ("highways", "public-rights-of-way") and self.random.random() < 0.3,
             }
             obligation_reference, obligation_id = add(service, amount, **extra)
-            self.money_for(obligation_id, obligation_reference, district, service, amount, commenced)
+            paid = amount
+            if dwellings >= 25 and self.random.random() < 0.15:
+                # The last tenth falls due on occupation of 90% of the dwellings: income due
+                # once the site reports that, until the developer pays.
+                paid = (amount * Decimal("0.9")).quantize(PENNY)
+                self.rows.instalments.append({
+                    "reference": f"{obligation_reference}/final", "obligation_id": obligation_id, "share": None,
+                    "fixed_sum": amount - paid, "trigger_event": "occupation",
+                    "trigger_dwellings": max(1, dwellings * 9 // 10), "trigger_on": None, "index": "none",
+                    "base_date": None, "floor": False, "created_by": SYSTEM.email, "created_at": self.stamp(signed),
+                })
+                self.occupations_for(agreement_id, commenced, dwellings)
+                self.pay_final(agreement_id, obligation_id, obligation_reference, amount - paid, dwellings * 9 // 10)
+            self.money_for(obligation_id, obligation_reference, district, service, paid, commenced)
         if dwellings >= 15:
             add("other", None, purpose="affordable-housing", units=int(dwellings * 0.3),
                 unit_kind="affordable-housing-units", index="none", index_base_date=None)
@@ -250,6 +277,38 @@ class _Generator:
             self.entry("allocation", monitoring_id, f"{receipt['reference']}/A", fee, spent, project,
                        reason="auto-allocated on spend")
             self.entry("spend", monitoring_id, f"{receipt['reference']}/S", fee, spent, project)
+
+    def occupations_for(self, agreement_id: int, commenced: date, dwellings: int) -> None:
+        """Half-yearly occupation reports from the first completions: cumulative, rising
+        steadily to every dwelling."""
+        if any(o["agreement_id"] == agreement_id for o in self.rows.occupations):
+            return
+        per_report = max(1, dwellings // self.random.randint(4, 9))
+        occupied, day = 0, commenced + timedelta(days=self.random.randint(240, 420))
+        while occupied < dwellings and day <= self.today:
+            occupied = min(dwellings, occupied + per_report)
+            self.rows.occupations.append({"agreement_id": agreement_id, "reported_on": day, "occupied": occupied,
+                                          "created_by": "officer@demo.s106.test", "created_at": self.stamp(day)})
+            day += timedelta(days=self.random.randint(150, 210))
+
+    def pay_final(self, agreement_id: int, obligation_id: int, reference: str, due: Decimal, dwellings: int) -> None:
+        """Most developers pay the final instalment within a few months of its trigger;
+        some pay part of it; recent ones are still outstanding."""
+        reports = [o["reported_on"] for o in self.rows.occupations
+                   if o["agreement_id"] == agreement_id and o["occupied"] >= max(1, dwellings)]
+        if not reports:
+            return
+        met = min(reports)
+        if (self.today - met).days < self.random.randint(45, 400):
+            return
+        paid_on = met + timedelta(days=self.random.randint(14, 75))
+        if paid_on > self.today:
+            return
+        part_paid = self.random.random() < 0.15 and (self.today - met).days < 700
+        amount = (due / 2).quantize(PENNY) if part_paid else due
+        receipt = self.entry("receipt", obligation_id, f"RCT-{reference}-final", amount, paid_on, None,
+                             reason="final instalment received")
+        self.final_receipts[reference] = receipt
 
     def entry(self, kind: str, obligation_id: int, reference: str, amount: Decimal, day: date,
               project: str | None, *, reason: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -302,6 +361,8 @@ class _Generator:
         age_years = (self.today - day).days / 365.25
         # Older money is more likely to have been used: leaves some overdue, red and amber money.
         used_share = min(1.0, max(0.0, self.random.gauss(age_years / 6, 0.35)))
+        if age_years > 10 and self.random.random() < 0.3:
+            used_share = min(used_share, self.random.uniform(0.2, 0.7))  # money the council never got to
         if used_share < 0.05:
             return
         allocate = (amount * Decimal(str(round(used_share, 2)))).quantize(PENNY)
@@ -321,7 +382,7 @@ class _Generator:
                 self.entry("spend", obligation_id, f"{ref}/S", spend, spent_on, project)
         left = amount - allocate
         repay_on = day + timedelta(days=3653)
-        if left > 0 and repay_on <= self.today and self.random.random() < 0.3:
+        if left > 0 and repay_on <= self.today and self.random.random() < 0.6:
             self.entry("repayment", obligation_id, f"{ref}/R", left, repay_on, None,
                        interest=(left * Decimal("0.04")).quantize(PENNY))
 
@@ -371,6 +432,20 @@ def generate(
         ]
         for start in range(0, len(entries), 5000):
             session.execute(insert(Entry), entries[start : start + 5000])
+        if rows.instalments:
+            session.execute(insert(Instalment), rows.instalments)
+        if rows.occupations:
+            session.execute(insert(Occupation), rows.occupations)
+        invoices = income.issue_due(session, today=today, actor=SYSTEM)
+        payments = []
+        for invoice in invoices:
+            receipt = generator.final_receipts.get(invoice.reference.removesuffix("/final/invoice"))
+            if receipt is not None:
+                payments.append({"invoice_id": invoice.id, "entry_id": receipt["id"],
+                                 "amount": min(receipt["amount"], invoice.amount), "created_by": receipt["created_by"],
+                                 "created_at": receipt["created_at"]})
+        if payments:
+            session.execute(insert(InvoicePayment), payments)
         from werkzeug.security import generate_password_hash
 
         password = generate_password_hash(DEMO_PASSWORD)
@@ -387,6 +462,7 @@ def generate(
             "agreements": len(rows.agreements),
             "obligations": len(rows.obligations),
             "entries": len(rows.entries),
+            "invoices": len(invoices),
         }
         audit.record(session, actor=SYSTEM, action="generate-demo", after={"scale": scale, "seed": seed, **counts})
     return counts

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ledger.db_types import Pence, UTCDateTime
+from ledger.db_types import ExactDecimal, Pence, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -158,6 +158,99 @@ class IncomeDue(Base):
     amount: Mapped[Decimal | None]
     due_on: Mapped[date]
     source: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class IndexValue(Base):
+    """One published value of an index series; a revision is a new row, the old one kept."""
+
+    __tablename__ = "index_values"
+    __table_args__ = (UniqueConstraint("index", "period", "published_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index: Mapped[str] = mapped_column(String(32))
+    period: Mapped[date]
+    value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    published_on: Mapped[date]
+    provisional: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class Instalment(Base):
+    """Part of an obligation that falls due when its trigger is met."""
+
+    __tablename__ = "instalments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(unique=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), index=True)
+    share: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    fixed_sum: Mapped[Decimal | None]
+    trigger_event: Mapped[str] = mapped_column(String(32))
+    trigger_dwellings: Mapped[int | None]
+    trigger_on: Mapped[date | None]
+    index: Mapped[str] = mapped_column(String(32), default="none")
+    base_date: Mapped[date | None]
+    floor: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+    obligation: Mapped[Obligation] = relationship()
+
+
+class Occupation(Base):
+    """A site's report of how many dwellings are occupied, cumulatively, at a date."""
+
+    __tablename__ = "occupations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    reported_on: Mapped[date]
+    occupied: Mapped[int]
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class Invoice(Base):
+    """An instalment that fell due, with the figure worked out and the index values used,
+    so the sum can be shown and reproduced: never recalculated once issued."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(unique=True)
+    instalment_id: Mapped[int] = mapped_column(ForeignKey("instalments.id"), unique=True)
+    due_on: Mapped[date]
+    issued_on: Mapped[date]
+    base_amount: Mapped[Decimal]
+    amount: Mapped[Decimal]
+    index: Mapped[str] = mapped_column(String(32))
+    base_period: Mapped[date | None]
+    base_value: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    base_published_on: Mapped[date | None]
+    trigger_period: Mapped[date | None]
+    trigger_value: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    trigger_published_on: Mapped[date | None]
+    floored: Mapped[bool] = mapped_column(default=False)
+    explanation: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+    instalment: Mapped[Instalment] = relationship()
+
+
+class InvoicePayment(Base):
+    """Part or all of a receipt matched to the invoice it pays."""
+
+    __tablename__ = "invoice_payments"
+    __table_args__ = (UniqueConstraint("invoice_id", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    amount: Mapped[Decimal]
     created_by: Mapped[str]
     created_at: Mapped[datetime]
 

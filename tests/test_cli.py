@@ -163,3 +163,16 @@ def test_serve_refuses_production_without_a_secret_key_but_other_commands_run(tm
     serve = subprocess.run([*S106, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60)
     assert serve.returncode != 0
     assert "LEDGER_SECRET_KEY" in serve.stderr and len(serve.stderr.strip().splitlines()) == 1
+
+
+@freeze_time("2026-11-28 12:00:00")
+def test_demo_county_has_realistic_income_due(app: Flask) -> None:
+    from ledger.services.income import income_due
+
+    assert app.test_cli_runner().invoke(args=["ledger", "demo", "--scale", "small", "--seed", "3"]).exit_code == 0
+    with app.extensions["ledger.sessions"]() as session:
+        rows = income_due(session, today=date(2026, 11, 28))
+    assert rows, "the demo has money due"
+    assert all(r.outstanding and r.outstanding > 0 for r in rows)
+    assert any(r.overdue for r in rows) and any(r.days_outstanding < 400 for r in rows)
+    assert all("occupation of" in r.trigger for r in rows)

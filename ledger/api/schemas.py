@@ -301,3 +301,127 @@ class Problem(Schema):
     detail = ma.fields.String()
     instance = ma.fields.String()
     errors = ma.fields.List(ma.fields.Nested(FieldError))
+
+
+class ExactNumber(ma.fields.String):
+    """A decimal that is not money (an index value, a share), sent as a string."""
+
+    def __init__(self, *, places: int = 6, **kwargs: Any) -> None:
+        self.places = places
+        super().__init__(metadata={"pattern": r"^\d+(\.\d+)?$"} | kwargs.pop("metadata", {}), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:  # type: ignore[override]
+        import re
+
+        if not isinstance(value, str) or not re.fullmatch(rf"\d{{1,9}}(\.\d{{1,{self.places}}})?", value.strip()):
+            raise ma.ValidationError(f"must be a string such as \"123.4\" with at most {self.places} decimals")
+        return Decimal(value.strip())
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(value, "f")
+
+
+class IndexValueSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    index = ma.fields.String(required=True, validate=one_of([i for i in Index if i != Index.NONE]))
+    period = ma.fields.Date(required=True, metadata={"description": "first day of the month or quarter"})
+    value = ExactNumber(required=True, places=4)
+    published_on = ma.fields.Date(required=True)
+    provisional = ma.fields.Boolean(load_default=False)
+    created_by = ma.fields.String(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class IndexQuery(Schema):
+    index = ma.fields.String(validate=one_of(Index))
+
+
+class InstalmentSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    reference = ma.fields.String(required=True, validate=REFERENCE)
+    obligation_reference = ma.fields.Function(lambda i: i.obligation.reference, dump_only=True)
+    share = ExactNumber(allow_none=True, places=6, validate=validate.Range(min=Decimal(0), max=Decimal(1), min_inclusive=False),
+                        metadata={"description": "fraction of the obligation, e.g. \"0.5\""})
+    fixed_sum = Money(allow_none=True)
+    trigger_event = ma.fields.String(required=True, validate=one_of(["commencement", "occupation", "date", "manual"]))
+    trigger_dwellings = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    trigger_on = ma.fields.Date(allow_none=True, metadata={"description": "date trigger, or when a manual one was met"})
+    index = ma.fields.String(validate=one_of(Index), metadata={"description": "default: the obligation's"})
+    base_date = ma.fields.Date(allow_none=True)
+    floor = ma.fields.Boolean(load_default=False)
+    created_by = ma.fields.String(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class MilestoneSchema(Schema):
+    kind = ma.fields.String(required=True, validate=one_of(["commencement", "occupation", "completion"]))
+    on = ma.fields.Date(required=True)
+    occupied = ma.fields.Integer(validate=validate.Range(min=1),
+                                 metadata={"description": "occupation: dwellings occupied so far (cumulative)"})
+
+
+class InvoiceSchema(Schema):
+    id = ma.fields.Integer()
+    reference = ma.fields.String()
+    instalment_reference = ma.fields.Function(lambda i: i.instalment.reference)
+    due_on = ma.fields.Date()
+    issued_on = ma.fields.Date()
+    base_amount = Money()
+    amount = Money()
+    index = ma.fields.String()
+    base_period = ma.fields.Date(allow_none=True)
+    base_value = ExactNumber(allow_none=True)
+    base_published_on = ma.fields.Date(allow_none=True)
+    trigger_period = ma.fields.Date(allow_none=True)
+    trigger_value = ExactNumber(allow_none=True)
+    trigger_published_on = ma.fields.Date(allow_none=True)
+    floored = ma.fields.Boolean()
+    explanation = ma.fields.String()
+
+
+class IssueRequest(Schema):
+    on = ma.fields.Date(metadata={"description": "issue what is due by this date; default today"})
+
+
+class WaitingSchema(Schema):
+    instalment = ma.fields.String()
+    reason = ma.fields.String()
+
+
+class IssueResult(Schema):
+    issued = ma.fields.List(ma.fields.Nested(InvoiceSchema))
+    waiting = ma.fields.List(ma.fields.Nested(WaitingSchema))
+
+
+class PaymentIn(Schema):
+    entry_id = ma.fields.Integer(required=True, metadata={"description": "id of the receipt that pays"})
+    amount = Money(required=True)
+
+
+class PaymentOut(Schema):
+    id = ma.fields.Integer()
+    entry_id = ma.fields.Integer()
+    amount = Money()
+    created_by = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class IncomeDueQuery(Schema):
+    as_of = ma.fields.Date()
+
+
+class IncomeDueItem(Schema):
+    agreement_reference = ma.fields.String()
+    obligation_reference = ma.fields.String()
+    developer = ma.fields.String(allow_none=True)
+    authority_code = ma.fields.String()
+    division_code = ma.fields.String(allow_none=True)
+    reference = ma.fields.String()
+    trigger = ma.fields.String()
+    due_on = ma.fields.Date()
+    amount = Money(allow_none=True)
+    paid = Money()
+    outstanding = Money(allow_none=True)
+    days_outstanding = ma.fields.Integer()
+    overdue = ma.fields.Boolean()
+    how_worked_out = ma.fields.String()

@@ -17,10 +17,20 @@ from ledger.api import schemas
 from ledger.domain.dates import financial_year_bounds, financial_year_of
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
-from ledger.domain.vocab import PROJECT_KINDS, Band, EntryKind, Purpose, Role
+from ledger.domain.vocab import PROJECT_KINDS, Band, EntryKind, Index, Purpose, Role
 from ledger.extensions import get_session
-from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
-from ledger.services import audit, balances, overview, registry, users
+from ledger.models import (
+    Agreement,
+    Authority,
+    Division,
+    Entry,
+    IndexValue,
+    Instalment,
+    Invoice,
+    Obligation,
+    Project,
+)
+from ledger.services import audit, balances, income, overview, registry, users
 from ledger.services import entries as entry_service
 from ledger.services.ifs import ifs_report
 from ledger.web import bp, charts
@@ -109,8 +119,12 @@ def dashboard() -> ResponseReturnValue:
     months_chart = charts.column_bars(
         [charts.Bar(f"{m:%b %y}", v, "bar") for m, v in data.months],
         title="Money whose repayment deadline falls in each of the next 24 months")
+    due = income.income_due(get_session(), today=today)
     return render_template("dashboard.html", data=data, band_chart=band_chart, months_chart=months_chart,
-                           urgent=sum((data.bands[b] for b in overview.URGENT), Decimal(0)))
+                           urgent=sum((data.bands[b] for b in overview.URGENT), Decimal(0)),
+                           due=due[:8], due_total=sum((r.outstanding or Decimal(0) for r in due), Decimal(0)),
+                           overdue_total=sum((r.outstanding or Decimal(0) for r in due if r.overdue), Decimal(0)),
+                           due_count=len(due))
 
 
 # -- agreements and obligations ------------------------------------------------------------
@@ -155,7 +169,11 @@ def agreement(reference: str) -> ResponseReturnValue:
     found = registry.get_one(s, Agreement, "reference", reference, what="agreement")
     today = clock.today()
     held = {o.reference: balances.obligation_balance(s, o.reference, on=today).balances for o in found.obligations}
-    return render_template("agreement.html", agreement=found, held=held, today=today)
+    instalments = s.execute(select(Instalment, Invoice).outerjoin(Invoice, Invoice.instalment_id == Instalment.id)
+                            .where(Instalment.obligation_id.in_([o.id for o in found.obligations]))
+                            .order_by(Instalment.id)).all()
+    return render_template("agreement.html", agreement=found, held=held, today=today, instalments=instalments,
+                           milestones=income.milestones_of(s, found))
 
 
 @bp.get("/obligations/<path:reference>")
@@ -306,6 +324,81 @@ def audit_log() -> ResponseReturnValue:
     page = _page()
     rows, total = audit.list_events(get_session(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_template("audit.html", rows=rows, page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1))
+
+
+@bp.get("/income-due")
+@requires()
+def income_due() -> ResponseReturnValue:
+    today = _date_arg("as_of") or clock.today()
+    rows = income.income_due(get_session(), today=today)
+    return render_template("income_due.html", rows=rows, today=today,
+                           total=sum((r.outstanding or Decimal(0) for r in rows), Decimal(0)))
+
+
+@bp.get("/reports/income-due.<fmt>")
+@requires()
+def income_due_download(fmt: str) -> ResponseReturnValue:
+    from reports.income_due import income_due_csv, income_due_workbook
+
+    today = _date_arg("as_of") or clock.today()
+    rows = income.income_due(get_session(), today=today)
+    if fmt == "csv":
+        return _download(income_due_csv(rows), "text/csv", f"income-due-{today}.csv")
+    if fmt == "xlsx":
+        return _download(income_due_workbook(rows, as_of=today, version=__version__), XLSX, f"income-due-{today}.xlsx")
+    abort(404)
+
+
+@bp.route("/index-values", methods=["GET", "POST"])
+@requires()
+def index_values() -> ResponseReturnValue:
+    s = get_session()
+    errors: dict[str, list[str]] = {}
+    values = request.form.to_dict() if request.method == "POST" else {}
+    if request.method == "POST":
+        actor = current_actor()
+        if actor is None or actor.role not in (Role.OFFICER, Role.ADMIN):
+            abort(403)
+        try:
+            data = IndexValueForm().load(values)
+            income.add_index_values(s, [data], actor=actor)
+        except ma.ValidationError as invalid:
+            errors = {k: [str(m) for m in v] for k, v in invalid.messages.items()}  # type: ignore[union-attr]
+        except LedgerError as refused:
+            errors = refused.errors or {"value": [refused.detail]}
+        else:
+            flash(f"{data['index']} for {data['period']:%B %Y} recorded.")
+            return redirect(url_for("web.index_values"))
+    rows = s.scalars(select(IndexValue).order_by(IndexValue.index, IndexValue.period.desc(),
+                                                 IndexValue.published_on.desc())).all()
+    return render_template("index_values.html", rows=rows, errors=errors, values=values,
+                           indices=[i for i in Index if i != Index.NONE]), 422 if errors else 200
+
+
+class IndexValueForm(schemas.IndexValueSchema):
+    @ma.pre_load
+    def _form(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data = {k: v for k, v in data.items() if k != "csrf_token" and v != ""}
+        data["provisional"] = data.get("provisional") == "yes"
+        return data
+
+
+@bp.post("/agreements/<path:reference>/milestones")
+@officer_or_admin
+def milestone(reference: str) -> ResponseReturnValue:
+    form = request.form
+    try:
+        on = date.fromisoformat(form.get("on", ""))
+        occupied = int(form["occupied"]) if form.get("occupied", "").isdigit() else None
+        invoices = income.record_milestone(get_session(), reference, kind=form.get("kind", ""), on=on,
+                                           occupied=occupied, actor=current_actor())  # type: ignore[arg-type]
+    except ValueError:
+        flash("The milestone needs a date.")
+    except LedgerError as refused:
+        flash(f"Not recorded: {refused.detail}")
+    else:
+        flash(f"{form.get('kind', '').capitalize()} recorded; {len(invoices)} invoice(s) issued.")
+    return redirect(url_for("web.agreement", reference=reference))
 
 
 @bp.get("/projects/<path:reference>")

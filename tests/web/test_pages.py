@@ -146,7 +146,7 @@ def test_dashboard_shows_money_at_risk_and_deadlines(page) -> None:  # type: ign
     screenshot(page, "dashboard-phone")
 
 
-MAIN_PAGES = ["/dashboard", "/agreements", "/divisions", "/reports", "/audit", "/login"]
+MAIN_PAGES = ["/dashboard", "/agreements", "/divisions", "/reports", "/audit", "/login", "/income-due", "/index-values"]
 
 
 @pytest.mark.parametrize("path", [*MAIN_PAGES, "agreement", "obligation", "record", "division"])

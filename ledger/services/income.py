@@ -1,0 +1,309 @@
+"""What developers owe: index series, instalments and their triggers, site milestones,
+invoices and the payments matched to them (SPEC rules 10-11)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import clock
+from ledger.db import write_transaction
+from ledger.domain import indexation
+from ledger.domain.errors import Conflict, InvalidInput
+from ledger.domain.indexation import IndexMissing, IndexPoint, Milestones, TriggerEvent
+from ledger.domain.money import ZERO
+from ledger.domain.vocab import EntryKind, Index
+from ledger.models import (
+    Agreement,
+    Entry,
+    IncomeDue,
+    IndexValue,
+    Instalment,
+    Invoice,
+    InvoicePayment,
+    Obligation,
+    Occupation,
+)
+from ledger.services import Actor, audit
+from ledger.services.registry import get_one
+
+#: Income due for longer than this is overdue income (SPEC rule 11).
+OVERDUE_AFTER_DAYS = 30
+
+
+def add_index_values(session: Session, values: Iterable[Mapping[str, Any]], *, actor: Actor) -> list[IndexValue]:
+    """Record published index values. A revision is a new value for the same period with a
+    later publication date; the same value again is accepted and changes nothing."""
+    rows = []
+    with write_transaction(session):
+        for n, value in enumerate(values, start=1):
+            if value["index"] not in set(Index) or value["index"] == Index.NONE:
+                raise InvalidInput(f"row {n}: unknown index {value['index']!r}", errors={"index": ["unknown index"]})
+            if value["value"] <= 0:
+                raise InvalidInput(f"row {n}: an index value must be positive", errors={"value": ["must be positive"]})
+            existing = session.scalar(select(IndexValue).where(
+                IndexValue.index == value["index"], IndexValue.period == value["period"],
+                IndexValue.published_on == value["published_on"]))
+            if existing is not None:
+                if existing.value != value["value"] or existing.provisional != value.get("provisional", False):
+                    raise Conflict(f"row {n}: {value['index']} {value['period']} published {value['published_on']} "
+                                   "is already recorded with another value: a revision needs a later publication date",
+                                   errors={"published_on": ["already recorded with another value"]})
+                rows.append(existing)
+                continue
+            row = IndexValue(index=value["index"], period=value["period"], value=value["value"],
+                             published_on=value["published_on"], provisional=bool(value.get("provisional", False)),
+                             created_by=actor.email, created_at=clock.now())
+            session.add(row)
+            rows.append(row)
+        session.flush()
+        if rows:
+            audit.record(session, actor=actor, action="add-index-values", target_type="index_values",
+                         after={"count": len(rows)})
+    return rows
+
+
+def _points(session: Session) -> list[IndexPoint]:
+    return [IndexPoint(index=v.index, period=v.period, value=v.value, published_on=v.published_on,
+                       provisional=v.provisional) for v in session.scalars(select(IndexValue))]
+
+
+def add_instalment(session: Session, obligation_reference: str, values: Mapping[str, Any], *, actor: Actor) -> Instalment:
+    """An instalment of an obligation: a share or a fixed sum, a trigger, optional indexation."""
+    with write_transaction(session):
+        obligation = get_one(session, Obligation, "reference", obligation_reference, what="obligation")
+        if (values.get("share") is None) == (values.get("fixed_sum") is None):
+            raise InvalidInput("give either share or fixed_sum", errors={"share": ["give either share or fixed_sum"]})
+        if values.get("share") is not None and obligation.amount is None:
+            raise InvalidInput("a share needs an obligation with an amount", errors={"share": ["obligation has no amount"]})
+        event = TriggerEvent(values["trigger_event"])
+        if event is TriggerEvent.OCCUPATION and not values.get("trigger_dwellings"):
+            raise InvalidInput("an occupation trigger needs trigger_dwellings", errors={"trigger_dwellings": ["required"]})
+        if event is TriggerEvent.DATE and not values.get("trigger_on"):
+            raise InvalidInput("a date trigger needs trigger_on", errors={"trigger_on": ["required"]})
+        index = values.get("index") or obligation.index
+        if index != Index.NONE and not (values.get("base_date") or obligation.index_base_date):
+            raise InvalidInput("an indexed instalment needs a base date", errors={"base_date": ["required"]})
+        if session.scalar(select(Instalment).where(Instalment.reference == values["reference"])):
+            raise Conflict(f"instalment {values['reference']!r} already exists", errors={"reference": ["already exists"]})
+        row = Instalment(
+            reference=values["reference"], obligation_id=obligation.id, share=values.get("share"),
+            fixed_sum=values.get("fixed_sum"), trigger_event=event.value, trigger_dwellings=values.get("trigger_dwellings"),
+            trigger_on=values.get("trigger_on"), index=index, base_date=values.get("base_date") or obligation.index_base_date,
+            floor=bool(values.get("floor", False)), created_by=actor.email, created_at=clock.now())
+        session.add(row)
+        session.flush()
+        audit.record(session, actor=actor, action="create-instalment", target_type="instalments",
+                     target_reference=row.reference, after=audit.snapshot(row))
+        return row
+
+
+MILESTONES = ("commencement", "occupation", "completion")
+
+
+def record_milestone(session: Session, agreement_reference: str, *, kind: str, on: date, occupied: int | None = None,
+                     actor: Actor) -> list[Invoice]:
+    """Record a site milestone and issue the invoices it triggers. Completion also fixes the
+    repayment deadlines of receipts that count from completion (they are derived from it)."""
+    if kind not in MILESTONES:
+        raise InvalidInput(f"kind must be one of {', '.join(MILESTONES)}", errors={"kind": ["unknown milestone"]})
+    with write_transaction(session):
+        agreement = get_one(session, Agreement, "reference", agreement_reference, what="agreement")
+        before = audit.snapshot(agreement)
+        if kind == "occupation":
+            if occupied is None or occupied < 1:
+                raise InvalidInput("occupied: the number of dwellings occupied so far", errors={"occupied": ["required"]})
+            latest = session.scalar(select(func.max(Occupation.occupied)).where(
+                Occupation.agreement_id == agreement.id, Occupation.reported_on <= on))
+            if latest is not None and occupied < latest:
+                raise InvalidInput(f"occupied: {latest} dwellings were already reported occupied",
+                                   errors={"occupied": ["occupations are cumulative"]})
+            session.add(Occupation(agreement_id=agreement.id, reported_on=on, occupied=occupied,
+                                   created_by=actor.email, created_at=clock.now()))
+        else:
+            setattr(agreement, f"{kind}_on", on)
+        session.flush()
+        audit.record(session, actor=actor, action=f"record-{kind}", target_type="agreements",
+                     target_reference=agreement.reference, before=before,
+                     after=audit.snapshot(agreement) | ({"occupied": occupied} if occupied else {}))
+        return _issue(session, today=max(on, clock.today()), actor=actor, agreement_ids={agreement.id})
+
+
+def milestones_of(session: Session, agreement: Agreement) -> Milestones:
+    occupations = tuple((row.reported_on, row.occupied) for row in session.execute(
+        select(Occupation.reported_on, Occupation.occupied).where(Occupation.agreement_id == agreement.id)
+        .order_by(Occupation.reported_on)))
+    return Milestones(commencement_on=agreement.commencement_on, occupations=occupations,
+                      completion_on=agreement.completion_on)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiting:
+    """An instalment whose trigger is met but whose figure cannot be worked out yet."""
+
+    instalment: str
+    reason: str
+
+
+def issue_invoices(session: Session, *, today: date, actor: Actor) -> tuple[list[Invoice], list[Waiting]]:
+    """Issue an invoice for every instalment whose trigger is met by ``today`` and has none;
+    returns the new invoices and the instalments still waiting for an index value."""
+    waiting: list[Waiting] = []
+    with write_transaction(session):
+        invoices = _issue(session, today=today, actor=actor, waiting=waiting)
+    return invoices, waiting
+
+
+def issue_due(session: Session, *, today: date, actor: Actor) -> list[Invoice]:
+    """Issue what is due inside the caller's transaction (the demo generator's)."""
+    return _issue(session, today=today, actor=actor)
+
+
+def _issue(session: Session, *, today: date, actor: Actor, agreement_ids: set[int] | None = None,
+           waiting: list[Waiting] | None = None) -> list[Invoice]:
+    query = (select(Instalment, Obligation, Agreement)
+             .join(Obligation, Instalment.obligation_id == Obligation.id)
+             .join(Agreement, Obligation.agreement_id == Agreement.id)
+             .where(~select(Invoice.id).where(Invoice.instalment_id == Instalment.id).exists()))
+    if agreement_ids is not None:
+        query = query.where(Agreement.id.in_(agreement_ids))
+    points = _points(session)
+    issued = []
+    for instalment, obligation, agreement in session.execute(query).all():
+        due = indexation.trigger_date(TriggerEvent(instalment.trigger_event), milestones_of(session, agreement),
+                                      dwellings=instalment.trigger_dwellings, fixed_on=instalment.trigger_on)
+        if due is None or due > today:
+            continue
+        base = indexation.instalment_base(obligation_amount=obligation.amount, share=instalment.share,
+                                          fixed_sum=instalment.fixed_sum)
+        base_point = trigger_point = None
+        if instalment.index != Index.NONE:
+            try:
+                assert instalment.base_date is not None
+                base_point = indexation.value_for(points, index=instalment.index, on=instalment.base_date, known_on=today)
+                trigger_point = indexation.value_for(points, index=instalment.index, on=due, known_on=today)
+            except IndexMissing as missing:
+                if waiting is not None:
+                    waiting.append(Waiting(instalment=instalment.reference, reason=str(missing)))
+                continue
+        worked = indexation.indexed_amount(base, base=base_point, trigger=trigger_point, floor=instalment.floor)
+        invoice = Invoice(
+            reference=f"{instalment.reference}/invoice", instalment_id=instalment.id, due_on=due, issued_on=today,
+            base_amount=base, amount=worked.amount, index=instalment.index,
+            base_period=base_point.period if base_point else None, base_value=base_point.value if base_point else None,
+            base_published_on=base_point.published_on if base_point else None,
+            trigger_period=trigger_point.period if trigger_point else None,
+            trigger_value=trigger_point.value if trigger_point else None,
+            trigger_published_on=trigger_point.published_on if trigger_point else None,
+            floored=worked.floored, explanation=worked.explain(), created_by=actor.email, created_at=clock.now())
+        session.add(invoice)
+        session.flush()
+        audit.record(session, actor=actor, action="issue-invoice", target_type="invoices",
+                     target_reference=invoice.reference, after=audit.snapshot(invoice))
+        issued.append(invoice)
+    return issued
+
+
+def match_payment(session: Session, invoice_reference: str, *, entry_id: int, amount: Decimal, actor: Actor) -> InvoicePayment:
+    """Match part or all of a receipt to the invoice it pays; the rest stays due."""
+    with write_transaction(session):
+        invoice = get_one(session, Invoice, "reference", invoice_reference, what="invoice")
+        receipt = session.get(Entry, entry_id)
+        if receipt is None or receipt.kind != EntryKind.RECEIPT or receipt.reverses is not None:
+            raise InvalidInput("entry_id must be a receipt", errors={"entry_id": ["not a receipt"]})
+        if receipt.obligation_id != invoice.instalment.obligation_id:
+            raise InvalidInput("the receipt is for another obligation", errors={"entry_id": ["another obligation"]})
+        if session.scalar(select(Entry.id).where(Entry.reverses == receipt.id)):
+            raise InvalidInput("the receipt has been reversed", errors={"entry_id": ["reversed"]})
+        if amount <= ZERO:
+            raise InvalidInput("amount must be greater than zero", errors={"amount": ["must be greater than zero"]})
+        used = session.scalar(select(func.sum(InvoicePayment.amount)).where(InvoicePayment.entry_id == receipt.id)) or ZERO
+        paid = session.scalar(select(func.sum(InvoicePayment.amount)).where(InvoicePayment.invoice_id == invoice.id)) or ZERO
+        if amount > receipt.amount - used:
+            raise InvalidInput(f"only {receipt.amount - used} of the receipt is not yet matched",
+                               errors={"amount": ["more than the receipt has left"]})
+        if amount > invoice.amount - paid:
+            raise InvalidInput(f"only {invoice.amount - paid} of the invoice is outstanding",
+                               errors={"amount": ["more than is outstanding"]})
+        if session.scalar(select(InvoicePayment).where(InvoicePayment.invoice_id == invoice.id,
+                                                       InvoicePayment.entry_id == receipt.id)):
+            raise Conflict("this receipt is already matched to this invoice", errors={"entry_id": ["already matched"]})
+        payment = InvoicePayment(invoice_id=invoice.id, entry_id=receipt.id, amount=amount, created_by=actor.email,
+                                 created_at=clock.now())
+        session.add(payment)
+        session.flush()
+        audit.record(session, actor=actor, action="match-payment", target_type="invoices",
+                     target_reference=invoice.reference, after=audit.snapshot(payment))
+        return payment
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomeDueRow:
+    """Money due from a developer and not yet received (SPEC rule 11)."""
+
+    agreement_reference: str
+    obligation_reference: str
+    developer: str | None
+    authority_code: str
+    division_code: str | None
+    reference: str
+    trigger: str
+    due_on: date
+    amount: Decimal | None
+    paid: Decimal
+    outstanding: Decimal | None
+    days_outstanding: int
+    overdue: bool
+    how_worked_out: str
+
+
+FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority_code", "division_code", "reference",
+          "trigger", "due_on", "amount", "paid", "outstanding", "days_outstanding", "overdue", "how_worked_out")
+
+
+def income_due(session: Session, *, today: date) -> list[IncomeDueRow]:
+    """Invoices not fully paid, and imported `secured` amounts, oldest due first. A payment
+    whose receipt was later reversed no longer counts."""
+    reversed_ids = select(Entry.reverses).where(Entry.reverses.is_not(None))
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for invoice_id, amount in session.execute(
+        select(InvoicePayment.invoice_id, InvoicePayment.amount).where(InvoicePayment.entry_id.not_in(reversed_ids))
+    ):
+        paid[invoice_id] += amount
+    rows = []
+    for invoice, instalment, obligation, agreement in session.execute(
+        select(Invoice, Instalment, Obligation, Agreement).join(Instalment, Invoice.instalment_id == Instalment.id)
+        .join(Obligation, Instalment.obligation_id == Obligation.id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id).where(Invoice.due_on <= today)
+    ):
+        outstanding = invoice.amount - paid[invoice.id]
+        if outstanding <= ZERO:
+            continue
+        trigger = {"occupation": f"occupation of {instalment.trigger_dwellings} dwellings"}.get(
+            instalment.trigger_event, instalment.trigger_event)
+        days = (today - invoice.due_on).days
+        rows.append(IncomeDueRow(
+            agreement_reference=agreement.reference, obligation_reference=obligation.reference,
+            developer=agreement.developer, authority_code=agreement.authority_code,
+            division_code=agreement.division_code, reference=invoice.reference, trigger=trigger,
+            due_on=invoice.due_on, amount=invoice.amount, paid=paid[invoice.id], outstanding=outstanding,
+            days_outstanding=days, overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=invoice.explanation))
+    for due, obligation, agreement in session.execute(
+        select(IncomeDue, Obligation, Agreement).join(Obligation, IncomeDue.obligation_id == Obligation.id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id).where(IncomeDue.due_on <= today)
+    ):
+        days = (today - due.due_on).days
+        rows.append(IncomeDueRow(
+            agreement_reference=agreement.reference, obligation_reference=obligation.reference,
+            developer=agreement.developer, authority_code=agreement.authority_code,
+            division_code=agreement.division_code, reference=due.reference, trigger="secured (imported)",
+            due_on=due.due_on, amount=due.amount, paid=ZERO, outstanding=due.amount, days_outstanding=days,
+            overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=f"imported from {due.source}"))
+    return sorted(rows, key=lambda r: (r.due_on, r.reference))

@@ -1,0 +1,81 @@
+"""The income-due report: what developers owe now, by whom, since when, and how each sum
+was worked out. Rows in, CSV text or .xlsx bytes out."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from io import BytesIO, StringIO
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from ledger.domain.money import ZERO
+from reports.workbook import COUNT, TITLE_FONT, Column, day, money, set_up_printing, text, write_table
+
+FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority_code", "division_code", "reference",
+          "trigger", "due_on", "amount", "paid", "outstanding", "days_outstanding", "overdue", "how_worked_out")
+COLUMNS = [
+    text("agreement_reference", "agreement_reference"), text("obligation_reference", "obligation_reference"),
+    text("developer", "developer"), text("authority_code", "authority_code"), text("division_code", "division_code"),
+    text("reference", "reference"), text("trigger", "trigger"), day("due_on", "due_on"),
+    money("amount", "amount"), money("paid", "paid"), money("outstanding", "outstanding"),
+    Column("days_outstanding", lambda r: r.days_outstanding, COUNT, 10), text("overdue", "overdue"),
+    text("how_worked_out", "how_worked_out", 60),
+]
+
+
+def income_due_csv(rows: Sequence[Any]) -> str:
+    buffer = StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FIELDS)
+    for row in rows:
+        values = []
+        for field in FIELDS:
+            value = getattr(row, field)
+            if value is None:
+                values.append("")
+            elif isinstance(value, bool):
+                values.append("yes" if value else "no")
+            elif isinstance(value, Decimal):
+                values.append(f"{value:.2f}")
+            elif isinstance(value, date):
+                values.append(value.isoformat())
+            else:
+                values.append(str(value))
+        writer.writerow(values)
+    return buffer.getvalue()
+
+
+def income_due_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Income due"
+    write_table(sheet, COLUMNS, rows)
+    overdue_fill = PatternFill("solid", fgColor="FF7C80")
+    for number, row in enumerate(rows, start=2):
+        if row.overdue:
+            sheet.cell(row=number, column=13).fill = overdue_fill
+    notes = workbook.create_sheet("Notes")
+    notes["A1"] = "Income due from developers"
+    notes["A1"].font = TITLE_FONT
+    outstanding = sum((r.outstanding or ZERO for r in rows), ZERO)
+    overdue = sum((r.outstanding or ZERO for r in rows if r.overdue), ZERO)
+    for offset, (heading, value) in enumerate([
+        ("As of", as_of.isoformat()), ("Outstanding", f"£{outstanding:,.2f}"),
+        ("Overdue (over 30 days)", f"£{overdue:,.2f}"), ("Produced by", f"s106-ledger {version}"),
+        ("Definitions", "An instalment falls due when its trigger is met (commencement, occupation of N dwellings, "
+                        "a date, or an officer's record); its sum is worked out then, with the index values "
+                        "published by that day, and never recalculated. Payments matched to it reduce what is due."),
+    ], start=3):
+        notes.cell(row=offset, column=1, value=heading).font = Font(bold=True)
+        notes.cell(row=offset, column=2, value=value)
+    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 24, 110
+    for name in workbook.sheetnames:
+        set_up_printing(workbook[name], f"Income due at {as_of:%d %B %Y}: {name}")
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
