@@ -79,7 +79,7 @@ def tokens_create(email: str) -> None:
 
 
 @ledger_cli.command("demo")
-@click.option("--scale", type=click.Choice(["small", "county"]), default="small", show_default=True)
+@click.option("--scale", type=click.Choice(["small", "county", "national"]), default="small", show_default=True)
 @click.option("--seed", type=int, default=106, show_default=True)
 @click.option("--if-empty", is_flag=True, help="do nothing, successfully, when the ledger already has data")
 def demo(scale: str, seed: int, if_empty: bool) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -40,20 +41,23 @@ from ledger.models import (
 )
 from ledger.services import SYSTEM, audit, income
 
-SCALES = {"small": 150, "county": 3000}
+SCALES = {"small": 150, "county": 3000, "national": 100_000}
+#: Planning authorities at each scale: Kent's twelve districts, or 300 authorities.
+AUTHORITIES = {"small": 12, "county": 12, "national": 300}
+BATCH = 2000
 
 #: KCC-like per-dwelling rates (pounds) and the share of agreements that carry each service.
 RATES: dict[str, tuple[Decimal, float]] = {
-    "education-primary": (Decimal("6800.00"), 0.6),
-    "education-secondary": (Decimal("5176.00"), 0.5),
-    "send": (Decimal("1051.82"), 0.15),
-    "libraries": (Decimal("55.45"), 0.35),
-    "community-learning": (Decimal("16.42"), 0.1),
-    "youth": (Decimal("65.50"), 0.1),
-    "adult-social-care": (Decimal("146.88"), 0.2),
-    "waste": (Decimal("183.67"), 0.2),
-    "highways": (Decimal("1450.00"), 0.25),
-    "public-rights-of-way": (Decimal("120.00"), 0.1),
+    "education-primary": (Decimal("6800.00"), 0.55),
+    "education-secondary": (Decimal("5176.00"), 0.45),
+    "send": (Decimal("1051.82"), 0.12),
+    "libraries": (Decimal("55.45"), 0.3),
+    "community-learning": (Decimal("16.42"), 0.08),
+    "youth": (Decimal("65.50"), 0.08),
+    "adult-social-care": (Decimal("146.88"), 0.15),
+    "waste": (Decimal("183.67"), 0.15),
+    "highways": (Decimal("1450.00"), 0.22),
+    "public-rights-of-way": (Decimal("120.00"), 0.08),
 }
 RECIPIENTS = ("Kent Academies Trust", "Swale Academies Trust", "Leigh Academies Trust", "Valley Invicta Trust",
               "National Highways", "Folkestone Town Council")
@@ -79,14 +83,18 @@ class _Rows:
 
 
 class _Generator:
-    def __init__(self, *, seed: int, today: date, agreements: int) -> None:
+    def __init__(self, *, seed: int, today: date, agreements: int, authorities: int = 12) -> None:
         self.random = random.Random(seed)
         self.today = today
         self.agreement_count = agreements
+        self.districts = places.districts(authorities)
         self.rows = _Rows()
         self.entry_id = 0
+        self.obligation_id = 0
         self.projects: dict[tuple[str, str], list[str]] = {}
-        self.final_receipts: dict[str, dict[str, Any]] = {}
+        self.occupations: dict[int, list[dict[str, Any]]] = {}
+        #: Final-instalment receipts by obligation reference: (entry id, amount, who, when).
+        self.final_receipts: dict[str, tuple[int, Decimal, str, datetime]] = {}
 
     # -- helpers -------------------------------------------------------------------------
     def money(self, low: float | Decimal, high: float | Decimal) -> Decimal:
@@ -110,18 +118,23 @@ class _Generator:
         now = self.stamp(self.today)
         code, name = places.COUNTY
         self.rows.authorities.append({"code": code, "name": name, "kind": "county"})
-        for code, (name, divisions) in places.DISTRICTS.items():
-            self.rows.authorities.append({"code": code, "name": f"{name} Borough Council" if name not in ("Dover", "Swale", "Thanet", "Sevenoaks", "Folkestone and Hythe") else f"{name} District Council", "kind": "district"})
+        for code, (name, divisions) in self.districts.items():
+            self.rows.authorities.append({"code": code, "name": places.council_name(name), "kind": "district"})
             for division in divisions:
                 members = [self.person() for _ in range(2 if self.random.random() < 0.1 else 1)]
                 self.rows.divisions.append(
                     {"code": slug(division), "name": division, "authority_code": code, "members": members}
                 )
-        for code, (name, divisions) in places.DISTRICTS.items():
+        for code, (name, _divisions) in self.districts.items():
+            self.rows.projects.append({
+                "reference": f"PRJ-{code}-MONITORING", "name": f"{name}: section 106 monitoring and reporting",
+                "service": "monitoring", "division_code": None, "repays_borrowing": False, "needs_review": False,
+                "created_by": SYSTEM.email, "created_at": now,
+            })
             for service in RATES:
                 refs = []
                 for n in range(1, 3 if service.startswith("education") else 2):
-                    reference = f"PRJ-{code[-3:]}-{service.upper()}-{n}"
+                    reference = f"PRJ-{code}-{service.upper()}-{n}"
                     division = slug(self.random.choice(divisions)) if self.random.random() < 0.7 else None
                     self.rows.projects.append({
                         "reference": reference,
@@ -155,10 +168,19 @@ class _Generator:
         return names[(n - 1) % len(names)].format(t=town)
 
     # -- agreements, obligations and their money -------------------------------------------
-    def agreements(self) -> None:
-        districts = list(places.DISTRICTS.items())
+    def agreement_batches(self, size: int = BATCH) -> Iterator[_Rows]:
+        """Agreements with their obligations and money, ``size`` agreements at a time, so a
+        national ledger never sits in memory whole."""
+        for first in range(1, self.agreement_count + 1, size):
+            self.rows = _Rows()
+            self.agreements(range(first, min(first + size, self.agreement_count + 1)))
+            self.check()
+            yield self.rows
+
+    def agreements(self, numbers: range) -> None:
+        districts = list(self.districts.items())
         start = date(2010, 4, 1)
-        for n in range(1, self.agreement_count + 1):
+        for n in numbers:
             code, (town, divisions) = self.random.choice(districts)
             signed = self.day_between(start, self.today - timedelta(days=20))
             dwellings = self.random.choice((12, 18, 25, 30, 45, 60, 85, 120, 150, 220, 300, 450, 650))
@@ -199,8 +221,9 @@ class _Generator:
         def add(service: str, amount: Decimal | None, **extra: Any) -> tuple[str, int]:
             nonlocal number
             number += 1
+            self.obligation_id += 1
             row = {
-                "id": len(self.rows.obligations) + 1,
+                "id": self.obligation_id,
                 "reference": f"{reference}/{number}",
                 "agreement_id": agreement_id,
                 "purpose": extra.pop("purpose", SERVICE_PURPOSE[service].value),
@@ -267,13 +290,7 @@ class _Generator:
             received = self.day_between(signed, min(signed + timedelta(days=60), self.today))
             receipt = self.entry("receipt", monitoring_id, f"MON-{monitoring_ref}", fee, received, None)
             spent = self.day_between(received, min(received + timedelta(days=365), self.today))
-            project = f"PRJ-{district[-3:]}-MONITORING"
-            if not any(p["reference"] == project for p in self.rows.projects):
-                self.rows.projects.append({
-                    "reference": project, "name": "Section 106 monitoring and reporting", "service": "monitoring",
-                    "division_code": None, "repays_borrowing": False, "needs_review": False,
-                    "created_by": SYSTEM.email, "created_at": self.stamp(self.today),
-                })
+            project = f"PRJ-{district}-MONITORING"
             self.entry("allocation", monitoring_id, f"{receipt['reference']}/A", fee, spent, project,
                        reason="auto-allocated on spend")
             self.entry("spend", monitoring_id, f"{receipt['reference']}/S", fee, spent, project)
@@ -281,21 +298,24 @@ class _Generator:
     def occupations_for(self, agreement_id: int, commenced: date, dwellings: int) -> None:
         """Half-yearly occupation reports from the first completions: cumulative, rising
         steadily to every dwelling."""
-        if any(o["agreement_id"] == agreement_id for o in self.rows.occupations):
+        if agreement_id in self.occupations:
             return
+        reports: list[dict[str, Any]] = self.occupations.setdefault(agreement_id, [])
         per_report = max(1, dwellings // self.random.randint(4, 9))
         occupied, day = 0, commenced + timedelta(days=self.random.randint(240, 420))
         while occupied < dwellings and day <= self.today:
             occupied = min(dwellings, occupied + per_report)
-            self.rows.occupations.append({"agreement_id": agreement_id, "reported_on": day, "occupied": occupied,
-                                          "created_by": "officer@demo.s106.test", "created_at": self.stamp(day)})
+            report = {"agreement_id": agreement_id, "reported_on": day, "occupied": occupied,
+                      "created_by": "officer@demo.s106.test", "created_at": self.stamp(day)}
+            reports.append(report)
+            self.rows.occupations.append(report)
             day += timedelta(days=self.random.randint(150, 210))
 
     def pay_final(self, agreement_id: int, obligation_id: int, reference: str, due: Decimal, dwellings: int) -> None:
         """Most developers pay the final instalment within a few months of its trigger;
         some pay part of it; recent ones are still outstanding."""
-        reports = [o["reported_on"] for o in self.rows.occupations
-                   if o["agreement_id"] == agreement_id and o["occupied"] >= max(1, dwellings)]
+        reports = [o["reported_on"] for o in self.occupations.get(agreement_id, [])
+                   if o["occupied"] >= max(1, dwellings)]
         if not reports:
             return
         met = min(reports)
@@ -308,7 +328,7 @@ class _Generator:
         amount = (due / 2).quantize(PENNY) if part_paid else due
         receipt = self.entry("receipt", obligation_id, f"RCT-{reference}-final", amount, paid_on, None,
                              reason="final instalment received")
-        self.final_receipts[reference] = receipt
+        self.final_receipts[reference] = (receipt["id"], amount, receipt["created_by"], receipt["created_at"])
 
     def entry(self, kind: str, obligation_id: int, reference: str, amount: Decimal, day: date,
               project: str | None, *, reason: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -339,7 +359,7 @@ class _Generator:
         transfer part, sometimes repay what is left after ten years or leave it."""
         if commenced >= self.today:
             return
-        instalments = self.random.choice((1, 1, 2, 2, 3))
+        instalments = self.random.choice((1, 2, 2, 3, 3))
         paid_share = self.random.choice((1.0, 1.0, 1.0, 0.5)) if instalments > 1 else 1.0
         due = (amount * Decimal(str(paid_share)) / instalments).quantize(PENNY)
         day = commenced
@@ -379,7 +399,14 @@ class _Generator:
                 self.entry("transfer", obligation_id, f"{ref}/T", spend, spent_on, project,
                            recipient=self.random.choice(RECIPIENTS))
             else:
-                self.entry("spend", obligation_id, f"{ref}/S", spend, spent_on, project)
+                # Capital programmes pay contractors in stages: one to three invoices.
+                stages = self.random.choice((2, 3, 3, 4))
+                part = (spend / stages).quantize(PENNY)
+                for stage in range(1, stages + 1):
+                    amount = part if stage < stages else spend - part * (stages - 1)
+                    if amount > 0:
+                        self.entry("spend", obligation_id, f"{ref}/S{stage}", amount, spent_on, project)
+                    spent_on = self.day_between(spent_on, min(spent_on + timedelta(days=200), self.today))
         left = amount - allocate
         repay_on = day + timedelta(days=3653)
         if left > 0 and repay_on <= self.today and self.random.random() < 0.6:
@@ -409,60 +436,59 @@ def ledger_is_empty(session: Session) -> bool:
 def generate(
     session: Session, *, scale: str, seed: int, today: date, progress: Callable[[str], None] = lambda _: None
 ) -> dict[str, int]:
-    """Fill an empty ledger with a synthetic county; returns how many rows of each kind."""
-    generator = _Generator(seed=seed, today=today, agreements=SCALES[scale])
-    progress(f"generating {scale} county (seed {seed})...")
+    """Fill an empty ledger with a synthetic county (or country); returns how many rows of
+    each kind. Every batch is checked against the ledger rules before it is written; the
+    whole demo is one transaction."""
+    generator = _Generator(seed=seed, today=today, agreements=SCALES[scale], authorities=AUTHORITIES[scale])
+    progress(f"generating the {scale} demo (seed {seed})...")
     generator.places()
-    generator.agreements()
-    generator.check()
-    rows = generator.rows
+    places_rows = generator.rows
+    counts: dict[str, int] = defaultdict(int)
     with write_transaction(session):
         if not ledger_is_empty(session):
             raise Conflict("the ledger already holds agreements: the demo only fills an empty ledger")
-        progress(f"writing {len(rows.entries):,} entries...")
-        session.execute(insert(Authority), rows.authorities)
-        session.execute(insert(Division), rows.divisions)
-        session.execute(insert(Project), rows.projects)
+        for model, rows in ((Authority, places_rows.authorities), (Division, places_rows.divisions),
+                            (Project, places_rows.projects)):
+            _insert(session, model, rows)
+            counts[model.__tablename__] += len(rows)
         project_ids: dict[str, int] = {row.reference: row.id for row in session.execute(select(Project.reference, Project.id))}
-        session.execute(insert(Agreement), rows.agreements)
-        session.execute(insert(Obligation), rows.obligations)
-        entries = [
-            {k: v for k, v in row.items() if k != "project"} | {"project_id": project_ids.get(row["project"])}
-            for row in rows.entries
-        ]
-        for start in range(0, len(entries), 5000):
-            session.execute(insert(Entry), entries[start : start + 5000])
-        if rows.instalments:
-            session.execute(insert(Instalment), rows.instalments)
-        if rows.occupations:
-            session.execute(insert(Occupation), rows.occupations)
+        for batch in generator.agreement_batches():
+            _insert(session, Agreement, batch.agreements)
+            _insert(session, Obligation, batch.obligations)
+            _insert(session, Entry, [
+                {k: v for k, v in row.items() if k != "project"} | {"project_id": project_ids.get(row["project"])}
+                for row in batch.entries
+            ])
+            _insert(session, Instalment, batch.instalments)
+            _insert(session, Occupation, batch.occupations)
+            for name, rows in (("agreements", batch.agreements), ("obligations", batch.obligations),
+                               ("entries", batch.entries)):
+                counts[name] += len(rows)
+            progress(f"  {counts['agreements']:,} agreements, {counts['entries']:,} entries")
         invoices = income.issue_due(session, today=today, actor=SYSTEM)
+        counts["invoices"] = len(invoices)
         payments = []
         for invoice in invoices:
             receipt = generator.final_receipts.get(invoice.reference.removesuffix("/final/invoice"))
             if receipt is not None:
-                payments.append({"invoice_id": invoice.id, "entry_id": receipt["id"],
-                                 "amount": min(receipt["amount"], invoice.amount), "created_by": receipt["created_by"],
-                                 "created_at": receipt["created_at"]})
-        if payments:
-            session.execute(insert(InvoicePayment), payments)
+                entry_id, amount, created_by, created_at = receipt
+                payments.append({"invoice_id": invoice.id, "entry_id": entry_id, "amount": min(amount, invoice.amount),
+                                 "created_by": created_by, "created_at": created_at})
+        _insert(session, InvoicePayment, payments)
         from werkzeug.security import generate_password_hash
 
         password = generate_password_hash(DEMO_PASSWORD)
-        member_division = rows.divisions[0]["code"]
+        member_division = places_rows.divisions[0]["code"]
         session.execute(insert(User), [
             {"email": email, "name": role.title(), "role": role, "password_hash": password,
              "division_code": member_division if role == "member" else None, "created_at": datetime.now(UTC)}
             for email, role in DEMO_USERS
         ])
-        counts = {
-            "authorities": len(rows.authorities),
-            "divisions": len(rows.divisions),
-            "projects": len(rows.projects),
-            "agreements": len(rows.agreements),
-            "obligations": len(rows.obligations),
-            "entries": len(rows.entries),
-            "invoices": len(invoices),
-        }
         audit.record(session, actor=SYSTEM, action="generate-demo", after={"scale": scale, "seed": seed, **counts})
-    return counts
+    return dict(counts)
+
+
+def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """Core inserts in chunks: column types and defaults apply, without ORM bookkeeping."""
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(model.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]

@@ -48,3 +48,26 @@ STREETS = ("Ashford Road", "Canterbury Road", "Church Lane", "Station Road", "Lo
 DEVELOPERS = ("Persimmon Homes South East", "Taylor Wimpey South East", "Bellway Homes (Kent)", "Barratt Homes Kent",
               "Redrow Homes", "Countryside Partnerships", "Quinn Estates", "Chartway Group", "Esquire Developments",
               "Clarion Housing", "Hillreed Homes", "Fernham Homes", "Wards Homes", "Dandara South East")
+
+_PREFIXES = ("Ash", "Bar", "Brad", "Chel", "Dun", "Eller", "Fair", "Gold", "Hart", "King", "Lang", "Mar", "Nor",
+             "Oak", "Pen", "Rad", "Stan", "Thorn", "Wal", "Whit")
+_SUFFIXES = ("ford", "ley", "ton", "bury", "field", "ham", "wick", "stead", "bridge", "minster", "worth", "by",
+             "combe", "hurst", "mouth")
+_QUARTERS = ("North", "South", "East", "West", "Central")
+#: Districts that call themselves borough councils (the rest are district councils).
+_BOROUGHS = {"Ashford", "Canterbury", "Dartford", "Gravesham", "Maidstone", "Swale", "Tonbridge and Malling",
+             "Tunbridge Wells"}
+
+
+def districts(count: int) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Kent's twelve districts, then invented towns (not real places) up to ``count``."""
+    found = dict(list(DISTRICTS.items())[:count])
+    taken = {name for name, _ in DISTRICTS.values()}
+    names = (f"{p}{s}" for p in _PREFIXES for s in _SUFFIXES if f"{p}{s}" not in taken)
+    for number, name in zip(range(len(found), count), names, strict=False):
+        found[f"E07{900 + number:06d}"] = (name, tuple(f"{name} {q}" for q in _QUARTERS))
+    return found
+
+
+def council_name(town: str) -> str:
+    return f"{town} {'Borough' if town in _BOROUGHS else 'District'} Council"

@@ -13,11 +13,23 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import Band
-from reports.workbook import DATE, MONEY, TITLE_FONT, Column, day, money, set_up_printing, text, write_table
+from reports.workbook import (
+    DATE,
+    MONEY,
+    TITLE_FONT,
+    Column,
+    cell,
+    day,
+    money,
+    set_up_printing,
+    set_widths,
+    text,
+    write_table,
+)
 
 #: The at-risk fields, in the order SPEC §6 fixes for the CSV and the API.
 FIELDS = ("agreement_reference", "obligation_reference", "authority_code", "division_code", "purpose", "service",
@@ -25,13 +37,17 @@ FIELDS = ("agreement_reference", "obligation_reference", "authority_code", "divi
 MONEY_FIELDS = {"remaining", "allocated", "unallocated"}
 DATE_FIELDS = {"received_on", "deadline"}
 
-AT_RISK_COLUMNS = [
-    money(f, f) if f in MONEY_FIELDS else day(f, f) if f in DATE_FIELDS else text(f, f) for f in FIELDS
-]
 BAND_FILLS = {
     Band.OVERDUE: "C00000", Band.RED: "FF7C80", Band.AMBER: "FFC000", Band.GREEN: "A9D08E",
     Band.UNKNOWN_DEADLINE: "D9D9D9", Band.NO_DEADLINE: "F2F2F2",
 }
+#: The at-risk columns, the band cell coloured by its band.
+AT_RISK_COLUMNS = [
+    money(f, f) if f in MONEY_FIELDS else day(f, f) if f in DATE_FIELDS
+    else Column(f, lambda r: r.band, None, 16, fill=lambda r: BAND_FILLS[Band(r.band)]) if f == "band"
+    else text(f, f) for f in FIELDS
+]
+BANDED_COLUMNS = AT_RISK_COLUMNS
 
 
 def band_totals(rows: Sequence[Any]) -> dict[Band, Decimal]:
@@ -78,27 +94,20 @@ def _grouped(rows: Sequence[Any], key: Callable[[Any], str]) -> list[dict[str, A
 
 def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes:
     """The at-risk workbook: every row banded and coloured, then totals by band, authority,
-    division and service, with a chart of money by band."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "At risk"
-    write_table(sheet, AT_RISK_COLUMNS, rows)
-    for row_number, row in enumerate(rows, start=2):
-        fill = PatternFill("solid", fgColor=BAND_FILLS[Band(row.band)])
-        sheet.cell(row=row_number, column=len(FIELDS)).fill = fill
+    division and service, with a chart of money by band. Written in write-only mode."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("At risk")
+    set_widths(sheet, [c.width for c in BANDED_COLUMNS])
+    write_table(sheet, BANDED_COLUMNS, rows)
 
     by_band = workbook.create_sheet("By band")
-    by_band["A1"], by_band["B1"] = "band", "remaining"
-    for cell in (by_band["A1"], by_band["B1"]):
-        cell.font = Font(bold=True)
-    for offset, (band, amount) in enumerate(band_totals(rows).items(), start=2):
-        by_band.cell(row=offset, column=1, value=str(band)).fill = PatternFill("solid", fgColor=BAND_FILLS[band])
-        by_band.cell(row=offset, column=2, value=amount).number_format = MONEY
-    by_band.cell(row=len(Band) + 2, column=1, value="Total").font = Font(bold=True)
-    total = by_band.cell(row=len(Band) + 2, column=2, value=sum((r.remaining for r in rows), ZERO))
-    total.number_format, total.font = MONEY, Font(bold=True)
-    by_band.column_dimensions["A"].width, by_band.column_dimensions["B"].width = 20, 18
+    set_widths(by_band, [20, 18])
     by_band.freeze_panes = "A2"
+    by_band.append([cell(by_band, "band", font=Font(bold=True)), cell(by_band, "remaining", font=Font(bold=True))])
+    for band, amount in band_totals(rows).items():
+        by_band.append([cell(by_band, str(band), fill=BAND_FILLS[band]), cell(by_band, amount, number_format=MONEY)])
+    by_band.append([cell(by_band, "Total", font=Font(bold=True)),
+                    cell(by_band, sum((r.remaining for r in rows), ZERO), number_format=MONEY, font=Font(bold=True))])
     chart = BarChart()
     chart.title = f"Money remaining by band at {as_of:%d %B %Y}"
     chart.y_axis.numFmt = "£#,##0"
@@ -114,11 +123,14 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes
     ]
     for title, key in (("By authority", lambda r: r.authority_code), ("By division", lambda r: r.division_code),
                        ("By service", lambda r: r.service)):
-        write_table(workbook.create_sheet(title), group_columns, _grouped(rows, key))
+        grouped = workbook.create_sheet(title)
+        set_widths(grouped, [c.width for c in group_columns])
+        write_table(grouped, group_columns, _grouped(rows, key))
 
     notes = workbook.create_sheet("Notes")
-    notes["A1"] = "Money at risk of repayment to developers"
-    notes["A1"].font = TITLE_FONT
+    set_widths(notes, [16, 110])
+    notes.append([cell(notes, "Money at risk of repayment to developers", font=TITLE_FONT)])
+    notes.append([])
     lines = [
         ("As of", as_of),
         ("Produced by", f"s106-ledger {version}"),
@@ -127,12 +139,9 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes
         ("Remaining", "Money of the receipt still held. Outflows use the receipts with the earliest deadlines "
                       "first; allocated money is taken to be the earliest-deadline money."),
     ]
-    for offset, (heading, value) in enumerate(lines, start=3):
-        notes.cell(row=offset, column=1, value=heading).font = Font(bold=True)
-        cell = notes.cell(row=offset, column=2, value=value)
-        if isinstance(value, date):
-            cell.number_format = DATE
-    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 16, 110
+    for heading, value in lines:
+        notes.append([cell(notes, heading, font=Font(bold=True)),
+                      cell(notes, value, number_format=DATE if isinstance(value, date) else None, wrap=True)])
 
     for name in workbook.sheetnames:
         set_up_printing(workbook[name], f"Money at risk at {as_of:%d %B %Y}: {name}")

@@ -1,12 +1,15 @@
-"""The IFS workbook: an IfsReport in, .xlsx bytes out (SPEC §4). No database, no Flask."""
+"""The IFS workbook: an IfsReport in, .xlsx bytes out (SPEC §4). No database, no Flask.
+Written in openpyxl's write-only mode, so a national statement streams out."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from decimal import Decimal
 from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.workbook.defined_name import DefinedName
 
 from ledger.domain.dates import financial_year_label
@@ -18,10 +21,13 @@ from reports.workbook import (
     DATE,
     MONEY,
     TITLE_FONT,
+    TOTAL_FONT,
     Column,
+    cell,
     day,
     money,
     set_up_printing,
+    set_widths,
     text,
     write_table,
 )
@@ -57,134 +63,119 @@ DEFINITIONS = (
      "Entries recorded after the as-known-at moment are ignored, so the statement can be reproduced."),
 )
 
+MOVEMENT_COLUMNS = [
+    text("Entry", "entry_reference", 22), day("Date", "occurred_on"), text("Kind", "kind", 10),
+    text("Agreement", "agreement_reference"), text("Obligation", "obligation_reference", 20),
+    text("Authority", "authority_code", 12), text("Division", "division_code"), text("Purpose", "purpose"),
+    text("Service", "service"),
+]
+AREA_COLUMNS = [
+    text("Code", "code", 14), text("Name", "name", 32), money("Secured", "secured"), money("Received", "received"),
+    money("Spent", "spent"), money("Transferred", "transferred"), money("Repaid", "repaid"),
+    money("Retained", "retained"),
+]
+
 
 def build_ifs_workbook(report: IfsReport) -> bytes:
     """The committee workbook for one reported year."""
-    workbook = Workbook()
-    summary = workbook.active
-    summary.title = "Summary"
+    workbook = Workbook(write_only=True)
     label = financial_year_label(report.year)
-    _summary(workbook, summary, report, label)
-
-    sheet = workbook.create_sheet("Secured")
-    write_table(sheet, [
-        text("Agreement", "agreement_reference"), text("Type", "agreement_type"),
-        text("Authority", "authority_code"), text("Division", "division_code"), day("Signed on", "signed_on"),
-        text("Obligation", "obligation_reference"), text("Purpose", "purpose"), text("Service", "service"),
-        money("Amount secured", "amount"), Column("Units", lambda r: r.units, COUNT, 8),
-        text("Unit kind", "unit_kind"), text("School category", "school_category"),
+    sheets = {name: workbook.create_sheet(name) for name in SHEETS}
+    for name, sheet in sheets.items():
+        set_up_printing(sheet, f"Infrastructure Funding Statement {label}: {name}")
+    _summary(workbook, sheets["Summary"], report, label)
+    _table(sheets["Secured"], [
+        text("Agreement", "agreement_reference"), text("Type", "agreement_type"), text("Authority", "authority_code", 12),
+        text("Division", "division_code"), day("Signed on", "signed_on"), text("Obligation", "obligation_reference", 20),
+        text("Purpose", "purpose"), text("Service", "service"), money("Amount secured", "amount"),
+        Column("Units", lambda r: r.units, COUNT, 8), text("Unit kind", "unit_kind"),
+        text("School category", "school_category"),
     ], report.secured)
-
-    movement_columns = [
-        text("Entry", "entry_reference"), day("Date", "occurred_on"), text("Kind", "kind"),
-        text("Agreement", "agreement_reference"), text("Obligation", "obligation_reference"),
-        text("Authority", "authority_code"), text("Division", "division_code"), text("Purpose", "purpose"),
-        text("Service", "service"),
-    ]
-    sheet = workbook.create_sheet("Received")
-    write_table(sheet, [*movement_columns, money("Amount", "amount"), money("Of which interest", "interest"),
-                        day("Repayment deadline", "deadline")], report.received)
-
-    sheet = workbook.create_sheet("Allocated")
-    next_row = write_table(sheet, [
-        text("Project", "project_reference"), text("Item of infrastructure", "project_name", 40),
-        text("Service", "service"), text("Division", "division_code"), text("Obligation", "obligation_reference"),
+    _table(sheets["Received"], [*MOVEMENT_COLUMNS, money("Amount", "amount"), money("Of which interest", "interest"),
+                                day("Repayment deadline", "deadline")], report.received)
+    end = _table(sheets["Allocated"], [
+        text("Project", "project_reference", 22), text("Item of infrastructure", "project_name", 40),
+        text("Service", "service"), text("Division", "division_code"), text("Obligation", "obligation_reference", 20),
         text("Agreement", "agreement_reference"), money("Allocated, not spent", "amount"),
     ], report.allocated)
-    _by_project(sheet, next_row, "Item (g): allocated and not spent, by item of infrastructure",
+    _by_project(sheets["Allocated"], end, "Item (g): allocated and not spent, by item of infrastructure",
                 [(r.project_reference, r.project_name, r.amount) for r in report.allocated])
-
-    sheet = workbook.create_sheet("Spent")
-    next_row = write_table(sheet, [
-        *movement_columns, text("Project", "project_reference"), text("Item of infrastructure", "project_name", 40),
+    end = _table(sheets["Spent"], [
+        *MOVEMENT_COLUMNS, text("Project", "project_reference", 22), text("Item of infrastructure", "project_name", 40),
         text("Repays borrowing", "repays_borrowing"), text("Recipient", "recipient"), money("Amount", "amount"),
     ], report.spent)
-    _by_project(sheet, next_row, "Item (h)(i): spent (including transferred), by item of infrastructure",
+    _by_project(sheets["Spent"], end, "Item (h)(i): spent (including transferred), by item of infrastructure",
                 [(r.project_reference or "", r.project_name or "", r.amount) for r in report.spent])
-
-    sheet = workbook.create_sheet("Retained")
-    write_table(sheet, [
-        text("Agreement", "agreement_reference"), text("Obligation", "obligation_reference"),
-        text("Authority", "authority_code"), text("Division", "division_code"), text("Purpose", "purpose"),
+    _table(sheets["Retained"], [
+        text("Agreement", "agreement_reference"), text("Obligation", "obligation_reference", 20),
+        text("Authority", "authority_code", 12), text("Division", "division_code"), text("Purpose", "purpose"),
         text("Service", "service"), text("Commuted sum", "commuted_sum"),
         money("Held at 1 April", "held_at_start"), money("Held at 31 March", "held"),
         money("Allocated, not spent", "allocated_unspent"), money("Unallocated", "unallocated"),
         money("Received before the year, unallocated", "received_before_unallocated"),
         day("Earliest deadline", "earliest_deadline"),
     ], report.retained)
-
-    sheet = workbook.create_sheet("At risk")
-    _at_risk_sheet(sheet, report)
-
-    area_columns = [
-        text("Code", "code"), text("Name", "name", 32), money("Secured", "secured"), money("Received", "received"),
-        money("Spent", "spent"), money("Transferred", "transferred"), money("Repaid", "repaid"),
-        money("Retained", "retained"),
-    ]
-    write_table(workbook.create_sheet("By authority"), area_columns, report.by_authority)
-    write_table(workbook.create_sheet("By division"), area_columns, report.by_division)
-
-    sheet = workbook.create_sheet("Non-monetary")
-    units = [r for r in report.secured if r.units]
-    next_row = write_table(sheet, [
-        text("Agreement", "agreement_reference"), text("Authority", "authority_code"),
-        text("Division", "division_code"), day("Signed on", "signed_on"), text("Obligation", "obligation_reference"),
-        text("Unit kind", "unit_kind"), Column("Units", lambda r: r.units, COUNT, 8, True),
+    _at_risk_sheet(sheets["At risk"], report)
+    _table(sheets["By authority"], AREA_COLUMNS, report.by_authority)
+    _table(sheets["By division"], AREA_COLUMNS, report.by_division)
+    end = _table(sheets["Non-monetary"], [
+        text("Agreement", "agreement_reference"), text("Authority", "authority_code", 12),
+        text("Division", "division_code"), day("Signed on", "signed_on"), text("Obligation", "obligation_reference", 20),
+        text("Unit kind", "unit_kind", 24), Column("Units", lambda r: r.units, COUNT, 8, True),
         text("School category", "school_category"),
-    ], units)
-    sheet.cell(row=next_row, column=1, value="Item (d)(ii): school places by category").font = Font(bold=True)
-    for offset, (category, places) in enumerate(sorted(report.school_places_by_category.items()), start=1):
-        sheet.cell(row=next_row + offset, column=1, value=category)
-        sheet.cell(row=next_row + offset, column=2, value=places).number_format = COUNT
+    ], [r for r in report.secured if r.units])
+    sheet = sheets["Non-monetary"]
+    sheet.append([])
+    sheet.append([cell(sheet, "Item (d)(ii): school places by category", font=TOTAL_FONT)])
+    for category, places in sorted(report.school_places_by_category.items()):
+        sheet.append([cell(sheet, category), cell(sheet, places, number_format=COUNT)])
+    del end
 
-    sheet = workbook.create_sheet("Checks")
-    write_table(sheet, [
-        text("Reconciliation", "name", 70), Column("Expected", lambda c: c.expected, MONEY, 18),
-        Column("Actual", lambda c: c.actual, MONEY, 18), Column("Holds", lambda c: "Yes" if c.holds else "NO", None, 8),
-    ], report.checks)
-    for row in range(2, len(report.checks) + 2):
-        if "school places" in str(sheet.cell(row=row, column=1).value) or "units" in str(sheet.cell(row=row, column=1).value):
-            sheet.cell(row=row, column=2).number_format = sheet.cell(row=row, column=3).number_format = COUNT
+    def check_format(check: object) -> str:
+        name = str(getattr(check, "name", ""))
+        return COUNT if "school places" in name or "units" in name else MONEY
 
-    sheet = workbook.create_sheet("Notes")
-    _notes(sheet, report, label)
-
-    for name in SHEETS:
-        set_up_printing(workbook[name], f"Infrastructure Funding Statement {label}: {name}")
+    _table(sheets["Checks"], [
+        Column("Reconciliation", lambda c: c.name, None, 70), Column("Expected", lambda c: c.expected, check_format, 18),
+        Column("Actual", lambda c: c.actual, check_format, 18),
+        Column("Holds", lambda c: "Yes" if c.holds else "NO", None, 8),
+    ], report.checks, total_label=None)
+    _notes(sheets["Notes"], report, label)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _summary(workbook: Workbook, sheet, report: IfsReport, label: str) -> None:  # type: ignore[no-untyped-def]
-    sheet["A1"] = f"Infrastructure Funding Statement {label}: section 106 report"
-    sheet["A1"].font = TITLE_FONT
-    sheet["A2"] = (f"Reported year 1 April {report.year} to 31 March {report.year + 1}. "
-                   f"Ledger as known at {report.as_known_at:%d %B %Y %H:%M} UTC. s106-ledger {report.version}.")
-    first = 4
-    write_table(sheet, [
-        Column("Legal reference", lambda i: i.reference, None, 20), Column("Item", lambda i: i.label, None, 80),
-        Column("Value", lambda i: i.value, MONEY, 20), Column("Defined name", lambda i: i.name, None, 34),
-    ], report.items, first_row=first, total_label=None)
-    sheet.freeze_panes = f"A{first + 1}"
-    sheet.print_title_rows = f"{first}:{first}"
-    sheet.auto_filter.ref = None
-    for offset, item in enumerate(report.items, start=1):
-        row = first + offset
-        if item.name in UNIT_ITEMS:
-            sheet.cell(row=row, column=3).number_format = COUNT
-        sheet.cell(row=row, column=4).font = Font(color="808080")
-        workbook.defined_names[item.name] = DefinedName(item.name, attr_text=f"Summary!$C${row}")
+def _table(sheet, columns: list[Column], rows: list[object], *, total_label: str | None = "Total") -> int:  # type: ignore[no-untyped-def]
+    set_widths(sheet, [c.width for c in columns])
+    return write_table(sheet, columns, rows, total_label=total_label)
 
-    # Received, spent and retained by service, with a native bar chart.
-    top = first + len(report.items) + 3
-    sheet.cell(row=top - 1, column=1, value="By service").font = TITLE_FONT
+
+def _summary(workbook: Workbook, sheet, report: IfsReport, label: str) -> None:  # type: ignore[no-untyped-def]
+    set_widths(sheet, [22, 80, 20, 36])
+    first = 4
+    sheet.freeze_panes = f"A{first + 1}"
+    sheet.append([cell(sheet, f"Infrastructure Funding Statement {label}: section 106 report", font=TITLE_FONT)])
+    sheet.append([f"Reported year 1 April {report.year} to 31 March {report.year + 1}. Ledger as known at "
+                  f"{report.as_known_at:%d %B %Y %H:%M} UTC. s106-ledger {report.version}."])
+    sheet.append([])
+    write_table(sheet, [
+        Column("Legal reference", lambda i: i.reference, None), Column("Item", lambda i: i.label, None),
+        Column("Value", lambda i: i.value, lambda i: COUNT if i.name in UNIT_ITEMS else MONEY),
+        Column("Defined name", lambda i: i.name, None),
+    ], report.items, first_row=first, total_label=None, filtered=False)
+    sheet.print_title_rows = f"{first}:{first}"
+    for offset, item in enumerate(report.items, start=1):
+        workbook.defined_names[item.name] = DefinedName(item.name, attr_text=f"Summary!$C${first + offset}")
+    row = first + len(report.items) + 1
+    sheet.append([])
+    sheet.append([cell(sheet, "By service", font=TITLE_FONT)])
+    top = row + 2
     end = write_table(sheet, [
-        Column("Service", lambda a: a.code, None, 34), money("Received in the year", "received", total=False),
-        Column("Spent in the year", lambda a: a.spent + a.transferred, MONEY, 20),
+        Column("Service", lambda a: a.code, None), money("Received in the year", "received", total=False),
+        Column("Spent in the year", lambda a: a.spent + a.transferred, MONEY),
         money("Retained at 31 March", "retained", total=False),
-    ], report.by_service, first_row=top, total_label=None)
-    sheet.auto_filter.ref = None
+    ], report.by_service, first_row=top, total_label=None, filtered=False)
     chart = BarChart()
     chart.type = "col"
     chart.title = f"Section 106 money by service, {label}"
@@ -195,30 +186,27 @@ def _summary(workbook: Workbook, sheet, report: IfsReport, label: str) -> None: 
     chart.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=top + data_rows))
     chart.height, chart.width = 9, 24
     # Below the table rather than beside it, so the printed page stays one table wide.
-    sheet.add_chart(chart, f"A{end}")
+    sheet.add_chart(chart, f"A{end + 1}")
 
 
-def _by_project(sheet, first_row: int, title: str, rows: list[tuple[str, str, object]]) -> None:  # type: ignore[no-untyped-def]
-    totals: dict[tuple[str, str], object] = {}
+def _by_project(sheet, first_row: int, title: str, rows: list[tuple[str, str, Decimal]]) -> None:  # type: ignore[no-untyped-def]
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for reference, name, amount in rows:
-        totals[(reference, name)] = totals.get((reference, name), 0) + amount  # type: ignore[operator]
-    sheet.cell(row=first_row, column=1, value=title).font = Font(bold=True)
-    for offset, ((reference, name), amount) in enumerate(sorted(totals.items()), start=1):
-        sheet.cell(row=first_row + offset, column=1, value=reference)
-        sheet.cell(row=first_row + offset, column=2, value=name)
-        sheet.cell(row=first_row + offset, column=3, value=amount).number_format = MONEY
+        totals[(reference, name)] += amount
+    sheet.append([])
+    sheet.append([cell(sheet, title, font=TOTAL_FONT)])
+    for (reference, name), amount in sorted(totals.items()):
+        sheet.append([cell(sheet, reference), cell(sheet, name), cell(sheet, amount, number_format=MONEY)])
+    del first_row
 
 
 def _at_risk_sheet(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
-    write_table(sheet, AT_RISK_COLUMNS, report.at_risk)
-    for row_number, row in enumerate(report.at_risk, start=2):
-        cell = sheet.cell(row=row_number, column=len(AT_RISK_COLUMNS))
-        cell.fill = PatternFill("solid", fgColor=BAND_FILLS[row.band])  # type: ignore[attr-defined]
-    top = len(report.at_risk) + 5
-    sheet.cell(row=top - 1, column=1, value="Money remaining at 31 March by band").font = Font(bold=True)
-    for offset, (band, amount) in enumerate(band_totals(report.at_risk).items()):  # type: ignore[arg-type]
-        sheet.cell(row=top + offset, column=1, value=str(band))
-        sheet.cell(row=top + offset, column=2, value=amount).number_format = MONEY
+    end = _table(sheet, AT_RISK_COLUMNS, report.at_risk)
+    sheet.append([])
+    sheet.append([cell(sheet, "Money remaining at 31 March by band", font=TOTAL_FONT)])
+    top = end + 2
+    for band, amount in band_totals(report.at_risk).items():  # type: ignore[arg-type]
+        sheet.append([cell(sheet, str(band), fill=BAND_FILLS[band]), cell(sheet, amount, number_format=MONEY)])
     chart = BarChart()
     chart.title = "Money at risk by band"
     chart.y_axis.numFmt = "£#,##0"
@@ -229,8 +217,10 @@ def _at_risk_sheet(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped
 
 
 def _notes(sheet, report: IfsReport, label: str) -> None:  # type: ignore[no-untyped-def]
-    sheet["A1"] = f"Notes to the Infrastructure Funding Statement {label}"
-    sheet["A1"].font = TITLE_FONT
+    set_widths(sheet, [40, 110])
+    sheet.freeze_panes = "A2"  # before any row, as a write-only sheet needs
+    sheet.append([cell(sheet, f"Notes to the Infrastructure Funding Statement {label}", font=TITLE_FONT)])
+    sheet.append([])
     facts = [
         ("Reported year", f"{label}: 1 April {report.year} to 31 March {report.year + 1}"),
         ("As known at", f"{report.as_known_at.isoformat()} (entries recorded later are not counted)"),
@@ -238,14 +228,6 @@ def _notes(sheet, report: IfsReport, label: str) -> None:  # type: ignore[no-unt
         ("Start of year", report.start),
         ("End of year", report.end),
     ]
-    row = 3
     for heading, value in [*facts, ("", ""), *DEFINITIONS]:
-        sheet.cell(row=row, column=1, value=heading).font = Font(bold=True)
-        cell = sheet.cell(row=row, column=2, value=value)
-        if hasattr(value, "year"):
-            cell.number_format = DATE
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        row += 1
-    sheet.column_dimensions["A"].width = 40
-    sheet.column_dimensions["B"].width = 110
-    sheet.freeze_panes = "A2"
+        sheet.append([cell(sheet, heading, font=Font(bold=True)),
+                      cell(sheet, value, number_format=DATE if hasattr(value, "year") else None, wrap=True)])

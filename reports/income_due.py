@@ -11,10 +11,21 @@ from io import BytesIO, StringIO
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 
 from ledger.domain.money import ZERO
-from reports.workbook import COUNT, TITLE_FONT, Column, day, money, set_up_printing, text, write_table
+from reports.workbook import (
+    COUNT,
+    TITLE_FONT,
+    Column,
+    cell,
+    day,
+    money,
+    set_up_printing,
+    set_widths,
+    text,
+    write_table,
+)
 
 FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority_code", "division_code", "reference",
           "trigger", "due_on", "amount", "paid", "outstanding", "days_outstanding", "overdue", "how_worked_out")
@@ -26,6 +37,7 @@ COLUMNS = [
     Column("days_outstanding", lambda r: r.days_outstanding, COUNT, 10), text("overdue", "overdue"),
     text("how_worked_out", "how_worked_out", 60),
 ]
+COLUMNS[12] = Column("overdue", lambda r: r.overdue, None, 10, fill=lambda r: "FF7C80" if r.overdue else None)
 
 
 def income_due_csv(rows: Sequence[Any]) -> str:
@@ -51,29 +63,24 @@ def income_due_csv(rows: Sequence[Any]) -> str:
 
 
 def income_due_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Income due"
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Income due")
+    set_widths(sheet, [c.width for c in COLUMNS])
     write_table(sheet, COLUMNS, rows)
-    overdue_fill = PatternFill("solid", fgColor="FF7C80")
-    for number, row in enumerate(rows, start=2):
-        if row.overdue:
-            sheet.cell(row=number, column=13).fill = overdue_fill
     notes = workbook.create_sheet("Notes")
-    notes["A1"] = "Income due from developers"
-    notes["A1"].font = TITLE_FONT
+    set_widths(notes, [24, 110])
+    notes.append([cell(notes, "Income due from developers", font=TITLE_FONT)])
+    notes.append([])
     outstanding = sum((r.outstanding or ZERO for r in rows), ZERO)
     overdue = sum((r.outstanding or ZERO for r in rows if r.overdue), ZERO)
-    for offset, (heading, value) in enumerate([
+    for heading, value in [
         ("As of", as_of.isoformat()), ("Outstanding", f"£{outstanding:,.2f}"),
         ("Overdue (over 30 days)", f"£{overdue:,.2f}"), ("Produced by", f"s106-ledger {version}"),
         ("Definitions", "An instalment falls due when its trigger is met (commencement, occupation of N dwellings, "
                         "a date, or an officer's record); its sum is worked out then, with the index values "
                         "published by that day, and never recalculated. Payments matched to it reduce what is due."),
-    ], start=3):
-        notes.cell(row=offset, column=1, value=heading).font = Font(bold=True)
-        notes.cell(row=offset, column=2, value=value)
-    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 24, 110
+    ]:
+        notes.append([cell(notes, heading, font=Font(bold=True)), cell(notes, value, wrap=True)])
     for name in workbook.sheetnames:
         set_up_printing(workbook[name], f"Income due at {as_of:%d %B %Y}: {name}")
     buffer = BytesIO()

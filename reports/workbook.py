@@ -1,5 +1,6 @@
-"""Shared openpyxl layout for report workbooks: tables with frozen headers, filters,
-widths, council number formats and committee print set-up."""
+"""Shared openpyxl layout for report workbooks, written in write-only mode so a national
+report streams out without holding every cell in memory: tables with frozen headers,
+filters, widths, council number formats and committee print set-up."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 MONEY = "£#,##0.00"
@@ -20,25 +23,28 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 TOTAL_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column of a table: heading, how to get the value from a row, and its format."""
+    """One column of a table: heading, how to get the value from a row, its format (or a
+    function of the row giving one), width, whether it is totalled, and an optional fill."""
 
     heading: str
     value: Callable[[Any], Any]
-    format: str | None = None
-    width: int | None = None
+    format: str | Callable[[Any], str | None] | None = None
+    width: int = 16
     total: bool = False
+    fill: Callable[[Any], str | None] | None = None
 
 
 def money(heading: str, attribute: str, *, total: bool = True) -> Column:
     return Column(heading, lambda r: getattr(r, attribute), MONEY, 16, total)
 
 
-def text(heading: str, attribute: str, width: int | None = None) -> Column:
-    return Column(heading, lambda r: getattr(r, attribute), None, width)
+def text(heading: str, attribute: str, width: int = 18) -> Column:
+    return Column(heading, lambda r: getattr(r, attribute), None, max(width, len(heading) + 2))
 
 
 def day(heading: str, attribute: str) -> Column:
@@ -54,53 +60,68 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def cell(sheet: WriteOnlyWorksheet, value: Any, *, number_format: str | None = None, font: Font | None = None,
+         fill: str | None = None, wrap: bool = False) -> WriteOnlyCell:
+    written = WriteOnlyCell(sheet, value=plain(value))
+    if number_format:
+        written.number_format = number_format
+    if font:
+        written.font = font
+    if fill:
+        written.fill = PatternFill("solid", fgColor=fill)
+    if wrap:
+        written.alignment = WRAP
+    return written
+
+
+def set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
+    """Column widths: a write-only sheet takes them before its first row."""
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
 def write_table(
-    sheet: Worksheet, columns: Sequence[Column], rows: Iterable[Any], *, first_row: int = 1,
-    total_label: str | None = "Total",
+    sheet: WriteOnlyWorksheet, columns: Sequence[Column], rows: Iterable[Any], *, first_row: int = 1,
+    total_label: str | None = "Total", filtered: bool = True,
 ) -> int:
-    """Write a header and rows starting at ``first_row``; freeze the header, filter the rows,
-    and add a total row (numbers, not formulas) for columns marked ``total``. Returns the
-    next free row."""
-    for index, column in enumerate(columns, start=1):
-        cell = sheet.cell(row=first_row, column=index, value=column.heading)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    widths = [max(len(c.heading) + 2, c.width or 10) for c in columns]
+    """Append a header and rows (the sheet's next row must be ``first_row``); filter the
+    rows, freeze the header when it is the first row, and add a total row (numbers, not
+    formulas) for columns marked ``total``. Returns the number of the row after the table."""
+    if first_row == 1:
+        # A write-only sheet writes its view before its rows: freeze the header first.
+        sheet.freeze_panes = "A2"
+        sheet.print_title_rows = "1:1"
+    sheet.append([cell(sheet, c.heading, font=HEADER_FONT, fill="1F4E78", wrap=True) for c in columns])
     totals = [Decimal(0) for _ in columns]
     row_number = first_row
     for row in rows:
         row_number += 1
+        cells = []
         for index, column in enumerate(columns):
             value = plain(column.value(row))
-            cell = sheet.cell(row=row_number, column=index + 1, value=value)
-            if column.format:
-                cell.number_format = column.format
+            number_format = column.format(row) if callable(column.format) else column.format
+            cells.append(cell(sheet, value, number_format=number_format,
+                              fill=column.fill(row) if column.fill else None))
             if column.total and value is not None:
                 totals[index] += value
-            if column.width is None and value is not None:
-                widths[index] = min(max(widths[index], len(str(value)) + 2), 60)
-    last_data_row = row_number
-    sheet.auto_filter.ref = f"A{first_row}:{get_column_letter(len(columns))}{max(last_data_row, first_row)}"
-    if first_row == 1:
-        sheet.freeze_panes = "A2"
-        sheet.print_title_rows = "1:1"
+        sheet.append(cells)
+    if filtered:
+        sheet.auto_filter.ref = f"A{first_row}:{get_column_letter(len(columns))}{row_number}"
     if total_label and any(c.total for c in columns):
         row_number += 1
-        sheet.cell(row=row_number, column=1, value=total_label).font = TOTAL_FONT
-        for index, column in enumerate(columns):
-            if column.total:
-                cell = sheet.cell(row=row_number, column=index + 1, value=totals[index])
-                cell.number_format, cell.font = column.format or COUNT, TOTAL_FONT
-    for index, width in enumerate(widths, start=1):
-        current = sheet.column_dimensions[get_column_letter(index)].width or 0
-        sheet.column_dimensions[get_column_letter(index)].width = max(width, current)
-    return row_number + 2
+        sheet.append([
+            cell(sheet, total_label if index == 0 else (totals[index] if c.total else None),
+                 number_format=(c.format if isinstance(c.format, str) else COUNT) if c.total else None,
+                 font=TOTAL_FONT)
+            for index, c in enumerate(columns)
+        ])
+    return row_number + 1
 
 
-def set_up_printing(sheet: Worksheet, title: str) -> None:
-    """Landscape A4, fit to one page wide, header row repeated, sheet name in the header."""
+def set_up_printing(sheet: WriteOnlyWorksheet, title: str) -> None:
+    """Landscape A4, fit to one page wide, the sheet name in the header, page numbers below."""
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True

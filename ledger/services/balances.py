@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import groupby
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from ledger.domain import rules
@@ -20,13 +19,14 @@ from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
 from ledger.domain.vocab import Band, EntryKind
 from ledger.models import Agreement, Division, Entry, Obligation, Project
-from ledger.services.entries import history, to_domain
+from ledger.services.entries import history
+from ledger.services.ledger_rows import ObligationInfo, entries_by_obligation, obligation_infos
 from ledger.services.registry import Filters, get_one
 
 NO_FILTERS = Filters()
 
 
-def deadline_rule(obligation: Obligation, agreement: Agreement) -> Callable[[LedgerEntry], Deadline]:
+def deadline_rule(obligation: Obligation | ObligationInfo, completion_on: date | None) -> Callable[[LedgerEntry], Deadline]:
     """The repayment deadline of each receipt of this obligation (SPEC rule 7)."""
 
     def deadline_of(receipt: LedgerEntry) -> Deadline:
@@ -34,7 +34,7 @@ def deadline_rule(obligation: Obligation, agreement: Agreement) -> Callable[[Led
             receipt.occurred_on,
             years=obligation.repayment_years,
             basis=obligation.repayment_basis,
-            completion_on=agreement.completion_on,
+            completion_on=completion_on,
         )
 
     return deadline_of
@@ -59,7 +59,7 @@ def obligation_balance(
     obligation = get_one(session, Obligation, "reference", reference, what="obligation")
     entries = known_at(history(session, obligation.id), as_known_at)
     positions = rules.receipt_positions(
-        entries, on=on, deadline_of=deadline_rule(obligation, obligation.agreement)
+        entries, on=on, deadline_of=deadline_rule(obligation, obligation.agreement.completion_on)
     )
     return ObligationBalance(
         obligation=obligation, on=on, balances=rules.balances_at(entries, on), receipts=positions
@@ -89,18 +89,6 @@ def deadline_date(deadline: Deadline) -> date | None:
     return None if isinstance(deadline, NoDeadline) else deadline
 
 
-def _obligation_filters(query: Select, filters: Filters) -> Select:  # type: ignore[type-arg]
-    if filters.authority:
-        query = query.where(Agreement.authority_code == filters.authority)
-    if filters.division:
-        query = query.where(Agreement.division_code == filters.division)
-    if filters.purpose:
-        query = query.where(Obligation.purpose == filters.purpose)
-    if filters.service:
-        query = query.where(Obligation.service == filters.service)
-    return query
-
-
 def at_risk(
     session: Session,
     *,
@@ -111,42 +99,34 @@ def at_risk(
     amber_months: int = 24,
 ) -> list[AtRiskRow]:
     """Every receipt with money remaining at ``as_of``, banded by its deadline (rule 9),
-    sorted by deadline (none last), then agreement and receipt."""
-    obligations = {
-        o.id: (o, a)
-        for o, a in session.execute(
-            _obligation_filters(select(Obligation, Agreement).join(Obligation.agreement), filters)
-        ).all()
-    }
-    if not obligations:
+    sorted by deadline (none last), then agreement and receipt. One pass over the entries."""
+    conditions = []
+    if filters.authority:
+        conditions.append(Agreement.authority_code == filters.authority)
+    if filters.division:
+        conditions.append(Agreement.division_code == filters.division)
+    if filters.purpose:
+        conditions.append(Obligation.purpose == filters.purpose)
+    if filters.service:
+        conditions.append(Obligation.service == filters.service)
+    infos = obligation_infos(session, *conditions)
+    if not infos:
         return []
-    query = (
-        select(Entry, Project.reference)
-        .outerjoin(Project, Entry.project_id == Project.id)
-        .where(Entry.occurred_on <= as_of)
-        .order_by(Entry.obligation_id, Entry.id)
-    )
-    if as_known_at is not None:
-        query = query.where(Entry.created_at <= as_known_at)
-    if len(obligations) < 500:
-        query = query.where(Entry.obligation_id.in_(list(obligations)))
+    # A narrow filter reads only its obligations' entries; a wide one reads them all once.
+    ids = list(infos) if len(infos) < 500 else None
     rows: list[AtRiskRow] = []
-    for obligation_id, group in groupby(session.execute(query), key=lambda r: r[0].obligation_id):
-        if obligation_id not in obligations:
+    for obligation_id, entries in entries_by_obligation(session, up_to=as_of, known_at=as_known_at, obligation_ids=ids):
+        info = infos.get(obligation_id)
+        if info is None:
             continue
-        obligation, agreement = obligations[obligation_id]
-        entries = rules.in_force([to_domain(e, p) for e, p in group])
-        positions = rules.receipt_positions(entries, on=as_of, deadline_of=deadline_rule(obligation, agreement))
-        rows.extend(
-            at_risk_rows(obligation, agreement, positions, as_of=as_of, red_months=red_months,
-                         amber_months=amber_months)
-        )
+        positions = rules.receipt_positions(rules.in_force(entries), on=as_of,
+                                            deadline_of=deadline_rule(info, info.completion_on))
+        rows.extend(at_risk_rows(info, positions, as_of=as_of, red_months=red_months, amber_months=amber_months))
     return sort_at_risk(rows)
 
 
 def at_risk_rows(
-    obligation: Obligation,
-    agreement: Agreement,
+    info: ObligationInfo,
     positions: Iterable[ReceiptPosition],
     *,
     as_of: date,
@@ -156,12 +136,12 @@ def at_risk_rows(
     """One at-risk row per receipt of the obligation with money remaining."""
     return [
         AtRiskRow(
-            agreement_reference=agreement.reference,
-            obligation_reference=obligation.reference,
-            authority_code=agreement.authority_code,
-            division_code=agreement.division_code,
-            purpose=obligation.purpose,
-            service=obligation.service,
+            agreement_reference=info.agreement_reference,
+            obligation_reference=info.reference,
+            authority_code=info.authority_code,
+            division_code=info.division_code,
+            purpose=info.purpose,
+            service=info.service,
             receipt_reference=position.receipt.reference,
             received_on=position.receipt.occurred_on,
             deadline=deadline_date(position.deadline),

@@ -12,14 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from itertools import groupby
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ledger import __version__, clock
 from ledger.domain import rules
-from ledger.domain.dates import NoDeadline, financial_year_bounds
+from ledger.domain.dates import NoDeadline, financial_year_bounds, repayment_deadline
 from ledger.domain.errors import LedgerError
 from ledger.domain.ifs import (
     ITEMS,
@@ -36,7 +35,7 @@ from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, Purpose, UnitKind
 from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, deadline_rule, in_force_condition, sort_at_risk
-from ledger.services.entries import to_domain
+from ledger.services.ledger_rows import entries_by_obligation, obligation_infos
 
 
 class ReportCheckFailed(LedgerError):
@@ -47,40 +46,33 @@ class ReportCheckFailed(LedgerError):
     status = 500
 
 
-def _movements_query(condition: ColumnElement[bool]) -> Select:  # type: ignore[type-arg]
-    return (
-        select(Entry, Obligation, Agreement, Project)
+def _movements(session: Session, condition: ColumnElement[bool]) -> list[MovementRow]:
+    """Movement rows as plain column tuples (no ORM objects: there are many at national size)."""
+    rows = session.execute(
+        select(Entry.kind, Entry.reference, Entry.occurred_on, Agreement.reference, Obligation.reference,
+               Agreement.authority_code, Agreement.division_code, Obligation.purpose, Obligation.service,
+               Project.reference, Project.name, Project.repays_borrowing, Entry.recipient, Entry.amount,
+               Entry.interest, Obligation.repayment_years, Obligation.repayment_basis, Agreement.completion_on)
         .join(Obligation, Entry.obligation_id == Obligation.id)
         .join(Agreement, Obligation.agreement_id == Agreement.id)
         .outerjoin(Project, Entry.project_id == Project.id)
         .where(condition)
         .order_by(Entry.occurred_on, Entry.id)
     )
-
-
-def _movement(entry: Entry, obligation: Obligation, agreement: Agreement, project: Project | None) -> MovementRow:
-    deadline = None
-    if entry.kind == EntryKind.RECEIPT:
-        found = deadline_rule(obligation, agreement)(to_domain(entry, None))
-        deadline = None if isinstance(found, NoDeadline) else found
-    return MovementRow(
-        kind=entry.kind,
-        entry_reference=entry.reference,
-        occurred_on=entry.occurred_on,
-        agreement_reference=agreement.reference,
-        obligation_reference=obligation.reference,
-        authority_code=agreement.authority_code,
-        division_code=agreement.division_code,
-        purpose=obligation.purpose,
-        service=obligation.service,
-        project_reference=project.reference if project else None,
-        project_name=project.name if project else None,
-        repays_borrowing=bool(project and project.repays_borrowing),
-        recipient=entry.recipient,
-        amount=entry.amount,
-        interest=entry.interest,
-        deadline=deadline,
-    )
+    found = []
+    for (kind, reference, occurred_on, agreement, obligation, authority, division, purpose, service, project,
+         project_name, repays, recipient, amount, interest, years, basis, completion_on) in rows:
+        deadline = None
+        if kind == EntryKind.RECEIPT:
+            due = repayment_deadline(occurred_on, years=years, basis=basis, completion_on=completion_on)
+            deadline = None if isinstance(due, NoDeadline) else due
+        found.append(MovementRow(
+            kind=kind, entry_reference=reference, occurred_on=occurred_on, agreement_reference=agreement,
+            obligation_reference=obligation, authority_code=authority, division_code=division, purpose=purpose,
+            service=service, project_reference=project, project_name=project_name, repays_borrowing=bool(repays),
+            recipient=recipient, amount=amount, interest=interest, deadline=deadline,
+        ))
+    return found
 
 
 def _total(rows: Iterable[MovementRow | RetainedRow | AllocatedRow | SecuredRow], attribute: str = "amount") -> Decimal:
@@ -152,38 +144,27 @@ def ifs_report(
 
     # -- Detail rows ---------------------------------------------------------------------------
     secured = [
-        SecuredRow(
-            agreement_reference=a.reference, agreement_type=a.type, authority_code=a.authority_code,
-            division_code=a.division_code, signed_on=a.signed_on, obligation_reference=o.reference,
-            purpose=o.purpose, service=o.service, amount=o.amount, units=o.units, unit_kind=o.unit_kind,
-            school_category=o.school_category,
-        )
-        for o, a in session.execute(
-            select(Obligation, Agreement).join(Obligation.agreement).where(*signed_in_year)
+        SecuredRow(agreement_reference=r[0], agreement_type=r[1], authority_code=r[2], division_code=r[3],
+                   signed_on=r[4], obligation_reference=r[5], purpose=r[6], service=r[7], amount=r[8], units=r[9],
+                   unit_kind=r[10], school_category=r[11])
+        for r in session.execute(
+            select(Agreement.reference, Agreement.type, Agreement.authority_code, Agreement.division_code,
+                   Agreement.signed_on, Obligation.reference, Obligation.purpose, Obligation.service,
+                   Obligation.amount, Obligation.units, Obligation.unit_kind, Obligation.school_category)
+            .join(Obligation.agreement).where(*signed_in_year)
             .order_by(Agreement.signed_on, Agreement.reference, Obligation.id)
         )
     ]
-    movements = [
-        _movement(*row)
-        for row in session.execute(_movements_query(in_force & in_year & kind_is(
-            EntryKind.RECEIPT, EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT)))
-    ]
+    movements = _movements(session, in_force & in_year & kind_is(
+        EntryKind.RECEIPT, EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))
     received = [m for m in movements if m.kind == EntryKind.RECEIPT]
     spent = [m for m in movements if m.kind in (EntryKind.SPEND, EntryKind.TRANSFER)]
     repaid = [m for m in movements if m.kind == EntryKind.REPAYMENT]
 
     # One pass over every obligation's history up to the year end, through the domain rules.
-    obligations = {
-        o.id: (o, a) for o, a in session.execute(
-            select(Obligation, Agreement).join(Obligation.agreement).where(Obligation.created_at <= known))
-    }
-    project_rows = {p.reference: p for p in session.scalars(select(Project))}
-    history = (
-        select(Entry, Project.reference)
-        .outerjoin(Project, Entry.project_id == Project.id)
-        .where(Entry.created_at <= known, to_end)
-        .order_by(Entry.obligation_id, Entry.id)
-    )
+    infos = obligation_infos(session, Obligation.created_at <= known)
+    project_rows = {r.reference: r for r in session.execute(
+        select(Project.reference, Project.name, Project.service, Project.division_code))}
     allocated: list[AllocatedRow] = []
     retained: list[RetainedRow] = []
     at_risk: list[AtRiskRow] = []
@@ -191,13 +172,15 @@ def ifs_report(
     received_in_year_unallocated = ZERO
     held_at_start_total = ZERO
     day_before = start - timedelta(days=1)
-    for obligation_id, group in groupby(session.execute(history), key=lambda r: r[0].obligation_id):
-        obligation, agreement = obligations[obligation_id]
-        entries = rules.in_force([to_domain(e, p) for e, p in group])
+    for obligation_id, history in entries_by_obligation(session, up_to=end, known_at=known):
+        info = infos.get(obligation_id)
+        if info is None:
+            continue
+        entries = rules.in_force(history)
         at_start = rules.balances_at(entries, day_before)
         at_end = rules.balances_at(entries, end)
         held_at_start_total += at_start.held
-        positions = rules.receipt_positions(entries, on=end, deadline_of=deadline_rule(obligation, agreement))
+        positions = rules.receipt_positions(entries, on=end, deadline_of=deadline_rule(info, info.completion_on))
         before = sum((p.unallocated for p in positions if p.receipt.occurred_on < start), ZERO)
         received_before_unallocated += before
         received_in_year_unallocated += sum((p.unallocated for p in positions if p.receipt.occurred_on >= start), ZERO)
@@ -205,21 +188,20 @@ def ifs_report(
             project = project_rows[project_reference]
             allocated.append(AllocatedRow(
                 project_reference=project_reference, project_name=project.name, service=project.service,
-                division_code=project.division_code, obligation_reference=obligation.reference,
-                agreement_reference=agreement.reference, amount=amount,
+                division_code=project.division_code, obligation_reference=info.reference,
+                agreement_reference=info.agreement_reference, amount=amount,
             ))
         if at_end.held != ZERO or at_start.held != ZERO:
             dated = [p.deadline for p in positions if p.remaining and isinstance(p.deadline, date)]
             retained.append(RetainedRow(
-                agreement_reference=agreement.reference, obligation_reference=obligation.reference,
-                authority_code=agreement.authority_code, division_code=agreement.division_code,
-                purpose=obligation.purpose, service=obligation.service, commuted_sum=obligation.commuted_sum,
+                agreement_reference=info.agreement_reference, obligation_reference=info.reference,
+                authority_code=info.authority_code, division_code=info.division_code,
+                purpose=info.purpose, service=info.service, commuted_sum=info.commuted_sum,
                 held_at_start=at_start.held, held=at_end.held, allocated_unspent=at_end.allocated_unspent,
                 unallocated=at_end.unallocated, received_before_unallocated=before,
                 earliest_deadline=min(dated) if dated else None,
             ))
-        at_risk.extend(at_risk_rows(obligation, agreement, positions, as_of=end, red_months=red_months,
-                                    amber_months=amber_months))
+        at_risk.extend(at_risk_rows(info, positions, as_of=end, red_months=red_months, amber_months=amber_months))
     figures["s106_c_received_before_unallocated"] = received_before_unallocated
     allocated.sort(key=lambda r: (r.project_reference, r.obligation_reference))
     retained.sort(key=lambda r: (r.agreement_reference, r.obligation_reference))
