@@ -34,6 +34,13 @@ node_modules/.installed: package.json package-lock.json
 test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest
 
+# Benchmarks against floors measured in the same run (docs/PERFORMANCE.md).
+# BENCH_SIZES=small,county,national BENCH_DATABASES=sqlite,postgresql by default.
+bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	@command -v wrk >/dev/null || echo "wrk not installed (apt-get install wrk): the API load test will be skipped"
+	$(BIN)/python -m bench.run
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 

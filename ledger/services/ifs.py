@@ -172,7 +172,7 @@ def ifs_report(
     received_in_year_unallocated = ZERO
     held_at_start_total = ZERO
     day_before = start - timedelta(days=1)
-    for obligation_id, history in entries_by_obligation(session, up_to=end, known_at=known):
+    for obligation_id, history in entries_by_obligation(session, up_to=end, known_at=as_known_at):
         info = infos.get(obligation_id)
         if info is None:
             continue

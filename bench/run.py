@@ -1,0 +1,203 @@
+"""`make bench`: s106-ledger against floors measured in the same run, on the same data.
+
+Prints one table: operation, size, database, time, floor, ratio to floor, peak memory.
+Sizes and databases: BENCH_SIZES=small,county,national and BENCH_DATABASES=sqlite,postgresql
+(the defaults). PostgreSQL is a throwaway server started for the run (tests/postgres.py).
+Every operation runs in a process of its own, so its peak memory (max RSS) is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).parents[1]
+WORK = ROOT / "bench-data"
+PYTHON = sys.executable
+IMPORT_ROWS = {"small": 10_000, "county": 100_000, "national": 500_000}
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("JSON {\\"p95_ms\\": %.3f, \\"requests\\": %d, \\"seconds\\": %.3f, \\"errors\\": %d}\\n",
+    latency:percentile(95) / 1000, summary.requests, summary.duration / 1e6,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def run_op(*args: str, env: dict[str, str] | None = None) -> tuple[dict[str, object], float]:
+    """Run one operation in its own process: (its JSON result, its peak memory in MB)."""
+    process = subprocess.Popen([PYTHON, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=ROOT, env=env or os.environ.copy())
+    _, status, usage = os.wait4(process.pid, 0)
+    out = process.stdout.read() if process.stdout else ""
+    err = process.stderr.read() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{args[:3]} failed: {err.strip().splitlines()[-1:] or err}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, object]] = []
+
+    def add(self, operation: str, size: str, database: str, seconds: float, floor: float | None, memory: float,
+            note: str = "") -> None:
+        row = {"operation": operation, "size": size, "database": database, "seconds": seconds, "floor": floor,
+               "ratio": (seconds / floor) if floor else None, "peak_mb": memory, "note": note}
+        self.rows.append(row)
+        print(self.format(row), flush=True)
+
+    @staticmethod
+    def header() -> str:
+        return (f"| {'operation':<28} | {'size':<8} | {'database':<10} | {'time':>9} | {'floor':>9} | "
+                f"{'ratio':>6} | {'peak MB':>7} | note")
+
+    @staticmethod
+    def format(row: dict[str, object]) -> str:
+        floor = f"{row['floor']:.2f} s" if row["floor"] else "-"
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] else "-"
+        return (f"| {row['operation']:<28} | {row['size']:<8} | {row['database']:<10} | {row['seconds']:>7.2f} s | "
+                f"{floor:>9} | {ratio:>6} | {row['peak_mb']:>7.0f} | {row['note']}")
+
+
+def sqlite_url(name: str) -> str:
+    path = WORK / f"{name}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def postgres_database(server: str, name: str) -> str:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def api_load(table: Table, url: str, database: str) -> None:
+    """16 concurrent clients (wrk, 10 s each) against gunicorn on loopback."""
+    if shutil.which("wrk") is None:
+        print("wrk not installed (apt-get install wrk): API load skipped", flush=True)
+        return
+    from ledger import create_app
+    from ledger.services import SYSTEM, users
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "ENV": "development"})
+    with app.extensions["ledger.sessions"]() as session:
+        users.add_user(session, email="bench@bench.test", role="member", password=None, actor=SYSTEM)
+        token = users.create_token(session, email="bench@bench.test", actor=SYSTEM)
+        division = session.execute(text(
+            "SELECT division_code FROM agreements GROUP BY division_code ORDER BY count(*) DESC LIMIT 1")).scalar()
+        obligation = session.execute(text(
+            "SELECT o.reference FROM entries e JOIN obligations o ON o.id = e.obligation_id "
+            "GROUP BY o.reference ORDER BY count(*) DESC LIMIT 1")).scalar()
+    app.extensions["ledger.engine"].dispose()
+    port = free_port()
+    env = os.environ | {"LEDGER_DATABASE_URL": url, "LEDGER_ENV": "development", "LEDGER_SECRET_KEY": "bench"}
+    server = subprocess.Popen([PYTHON, "-c", "from ledger.cli import main; main()", "serve", "--port", str(port),
+                               "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    script = WORK / "p95.lua"
+    script.write_text(WRK_SCRIPT)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        results = {}
+        for name, path, headers in (
+            ("/health", "/health", []),
+            ("division summary", f"/api/v1/divisions/{division}/summary?on=2026-11-28",
+             ["-H", f"Authorization: Bearer {token}"]),
+            ("obligation balance", f"/api/v1/obligations/{quote(obligation, safe='')}/balance?on=2026-11-28",
+             ["-H", f"Authorization: Bearer {token}"]),
+        ):
+            out = subprocess.run(["wrk", "-t2", "-c16", "-d10s", "-s", str(script), *headers,
+                                  f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+            result = json.loads(out.split("JSON ", 1)[1].splitlines()[0])
+            results[name] = result
+            throughput = result["requests"] / result["seconds"]
+            health = results["/health"]["requests"] / results["/health"]["seconds"]
+            table.add(f"API {name}", "county", database, result["p95_ms"] / 1000, None, 0,
+                      f"p95 {result['p95_ms']:.1f} ms, {throughput:,.0f} req/s "
+                      f"({throughput / health:.0%} of /health), errors {result['errors']}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    sizes = os.environ.get("BENCH_SIZES", "small,county,national").split(",")
+    databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    WORK.mkdir(exist_ok=True)
+    table = Table()
+    print(f"s106-ledger benchmarks: sizes {', '.join(sizes)}; databases {', '.join(databases)}; "
+          f"{os.cpu_count()} cores", flush=True)
+    print(Table.header(), flush=True)
+    with ExitStack() as stack:
+        server = None
+        if "postgresql" in databases:
+            sys.path.insert(0, str(ROOT))
+            from tests.postgres import postgres_server
+
+            server = stack.enter_context(postgres_server())
+        for size in sizes:
+            synthetic = WORK / f"gov-{size}"
+            if not (synthetic / "developer-agreement-transaction.csv").exists():
+                from bench.synthetic_gov_csv import write_synthetic_gov_csv
+
+                write_synthetic_gov_csv(synthetic, transactions=IMPORT_ROWS[size])
+            for database in databases:
+                url = sqlite_url(f"ledger-{size}") if database == "sqlite" else postgres_database(server, f"bench_{size}")
+                generated, memory = run_op("-m", "bench.ops", "generate", "--url", url, "--scale", size)
+                table.add("demo generation", size, database, generated["seconds"], None, memory,  # type: ignore[arg-type]
+                          f"{generated['entries']:,} entries, {generated['obligations']:,} obligations")
+                out = str(WORK / f"ifs-{size}-{database}.xlsx")
+                ours, memory = run_op("-m", "bench.ops", "ifs", "--url", url, "--out", out)
+                floor, _ = run_op("-m", "bench.ops", "ifs-floor", "--url", url, "--cells", str(ours["cells"]),
+                                  "--out", str(WORK / "floor.xlsx"))
+                table.add("IFS workbook 2023/24", size, database, ours["seconds"], floor["seconds"], memory,  # type: ignore[arg-type]
+                          f"{ours['cells']:,} cells")
+                ours, memory = run_op("-m", "bench.ops", "at-risk", "--url", url)
+                floor, _ = run_op("-m", "bench.ops", "at-risk-floor", "--url", url)
+                table.add("at-risk report", size, database, ours["seconds"], floor["seconds"], memory,  # type: ignore[arg-type]
+                          f"{ours['rows']:,} receipts from {floor['rows']:,} entries")
+                if database == databases[0]:
+                    exported = WORK / f"export-{size}"
+                    run_op("-m", "bench.ops", "export", "--url", url, "--dir", str(exported))
+                    peer, memory = run_op("bench/pandas_peer.py", str(exported), "2023", str(WORK / "peer.xlsx"))
+                    table.add("pandas peer: IFS from CSV", size, "csv files", peer["seconds"], None, memory,  # type: ignore[arg-type]
+                              "compare with the IFS workbook row above")
+                import_url = sqlite_url(f"import-{size}") if database == "sqlite" else postgres_database(
+                    server, f"import_{size}")
+                ours, memory = run_op("-m", "bench.ops", "import", "--url", import_url, "--dir", str(synthetic))
+                floor, _ = run_op("-m", "bench.ops", "import-floor", "--url", import_url, "--dir", str(synthetic))
+                table.add("gov CSV import", size, database, ours["seconds"], floor["seconds"], memory,  # type: ignore[arg-type]
+                          f"{ours['rows']:,} rows, {ours['rows_per_second']:,.0f} rows/s")
+                if size == "county":
+                    api_load(table, url, database)
+    (WORK / "results.json").write_text(json.dumps(table.rows, indent=1, default=str))
+    print("\n" + "\n".join([Table.header(), *(Table.format(r) for r in table.rows)]))
+
+
+if __name__ == "__main__":
+    main()
