@@ -3,12 +3,11 @@ Rows in, CSV text or .xlsx bytes out. No database, no Flask."""
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from io import BytesIO, StringIO
+from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
@@ -23,6 +22,7 @@ from reports.workbook import (
     TITLE_FONT,
     Column,
     cell,
+    csv_text,
     day,
     money,
     set_up_printing,
@@ -60,23 +60,7 @@ def band_totals(rows: Sequence[Any]) -> dict[Band, Decimal]:
 
 def at_risk_csv(rows: Sequence[Any]) -> str:
     """The rows as CSV with the SPEC columns; money as plain decimal strings, dates ISO."""
-    buffer = StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FIELDS)
-    for row in rows:
-        values = []
-        for field in FIELDS:
-            value = getattr(row, field)
-            if value is None:
-                values.append("")
-            elif isinstance(value, Decimal):
-                values.append(f"{value:.2f}")
-            elif isinstance(value, date):
-                values.append(value.isoformat())
-            else:
-                values.append(str(value))
-        writer.writerow(values)
-    return buffer.getvalue()
+    return csv_text(rows, FIELDS)
 
 
 def _grouped(rows: Sequence[Any], key: Callable[[Any], str]) -> list[dict[str, Any]]:

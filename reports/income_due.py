@@ -3,11 +3,9 @@ was worked out. Rows in, CSV text or .xlsx bytes out."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
-from io import BytesIO, StringIO
+from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
@@ -19,6 +17,7 @@ from reports.workbook import (
     TITLE_FONT,
     Column,
     cell,
+    csv_text,
     day,
     money,
     set_up_printing,
@@ -41,25 +40,8 @@ COLUMNS[12] = Column("overdue", lambda r: r.overdue, None, 10, fill=lambda r: "F
 
 
 def income_due_csv(rows: Sequence[Any]) -> str:
-    buffer = StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FIELDS)
-    for row in rows:
-        values = []
-        for field in FIELDS:
-            value = getattr(row, field)
-            if value is None:
-                values.append("")
-            elif isinstance(value, bool):
-                values.append("yes" if value else "no")
-            elif isinstance(value, Decimal):
-                values.append(f"{value:.2f}")
-            elif isinstance(value, date):
-                values.append(value.isoformat())
-            else:
-                values.append(str(value))
-        writer.writerow(values)
-    return buffer.getvalue()
+    """The rows as CSV: money as plain decimal strings, dates ISO."""
+    return csv_text(rows, FIELDS)
 
 
 def income_due_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes:

@@ -128,3 +128,27 @@ def set_up_printing(sheet: WriteOnlyWorksheet, title: str) -> None:
     sheet.print_options.gridLines = False
     sheet.oddHeader.center.text = title
     sheet.oddFooter.right.text = "Page &P of &N"
+
+
+def csv_text(rows: Iterable[Any], fields: Sequence[str]) -> str:
+    """Rows as CSV with these fields: money as plain decimal strings, dates ISO, yes/no."""
+    import csv
+    from io import StringIO
+
+    def show(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value)
+
+    buffer = StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow([show(getattr(row, field)) for field in fields])
+    return buffer.getvalue()

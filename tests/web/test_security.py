@@ -100,3 +100,15 @@ def test_admin_pages_refuse_officers_with_403_and_audit_it(app: Flask, client: F
     with app.extensions["ledger.sessions"]() as session:
         refused = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
     assert [(e.actor, e.action) for e in refused] == [(officer, "GET /audit")]
+
+
+def test_agreement_page_title_is_plain_text(app: Flask, client: FlaskClient, officer: str) -> None:
+    from tests.factories import make_agreement, make_places
+
+    with app.extensions["ledger.sessions"]() as session:
+        make_places(session)
+        make_agreement(session, reference="AG/1")
+    sign_in(client, officer, "correct horse")
+    page = client.get("/agreements/AG/1").get_data(as_text=True)
+    assert "<title>Agreement AG/1 \u2013 s106-ledger</title>" in page
+    assert page.count("<h2>Instalments</h2>") == 1
