@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -35,15 +36,18 @@ end
 
 
 def run_op(*args: str, env: dict[str, str] | None = None) -> tuple[dict[str, object], float]:
-    """Run one operation in its own process: (its JSON result, its peak memory in MB)."""
-    process = subprocess.Popen([PYTHON, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=ROOT, env=env or os.environ.copy())
-    _, status, usage = os.wait4(process.pid, 0)
-    out = process.stdout.read() if process.stdout else ""
-    err = process.stderr.read() if process.stderr else ""
+    """Run one operation in its own process: (its JSON result, its peak memory in MB).
+    Output goes to files, not pipes, so a long traceback cannot block the child."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen([PYTHON, *args], stdout=out, stderr=err, text=True, cwd=ROOT,
+                                   env=env or os.environ.copy())
+        _, status, usage = os.wait4(process.pid, 0)
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read(), err.read()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{args[:3]} failed: {err.strip().splitlines()[-1:] or err}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+        raise RuntimeError(f"{args[:3]} failed: {errors.strip().splitlines()[-1:] or errors}")
+    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
 class Table:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,3 +63,9 @@ def write_transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def refresh_statistics(session: Session) -> None:
+    """Tell the query planner the tables' new sizes after a bulk load. Without statistics
+    SQLite picks poor join orders: a division summary took four times as long."""
+    session.execute(text("ANALYZE"))

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import demo_places as places
-from ledger.db import write_transaction
+from ledger.db import refresh_statistics, write_transaction
 from ledger.domain import rules
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.errors import Conflict
@@ -485,6 +485,7 @@ def generate(
             for email, role in DEMO_USERS
         ])
         audit.record(session, actor=SYSTEM, action="generate-demo", after={"scale": scale, "seed": seed, **counts})
+        refresh_statistics(session)
     return dict(counts)
 
 

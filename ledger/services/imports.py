@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from importers.plan import REJECTED, EntryPlan, ImportIssue, ImportPlan, SourceRow, SummaryLine, summarise
 from ledger import clock
-from ledger.db import write_transaction
+from ledger.db import refresh_statistics, write_transaction
 from ledger.domain import rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.money import ZERO
@@ -46,6 +46,11 @@ class ImportResult:
         return [i for i in self.issues if i.severity == REJECTED]
 
 
+def _chunks(values: list[Any], size: int = 5000) -> list[list[Any]]:
+    """Bind parameters in slices: PostgreSQL takes at most 65,535 in one statement."""
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
 class _Abort(Exception):
     """Roll back a dry run or a strict import that refused rows."""
 
@@ -65,6 +70,8 @@ def apply_import(
             audit.record(session, actor=actor, action="import", target_type="import", target_reference=plan.label,
                          after={"created": result.created, "rejected": len(result.rejected)},
                          reason=f"import of {plan.label}")
+            if sum(result.created.values()) > 10_000:
+                refresh_statistics(session)
     except _Abort:
         return writer.result(dry_run=dry_run, committed=False)
     return writer.result(dry_run=dry_run, committed=True)
@@ -129,9 +136,9 @@ class _Writer:
                          "commuted_sum": o.commuted_sum, "trigger": o.trigger, "repayment_years": o.repayment_years,
                          "repayment_basis": "receipt", "index": "none", "needs_review": o.needs_review} | self.stamp())
         self._bulk(Obligation, rows, "obligations")
-        obligations = {o.reference: o for o in s.scalars(select(Obligation).where(
-            Obligation.reference.in_({e.obligation_reference for e in self.plan.entries}
-                                     | {d.obligation_reference for d in self.plan.dues})))}
+        wanted = sorted({e.obligation_reference for e in self.plan.entries} | {d.obligation_reference for d in self.plan.dues})
+        obligations = {o.reference: o for chunk in _chunks(wanted) for o in s.scalars(
+            select(Obligation).where(Obligation.reference.in_(chunk)))}
 
         self._dues(obligations)
         self._entries(obligations)
@@ -144,8 +151,8 @@ class _Writer:
             self.created[name] = len(rows)
 
     def _dues(self, obligations: dict[str, Obligation]) -> None:
-        have = set(self.session.scalars(select(IncomeDue.reference).where(
-            IncomeDue.reference.in_([d.reference for d in self.plan.dues]))))
+        have = {reference for chunk in _chunks([d.reference for d in self.plan.dues])
+                for reference in self.session.scalars(select(IncomeDue.reference).where(IncomeDue.reference.in_(chunk)))}
         rows = []
         for due in self.plan.dues:
             if due.reference in have:
