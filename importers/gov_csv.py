@@ -181,6 +181,8 @@ class GovCsvImport:
         self.plan = ImportPlan(label=str(directory))
         self.agreement_refs: dict[str, AgreementPlan] = {}
         self.obligation_refs: dict[str, ObligationPlan] = {}
+        #: Every obligation reference planned so far, so a placeholder never takes one.
+        self.planned_references: set[str] = set()
 
     def build(self) -> ImportPlan:
         # Read every file's header first, so a bad column refuses the import before any work.
@@ -319,6 +321,7 @@ class GovCsvImport:
                 source=source,
             )
             self.plan.obligations.append(plan)
+            self.planned_references.add(plan.reference)
             self.obligation_refs.setdefault(raw_reference, plan)
 
     def placeholder_obligation(self, reference: str, *, on: date, source: SourceRow) -> ObligationPlan:
@@ -328,7 +331,7 @@ class GovCsvImport:
         agreement = self.agreement_refs.get(reference) or self.placeholder_agreement(
             reference, signed_on=on, source=source)
         plan = ObligationPlan(
-            reference=reference if reference not in {o.reference for o in self.plan.obligations} else f"{reference} (placeholder)",
+            reference=reference if reference not in self.planned_references else f"{reference} (placeholder)",
             agreement_reference=agreement.reference, purpose=Purpose.OTHER.value, service="other",
             needs_review=True, trigger=f"placeholder: named by {source.describe()} but not in {CONTRIBUTION_FILE}",
         )
@@ -336,6 +339,7 @@ class GovCsvImport:
                        f"contribution {reference!r} is not in {CONTRIBUTION_FILE}: kept against a placeholder "
                        "obligation flagged needs-review")
         self.plan.obligations.append(plan)
+        self.planned_references.add(plan.reference)
         self.obligation_refs[reference] = plan
         return plan
 

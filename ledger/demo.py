@@ -97,7 +97,7 @@ class _Generator:
         self.final_receipts: dict[str, tuple[int, Decimal, str, datetime]] = {}
 
     # -- helpers -------------------------------------------------------------------------
-    def money(self, low: float | Decimal, high: float | Decimal) -> Decimal:
+    def money(self, low: int | Decimal, high: int | Decimal) -> Decimal:
         pence = self.random.randint(int(Decimal(low) * 100), int(Decimal(high) * 100))
         return (Decimal(pence) / 100).quantize(PENNY)
 
