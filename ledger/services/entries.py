@@ -83,13 +83,20 @@ def to_domain(entry: Entry, project_reference: str | None) -> LedgerEntry:
 
 def history(session: Session, obligation_id: int) -> list[LedgerEntry]:
     """Every entry of one obligation, reversals included, as domain records."""
-    rows = session.execute(
-        select(Entry, Project.reference)
+    # Plain columns on the session's own connection: it sees this transaction's writes, and
+    # skips building ORM objects on every write and every balance read.
+    rows = session.connection().execute(
+        select(Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference, Project.reference,
+               Entry.reverses, Entry.created_at)
         .outerjoin(Project, Entry.project_id == Project.id)
         .where(Entry.obligation_id == obligation_id)
         .order_by(Entry.id)
-    ).all()
-    return [to_domain(entry, project) for entry, project in rows]
+    )
+    return [
+        LedgerEntry(id=r[0], kind=EntryKind(r[1]), amount=r[2], occurred_on=r[3], reference=r[4], project=r[5],
+                    reverses=r[6], created_at=r[7])
+        for r in rows
+    ]
 
 
 def _lock_obligation(session: Session, reference: str, *, field: str | None) -> Obligation:

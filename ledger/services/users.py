@@ -78,13 +78,11 @@ def create_token(session: Session, *, email: str, actor: Actor) -> str:
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
     """The user a bearer token belongs to, or None for an unknown or revoked token."""
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None:
-        return None
-    user = row.user
-    return Actor(email=user.email, role=user.role, division_code=user.division_code)
+    found = session.execute(
+        select(User.email, User.role, User.division_code).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    return None if found is None else Actor(email=found.email, role=found.role, division_code=found.division_code)
 
 
 MAX_FAILED_SIGN_INS = 5
