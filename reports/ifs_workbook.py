@@ -93,18 +93,18 @@ def build_ifs_workbook(report: IfsReport) -> bytes:
     ], report.secured)
     _table(sheets["Received"], [*MOVEMENT_COLUMNS, money("Amount", "amount"), money("Of which interest", "interest"),
                                 day("Repayment deadline", "deadline")], report.received)
-    end = _table(sheets["Allocated"], [
+    _table(sheets["Allocated"], [
         text("Project", "project_reference", 22), text("Item of infrastructure", "project_name", 40),
         text("Service", "service"), text("Division", "division_code"), text("Obligation", "obligation_reference", 20),
         text("Agreement", "agreement_reference"), money("Allocated, not spent", "amount"),
     ], report.allocated)
-    _by_project(sheets["Allocated"], end, "Item (g): allocated and not spent, by item of infrastructure",
+    _by_project(sheets["Allocated"], "Item (g): allocated and not spent, by item of infrastructure",
                 [(r.project_reference, r.project_name, r.amount) for r in report.allocated])
-    end = _table(sheets["Spent"], [
+    _table(sheets["Spent"], [
         *MOVEMENT_COLUMNS, text("Project", "project_reference", 22), text("Item of infrastructure", "project_name", 40),
         text("Repays borrowing", "repays_borrowing"), text("Recipient", "recipient"), money("Amount", "amount"),
     ], report.spent)
-    _by_project(sheets["Spent"], end, "Item (h)(i): spent (including transferred), by item of infrastructure",
+    _by_project(sheets["Spent"], "Item (h)(i): spent (including transferred), by item of infrastructure",
                 [(r.project_reference or "", r.project_name or "", r.amount) for r in report.spent])
     _table(sheets["Retained"], [
         text("Agreement", "agreement_reference"), text("Obligation", "obligation_reference", 20),
@@ -118,7 +118,7 @@ def build_ifs_workbook(report: IfsReport) -> bytes:
     _at_risk_sheet(sheets["At risk"], report)
     _table(sheets["By authority"], AREA_COLUMNS, report.by_authority)
     _table(sheets["By division"], AREA_COLUMNS, report.by_division)
-    end = _table(sheets["Non-monetary"], [
+    _table(sheets["Non-monetary"], [
         text("Agreement", "agreement_reference"), text("Authority", "authority_code", 12),
         text("Division", "division_code"), day("Signed on", "signed_on"), text("Obligation", "obligation_reference", 20),
         text("Unit kind", "unit_kind", 24), Column("Units", lambda r: r.units, COUNT, 8, True),
@@ -129,7 +129,6 @@ def build_ifs_workbook(report: IfsReport) -> bytes:
     sheet.append([cell(sheet, "Item (d)(ii): school places by category", font=TOTAL_FONT)])
     for category, places in sorted(report.school_places_by_category.items()):
         sheet.append([cell(sheet, category), cell(sheet, places, number_format=COUNT)])
-    del end
 
     def check_format(check: object) -> str:
         name = str(getattr(check, "name", ""))
@@ -189,7 +188,7 @@ def _summary(workbook: Workbook, sheet, report: IfsReport, label: str) -> None: 
     sheet.add_chart(chart, f"A{end + 1}")
 
 
-def _by_project(sheet, first_row: int, title: str, rows: list[tuple[str, str, Decimal]]) -> None:  # type: ignore[no-untyped-def]
+def _by_project(sheet, title: str, rows: list[tuple[str, str, Decimal]]) -> None:  # type: ignore[no-untyped-def]
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for reference, name, amount in rows:
         totals[(reference, name)] += amount
@@ -197,7 +196,6 @@ def _by_project(sheet, first_row: int, title: str, rows: list[tuple[str, str, De
     sheet.append([cell(sheet, title, font=TOTAL_FONT)])
     for (reference, name), amount in sorted(totals.items()):
         sheet.append([cell(sheet, reference), cell(sheet, name), cell(sheet, amount, number_format=MONEY)])
-    del first_row
 
 
 def _at_risk_sheet(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
