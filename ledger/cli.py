@@ -352,6 +352,39 @@ def _bands() -> dict[str, int]:
             "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
 
 
+@ledger_cli.command("backup")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="where to write the backup")
+def backup(out: str) -> None:
+    """Back up the database: a consistent copy of a SQLite file (taken while the service runs),
+    or a pg_dump archive of a PostgreSQL database (restore with pg_restore)."""
+    import shutil
+    import sqlite3
+    import subprocess
+
+    engine = get_engine()
+    target = Path(out)
+    if target.exists():
+        raise click.ClickException(f"{out} already exists: choose a new file")
+    if engine.dialect.name == "sqlite":
+        source = sqlite3.connect(engine.url.database or "")
+        copy = sqlite3.connect(target)
+        with copy:
+            source.backup(copy)  # SQLite's online backup: consistent even while others write
+        copy.close()
+        source.close()
+    elif engine.dialect.name == "postgresql":
+        if shutil.which("pg_dump") is None:
+            raise click.ClickException("pg_dump not found: install the PostgreSQL client")
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        result = subprocess.run(["pg_dump", "--format=custom", f"--file={target}", url], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise click.ClickException(f"pg_dump failed: {result.stderr.strip().splitlines()[-1:]}")
+    else:
+        raise click.ClickException(f"no backup method for {engine.dialect.name}")
+    click.echo(f"backed up {engine.url.render_as_string(hide_password=True)} to {out} "
+               f"({target.stat().st_size:,} bytes)")
+
+
 @ledger_cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8106, type=int, show_default=True)

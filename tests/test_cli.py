@@ -176,3 +176,33 @@ def test_demo_county_has_realistic_income_due(app: Flask) -> None:
     assert all(r.outstanding and r.outstanding > 0 for r in rows)
     assert any(r.overdue for r in rows) and any(r.days_outstanding < 400 for r in rows)
     assert all("occupation of" in r.trigger for r in rows)
+
+
+def test_backup_is_a_consistent_copy_that_opens(database_url: str, tmp_path: Path) -> None:
+    import shutil as shell
+
+    from sqlalchemy import create_engine, text
+
+    if database_url.startswith("postgresql") and shell.which("pg_dump") is None:
+        pytest.skip("pg_dump not installed")
+    app = make_test_app(database_url)
+    with app.extensions["ledger.sessions"]() as session:
+        from tests.factories import make_ledger, post
+
+        make_ledger(session)
+        post(session, "receipt", "12.34", date(2024, 1, 1))
+    out = tmp_path / ("backup.sqlite" if database_url.startswith("sqlite") else "backup.dump")
+    result = app.test_cli_runner().invoke(args=["ledger", "backup", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0
+    if database_url.startswith("sqlite"):
+        engine = create_engine(f"sqlite:///{out}")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT sum(amount) FROM entries")).scalar() == 1234
+        engine.dispose()
+    else:
+        listing = subprocess.run(["pg_restore", "--list", str(out)], capture_output=True, text=True)
+        assert "TABLE DATA public entries" in listing.stdout
+    again = app.test_cli_runner().invoke(args=["ledger", "backup", "--out", str(out)])
+    assert again.exit_code != 0 and "already exists" in again.output
+    app.extensions["ledger.engine"].dispose()
