@@ -281,14 +281,13 @@ class Progress:
         return elapsed
 
 
-def _report_import(result: Any, rejects: str | None, elapsed: float, rows: int) -> None:
+def _report_import(result: Any, rejects: str | None, timing: str) -> None:
     from importers.report import summary_table, write_rejects
 
     for line in summary_table(result.summary):
         click.echo(line)
     warnings = [i for i in result.issues if i.severity == "warning"]
-    click.echo(f"{len(result.rejected):,} rows rejected, {len(warnings):,} warnings; {rows:,} ledger rows read, "
-               f"checked and written in {elapsed:.1f} s ({rows / max(elapsed, 1e-9):,.0f} rows/s)")
+    click.echo(f"{len(result.rejected):,} rows rejected, {len(warnings):,} warnings; {timing}")
     if rejects:
         count = write_rejects(Path(rejects), result.issues)
         click.echo(f"rejects report: {rejects} ({count:,} rows)")
@@ -314,7 +313,10 @@ def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str 
     progress = Progress(len(plan.entries), "writing")
     result = apply_import(get_session(), plan, actor=SYSTEM, dry_run=dry_run, strict=strict, progress=progress)
     progress.close()
-    _report_import(result, rejects, time.perf_counter() - started, len(plan.entries))
+    seconds = time.perf_counter() - started
+    rows = len(plan.entries)
+    _report_import(result, rejects, f"{rows:,} ledger rows read, checked and written in {seconds:.1f} s "
+                                    f"({rows / max(seconds, 1e-9):,.0f} rows/s)")
     if strict and result.rejected:
         raise click.ClickException(f"--strict: {len(result.rejected):,} rows rejected, so nothing was written")
 
