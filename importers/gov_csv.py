@@ -158,6 +158,16 @@ def _unique(reference: str, seen: Counter[str]) -> str:
     return reference if seen[reference] == 1 else f"{reference}#{seen[reference]}"
 
 
+def _amount(row: Row) -> tuple[Decimal | None, str | None]:
+    """The row's amount, or None when blank; an unreadable one gives the reason instead."""
+    if not row.get("amount"):
+        return None, None
+    try:
+        return parse_amount(row.get("amount")), None
+    except ValueError as error:
+        return None, str(error)
+
+
 def _superseded(row: Row, start: date | None) -> date | None:
     """The guidance leaves end-date blank unless a row was superseded. A row whose end-date
     is after its start-date was replaced by a later one; an end-date equal to the start
@@ -197,6 +207,12 @@ class GovCsvImport:
         self.transactions()
         return self.plan
 
+    def unique(self, reference: str, seen: Counter[str], source: SourceRow) -> str:
+        found = _unique(reference, seen)
+        if found != reference:
+            self.plan.warn(source, "reference", f"repeated reference kept as {found}")
+        return found
+
     # -- developer-agreement.csv --------------------------------------------------------------
     def authority(self, row: Row) -> str:
         code = self.organisation or row.get("organisation") or "unknown-organisation"
@@ -223,9 +239,7 @@ class GovCsvImport:
             except ValueError as error:
                 self.plan.reject(source, "start-date", f"start-date {error}")
                 continue
-            reference = _unique(raw_reference, seen)
-            if reference != raw_reference:
-                self.plan.warn(source, "reference", f"repeated reference kept as {reference}")
+            reference = self.unique(raw_reference, seen, source)
             agreement_type = normalise_type(row.get("developer-agreement-type")) if row.get("developer-agreement-type") else None
             if agreement_type is None:
                 self.plan.warn(source, "developer-agreement-type",
@@ -262,13 +276,7 @@ class GovCsvImport:
         seen: Counter[str] = Counter()
         for row in read_rows(self.directory, CONTRIBUTION_FILE):
             raw_reference = row.get("reference")
-            amount: Decimal | None = None
-            amount_error = None
-            if row.get("amount"):
-                try:
-                    amount = parse_amount(row.get("amount"))
-                except ValueError as error:
-                    amount_error = str(error)
+            amount, amount_error = _amount(row)
             source = SourceRow(file=CONTRIBUTION_FILE, line=row.line, reference=raw_reference, status="secured",
                                amount=amount)
             self.plan.sources.append(source)
@@ -306,9 +314,7 @@ class GovCsvImport:
             agreement = self.agreement_refs.get(agreement_reference) or self.placeholder_agreement(
                 agreement_reference or f"{raw_reference} (agreement)", signed_on=start or date(2000, 1, 1),
                 source=source)
-            reference = _unique(raw_reference, seen)
-            if reference != raw_reference:
-                self.plan.warn(source, "reference", f"repeated reference kept as {reference}")
+            reference = self.unique(raw_reference, seen, source)
             unit_kind = None
             if units:
                 unit_kind = {Purpose.AFFORDABLE_HOUSING.value: UnitKind.AFFORDABLE_HOUSING_UNITS.value,
@@ -349,13 +355,7 @@ class GovCsvImport:
         for row in read_rows(self.directory, TRANSACTION_FILE):
             raw_reference = row.get("reference")
             status = normalise_status(row.get("contribution-funding-status"))
-            amount = None
-            amount_error = None
-            if row.get("amount"):
-                try:
-                    amount = parse_amount(row.get("amount"))
-                except ValueError as error:
-                    amount_error = str(error)
+            amount, amount_error = _amount(row)
             source = SourceRow(file=TRANSACTION_FILE, line=row.line, reference=raw_reference, status=status or "(blank)",
                                amount=amount)
             self.plan.sources.append(source)
@@ -399,9 +399,7 @@ class GovCsvImport:
             contribution = row.get("developer-agreement-contribution")
             obligation = self.obligation_refs.get(contribution) or self.placeholder_obligation(
                 contribution or f"{raw_reference} (contribution)", on=occurred_on, source=source)
-            reference = _unique(raw_reference, seen[status])
-            if reference != raw_reference:
-                self.plan.warn(source, "reference", f"repeated reference kept as {reference}")
+            reference = self.unique(raw_reference, seen[status], source)
             if status == "secured":
                 self.plan.dues.append(DuePlan(reference=reference, obligation_reference=obligation.reference,
                                               amount=amount, due_on=occurred_on, source=source))

@@ -17,7 +17,7 @@ from ledger import __version__, clock
 from ledger.domain.dates import financial_year_label
 from ledger.domain.errors import LedgerError
 from ledger.domain.vocab import Role
-from ledger.extensions import get_engine, get_session
+from ledger.extensions import band_thresholds, get_engine, get_session
 from ledger.services import SYSTEM, income, users
 
 ledger_cli = AppGroup("ledger", help="s106-ledger commands.")
@@ -128,7 +128,7 @@ def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
     started = time.perf_counter()
     _progress(f"computing the IFS {financial_year_label(year)} figures...")
     try:
-        report = ifs_report(get_session(), year=year, as_known_at=_moment(as_known_at), **_bands())
+        report = ifs_report(get_session(), year=year, as_known_at=_moment(as_known_at), **band_thresholds())
     except LedgerError as error:
         _fail(error)
     _progress(f"writing {out}...")
@@ -149,7 +149,7 @@ def report_at_risk(as_of: datetime | None, out: str) -> None:
     if suffix not in (".xlsx", ".csv"):
         raise click.BadParameter("must end in .xlsx or .csv", param_hint="--out")
     day = as_of.date() if as_of else clock.today()
-    rows = at_risk(get_session(), as_of=day, **_bands())
+    rows = at_risk(get_session(), as_of=day, **band_thresholds())
     if suffix == ".csv":
         Path(out).write_text(at_risk_csv(rows), encoding="utf-8")
     else:
@@ -347,11 +347,6 @@ def import_tracker(workbook: str, mapping: str, dry_run: bool, strict: bool, rej
     from importers.tracker import plan_tracker
 
     _run_import(lambda: plan_tracker(Path(workbook), Path(mapping)), dry_run=dry_run, strict=strict, rejects=rejects)
-
-
-def _bands() -> dict[str, int]:
-    return {"red_months": int(current_app.config["AT_RISK_RED_MONTHS"]),
-            "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
 
 
 @ledger_cli.command("backup")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,3 +31,14 @@ def get_session() -> Session:
         factory: sessionmaker[Session] = current_app.extensions["ledger.sessions"]
         g.ledger_session = factory()
     return g.ledger_session  # type: ignore[no-any-return]
+
+
+def band_thresholds() -> dict[str, int]:
+    """The at-risk band settings (SPEC rule 9), as keyword arguments for the services."""
+    return {"red_months": int(current_app.config["AT_RISK_RED_MONTHS"]),
+            "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
+
+
+def download(body: bytes | str, *, mimetype: str, filename: str) -> Response:
+    """A file to save rather than show: reports from the API and the web pages alike."""
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

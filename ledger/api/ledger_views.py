@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
@@ -15,7 +14,7 @@ from ledger.api import schemas
 from ledger.api.common import actor, filters, paged
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import EntryKind
-from ledger.extensions import get_session
+from ledger.extensions import band_thresholds, get_session
 from ledger.models import Agreement, Entry, Obligation, Project
 from ledger.services import audit, balances
 from ledger.services import entries as entry_service
@@ -29,13 +28,6 @@ summaries = Blueprint("division-summaries", __name__, url_prefix=f"{PREFIX}/divi
 audit_log = Blueprint("audit", __name__, url_prefix=f"{PREFIX}/audit", description="Audit log (admins)")
 
 BLUEPRINTS = (entries, balance, at_risk, summaries, audit_log)
-
-
-def _bands() -> dict[str, int]:
-    return {
-        "red_months": current_app.config["AT_RISK_RED_MONTHS"],
-        "amber_months": current_app.config["AT_RISK_AMBER_MONTHS"],
-    }
 
 
 @entries.route("")
@@ -123,7 +115,7 @@ class ObligationBalance(MethodView):
                     "allocated": p.allocated,
                     "unallocated": p.unallocated,
                     "deadline": balances.deadline_date(p.deadline),
-                    "band": band_for(p.deadline, as_of=on, **_bands()),
+                    "band": band_for(p.deadline, as_of=on, **band_thresholds()),
                 }
                 for p in result.receipts
             ],
@@ -142,7 +134,7 @@ class AtRisk(MethodView):
             as_of=args.get("as_of") or clock.today(),
             filters=filters(args),
             as_known_at=args.get("as_known_at"),
-            **_bands(),
+            **band_thresholds(),
         )
         if args.get("band"):
             rows = [r for r in rows if r.band == args["band"]]
@@ -158,7 +150,7 @@ class DivisionSummary(MethodView):
     def get(self, args: dict[str, Any], code: str) -> balances.DivisionSummary:
         """Money secured, received, spent, transferred, repaid, held and at risk in a division"""
         return balances.division_summary(
-            get_session(), code, on=args.get("on") or clock.today(), as_known_at=args.get("as_known_at"), **_bands()
+            get_session(), code, on=args.get("on") or clock.today(), as_known_at=args.get("as_known_at"), **band_thresholds()
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,7 +13,7 @@ from ledger import __version__, clock
 from ledger.api import schemas
 from ledger.api.common import filters
 from ledger.domain.dates import financial_year_label
-from ledger.extensions import get_session
+from ledger.extensions import band_thresholds, download, get_session
 from ledger.services import balances
 from ledger.services.ifs import ifs_report
 from reports.at_risk import at_risk_csv, at_risk_workbook
@@ -34,22 +34,13 @@ class AtRiskDownloadQuery(schemas.Filters):
     format = ma.fields.String(load_default="xlsx", validate=ma.validate.OneOf(["xlsx", "csv"]))
 
 
-def _bands() -> dict[str, int]:
-    return {"red_months": int(current_app.config["AT_RISK_RED_MONTHS"]),
-            "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
-
-
-def download(body: bytes | str, *, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @reports.route("/ifs")
 class IfsWorkbook(MethodView):
     @reports.arguments(IfsQuery, location="query")
     @reports.response(200, content_type=XLSX, description="The IFS workbook")
     def get(self, args: dict[str, Any]) -> Response:
         """The Infrastructure Funding Statement workbook for a reported year"""
-        report = ifs_report(get_session(), year=args["year"], as_known_at=args.get("as_known_at"), **_bands())
+        report = ifs_report(get_session(), year=args["year"], as_known_at=args.get("as_known_at"), **band_thresholds())
         label = financial_year_label(args["year"]).replace("/", "-")
         return download(build_ifs_workbook(report), mimetype=XLSX, filename=f"ifs-{label}.xlsx")
 
@@ -61,7 +52,7 @@ class AtRiskDownload(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """The at-risk report as a workbook or CSV"""
         day = args.get("as_of") or clock.today()
-        rows = balances.at_risk(get_session(), as_of=day, filters=filters(args), **_bands())
+        rows = balances.at_risk(get_session(), as_of=day, filters=filters(args), **band_thresholds())
         if args["format"] == "csv":
             return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{day.isoformat()}.csv")
         return download(at_risk_workbook(rows, as_of=day, version=__version__), mimetype=XLSX,

@@ -68,19 +68,6 @@ def _shape_errors(request: EntryRequest) -> dict[str, list[str]]:
     return errors
 
 
-def to_domain(entry: Entry, project_reference: str | None) -> LedgerEntry:
-    return LedgerEntry(
-        id=entry.id,
-        kind=EntryKind(entry.kind),
-        amount=entry.amount,
-        occurred_on=entry.occurred_on,
-        reference=entry.reference,
-        project=project_reference,
-        reverses=entry.reverses,
-        created_at=entry.created_at,
-    )
-
-
 def history(session: Session, obligation_id: int) -> list[LedgerEntry]:
     """Every entry of one obligation, reversals included, as domain records."""
     # Plain columns on the session's own connection: it sees this transaction's writes, and

@@ -25,7 +25,8 @@ from ledger.domain.money import ZERO
 from ledger.domain.vocab import PROJECT_KINDS, EntryKind
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
-from ledger.services.entries import AUTO_ALLOCATION_REASON, to_domain
+from ledger.services.entries import AUTO_ALLOCATION_REASON
+from ledger.services.ledger_rows import entries_by_obligation
 
 #: Same-day order when an import replays a history: money arrives before it is used.
 KIND_ORDER = {EntryKind.RECEIPT: 0, EntryKind.ALLOCATION: 1, EntryKind.DEALLOCATION: 2, EntryKind.SPEND: 3,
@@ -187,14 +188,9 @@ class _Writer:
 
     def _histories(self, obligations: dict[str, Obligation]) -> dict[int, list[LedgerEntry]]:
         """The stored entries of every obligation the import touches, in one query per chunk."""
-        ids = [o.id for o in obligations.values()]
         found: dict[int, list[LedgerEntry]] = defaultdict(list)
-        for start in range(0, len(ids), 500):
-            for entry, project in self.session.execute(
-                select(Entry, Project.reference).outerjoin(Project, Entry.project_id == Project.id)
-                .where(Entry.obligation_id.in_(ids[start:start + 500])).order_by(Entry.id)
-            ):
-                found[entry.obligation_id].append(to_domain(entry, project))
+        for chunk in _chunks([o.id for o in obligations.values()]):
+            found.update(entries_by_obligation(self.session, obligation_ids=chunk))
         return found
 
     def _entries(self, obligations: dict[str, Obligation]) -> None:

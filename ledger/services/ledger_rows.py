@@ -67,7 +67,9 @@ def entries_by_obligation(
     if obligation_ids is not None:
         query = query.where(Entry.obligation_id.in_(obligation_ids))
     # Core rows straight from the connection: no ORM bookkeeping for millions of tuples.
-    rows = session.connection().execution_options(yield_per=20_000).execute(query)
+    # The option goes on the statement: Connection.execution_options would change the
+    # session's connection for every later statement (PostgreSQL then refuses executemany).
+    rows = session.connection().execute(query.execution_options(yield_per=20_000))
     for obligation_id, group in groupby(rows, key=lambda r: r[0]):
         yield obligation_id, [
             LedgerEntry(id=r[1], kind=_KINDS[r[2]], amount=r[3], occurred_on=r[4], reference=r[5],

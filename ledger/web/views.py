@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import marshmallow as ma
-from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, func, or_, select
 
@@ -18,7 +18,7 @@ from ledger.domain.dates import financial_year_bounds, financial_year_of
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import PROJECT_KINDS, Band, EntryKind, Index, Purpose, Role
-from ledger.extensions import get_session
+from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import (
     Agreement,
     Authority,
@@ -45,11 +45,6 @@ KIND_LABELS = {EntryKind.RECEIPT: "Record a receipt", EntryKind.ALLOCATION: "All
                EntryKind.DEALLOCATION: "Take money back from a project", EntryKind.SPEND: "Record spend",
                EntryKind.TRANSFER: "Record a transfer to another body", EntryKind.REPAYMENT: "Record a repayment"}
 PAGE_SIZE = 50
-
-
-def _bands() -> dict[str, int]:
-    return {"red_months": int(current_app.config["AT_RISK_RED_MONTHS"]),
-            "amber_months": int(current_app.config["AT_RISK_AMBER_MONTHS"])}
 
 
 @bp.before_request
@@ -112,7 +107,7 @@ def home() -> ResponseReturnValue:
 @requires()
 def dashboard() -> ResponseReturnValue:
     today = clock.today()
-    data = overview.dashboard(get_session(), today=today, **_bands())
+    data = overview.dashboard(get_session(), today=today, **band_thresholds())
     band_chart = charts.horizontal_bars(
         [charts.Bar(BAND_LABELS[b], data.bands[b], f"bar band-{b}") for b in (Band.OVERDUE, Band.RED, Band.AMBER)],
         title="Money at risk of repayment by band")
@@ -148,7 +143,7 @@ def agreements() -> ResponseReturnValue:
     s = get_session()
     query = _agreement_query(request.args)
     if request.args.get("at_risk"):
-        urgent = {r.agreement_reference for r in balances.at_risk(s, as_of=clock.today(), **_bands())
+        urgent = {r.agreement_reference for r in balances.at_risk(s, as_of=clock.today(), **band_thresholds())
                   if r.band in overview.URGENT}
         query = query.where(Agreement.reference.in_(urgent))
     page = _page()
@@ -185,7 +180,7 @@ def obligation(reference: str) -> ResponseReturnValue:
     entries = s.scalars(select(Entry).where(Entry.obligation_id == result.obligation.id).order_by(
         Entry.occurred_on, Entry.id)).all()
     reversed_ids = {e.reverses for e in entries if e.reverses}
-    bands = {p.receipt.id: band_for(p.deadline, as_of=on, **_bands()) for p in result.receipts}
+    bands = {p.receipt.id: band_for(p.deadline, as_of=on, **band_thresholds()) for p in result.receipts}
     return render_template("obligation.html", result=result, obligation=result.obligation, entries=entries,
                            reversed_ids=reversed_ids, bands=bands, on=on,
                            deadline_date=balances.deadline_date)
@@ -261,7 +256,7 @@ def reverse(entry_id: int) -> ResponseReturnValue:
 @bp.get("/divisions")
 @requires()
 def divisions() -> ResponseReturnValue:
-    rows = overview.division_totals(get_session(), on=clock.today(), **_bands())
+    rows = overview.division_totals(get_session(), on=clock.today(), **band_thresholds())
     return render_template("divisions.html", rows=rows)
 
 
@@ -269,7 +264,7 @@ def divisions() -> ResponseReturnValue:
 @requires()
 def division(code: str) -> ResponseReturnValue:
     s = get_session()
-    summary = balances.division_summary(s, code, on=clock.today(), **_bands())
+    summary = balances.division_summary(s, code, on=clock.today(), **band_thresholds())
     agreements_here = s.scalars(select(Agreement).where(Agreement.division_code == code).order_by(
         Agreement.signed_on.desc())).all()
     money_chart = charts.horizontal_bars([
@@ -292,29 +287,25 @@ def reports() -> ResponseReturnValue:
     return render_template("reports.html", years=list(range(this_year - 1, 2009, -1)), today=clock.today())
 
 
-def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @bp.get("/reports/ifs.xlsx")
 @requires()
 def ifs_download() -> ResponseReturnValue:
     year = request.args.get("year", "")
     if not year.isdigit():
         abort(400)
-    report = ifs_report(get_session(), year=int(year), **_bands())
-    return _download(build_ifs_workbook(report), XLSX, f"ifs-{year}-{(int(year) + 1) % 100:02d}.xlsx")
+    report = ifs_report(get_session(), year=int(year), **band_thresholds())
+    return download(build_ifs_workbook(report), mimetype=XLSX, filename=f"ifs-{year}-{(int(year) + 1) % 100:02d}.xlsx")
 
 
 @bp.get("/reports/at-risk.<fmt>")
 @requires()
 def at_risk_download(fmt: str) -> ResponseReturnValue:
     as_of = _date_arg("as_of") or clock.today()
-    rows = balances.at_risk(get_session(), as_of=as_of, **_bands())
+    rows = balances.at_risk(get_session(), as_of=as_of, **band_thresholds())
     if fmt == "csv":
-        return _download(at_risk_csv(rows), "text/csv", f"at-risk-{as_of.isoformat()}.csv")
+        return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{as_of.isoformat()}.csv")
     if fmt == "xlsx":
-        return _download(at_risk_workbook(rows, as_of=as_of, version=__version__), XLSX, f"at-risk-{as_of}.xlsx")
+        return download(at_risk_workbook(rows, as_of=as_of, version=__version__), mimetype=XLSX, filename=f"at-risk-{as_of}.xlsx")
     abort(404)
 
 
@@ -343,9 +334,9 @@ def income_due_download(fmt: str) -> ResponseReturnValue:
     today = _date_arg("as_of") or clock.today()
     rows = income.income_due(get_session(), today=today)
     if fmt == "csv":
-        return _download(income_due_csv(rows), "text/csv", f"income-due-{today}.csv")
+        return download(income_due_csv(rows), mimetype="text/csv", filename=f"income-due-{today}.csv")
     if fmt == "xlsx":
-        return _download(income_due_workbook(rows, as_of=today, version=__version__), XLSX, f"income-due-{today}.xlsx")
+        return download(income_due_workbook(rows, as_of=today, version=__version__), mimetype=XLSX, filename=f"income-due-{today}.xlsx")
     abort(404)
 
 
