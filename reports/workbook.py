@@ -74,6 +74,24 @@ def cell(sheet: WriteOnlyWorksheet, value: Any, *, number_format: str | None = N
     return written
 
 
+class _StyledCells:
+    """One reusable cell per column and style. A write-only sheet serialises each appended
+    row at once, so a styled cell can carry the next row's value: creating a cell and
+    looking up its style for each of millions of values was most of a national workbook's cost."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
+        self.sheet = sheet
+        self.cells: dict[tuple[int, str | None, str | None], WriteOnlyCell] = {}
+
+    def holding(self, index: int, value: Any, number_format: str | None, fill: str | None) -> WriteOnlyCell:
+        key = (index, number_format, fill)
+        styled = self.cells.get(key)
+        if styled is None:
+            styled = self.cells[key] = cell(self.sheet, None, number_format=number_format, fill=fill)
+        styled.value = value
+        return styled
+
+
 def set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
     """Column widths: a write-only sheet takes them before its first row."""
     for index, width in enumerate(widths, start=1):
@@ -93,6 +111,7 @@ def write_table(
         sheet.print_title_rows = "1:1"
     sheet.append([cell(sheet, c.heading, font=HEADER_FONT, fill="1F4E78", wrap=True) for c in columns])
     totals = [Decimal(0) for _ in columns]
+    styled = _StyledCells(sheet)
     row_number = first_row
     for row in rows:
         row_number += 1
@@ -100,8 +119,10 @@ def write_table(
         for index, column in enumerate(columns):
             value = plain(column.value(row))
             number_format = column.format(row) if callable(column.format) else column.format
-            cells.append(cell(sheet, value, number_format=number_format,
-                              fill=column.fill(row) if column.fill else None))
+            fill = column.fill(row) if column.fill else None
+            # Unstyled values go in as they are: openpyxl makes cells of them itself.
+            cells.append(styled.holding(index, value, number_format, fill) if value is not None and (number_format or fill)
+                         else value)
             if column.total and value is not None:
                 totals[index] += value
         sheet.append(cells)

@@ -73,7 +73,8 @@ def to_pence(amount: Decimal) -> int:
 
 def from_pence(pence: int) -> Decimal:
     """Convert integer pence to pounds with exactly two decimals."""
-    return (Decimal(int(pence)) / 100).quantize(PENNY)
+    # Shifting the exponent is exact and keeps two places: 1234 -> 12.34, 100 -> 1.00.
+    return Decimal(int(pence)).scaleb(-2)
 
 
 def format_money(amount: Decimal) -> str:

@@ -247,6 +247,35 @@ def receipt_positions(
     return positions
 
 
+def remaining_in_received_order(
+    amounts: Iterable[Decimal], *, outflow: Decimal, allocated_unspent: Decimal
+) -> list[tuple[Decimal, Decimal]]:
+    """Rule 8 from an obligation's totals: ``(remaining, allocated)`` of each receipt,
+    the receipts given in received order (date, then id), all at the end of one date.
+
+    The same answer as ``receipt_positions`` for a ledger that keeps the invariants, without
+    the entries themselves, so reports can take totals from one SQL pass:
+    - within one obligation, consumption order is received order, because every receipt's
+      deadline is the same non-decreasing function of its received date (same period and
+      basis; completion-based and open-ended deadlines are equal for all its receipts);
+    - money held is never negative at the end of any date, so the outflows up to any date
+      never exceed the receipts up to it, and earliest-first consumption never reaches a
+      receipt dated after the outflow that would take it.
+    So the outflows use up a prefix of the receipts: receipt i keeps what is left of it
+    once ``outflow`` is taken from the running total, and allocated money is attributed to
+    the remaining money from the earliest receipt on.
+    """
+    positions = []
+    through = ZERO
+    for amount in amounts:
+        before = through - outflow
+        through += amount
+        remaining = min(amount, max(through - outflow, ZERO))
+        allocated = min(remaining, max(allocated_unspent - max(before, ZERO), ZERO))
+        positions.append((remaining, allocated))
+    return positions
+
+
 def band_for(deadline: Deadline, *, as_of: date, red_months: int = 12, amber_months: int = 24) -> Band:
     """At-risk band of money with this deadline, seen from ``as_of`` (SPEC rule 9).
 

@@ -4,40 +4,31 @@ totals. All take an optional ``as_known_at`` moment (SPEC rule 12)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ledger.domain import rules
-from ledger.domain.dates import Deadline, NoDeadline, repayment_deadline
+from ledger.domain.dates import Deadline, NoDeadline
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
 from ledger.domain.vocab import Band, EntryKind
 from ledger.models import Agreement, Division, Entry, Obligation, Project
 from ledger.services.entries import history
-from ledger.services.ledger_rows import ObligationInfo, entries_by_obligation, obligation_infos
+from ledger.services.ledger_rows import (
+    ObligationInfo,
+    deadline_rule,
+    in_force_condition,
+)
+from ledger.services.positions import obligation_positions
 from ledger.services.registry import Filters, get_one
 
 NO_FILTERS = Filters()
-
-
-def deadline_rule(obligation: Obligation | ObligationInfo, completion_on: date | None) -> Callable[[LedgerEntry], Deadline]:
-    """The repayment deadline of each receipt of this obligation (SPEC rule 7)."""
-
-    def deadline_of(receipt: LedgerEntry) -> Deadline:
-        return repayment_deadline(
-            receipt.occurred_on,
-            years=obligation.repayment_years,
-            basis=obligation.repayment_basis,
-            completion_on=completion_on,
-        )
-
-    return deadline_of
 
 
 def known_at(entries: Iterable[LedgerEntry], as_known_at: datetime | None) -> list[LedgerEntry]:
@@ -99,7 +90,8 @@ def at_risk(
     amber_months: int = 24,
 ) -> list[AtRiskRow]:
     """Every receipt with money remaining at ``as_of``, banded by its deadline (rule 9),
-    sorted by deadline (none last), then agreement and receipt. One pass over the entries."""
+    sorted by deadline (none last), then agreement and receipt. From obligation totals and
+    receipts (services.positions), not a replay of every entry."""
     conditions = []
     if filters.authority:
         conditions.append(Agreement.authority_code == filters.authority)
@@ -109,19 +101,10 @@ def at_risk(
         conditions.append(Obligation.purpose == filters.purpose)
     if filters.service:
         conditions.append(Obligation.service == filters.service)
-    infos = obligation_infos(session, *conditions)
-    if not infos:
-        return []
-    # A narrow filter reads only its obligations' entries; a wide one reads them all once.
-    ids = list(infos) if len(infos) < 500 else None
     rows: list[AtRiskRow] = []
-    for obligation_id, entries in entries_by_obligation(session, up_to=as_of, known_at=as_known_at, obligation_ids=ids):
-        info = infos.get(obligation_id)
-        if info is None:
-            continue
-        positions = rules.receipt_positions(rules.in_force(entries), on=as_of,
-                                            deadline_of=deadline_rule(info, info.completion_on))
-        rows.extend(at_risk_rows(info, positions, as_of=as_of, red_months=red_months, amber_months=amber_months))
+    for position in obligation_positions(session, on=as_of, known_at=as_known_at, where=tuple(conditions)):
+        rows.extend(at_risk_rows(position.info, position.receipts, as_of=as_of, red_months=red_months,
+                                 amber_months=amber_months))
     return sort_at_risk(rows)
 
 
@@ -158,19 +141,6 @@ def at_risk_rows(
 def sort_at_risk(rows: list[AtRiskRow]) -> list[AtRiskRow]:
     """Soonest deadline first, no deadline last."""
     return sorted(rows, key=lambda r: (r.deadline or date.max, r.agreement_reference, r.receipt_reference))
-
-
-def in_force_condition(as_known_at: datetime | None) -> ColumnElement[bool]:
-    """SQL form of rules.in_force for aggregate queries: known at the moment, not a
-    reversal, and not reversed by a reversal known at the moment."""
-    reversal = aliased(Entry)
-    known = Entry.created_at <= as_known_at if as_known_at else true()
-    reversal_known = reversal.created_at <= as_known_at if as_known_at else true()
-    return and_(
-        known,
-        Entry.reverses.is_(None),
-        ~exists().where(reversal.reverses == Entry.id, reversal_known),
-    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,23 +1,23 @@
 """The Infrastructure Funding Statement's section 106 figures for a reported year (SPEC §4).
 
 Totals are SQL aggregates over the entries in force; the detail rows behind them are
-gathered separately (movement rows by SQL, balances and per-receipt positions in one
-streaming pass per obligation through the domain rules), so the Checks compare two
-independent computations rather than a figure with itself.
+gathered separately (movement rows by SQL; balances per obligation and project, and each
+receipt's remaining money by rule 8's closed form, from services.positions), so the Checks
+compare two independent computations rather than a figure with itself.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ledger import __version__, clock
-from ledger.domain import rules
+from ledger.db_types import Pence
 from ledger.domain.dates import NoDeadline, financial_year_bounds, repayment_deadline
 from ledger.domain.errors import LedgerError
 from ledger.domain.ifs import (
@@ -34,8 +34,9 @@ from ledger.domain.ifs import (
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, Purpose, UnitKind
 from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
-from ledger.services.balances import AtRiskRow, at_risk_rows, deadline_rule, in_force_condition, sort_at_risk
-from ledger.services.ledger_rows import entries_by_obligation, obligation_infos
+from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
+from ledger.services.ledger_rows import in_force_condition
+from ledger.services.positions import allocated_by_project, obligation_positions
 
 
 class ReportCheckFailed(LedgerError):
@@ -97,13 +98,13 @@ def ifs_report(
     in_year = Entry.occurred_on.between(start, end)
     to_end = Entry.occurred_on <= end
 
-    def entry_sum(*conditions: ColumnElement[bool]) -> Decimal:
-        return session.scalar(
-            select(func.sum(Entry.amount))
-            .join(Obligation, Entry.obligation_id == Obligation.id)
-            .outerjoin(Project, Entry.project_id == Project.id)
-            .where(in_force, *conditions)
-        ) or ZERO
+    def entry_sum(*conditions: ColumnElement[bool]) -> ColumnElement[Decimal]:
+        """The money of the entries in force that meet the conditions (a column of one query)."""
+        return func.coalesce(func.sum(case((and_(*conditions), Entry.amount))), ZERO)
+
+    def less(total: ColumnElement[Decimal], taken: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+        # SQL subtraction of two sums would come back as bare pence: keep the money type.
+        return type_coerce(total - taken, Pence())
 
     def kind_is(*kinds: EntryKind) -> ColumnElement[bool]:
         return Entry.kind.in_([k.value for k in kinds])
@@ -121,25 +122,34 @@ def ifs_report(
             .join(Obligation.agreement).where(*signed_in_year).group_by(Obligation.unit_kind)
         ).all()
     )
-    allocated_to_end = entry_sum(to_end, kind_is(EntryKind.ALLOCATION)) - entry_sum(
-        to_end, kind_is(EntryKind.DEALLOCATION, EntryKind.SPEND, EntryKind.TRANSFER))
-    held_to_end = entry_sum(to_end, kind_is(EntryKind.RECEIPT)) - entry_sum(
-        to_end, kind_is(EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))
-    commuted_to_end = entry_sum(to_end, Obligation.commuted_sum.is_(True), kind_is(EntryKind.RECEIPT)) - entry_sum(
-        to_end, Obligation.commuted_sum.is_(True), kind_is(EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))
-    figures: dict[str, Decimal | int] = {
-        "s106_a_money_secured": secured_total,
+    sums = {
         "s106_b_money_received": entry_sum(in_year, kind_is(EntryKind.RECEIPT)),
-        "s106_d_affordable_housing_units": int(units.get(UnitKind.AFFORDABLE_HOUSING_UNITS.value) or 0),
-        "s106_d_school_places": int(units.get(UnitKind.SCHOOL_PLACES.value) or 0),
-        "s106_e_allocated_not_spent": allocated_to_end,
+        "s106_e_allocated_not_spent": less(entry_sum(to_end, kind_is(EntryKind.ALLOCATION)), entry_sum(
+            to_end, kind_is(EntryKind.DEALLOCATION, EntryKind.SPEND, EntryKind.TRANSFER))),
         "s106_f_money_spent": entry_sum(in_year, kind_is(EntryKind.SPEND, EntryKind.TRANSFER)),
         "s106_h_borrowing_repaid": entry_sum(in_year, kind_is(EntryKind.SPEND), Project.repays_borrowing.is_(True)),
         "s106_h_monitoring_spent": entry_sum(
             in_year, kind_is(EntryKind.SPEND), Obligation.purpose == Purpose.MONITORING_FEES.value),
-        "s106_i_money_retained": held_to_end,
-        "s106_i_commuted_sums_retained": commuted_to_end,
+        "s106_i_money_retained": less(entry_sum(to_end, kind_is(EntryKind.RECEIPT)), entry_sum(
+            to_end, kind_is(EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))),
+        "s106_i_commuted_sums_retained": less(entry_sum(
+            to_end, Obligation.commuted_sum.is_(True), kind_is(EntryKind.RECEIPT)), entry_sum(
+            to_end, Obligation.commuted_sum.is_(True), kind_is(EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))),
         "s106_money_repaid": entry_sum(in_year, kind_is(EntryKind.REPAYMENT)),
+    }
+    # Every money figure from one pass over the entries.
+    money = session.execute(
+        select(*(column.label(name) for name, column in sums.items()))
+        .select_from(Entry)
+        .join(Obligation, Entry.obligation_id == Obligation.id)
+        .outerjoin(Project, Entry.project_id == Project.id)
+        .where(in_force)
+    ).one()._asdict()
+    figures: dict[str, Decimal | int] = {
+        **money,
+        "s106_a_money_secured": secured_total,
+        "s106_d_affordable_housing_units": int(units.get(UnitKind.AFFORDABLE_HOUSING_UNITS.value) or 0),
+        "s106_d_school_places": int(units.get(UnitKind.SCHOOL_PLACES.value) or 0),
     }
 
     # -- Detail rows ---------------------------------------------------------------------------
@@ -161,49 +171,36 @@ def ifs_report(
     spent = [m for m in movements if m.kind in (EntryKind.SPEND, EntryKind.TRANSFER)]
     repaid = [m for m in movements if m.kind == EntryKind.REPAYMENT]
 
-    # One pass over every obligation's history up to the year end, through the domain rules.
-    infos = obligation_infos(session, Obligation.created_at <= known)
-    project_rows = {r.reference: r for r in session.execute(
-        select(Project.reference, Project.name, Project.service, Project.division_code))}
-    allocated: list[AllocatedRow] = []
+    # Each obligation's money at the start and end of the year, from SQL totals and its receipts.
+    allocated = [
+        AllocatedRow(project_reference=project, project_name=name, service=service, division_code=division,
+                     obligation_reference=obligation, agreement_reference=agreement, amount=amount)
+        for project, name, service, division, obligation, agreement, amount
+        in allocated_by_project(session, on=end, known_at=as_known_at)
+    ]
     retained: list[RetainedRow] = []
     at_risk: list[AtRiskRow] = []
     received_before_unallocated = ZERO
     received_in_year_unallocated = ZERO
     held_at_start_total = ZERO
-    day_before = start - timedelta(days=1)
-    for obligation_id, history in entries_by_obligation(session, up_to=end, known_at=as_known_at):
-        info = infos.get(obligation_id)
-        if info is None:
-            continue
-        entries = rules.in_force(history)
-        at_start = rules.balances_at(entries, day_before)
-        at_end = rules.balances_at(entries, end)
-        held_at_start_total += at_start.held
-        positions = rules.receipt_positions(entries, on=end, deadline_of=deadline_rule(info, info.completion_on))
-        before = sum((p.unallocated for p in positions if p.receipt.occurred_on < start), ZERO)
+    created = (Obligation.created_at <= known,) if as_known_at else ()
+    for position in obligation_positions(session, on=end, since=start, known_at=as_known_at, where=created):
+        info, receipts = position.info, position.receipts
+        held_at_start_total += position.held_before
+        before = sum((p.unallocated for p in receipts if p.receipt.occurred_on < start), ZERO)
         received_before_unallocated += before
-        received_in_year_unallocated += sum((p.unallocated for p in positions if p.receipt.occurred_on >= start), ZERO)
-        for project_reference, amount in sorted(at_end.by_project.items()):
-            project = project_rows[project_reference]
-            allocated.append(AllocatedRow(
-                project_reference=project_reference, project_name=project.name, service=project.service,
-                division_code=project.division_code, obligation_reference=info.reference,
-                agreement_reference=info.agreement_reference, amount=amount,
-            ))
-        if at_end.held != ZERO or at_start.held != ZERO:
-            dated = [p.deadline for p in positions if p.remaining and isinstance(p.deadline, date)]
-            retained.append(RetainedRow(
-                agreement_reference=info.agreement_reference, obligation_reference=info.reference,
-                authority_code=info.authority_code, division_code=info.division_code,
-                purpose=info.purpose, service=info.service, commuted_sum=info.commuted_sum,
-                held_at_start=at_start.held, held=at_end.held, allocated_unspent=at_end.allocated_unspent,
-                unallocated=at_end.unallocated, received_before_unallocated=before,
-                earliest_deadline=min(dated) if dated else None,
-            ))
-        at_risk.extend(at_risk_rows(info, positions, as_of=end, red_months=red_months, amber_months=amber_months))
+        received_in_year_unallocated += sum((p.unallocated for p in receipts if p.receipt.occurred_on >= start), ZERO)
+        dated = [p.deadline for p in receipts if isinstance(p.deadline, date)]
+        retained.append(RetainedRow(
+            agreement_reference=info.agreement_reference, obligation_reference=info.reference,
+            authority_code=info.authority_code, division_code=info.division_code,
+            purpose=info.purpose, service=info.service, commuted_sum=info.commuted_sum,
+            held_at_start=position.held_before, held=position.held, allocated_unspent=position.allocated_unspent,
+            unallocated=position.unallocated, received_before_unallocated=before,
+            earliest_deadline=min(dated) if dated else None,
+        ))
+        at_risk.extend(at_risk_rows(info, receipts, as_of=end, red_months=red_months, amber_months=amber_months))
     figures["s106_c_received_before_unallocated"] = received_before_unallocated
-    allocated.sort(key=lambda r: (r.project_reference, r.obligation_reference))
     retained.sort(key=lambda r: (r.agreement_reference, r.obligation_reference))
 
     school_places: dict[str, int] = defaultdict(int)

@@ -3,17 +3,18 @@ entries streamed obligation by obligation so a national ledger is never in memor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, null, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, null, select, true
+from sqlalchemy.orm import Session, aliased
 
+from ledger.domain.dates import Deadline, repayment_deadline
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.vocab import EntryKind
-from ledger.models import Agreement, Entry, Obligation, Project
+from ledger.models import Entry, Obligation, Project
 
 _KINDS = {kind.value: kind for kind in EntryKind}
 
@@ -33,21 +34,6 @@ class ObligationInfo:
     repayment_years: int | None
     repayment_basis: str
     completion_on: date | None
-
-
-def obligation_infos(session: Session, *conditions: ColumnElement[bool]) -> dict[int, ObligationInfo]:
-    rows = session.execute(
-        select(Obligation.id, Obligation.reference, Agreement.reference, Agreement.authority_code,
-               Agreement.division_code, Obligation.purpose, Obligation.service, Obligation.commuted_sum,
-               Obligation.repayment_years, Obligation.repayment_basis, Agreement.completion_on)
-        .join(Agreement, Obligation.agreement_id == Agreement.id).where(*conditions)
-    )
-    return {
-        r[0]: ObligationInfo(id=r[0], reference=r[1], agreement_reference=r[2], authority_code=r[3],
-                             division_code=r[4], purpose=r[5], service=r[6], commuted_sum=r[7],
-                             repayment_years=r[8], repayment_basis=r[9], completion_on=r[10])
-        for r in rows
-    }
 
 
 def entries_by_obligation(
@@ -76,3 +62,33 @@ def entries_by_obligation(
                         project=projects.get(r[6]) if r[6] is not None else None, reverses=r[7], created_at=r[8])
             for r in group
         ]
+
+
+def deadline_rule(obligation: Obligation | ObligationInfo, completion_on: date | None) -> Callable[[LedgerEntry], Deadline]:
+    """The repayment deadline of each receipt of this obligation (SPEC rule 7)."""
+
+    def deadline_of(receipt: LedgerEntry) -> Deadline:
+        return repayment_deadline(
+            receipt.occurred_on,
+            years=obligation.repayment_years,
+            basis=obligation.repayment_basis,
+            completion_on=completion_on,
+        )
+
+    return deadline_of
+
+
+def in_force_condition(as_known_at: datetime | None) -> ColumnElement[bool]:
+    """SQL form of rules.in_force for aggregate queries: known at the moment, not a
+    reversal, and not reversed by a reversal known at the moment."""
+    reversal = aliased(Entry)
+    known = Entry.created_at <= as_known_at if as_known_at else true()
+    reversal_known = reversal.created_at <= as_known_at if as_known_at else true()
+    return and_(
+        known,
+        # "+ 0": almost no entry is a reversal, so an index on reverses is the wrong way to
+        # find the ones that are not (SQLite would otherwise take it and read at random).
+        (Entry.reverses + 0).is_(None),
+        # The reversed ids are few: one set built once, not a look-up per entry.
+        Entry.id.not_in(select(reversal.reverses).where(reversal.reverses.is_not(None), reversal_known)),
+    )

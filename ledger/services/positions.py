@@ -1,0 +1,149 @@
+"""Where the money is, for reports over the whole ledger: each obligation's totals from one
+SQL aggregation, and each receipt's remaining and allocated money from those totals by the
+closed form of rule 8 (rules.remaining_in_received_order). No obligation's history is
+replayed entry by entry, so a national at-risk report or IFS reads totals and receipts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import groupby
+
+from sqlalchemy import ColumnElement, Select, case, cast, func, null, select
+from sqlalchemy.orm import Session
+
+from ledger.db_types import Pence
+from ledger.domain import rules
+from ledger.domain.entries import LedgerEntry
+from ledger.domain.money import ZERO
+from ledger.domain.rules import ReceiptPosition
+from ledger.domain.vocab import OUTFLOWS, EntryKind
+from ledger.models import Agreement, Entry, Obligation, Project
+from ledger.services.ledger_rows import ObligationInfo, deadline_rule, in_force_condition
+
+_OUTFLOWS = [kind.value for kind in OUTFLOWS]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObligationPosition:
+    """An obligation's money at the end of a date, and of the day before ``since``."""
+
+    info: ObligationInfo
+    held: Decimal
+    held_before: Decimal
+    allocated_unspent: Decimal
+    #: Receipts with money remaining, in consumption (received) order, with their deadlines.
+    receipts: list[ReceiptPosition]
+
+    @property
+    def unallocated(self) -> Decimal:
+        return self.held - self.allocated_unspent
+
+
+def obligation_positions(
+    session: Session, *, on: date, since: date | None = None, known_at: datetime | None = None,
+    where: tuple[ColumnElement[bool], ...] = (),
+) -> Iterator[ObligationPosition]:
+    """Every obligation holding money at the end of ``on`` (or the day before ``since``),
+    in id order. ``where`` narrows the obligations (conditions on Obligation and Agreement)."""
+    in_force = (Entry.occurred_on <= on, in_force_condition(known_at))
+    chosen = () if not where else (
+        Entry.obligation_id.in_(select(Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
+                                .where(*where)),)
+    totals = _totals(since).where(*in_force, *chosen).group_by(Entry.obligation_id).subquery()
+    held, held_before = totals.c.held, totals.c.held_before
+    obligations = session.execute(
+        select(totals, Obligation.reference, Agreement.reference, Agreement.authority_code, Agreement.division_code,
+               Obligation.purpose, Obligation.service, Obligation.commuted_sum, Obligation.repayment_years,
+               Obligation.repayment_basis, Agreement.completion_on)
+        .join(Obligation, Obligation.id == totals.c.obligation_id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where((held != ZERO) | (held_before != ZERO))
+        .order_by(totals.c.obligation_id)
+    )
+    receipts = session.connection().execute(
+        select(Entry.obligation_id, Entry.id, Entry.reference, Entry.occurred_on, Entry.amount)
+        .where(Entry.kind == EntryKind.RECEIPT.value, *in_force, *chosen)
+        .order_by(Entry.obligation_id, Entry.occurred_on, Entry.id)
+        .execution_options(yield_per=20_000)
+    )
+    try:
+        by_obligation = groupby(receipts, key=lambda r: r[0])
+        current: tuple[int, list] = (-1, [])  # type: ignore[type-arg]
+        for (obligation_id, held, outflow, allocated, held_before, reference, agreement, authority, division, purpose,
+             service, commuted, years, basis, completion_on) in obligations:
+            info = ObligationInfo(id=obligation_id, reference=reference, agreement_reference=agreement,
+                                  authority_code=authority, division_code=division, purpose=purpose, service=service,
+                                  commuted_sum=commuted, repayment_years=years, repayment_basis=basis,
+                                  completion_on=completion_on)
+            # Both streams are in obligation id order: advance the receipts to this obligation.
+            while current[0] < obligation_id:
+                found = next(by_obligation, None)
+                if found is None:
+                    current = (2**63, [])
+                    break
+                current = (found[0], list(found[1]))
+            rows = current[1] if current[0] == obligation_id else []
+            yield ObligationPosition(
+                info=info, held=held or ZERO, held_before=held_before or ZERO, allocated_unspent=allocated or ZERO,
+                receipts=_remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO),
+            )
+    finally:
+        # The receipts may outlast the obligations: a PostgreSQL server cursor must be closed.
+        receipts.close()
+
+
+def _totals(since: date | None) -> Select:  # type: ignore[type-arg]
+    """Per obligation: held, outflows, allocated-unspent money, and held before ``since``."""
+    held = case((Entry.kind == EntryKind.RECEIPT.value, Entry.amount), (Entry.kind.in_(_OUTFLOWS), -Entry.amount))
+    outflow = case((Entry.kind.in_(_OUTFLOWS), Entry.amount))
+    # U: allocations less deallocations, spend and transfers on projects; repayments name none.
+    allocated = case(
+        (Entry.project_id.is_(None), None),
+        (Entry.kind == EntryKind.ALLOCATION.value, Entry.amount),
+        (Entry.kind.in_([EntryKind.DEALLOCATION.value, EntryKind.SPEND.value, EntryKind.TRANSFER.value]),
+         -Entry.amount),
+    )
+    before = func.sum(case((Entry.occurred_on < since, held))) if since else cast(null(), Pence())
+    return select(Entry.obligation_id, func.sum(held).label("held"), func.sum(outflow).label("outflow"),
+                  func.sum(allocated).label("allocated"), before.label("held_before"))
+
+
+def _remaining(info: ObligationInfo, rows: list, *, outflow: Decimal, allocated: Decimal) -> list[ReceiptPosition]:  # type: ignore[type-arg]
+    deadline_of = deadline_rule(info, info.completion_on)
+    positions = []
+    for row, (remaining, allocated_part) in zip(
+        rows, rules.remaining_in_received_order([r[4] for r in rows], outflow=outflow, allocated_unspent=allocated),
+        strict=True,
+    ):
+        if remaining == ZERO:
+            continue
+        receipt = LedgerEntry(id=row[1], kind=EntryKind.RECEIPT, amount=row[4], occurred_on=row[3], reference=row[2])
+        positions.append(ReceiptPosition(receipt=receipt, deadline=deadline_of(receipt), remaining=remaining,
+                                         allocated=allocated_part))
+    return positions
+
+
+def allocated_by_project(
+    session: Session, *, on: date, known_at: datetime | None = None,
+) -> list[tuple[str, str, str, str | None, str, str, Decimal]]:
+    """Money allocated and unspent at the end of ``on`` per project and obligation:
+    (project reference, name, service, division, obligation reference, agreement reference, amount)."""
+    amount = func.sum(case((Entry.kind == EntryKind.ALLOCATION.value, Entry.amount), else_=-Entry.amount))
+    return [tuple(r) for r in session.execute(  # type: ignore[misc]
+        select(Project.reference, Project.name, Project.service, Project.division_code, Obligation.reference,
+               Agreement.reference, amount)
+        .join(Project, Entry.project_id == Project.id)
+        .join(Obligation, Entry.obligation_id == Obligation.id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where(Entry.occurred_on <= on, in_force_condition(known_at),
+               Entry.kind.in_([EntryKind.ALLOCATION.value, EntryKind.DEALLOCATION.value, EntryKind.SPEND.value,
+                               EntryKind.TRANSFER.value]))
+        .group_by(Project.reference, Project.name, Project.service, Project.division_code, Obligation.reference,
+                  Agreement.reference)
+        .having(amount != ZERO)
+        .order_by(Project.reference, Obligation.reference)
+    )]
