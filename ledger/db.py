@@ -59,10 +59,25 @@ def write_transaction(session: Session) -> Iterator[Session]:
     session.connection(execution_options={WRITE: True})
     try:
         yield session
+        _move_revision_on(session)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+def _move_revision_on(session: Session) -> None:
+    # Last, just before the commit: on PostgreSQL the row lock is held for an instant and
+    # makes revisions follow commit order, so a reader never sees a revision whose writes
+    # are not yet visible. SQLite serialises writers anyway.
+    session.execute(text("UPDATE ledger_revision SET number = number + 1 WHERE id = 1"))
+
+
+def ledger_revision(session: Session) -> int | None:
+    """How many write transactions the ledger has committed (None before migration 0005).
+    Read it before the data it stands for: later writes may then show in that data, but a
+    read never stands for writes it does not show."""
+    return session.execute(text("SELECT number FROM ledger_revision WHERE id = 1")).scalar()
 
 
 def refresh_statistics(session: Session) -> None:

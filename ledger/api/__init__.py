@@ -23,10 +23,12 @@ class LedgerApi(Api):
 
 def register_api(app: Flask) -> LedgerApi:
     from ledger.api import auth, income_views, ledger_views, reference_views, report_views
+    from ledger.api.cache import enable_response_cache
 
     api = LedgerApi(app)
     for blp in (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
                 report_views.reports):
         api.register_blueprint(blp)
     auth.protect(app)
+    enable_response_cache(app)
     return api
