@@ -35,13 +35,13 @@ def generate(url: str, scale: str) -> dict[str, object]:
 
 def ifs(url: str, year: int, out: str) -> dict[str, object]:
     from ledger.services.ifs import ifs_report
-    from reports.ifs_workbook import build_ifs_workbook
+    from reports.ifs_workbook import write_ifs_workbook
 
     app = _app(url)
     started = time.perf_counter()
     with app.extensions["ledger.sessions"]() as session:
         report = ifs_report(session, year=year)
-        Path(out).write_bytes(build_ifs_workbook(report))
+        write_ifs_workbook(report, out)
     elapsed = time.perf_counter() - started
     # The cells of the detail tables (rows x columns per sheet), for the floor to write as many.
     cells = (len(report.secured) * 12 + len(report.received) * 12 + len(report.allocated) * 7

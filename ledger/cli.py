@@ -123,7 +123,7 @@ def report_group() -> None:
 def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
     """Write the Infrastructure Funding Statement workbook for a reported year."""
     from ledger.services.ifs import ifs_report
-    from reports.ifs_workbook import build_ifs_workbook
+    from reports.ifs_workbook import write_ifs_workbook
 
     started = time.perf_counter()
     _progress(f"computing the IFS {financial_year_label(year)} figures...")
@@ -132,7 +132,13 @@ def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
     except LedgerError as error:
         _fail(error)
     _progress(f"writing {out}...")
-    Path(out).write_bytes(build_ifs_workbook(report))
+    # Written beside the target and moved into place: a failure leaves no half workbook.
+    partial = Path(out).with_name(f".{Path(out).name}.partial")
+    try:
+        write_ifs_workbook(report, partial)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     click.echo(f"wrote {out}: IFS {financial_year_label(year)}, {len(report.checks)} checks hold, "
                f"{time.perf_counter() - started:.1f} s")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
@@ -77,7 +79,15 @@ AREA_COLUMNS = [
 
 
 def build_ifs_workbook(report: IfsReport) -> bytes:
-    """The committee workbook for one reported year."""
+    """The committee workbook for one reported year, as bytes (for a download)."""
+    buffer = BytesIO()
+    write_ifs_workbook(report, buffer)
+    return buffer.getvalue()
+
+
+def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO) -> None:
+    """The committee workbook for one reported year, written to a file: a national
+    workbook is tens of megabytes, not worth holding twice in memory."""
     workbook = Workbook(write_only=True)
     label = financial_year_label(report.year)
     sheets = {name: workbook.create_sheet(name) for name in SHEETS}
@@ -140,9 +150,7 @@ def build_ifs_workbook(report: IfsReport) -> bytes:
         Column("Holds", lambda c: "Yes" if c.holds else "NO", None, 8),
     ], report.checks, total_label=None)
     _notes(sheets["Notes"], report, label)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(out)
 
 
 def _table(sheet, columns: list[Column], rows: list[object], *, total_label: str | None = "Total") -> int:  # type: ignore[no-untyped-def]

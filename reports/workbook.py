@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -40,15 +41,19 @@ class Column:
 
 
 def money(heading: str, attribute: str, *, total: bool = True) -> Column:
-    return Column(heading, lambda r: getattr(r, attribute), MONEY, 16, total)
+    return Column(heading, attrgetter(attribute), MONEY, 16, total)
 
 
 def text(heading: str, attribute: str, width: int = 18) -> Column:
-    return Column(heading, lambda r: getattr(r, attribute), None, max(width, len(heading) + 2))
+    return Column(heading, attrgetter(attribute), None, max(width, len(heading) + 2))
 
 
 def day(heading: str, attribute: str) -> Column:
-    return Column(heading, lambda r: getattr(r, attribute), DATE, 17)
+    return Column(heading, attrgetter(attribute), DATE, 17)
+
+
+#: Types a cell takes as they are (the common case, checked first: millions of cells).
+_AS_THEY_ARE = frozenset({str, Decimal, int, date, datetime, type(None)})
 
 
 def plain(value: Any) -> Any:
@@ -74,6 +79,16 @@ def cell(sheet: WriteOnlyWorksheet, value: Any, *, number_format: str | None = N
     return written
 
 
+class _ReusedCell(Cell):
+    """openpyxl tries a cell as a value before taking it as a cell, and builds an error
+    message naming it on the way: keep that name cheap, it is asked for once per cell."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "reused cell"
+
+
 class _StyledCells:
     """One reusable cell per column and style. A write-only sheet serialises each appended
     row at once, so a styled cell can carry the next row's value: creating a cell and
@@ -87,7 +102,11 @@ class _StyledCells:
         key = (index, number_format, fill)
         styled = self.cells.get(key)
         if styled is None:
-            styled = self.cells[key] = cell(self.sheet, None, number_format=number_format, fill=fill)
+            styled = self.cells[key] = _ReusedCell(self.sheet, row=1, column=1)
+            if number_format:
+                styled.number_format = number_format
+            if fill:
+                styled.fill = PatternFill("solid", fgColor=fill)
         styled.value = value
         return styled
 
@@ -112,18 +131,23 @@ def write_table(
     sheet.append([cell(sheet, c.heading, font=HEADER_FONT, fill="1F4E78", wrap=True) for c in columns])
     totals = [Decimal(0) for _ in columns]
     styled = _StyledCells(sheet)
+    # Per column: how to get the value, its fixed format or a function giving one, its fill.
+    specs = [(index, c.value, None if callable(c.format) else c.format, c.format if callable(c.format) else None,
+              c.fill, c.total) for index, c in enumerate(columns)]
     row_number = first_row
     for row in rows:
         row_number += 1
         cells = []
-        for index, column in enumerate(columns):
-            value = plain(column.value(row))
-            number_format = column.format(row) if callable(column.format) else column.format
-            fill = column.fill(row) if column.fill else None
+        for index, value_of, fixed_format, format_of, fill_of, total in specs:
+            value = value_of(row)
+            if value.__class__ not in _AS_THEY_ARE:
+                value = plain(value)
+            number_format = format_of(row) if format_of else fixed_format
+            fill = fill_of(row) if fill_of else None
             # Unstyled values go in as they are: openpyxl makes cells of them itself.
             cells.append(styled.holding(index, value, number_format, fill) if value is not None and (number_format or fill)
                          else value)
-            if column.total and value is not None:
+            if total and value is not None:
                 totals[index] += value
         sheet.append(cells)
     if filtered:

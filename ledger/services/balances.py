@@ -72,8 +72,11 @@ class AtRiskRow:
     deadline: date | None
     remaining: Decimal
     allocated: Decimal
-    unallocated: Decimal
     band: Band
+
+    @property
+    def unallocated(self) -> Decimal:
+        return self.remaining - self.allocated
 
 
 def deadline_date(deadline: Deadline) -> date | None:
@@ -130,7 +133,6 @@ def at_risk_rows(
             deadline=deadline_date(position.deadline),
             remaining=position.remaining,
             allocated=position.allocated,
-            unallocated=position.unallocated,
             band=rules.band_for(position.deadline, as_of=as_of, red_months=red_months, amber_months=amber_months),
         )
         for position in positions

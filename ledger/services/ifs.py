@@ -35,7 +35,7 @@ from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, Purpose, UnitKind
 from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
-from ledger.services.ledger_rows import in_force_condition
+from ledger.services.ledger_rows import Shared, in_force_condition
 from ledger.services.positions import allocated_by_project, obligation_positions
 
 
@@ -47,7 +47,7 @@ class ReportCheckFailed(LedgerError):
     status = 500
 
 
-def _movements(session: Session, condition: ColumnElement[bool]) -> list[MovementRow]:
+def _movements(session: Session, condition: ColumnElement[bool], shared: Shared) -> list[MovementRow]:
     """Movement rows as plain column tuples (no ORM objects: there are many at national size)."""
     rows = session.execute(
         select(Entry.kind, Entry.reference, Entry.occurred_on, Agreement.reference, Obligation.reference,
@@ -68,10 +68,12 @@ def _movements(session: Session, condition: ColumnElement[bool]) -> list[Movemen
             due = repayment_deadline(occurred_on, years=years, basis=basis, completion_on=completion_on)
             deadline = None if isinstance(due, NoDeadline) else due
         found.append(MovementRow(
-            kind=kind, entry_reference=reference, occurred_on=occurred_on, agreement_reference=agreement,
-            obligation_reference=obligation, authority_code=authority, division_code=division, purpose=purpose,
-            service=service, project_reference=project, project_name=project_name, repays_borrowing=bool(repays),
-            recipient=recipient, amount=amount, interest=interest, deadline=deadline,
+            kind=shared(kind), entry_reference=reference, occurred_on=shared(occurred_on),
+            agreement_reference=shared(agreement), obligation_reference=shared(obligation),
+            authority_code=shared(authority), division_code=shared(division), purpose=shared(purpose),
+            service=shared(service), project_reference=shared(project), project_name=shared(project_name),
+            repays_borrowing=bool(repays), recipient=shared(recipient), amount=amount, interest=interest,
+            deadline=shared(deadline),
         ))
     return found
 
@@ -94,7 +96,9 @@ def ifs_report(
     """
     start, end = financial_year_bounds(year)
     known = as_known_at or clock.now()
-    in_force = in_force_condition(known)
+    # Entries carry their own time: nothing is recorded after now, so only a report as
+    # known at an earlier moment needs to filter on it.
+    in_force = in_force_condition(as_known_at)
     in_year = Entry.occurred_on.between(start, end)
     to_end = Entry.occurred_on <= end
 
@@ -153,10 +157,12 @@ def ifs_report(
     }
 
     # -- Detail rows ---------------------------------------------------------------------------
+    shared = Shared()
     secured = [
-        SecuredRow(agreement_reference=r[0], agreement_type=r[1], authority_code=r[2], division_code=r[3],
-                   signed_on=r[4], obligation_reference=r[5], purpose=r[6], service=r[7], amount=r[8], units=r[9],
-                   unit_kind=r[10], school_category=r[11])
+        SecuredRow(agreement_reference=shared(r[0]), agreement_type=shared(r[1]), authority_code=shared(r[2]),
+                   division_code=shared(r[3]), signed_on=shared(r[4]), obligation_reference=r[5],
+                   purpose=shared(r[6]), service=shared(r[7]), amount=r[8], units=r[9], unit_kind=shared(r[10]),
+                   school_category=shared(r[11]))
         for r in session.execute(
             select(Agreement.reference, Agreement.type, Agreement.authority_code, Agreement.division_code,
                    Agreement.signed_on, Obligation.reference, Obligation.purpose, Obligation.service,
@@ -165,7 +171,7 @@ def ifs_report(
             .order_by(Agreement.signed_on, Agreement.reference, Obligation.id)
         )
     ]
-    movements = _movements(session, in_force & in_year & kind_is(
+    movements = _movements(session, shared=shared, condition=in_force & in_year & kind_is(
         EntryKind.RECEIPT, EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))
     received = [m for m in movements if m.kind == EntryKind.RECEIPT]
     spent = [m for m in movements if m.kind in (EntryKind.SPEND, EntryKind.TRANSFER)]
@@ -173,8 +179,9 @@ def ifs_report(
 
     # Each obligation's money at the start and end of the year, from SQL totals and its receipts.
     allocated = [
-        AllocatedRow(project_reference=project, project_name=name, service=service, division_code=division,
-                     obligation_reference=obligation, agreement_reference=agreement, amount=amount)
+        AllocatedRow(project_reference=shared(project), project_name=shared(name), service=shared(service),
+                     division_code=shared(division), obligation_reference=shared(obligation),
+                     agreement_reference=shared(agreement), amount=amount)
         for project, name, service, division, obligation, agreement, amount
         in allocated_by_project(session, on=end, known_at=as_known_at)
     ]

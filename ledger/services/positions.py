@@ -22,7 +22,7 @@ from ledger.domain.money import ZERO
 from ledger.domain.rules import ReceiptPosition
 from ledger.domain.vocab import OUTFLOWS, EntryKind
 from ledger.models import Agreement, Entry, Obligation, Project
-from ledger.services.ledger_rows import ObligationInfo, deadline_rule, in_force_condition
+from ledger.services.ledger_rows import ObligationInfo, Shared, deadline_rule, in_force_condition
 
 _OUTFLOWS = [kind.value for kind in OUTFLOWS]
 
@@ -72,13 +72,14 @@ def obligation_positions(
     )
     try:
         by_obligation = groupby(receipts, key=lambda r: r[0])
+        shared = Shared()
         current: tuple[int, list] = (-1, [])  # type: ignore[type-arg]
         for (obligation_id, held, outflow, allocated, held_before, reference, agreement, authority, division, purpose,
              service, commuted, years, basis, completion_on) in obligations:
-            info = ObligationInfo(id=obligation_id, reference=reference, agreement_reference=agreement,
-                                  authority_code=authority, division_code=division, purpose=purpose, service=service,
-                                  commuted_sum=commuted, repayment_years=years, repayment_basis=basis,
-                                  completion_on=completion_on)
+            info = ObligationInfo(id=obligation_id, reference=reference, agreement_reference=shared(agreement),
+                                  authority_code=shared(authority), division_code=shared(division),
+                                  purpose=shared(purpose), service=shared(service), commuted_sum=commuted,
+                                  repayment_years=years, repayment_basis=shared(basis), completion_on=completion_on)
             # Both streams are in obligation id order: advance the receipts to this obligation.
             while current[0] < obligation_id:
                 found = next(by_obligation, None)
@@ -89,7 +90,7 @@ def obligation_positions(
             rows = current[1] if current[0] == obligation_id else []
             yield ObligationPosition(
                 info=info, held=held or ZERO, held_before=held_before or ZERO, allocated_unspent=allocated or ZERO,
-                receipts=_remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO),
+                receipts=_remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO, shared=shared),
             )
     finally:
         # The receipts may outlast the obligations: a PostgreSQL server cursor must be closed.
@@ -112,7 +113,9 @@ def _totals(since: date | None) -> Select:  # type: ignore[type-arg]
                   func.sum(allocated).label("allocated"), before.label("held_before"))
 
 
-def _remaining(info: ObligationInfo, rows: list, *, outflow: Decimal, allocated: Decimal) -> list[ReceiptPosition]:  # type: ignore[type-arg]
+def _remaining(  # type: ignore[type-arg]
+    info: ObligationInfo, rows: list, *, outflow: Decimal, allocated: Decimal, shared: Shared,
+) -> list[ReceiptPosition]:
     deadline_of = deadline_rule(info, info.completion_on)
     positions = []
     for row, (remaining, allocated_part) in zip(
@@ -121,8 +124,9 @@ def _remaining(info: ObligationInfo, rows: list, *, outflow: Decimal, allocated:
     ):
         if remaining == ZERO:
             continue
-        receipt = LedgerEntry(id=row[1], kind=EntryKind.RECEIPT, amount=row[4], occurred_on=row[3], reference=row[2])
-        positions.append(ReceiptPosition(receipt=receipt, deadline=deadline_of(receipt), remaining=remaining,
+        receipt = LedgerEntry(id=row[1], kind=EntryKind.RECEIPT, amount=row[4], occurred_on=shared(row[3]),
+                              reference=row[2])
+        positions.append(ReceiptPosition(receipt=receipt, deadline=shared(deadline_of(receipt)), remaining=remaining,
                                          allocated=allocated_part))
     return positions
 
@@ -133,17 +137,21 @@ def allocated_by_project(
     """Money allocated and unspent at the end of ``on`` per project and obligation:
     (project reference, name, service, division, obligation reference, agreement reference, amount)."""
     amount = func.sum(case((Entry.kind == EntryKind.ALLOCATION.value, Entry.amount), else_=-Entry.amount))
-    return [tuple(r) for r in session.execute(  # type: ignore[misc]
-        select(Project.reference, Project.name, Project.service, Project.division_code, Obligation.reference,
-               Agreement.reference, amount)
-        .join(Project, Entry.project_id == Project.id)
-        .join(Obligation, Entry.obligation_id == Obligation.id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(Entry.occurred_on <= on, in_force_condition(known_at),
+    # Sum by ids first, then name them: grouping by the text columns would sort every entry.
+    totals = (
+        select(Entry.project_id, Entry.obligation_id, amount.label("amount"))
+        .where(Entry.project_id.is_not(None), Entry.occurred_on <= on, in_force_condition(known_at),
                Entry.kind.in_([EntryKind.ALLOCATION.value, EntryKind.DEALLOCATION.value, EntryKind.SPEND.value,
                                EntryKind.TRANSFER.value]))
-        .group_by(Project.reference, Project.name, Project.service, Project.division_code, Obligation.reference,
-                  Agreement.reference)
+        .group_by(Entry.project_id, Entry.obligation_id)
         .having(amount != ZERO)
+        .subquery()
+    )
+    return [tuple(r) for r in session.execute(  # type: ignore[misc]
+        select(Project.reference, Project.name, Project.service, Project.division_code, Obligation.reference,
+               Agreement.reference, totals.c.amount)
+        .join(Project, totals.c.project_id == Project.id)
+        .join(Obligation, totals.c.obligation_id == Obligation.id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id)
         .order_by(Project.reference, Obligation.reference)
     )]
