@@ -13,6 +13,8 @@ DEFAULTS: dict[str, object] = {
     "AT_RISK_RED_MONTHS": 12,
     "AT_RISK_AMBER_MONTHS": 24,
     "PAGE_SIZE": 50,
+    # Responses of the heavier reads kept per worker until the next write (0: none kept).
+    "RESPONSE_CACHE_SIZE": 512,
     "MAX_PAGE_SIZE": 500,
     # flask-smorest / OpenAPI
     "API_TITLE": "s106-ledger",

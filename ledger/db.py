@@ -73,11 +73,14 @@ def _move_revision_on(session: Session) -> None:
     session.execute(text("UPDATE ledger_revision SET number = number + 1 WHERE id = 1"))
 
 
+_REVISION = text("SELECT number FROM ledger_revision WHERE id = 1")
+
+
 def ledger_revision(session: Session) -> int | None:
     """How many write transactions the ledger has committed (None before migration 0005).
     Read it before the data it stands for: later writes may then show in that data, but a
     read never stands for writes it does not show."""
-    return session.execute(text("SELECT number FROM ledger_revision WHERE id = 1")).scalar()
+    return session.connection().execute(_REVISION).scalar()
 
 
 def refresh_statistics(session: Session) -> None:

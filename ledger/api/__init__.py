@@ -30,5 +30,6 @@ def register_api(app: Flask) -> LedgerApi:
                 report_views.reports):
         api.register_blueprint(blp)
     auth.protect(app)
-    enable_response_cache(app)
+    if app.config["RESPONSE_CACHE_SIZE"]:
+        enable_response_cache(app, size=int(app.config["RESPONSE_CACHE_SIZE"]))
     return api
