@@ -9,6 +9,7 @@ be read at all refuses the import. The plan is written by one service call.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from pathlib import Path
 from importers.plan import AgreementPlan, DuePlan, EntryPlan, ImportPlan, ObligationPlan, SourceRow
 from importers.read import ImportRefused, header_key, parse_amount, parse_date, parse_units, read_csv
 from ledger.domain.vocab import AgreementType, EntryKind, Purpose, UnitKind
+from ledger.gc_pause import gc_paused
 
 AGREEMENT_FILE = "developer-agreement.csv"
 CONTRIBUTION_FILE = "developer-agreement-contribution.csv"
@@ -80,6 +82,8 @@ TYPE_PATTERNS = ((r"106$|^s106|section.?106", AgreementType.SECTION_106), (r"278
                  (r"^cil$|infrastructure.levy", AgreementType.COMMUNITY_INFRASTRUCTURE_LEVY),
                  (r"variation|^dov$", AgreementType.DEED_OF_VARIATION),
                  (r"unilateral|^uu$", AgreementType.UNILATERAL_UNDERTAKING))
+PURPOSE_CODES = frozenset(Purpose)
+AGREEMENT_TYPE_CODES = frozenset(AgreementType)
 #: Council service an imported purpose is filed under (the format has no service).
 PURPOSE_SERVICE = {Purpose.MONITORING_FEES: "monitoring", Purpose.HIGHWAYS: "highways"}
 UNKNOWN_RECIPIENT = "not recorded (imported)"
@@ -88,10 +92,11 @@ UNKNOWN_RECIPIENT = "not recorded (imported)"
 @dataclass(frozen=True, slots=True)
 class Row:
     line: int
+    #: Canonical field -> cell text, surrounding spaces removed.
     values: dict[str, str]
 
     def get(self, name: str) -> str:
-        return self.values.get(name, "").strip()
+        return self.values.get(name, "")
 
 
 def map_columns(file: str, headers: list[str]) -> dict[int, str]:
@@ -113,17 +118,23 @@ def map_columns(file: str, headers: list[str]) -> dict[int, str]:
 
 
 def read_rows(directory: Path, file: str) -> Iterator[Row]:
+    """The file's rows; a file that cannot be read or lacks a required column is refused
+    here, before any row is read."""
     path = directory / file
     if not path.exists():
         raise ImportRefused(f"{directory}: {file} not found")
     headers, cells = read_csv(path)
-    mapping = map_columns(file, headers)
-    for line, values in cells:
-        yield Row(line=line, values={field: values[i] for i, field in mapping.items() if i < len(values)})
+    mapping = list(map_columns(file, headers).items())
+    return (Row(line=line, values={field: values[i].strip() for i, field in mapping if i < len(values)})
+            for line, values in cells)
 
 
+_SPACES = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=1024)  # a file spells its statuses a handful of ways
 def normalise_status(text: str) -> str:
-    value = re.sub(r"\s+", " ", text.strip().lower())
+    value = _SPACES.sub(" ", text.strip().lower())
     if value.startswith("allocated"):
         return "allocated"
     return STATUS_PATCHES.get(value, value)
@@ -132,7 +143,7 @@ def normalise_status(text: str) -> str:
 def normalise_purpose(text: str) -> tuple[str, bool]:
     """(purpose code, known). Unknown purposes become `other`, flagged for review."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
-    if slug in set(Purpose):
+    if slug in PURPOSE_CODES:
         return slug, True
     if slug in PURPOSE_PATCHES:
         return PURPOSE_PATCHES[slug].value, True
@@ -144,7 +155,7 @@ def normalise_purpose(text: str) -> tuple[str, bool]:
 
 def normalise_type(text: str) -> str | None:
     slug = re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
-    if slug in set(AgreementType):
+    if slug in AGREEMENT_TYPE_CODES:
         return slug
     for pattern, kind in TYPE_PATTERNS:
         if re.search(pattern, slug):
@@ -195,16 +206,12 @@ class GovCsvImport:
         self.planned_references: set[str] = set()
 
     def build(self) -> ImportPlan:
-        # Read every file's header first, so a bad column refuses the import before any work.
-        for file in (AGREEMENT_FILE, CONTRIBUTION_FILE, TRANSACTION_FILE):
-            path = self.directory / file
-            if not path.exists():
-                raise ImportRefused(f"{self.directory}: {file} not found")
-            headers, _ = read_csv(path)
-            map_columns(file, headers)
-        self.agreements()
-        self.contributions()
-        self.transactions()
+        # Open every file and check its header first, so a bad file refuses the import before any work.
+        agreements, contributions, transactions = (
+            read_rows(self.directory, file) for file in (AGREEMENT_FILE, CONTRIBUTION_FILE, TRANSACTION_FILE))
+        self.agreements(agreements)
+        self.contributions(contributions)
+        self.transactions(transactions)
         return self.plan
 
     def unique(self, reference: str, seen: Counter[str], source: SourceRow) -> str:
@@ -219,17 +226,17 @@ class GovCsvImport:
         self.plan.authorities.setdefault(code, code)
         return code
 
-    def agreements(self) -> None:
+    def agreements(self, rows: Iterator[Row]) -> None:
         seen: Counter[str] = Counter()
         identical: dict[str, tuple[tuple[str, str], ...]] = {}
-        for row in read_rows(self.directory, AGREEMENT_FILE):
+        for row in rows:
             raw_reference = row.get("reference")
             source = SourceRow(file=AGREEMENT_FILE, line=row.line, reference=raw_reference, status="agreement")
             self.plan.sources.append(source)
             if not raw_reference:
                 self.plan.reject(source, "reference", "reference is empty")
                 continue
-            content = tuple(sorted((k, v.strip()) for k, v in row.values.items() if k != "entry-date"))
+            content = tuple(sorted((k, v) for k, v in row.values.items() if k != "entry-date"))
             if identical.get(raw_reference) == content:
                 self.plan.warn(source, "reference", "identical to an earlier row: merged with it")
                 continue
@@ -272,9 +279,9 @@ class GovCsvImport:
         return plan
 
     # -- developer-agreement-contribution.csv ----------------------------------------------------
-    def contributions(self) -> None:
+    def contributions(self, rows: Iterator[Row]) -> None:
         seen: Counter[str] = Counter()
-        for row in read_rows(self.directory, CONTRIBUTION_FILE):
+        for row in rows:
             raw_reference = row.get("reference")
             amount, amount_error = _amount(row)
             source = SourceRow(file=CONTRIBUTION_FILE, line=row.line, reference=raw_reference, status="secured",
@@ -350,9 +357,9 @@ class GovCsvImport:
         return plan
 
     # -- developer-agreement-transaction.csv -----------------------------------------------------
-    def transactions(self) -> None:
+    def transactions(self, rows: Iterator[Row]) -> None:
         seen: dict[str, Counter[str]] = defaultdict(Counter)
-        for row in read_rows(self.directory, TRANSACTION_FILE):
+        for row in rows:
             raw_reference = row.get("reference")
             status = normalise_status(row.get("contribution-funding-status"))
             amount, amount_error = _amount(row)
@@ -412,6 +419,7 @@ class GovCsvImport:
             ))
 
 
+@gc_paused()
 def plan_gov_csv(directory: Path, *, organisation: str | None = None) -> ImportPlan:
     """Read the three files in ``directory`` into an ImportPlan (no database)."""
     if not directory.is_dir():

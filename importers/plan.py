@@ -152,10 +152,11 @@ def summarise(sources: list[SourceRow], *, rejected: set[SourceRow], unchanged: 
         money = abs(row.amount) if row.amount is not None else ZERO
         line.rows += 1
         line.source += money
-        if row in rejected:
+        # Hashing a row costs: skip it when nobody was refused or already there (a first import).
+        if rejected and row in rejected:
             line.rejected_rows += 1
             line.rejected += money
-        elif row in unchanged:
+        elif unchanged and row in unchanged:
             line.unchanged_rows += 1
             line.unchanged += money
         else:

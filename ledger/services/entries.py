@@ -30,6 +30,11 @@ from ledger.services import Actor, audit
 AUTO_ALLOCATION_REASON = "auto-allocated on spend"
 
 
+def auto_allocation_reference(reference: str) -> str:
+    """The reference of the allocation recorded with a spend or transfer that needs one."""
+    return f"{reference}/auto-allocation"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EntryRequest:
     """A new entry as a client asks for it."""
@@ -206,7 +211,7 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
             _insert(
                 session,
                 Entry(
-                    reference=f"{reference}/auto-allocation",
+                    reference=auto_allocation_reference(reference),
                     kind=EntryKind.ALLOCATION.value,
                     obligation_id=obligation.id,
                     amount=shortfall,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from importers.plan import REJECTED, EntryPlan, ImportIssue, ImportPlan, SourceRow, SummaryLine, summarise
@@ -21,11 +23,13 @@ from ledger import clock
 from ledger.db import refresh_statistics, write_transaction
 from ledger.domain import rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
+from ledger.domain.errors import RuleViolation
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import PROJECT_KINDS, EntryKind
+from ledger.domain.vocab import OUTFLOWS, PROJECT_KINDS, EntryKind
+from ledger.gc_pause import gc_paused
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
-from ledger.services.entries import AUTO_ALLOCATION_REASON
+from ledger.services.entries import AUTO_ALLOCATION_REASON, auto_allocation_reference
 from ledger.services.ledger_rows import entries_by_obligation
 
 #: Same-day order when an import replays a history: money arrives before it is used.
@@ -56,6 +60,7 @@ class _Abort(Exception):
     """Roll back a dry run or a strict import that refused rows."""
 
 
+@gc_paused()
 def apply_import(
     session: Session, plan: ImportPlan, *, actor: Actor, dry_run: bool = False, strict: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -74,8 +79,92 @@ def apply_import(
             if sum(result.created.values()) > 10_000:
                 refresh_statistics(session)
     except _Abort:
-        return writer.result(dry_run=dry_run, committed=False)
-    return writer.result(dry_run=dry_run, committed=True)
+        return result
+    # Committing changes nothing the result reports: it is not summed up a second time.
+    return replace(result, committed=True)
+
+
+class _Obligation(NamedTuple):
+    """What the writer needs of a stored obligation."""
+
+    id: int
+    reference: str
+    service: str
+
+
+class _History:
+    """One obligation's entries as the import adds to them, each addition checked by the
+    ledger rules (SPEC rule 4) as the API checks it.
+
+    Replaying the whole history for every new entry costs time in proportion to the history.
+    An import mostly appends: an entry dated on or after every entry in force, added to a
+    history that breaks no invariant, changes only the balances at the end of its own date,
+    which are the running totals. For such an entry the totals decide exactly what the
+    replay would (no balance of an earlier date changes, and every project it does not
+    touch was already checked). Anything else, and every refusal (for its wording), is
+    replayed through the rules."""
+
+    def __init__(self, stored: list[LedgerEntry]) -> None:
+        self.entries = stored
+        self.keeps_invariants = True
+        self.last_day = date.min
+        self.held = self.allocated_unspent = ZERO
+        self.by_project: dict[str, Decimal] = {}
+        if stored:
+            in_force = rules.in_force(stored)
+            self.keeps_invariants = not rules.invariant_violations(in_force)
+            self.last_day = max((e.occurred_on for e in in_force), default=date.min)
+            totals = rules.balances_at(in_force, date.max)
+            self.held = totals.held
+            self.allocated_unspent = totals.allocated_unspent
+            self.by_project = dict(totals.by_project)
+
+    def _appends(self, day: date) -> bool:
+        return self.keeps_invariants and day >= self.last_day
+
+    def project_shortfall(self, entry: LedgerEntry) -> Decimal:
+        """rules.project_shortfall of ``entry``'s project from its date, with ``entry`` added."""
+        assert entry.project is not None
+        if self._appends(entry.occurred_on):
+            # Only the end of the entry's own date is on or after it: the project's total then.
+            return -min(ZERO, self.by_project.get(entry.project, ZERO) - entry.amount)
+        return rules.project_shortfall(rules.in_force([*self.entries, entry]), project=entry.project,
+                                       from_date=entry.occurred_on)
+
+    def add(self, new: list[LedgerEntry]) -> RuleViolation | None:
+        """Add ``new`` (entries of one date) unless it would break an invariant; if it
+        would, add nothing and return the first violation, as the rules report it."""
+        held, allocated_unspent, projects = self._totals_with(new)
+        if not (self._appends(new[0].occurred_on) and held >= ZERO and allocated_unspent <= held
+                and all(v >= ZERO for v in projects.values())):
+            violations = rules.invariant_violations(rules.in_force([*self.entries, *new]))
+            if violations:
+                return violations[0]
+        self.entries.extend(new)
+        self.held, self.allocated_unspent = held, allocated_unspent
+        self.by_project.update(projects)
+        self.last_day = max(self.last_day, new[0].occurred_on)
+        # Checked either way: the history with ``new`` breaks no invariant.
+        self.keeps_invariants = True
+        return None
+
+    def _totals_with(self, new: list[LedgerEntry]) -> tuple[Decimal, Decimal, dict[str, Decimal]]:
+        """Money held, allocated-unspent money, and the projects ``new`` changes, once it is
+        added (as rules.balances_at counts them)."""
+        held, allocated_unspent = self.held, self.allocated_unspent
+        projects: dict[str, Decimal] = {}
+        for e in new:
+            if e.kind is EntryKind.RECEIPT:
+                held += e.amount
+            elif e.kind in OUTFLOWS:
+                held -= e.amount
+            # A repayment names no project: it draws on unallocated money (rule 6).
+            if e.project is None or e.kind is EntryKind.REPAYMENT:
+                continue
+            change = e.amount if e.kind is EntryKind.ALLOCATION else -e.amount
+            projects[e.project] = projects.get(e.project, self.by_project.get(e.project, ZERO)) + change
+            allocated_unspent += change
+        return held, allocated_unspent, projects
 
 
 class _Writer:
@@ -89,6 +178,7 @@ class _Writer:
         self.issues: list[ImportIssue] = list(plan.issues)
         self.unchanged: set[SourceRow] = set()
         self.created: dict[str, int] = defaultdict(int)
+        self.created_obligations: set[str] = set()
 
     def result(self, *, dry_run: bool, committed: bool) -> ImportResult:
         rejected = {i.source for i in self.issues if i.severity == REJECTED}
@@ -137,9 +227,11 @@ class _Writer:
                          "commuted_sum": o.commuted_sum, "trigger": o.trigger, "repayment_years": o.repayment_years,
                          "repayment_basis": "receipt", "index": "none", "needs_review": o.needs_review} | self.stamp())
         self._bulk(Obligation, rows, "obligations")
+        # An obligation created just now has no entries yet: no history to read for it.
+        self.created_obligations = {row["reference"] for row in rows}
         wanted = sorted({e.obligation_reference for e in self.plan.entries} | {d.obligation_reference for d in self.plan.dues})
-        obligations = {o.reference: o for chunk in _chunks(wanted) for o in s.scalars(
-            select(Obligation).where(Obligation.reference.in_(chunk)))}
+        obligations = {row.reference: _Obligation(*row) for chunk in _chunks(wanted) for row in s.execute(
+            select(Obligation.id, Obligation.reference, Obligation.service).where(Obligation.reference.in_(chunk)))}
 
         self._dues(obligations)
         self._entries(obligations)
@@ -151,7 +243,7 @@ class _Writer:
         if rows:
             self.created[name] = len(rows)
 
-    def _dues(self, obligations: dict[str, Obligation]) -> None:
+    def _dues(self, obligations: dict[str, _Obligation]) -> None:
         have = {reference for chunk in _chunks([d.reference for d in self.plan.dues])
                 for reference in self.session.scalars(select(IncomeDue.reference).where(IncomeDue.reference.in_(chunk)))}
         rows = []
@@ -164,11 +256,11 @@ class _Writer:
                          "amount": due.amount, "due_on": due.due_on, "source": due.source.describe()} | self.stamp())
         self._bulk(IncomeDue, rows, "income_due")
 
-    def _projects(self, obligations: dict[str, Obligation]) -> dict[str, int]:
+    def _projects(self, obligations: dict[str, _Obligation]) -> dict[str, int]:
         """Every project the planned entries need, created in one insert where new. The
         government format names no project, so such entries get one project per obligation.
         Projects an import creates are flagged for review."""
-        needed: dict[str, Obligation] = {}
+        needed: dict[str, _Obligation] = {}
         for e in self.plan.entries:
             if e.kind in PROJECT_KINDS:
                 obligation = obligations[e.obligation_reference]
@@ -183,41 +275,57 @@ class _Writer:
         return dict(self.session.execute(select(Project.reference, Project.id)).all())
 
     @staticmethod
-    def _project_reference(entry: EntryPlan, obligation: Obligation) -> str:
+    def _project_reference(entry: EntryPlan, obligation: _Obligation) -> str:
         return entry.project_reference or f"{obligation.reference}/project"
 
-    def _histories(self, obligations: dict[str, Obligation]) -> dict[int, list[LedgerEntry]]:
+    def _histories(self, obligations: dict[str, _Obligation]) -> dict[int, list[LedgerEntry]]:
         """The stored entries of every obligation the import touches, in one query per chunk."""
         found: dict[int, list[LedgerEntry]] = defaultdict(list)
-        for chunk in _chunks([o.id for o in obligations.values()]):
+        stored = [o.id for o in obligations.values() if o.reference not in self.created_obligations]
+        for chunk in _chunks(stored):
             found.update(entries_by_obligation(self.session, obligation_ids=chunk))
         return found
 
-    def _entries(self, obligations: dict[str, Obligation]) -> None:
-        s = self.session
-        keys = [(e.kind.value, e.reference) for e in self.plan.entries]
-        stored: dict[tuple[str, str], Entry] = {}
-        for start in range(0, len(keys), 500):
-            for entry in s.scalars(select(Entry).where(tuple_(Entry.kind, Entry.reference).in_(keys[start:start + 500]))):
-                stored[(entry.kind, entry.reference)] = entry
+    def _stored_entries(self) -> dict[tuple[EntryKind, str], tuple[int, Decimal, date]]:
+        """(obligation id, amount, date) of each stored entry under a planned kind and reference:
+        references are the idempotency keys. One query per kind and chunk, on the unique index."""
+        references: dict[EntryKind, list[str]] = defaultdict(list)
+        for e in self.plan.entries:
+            references[e.kind].append(e.reference)
+            if e.kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+                # The automatic allocation it may need takes a reference of its own.
+                references[EntryKind.ALLOCATION].append(auto_allocation_reference(e.reference))
+        stored: dict[tuple[EntryKind, str], tuple[int, Decimal, date]] = {}
+        for kind, wanted in references.items():
+            for chunk in _chunks(wanted):
+                for reference, obligation_id, amount, occurred_on in self.session.execute(
+                        select(Entry.reference, Entry.obligation_id, Entry.amount, Entry.occurred_on)
+                        .where(Entry.kind == kind.value, Entry.reference.in_(chunk))):
+                    stored[(kind, reference)] = (obligation_id, amount, occurred_on)
+        return stored
+
+    def _entries(self, obligations: dict[str, _Obligation]) -> None:
+        stored = self._stored_entries()
         projects = self._projects(obligations)
         histories = self._histories(obligations)
         by_obligation: dict[str, list[EntryPlan]] = defaultdict(list)
         for e in self.plan.entries:
             by_obligation[e.obligation_reference].append(e)
+        stamp = self.stamp()
         rows: list[dict[str, Any]] = []
+        allocated_here: set[str] = set()
         done = 0
         for reference, planned in by_obligation.items():
             obligation = obligations[reference]
-            past = histories[obligation.id]
+            history = _History(histories[obligation.id])
             planned.sort(key=lambda e: (e.occurred_on, KIND_ORDER[e.kind], e.source.line))
             for e in planned:
                 done += 1
                 if done % 1000 == 0:
                     self.progress(1000)
-                twin = stored.get((e.kind.value, e.reference))
+                twin = stored.get((e.kind, e.reference))
                 if twin is not None:
-                    if twin.obligation_id == obligation.id and twin.amount == e.amount and twin.occurred_on == e.occurred_on:
+                    if twin == (obligation.id, e.amount, e.occurred_on):
                         self.unchanged.add(e.source)
                     else:
                         self._reject(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "
@@ -229,26 +337,32 @@ class _Writer:
                 candidates = [candidate]
                 if e.kind in (EntryKind.SPEND, EntryKind.TRANSFER):
                     assert project is not None
-                    shortfall = rules.project_shortfall(rules.in_force([*past, candidate]), project=project,
-                                                        from_date=e.occurred_on)
+                    shortfall = history.project_shortfall(candidate)
                     if shortfall > ZERO:
+                        automatic = auto_allocation_reference(e.reference)
+                        if (EntryKind.ALLOCATION, automatic) in stored or automatic in allocated_here:
+                            self._reject(e, "reference", f"the allocation this {e.kind} needs would be recorded as "
+                                         f"{automatic!r}, which is already taken; give the {e.kind} another reference")
+                            continue
                         candidates.insert(0, LedgerEntry(id=UNSAVED_ID - len(rows) - 1, kind=EntryKind.ALLOCATION,
                                                          amount=shortfall, occurred_on=e.occurred_on,
-                                                         reference=f"{e.reference}/auto-allocation", project=project))
-                violations = rules.invariant_violations(rules.in_force([*past, *candidates]))
-                if violations:
-                    v = violations[0]
-                    self._reject(e, v.field, f"{v.invariant}: {v.message}")
+                                                         reference=automatic, project=project))
+                violation = history.add(candidates)
+                if violation:
+                    self._reject(e, violation.field, f"{violation.invariant}: {violation.message}")
                     continue
-                past.extend(candidates)
+                allocated_here.update(c.reference for c in candidates if c.kind is EntryKind.ALLOCATION)
                 for c in candidates:
+                    # Interest and reverses are left out, so NULL: an import records neither
+                    # (fewer columns also make the 100,000-row insert cheaper).
                     rows.append({
                         "reference": c.reference, "kind": c.kind.value, "obligation_id": obligation.id,
-                        "amount": c.amount, "interest": None, "occurred_on": c.occurred_on,
+                        "amount": c.amount, "occurred_on": c.occurred_on,
                         "project_id": projects[c.project] if c.project else None,
-                        "recipient": e.recipient if c is candidate else None, "reverses": None,
+                        "recipient": e.recipient if c is candidate else None,
                         "reason": f"imported from {e.source.describe()}" if c is candidate else AUTO_ALLOCATION_REASON,
-                    } | self.stamp())
+                        **stamp,
+                    })
         self.progress(done % 1000)
         self._bulk(Entry, rows, "entries")
 
