@@ -33,6 +33,7 @@ from ledger.domain.ifs import (
 )
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, Purpose, UnitKind
+from ledger.gc_pause import gc_paused
 from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
 from ledger.services.ledger_rows import Shared, in_force_condition
@@ -82,6 +83,7 @@ def _total(rows: Iterable[MovementRow | RetainedRow | AllocatedRow | SecuredRow]
     return sum((getattr(r, attribute) or ZERO for r in rows), ZERO)
 
 
+@gc_paused()
 def ifs_report(
     session: Session,
     *,
