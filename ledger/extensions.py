@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from ledger.db import make_engine, make_session_factory
 
 
 def init_database(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
+    # Resolve the mappings now: a mistake fails at start, and no first request pays for it.
+    configure_mappers()
     app.extensions["ledger.engine"] = engine
     app.extensions["ledger.sessions"] = make_session_factory(engine)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 
 class NoDeadline(StrEnum):
@@ -39,6 +40,7 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+@lru_cache(maxsize=4096)  # bands ask it twice per receipt, always of the same day
 def add_months(day: date, months: int) -> date:
     """Add whole months, clamping to the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
     index = day.year * 12 + (day.month - 1) + months

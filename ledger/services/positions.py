@@ -10,15 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import groupby
 
-from sqlalchemy import ColumnElement, Select, case, cast, func, null, select
+from sqlalchemy import BigInteger, ColumnElement, Select, case, cast, func, null, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ledger.db_types import Pence
 from ledger.domain import rules
 from ledger.domain.entries import LedgerEntry
-from ledger.domain.money import ZERO
+from ledger.domain.money import ZERO, from_pence
 from ledger.domain.rules import ReceiptPosition
 from ledger.domain.vocab import OUTFLOWS, EntryKind
 from ledger.models import Agreement, Entry, Obligation, Project
@@ -55,7 +54,7 @@ def obligation_positions(
                                 .where(*where)),)
     totals = _totals(since).where(*in_force, *chosen).group_by(Entry.obligation_id).subquery()
     held, held_before = totals.c.held, totals.c.held_before
-    obligations = session.execute(
+    obligations = session.connection().execute(
         select(totals, Obligation.reference, Agreement.reference, Agreement.authority_code, Agreement.division_code,
                Obligation.purpose, Obligation.service, Obligation.commuted_sum, Obligation.repayment_years,
                Obligation.repayment_basis, Agreement.completion_on)
@@ -64,30 +63,30 @@ def obligation_positions(
         .where((held != ZERO) | (held_before != ZERO))
         .order_by(totals.c.obligation_id)
     )
+    # Amounts as stored pence: only the receipts of obligations holding money become Decimal.
     receipts = session.connection().execute(
-        select(Entry.obligation_id, Entry.id, Entry.reference, Entry.occurred_on, Entry.amount)
+        select(Entry.obligation_id, Entry.id, Entry.reference, Entry.occurred_on, type_coerce(Entry.amount, BigInteger))
         .where(Entry.kind == EntryKind.RECEIPT.value, *in_force, *chosen)
         .order_by(Entry.obligation_id, Entry.occurred_on, Entry.id)
         .execution_options(yield_per=20_000)
     )
     try:
-        by_obligation = groupby(receipts, key=lambda r: r[0])
         shared = Shared()
-        current: tuple[int, list] = (-1, [])  # type: ignore[type-arg]
+        # Both streams are in obligation id order: walk them side by side.
+        stream = iter(receipts)
+        pending = next(stream, None)
         for (obligation_id, held, outflow, allocated, held_before, reference, agreement, authority, division, purpose,
              service, commuted, years, basis, completion_on) in obligations:
             info = ObligationInfo(id=obligation_id, reference=reference, agreement_reference=shared(agreement),
                                   authority_code=shared(authority), division_code=shared(division),
                                   purpose=shared(purpose), service=shared(service), commuted_sum=commuted,
                                   repayment_years=years, repayment_basis=shared(basis), completion_on=completion_on)
-            # Both streams are in obligation id order: advance the receipts to this obligation.
-            while current[0] < obligation_id:
-                found = next(by_obligation, None)
-                if found is None:
-                    current = (2**63, [])
-                    break
-                current = (found[0], list(found[1]))
-            rows = current[1] if current[0] == obligation_id else []
+            while pending is not None and pending[0] < obligation_id:  # an obligation holding nothing
+                pending = next(stream, None)
+            rows = []
+            while pending is not None and pending[0] == obligation_id:
+                rows.append(pending)
+                pending = next(stream, None)
             yield ObligationPosition(
                 info=info, held=held or ZERO, held_before=held_before or ZERO, allocated_unspent=allocated or ZERO,
                 receipts=_remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO, shared=shared),
@@ -118,13 +117,14 @@ def _remaining(  # type: ignore[type-arg]
 ) -> list[ReceiptPosition]:
     deadline_of = deadline_rule(info, info.completion_on)
     positions = []
-    for row, (remaining, allocated_part) in zip(
-        rows, rules.remaining_in_received_order([r[4] for r in rows], outflow=outflow, allocated_unspent=allocated),
+    amounts = [from_pence(r[4]) for r in rows]
+    for row, amount, (remaining, allocated_part) in zip(
+        rows, amounts, rules.remaining_in_received_order(amounts, outflow=outflow, allocated_unspent=allocated),
         strict=True,
     ):
         if remaining == ZERO:
             continue
-        receipt = LedgerEntry(id=row[1], kind=EntryKind.RECEIPT, amount=row[4], occurred_on=shared(row[3]),
+        receipt = LedgerEntry(id=row[1], kind=EntryKind.RECEIPT, amount=amount, occurred_on=shared(row[3]),
                               reference=row[2])
         positions.append(ReceiptPosition(receipt=receipt, deadline=shared(deadline_of(receipt)), remaining=remaining,
                                          allocated=allocated_part))
