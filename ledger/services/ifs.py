@@ -50,7 +50,7 @@ class ReportCheckFailed(LedgerError):
 
 def _movements(session: Session, condition: ColumnElement[bool], shared: Shared) -> list[MovementRow]:
     """Movement rows as plain column tuples (no ORM objects: there are many at national size)."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Entry.kind, Entry.reference, Entry.occurred_on, Agreement.reference, Obligation.reference,
                Agreement.authority_code, Agreement.division_code, Obligation.purpose, Obligation.service,
                Project.reference, Project.name, Project.repays_borrowing, Entry.recipient, Entry.amount,
@@ -165,7 +165,7 @@ def ifs_report(
                    division_code=shared(r[3]), signed_on=shared(r[4]), obligation_reference=r[5],
                    purpose=shared(r[6]), service=shared(r[7]), amount=r[8], units=r[9], unit_kind=shared(r[10]),
                    school_category=shared(r[11]))
-        for r in session.execute(
+        for r in session.connection().execute(
             select(Agreement.reference, Agreement.type, Agreement.authority_code, Agreement.division_code,
                    Agreement.signed_on, Obligation.reference, Obligation.purpose, Obligation.service,
                    Obligation.amount, Obligation.units, Obligation.unit_kind, Obligation.school_category)
@@ -217,8 +217,8 @@ def ifs_report(
         if row.unit_kind == UnitKind.SCHOOL_PLACES and row.units:
             school_places[row.school_category or "unknown"] += row.units
 
-    names = {a.code: a.name for a in session.scalars(select(Authority))}
-    division_names = {d.code: d.name for d in session.scalars(select(Division))}
+    names = dict(session.connection().execute(select(Authority.code, Authority.name)).all())
+    division_names = dict(session.connection().execute(select(Division.code, Division.name)).all())
     by_authority = _areas(secured, movements, retained, key="authority_code", names=names)
     by_division = _areas(secured, movements, retained, key="division_code", names=division_names)
     by_service = _areas(secured, movements, retained, key="service", names={})

@@ -147,7 +147,7 @@ def allocated_by_project(
         .having(amount != ZERO)
         .subquery()
     )
-    return [tuple(r) for r in session.execute(  # type: ignore[misc]
+    return [tuple(r) for r in session.connection().execute(  # type: ignore[misc]
         select(Project.reference, Project.name, Project.service, Project.division_code, Obligation.reference,
                Agreement.reference, totals.c.amount)
         .join(Project, totals.c.project_id == Project.id)
