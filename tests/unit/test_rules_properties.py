@@ -70,17 +70,23 @@ def test_accepted_entries_never_break_an_invariant_at_any_date(proposed: list) -
         assert balances.allocated_unspent <= balances.held
 
 
-@settings(max_examples=300, deadline=None)
-@given(proposals, st.sampled_from([None, 5, 10]))
-def test_receipt_remaining_money_sums_to_money_held(proposed: list, years: int | None) -> None:  # type: ignore[type-arg]
+def positions_at_every_date(proposed: list, years: int | None):  # type: ignore[no-untyped-def,type-arg]
+    """(day, history in force, receipt positions, balances) at every date of an accepted
+    history and long after it, receipts due ``years`` after they are received."""
     history = rules.in_force(accepted_history(proposed))
 
     def deadline_of(receipt: LedgerEntry):  # type: ignore[no-untyped-def]
         return repayment_deadline(receipt.occurred_on, years=years)
 
     for day in [*sorted({e.occurred_on for e in history}), date(2030, 1, 1)]:
-        positions = rules.receipt_positions(history, on=day, deadline_of=deadline_of)
-        balances = rules.balances_at(history, day)
+        yield (day, history, rules.receipt_positions(history, on=day, deadline_of=deadline_of),
+               rules.balances_at(history, day))
+
+
+@settings(max_examples=300, deadline=None)
+@given(proposals, st.sampled_from([None, 5, 10]))
+def test_receipt_remaining_money_sums_to_money_held(proposed: list, years: int | None) -> None:  # type: ignore[type-arg]
+    for _, _, positions, balances in positions_at_every_date(proposed, years):
         assert sum((p.remaining for p in positions), ZERO) == balances.held
         assert sum((p.allocated for p in positions), ZERO) == balances.allocated_unspent
         assert all(ZERO <= p.allocated <= p.remaining <= p.receipt.amount for p in positions)
@@ -91,14 +97,7 @@ def test_receipt_remaining_money_sums_to_money_held(proposed: list, years: int |
 def test_remaining_from_totals_equals_the_entry_by_entry_walk(proposed: list, years: int | None) -> None:  # type: ignore[type-arg]
     """The closed form the reports compute from SQL totals gives what walking every
     outflow through the receipts gives, at every date of an accepted history."""
-    history = rules.in_force(accepted_history(proposed))
-
-    def deadline_of(receipt: LedgerEntry):  # type: ignore[no-untyped-def]
-        return repayment_deadline(receipt.occurred_on, years=years)
-
-    for day in [*sorted({e.occurred_on for e in history}), date(2030, 1, 1)]:
-        walked = rules.receipt_positions(history, on=day, deadline_of=deadline_of)
-        balances = rules.balances_at(history, day)
+    for day, history, walked, balances in positions_at_every_date(proposed, years):
         receipts = sorted((e for e in history if e.kind is EntryKind.RECEIPT and e.occurred_on <= day),
                           key=lambda e: (e.occurred_on, e.id))
         from_totals = rules.remaining_in_received_order(
