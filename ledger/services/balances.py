@@ -26,7 +26,7 @@ from ledger.services.ledger_rows import (
     deadline_rule,
     in_force_condition,
 )
-from ledger.services.positions import obligation_positions
+from ledger.services.positions import entries_of_obligations, obligation_positions
 from ledger.services.registry import Filters, get_one
 
 NO_FILTERS = Filters()
@@ -181,9 +181,7 @@ def division_summary(
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for kind, total in session.execute(
         select(Entry.kind, func.sum(Entry.amount))
-        .join(Obligation, Entry.obligation_id == Obligation.id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(in_division, Entry.occurred_on <= on, in_force_condition(as_known_at))
+        .where(entries_of_obligations(session, in_division), Entry.occurred_on <= on, in_force_condition(as_known_at))
         .group_by(Entry.kind)
     ):
         totals[kind] = total

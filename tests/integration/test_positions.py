@@ -16,9 +16,12 @@ from ledger.domain import rules
 from ledger.domain.dates import add_months
 from ledger.domain.errors import Conflict, RuleViolated
 from ledger.models import Entry, Obligation
+from ledger.services import positions
+from ledger.services.balances import at_risk
 from ledger.services.entries import history, reverse_entry
 from ledger.services.ledger_rows import deadline_rule
 from ledger.services.positions import obligation_positions
+from ledger.services.registry import Filters
 from tests.factories import OFFICER, make_agreement, make_obligation, make_places, make_project, post
 
 PERIODS = {"OB/10": 10, "OB/5": 5, "OB/OPEN": None}
@@ -95,3 +98,13 @@ def test_positions_from_totals_equal_the_walk_at_every_month(ledger: Session, kn
                 (p.receipt.reference, p.receipt.amount, p.deadline, p.remaining, p.allocated) for p in walked]
             checked += len(walked)
     assert checked > 50
+
+
+def test_many_chosen_obligations_are_chosen_by_a_subquery_with_the_same_result(
+    ledger: Session, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    named = at_risk(ledger, as_of=date(2016, 6, 1), filters=Filters(division="ashford-central"))
+    monkeypatch.setattr(positions, "NAMED_OBLIGATIONS", 1)  # three obligations: too many to name
+    chosen = at_risk(ledger, as_of=date(2016, 6, 1), filters=Filters(division="ashford-central"))
+    assert named == chosen and len(named) > 3
+    assert at_risk(ledger, as_of=date(2016, 6, 1), filters=Filters(division="nowhere")) == []
