@@ -48,10 +48,35 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+_SNAPSHOT = "ledger.snapshot"
+
+
+def read_snapshot(session: Session) -> None:
+    """Let the rest of this session's transaction read one snapshot of the ledger, so a
+    report's several queries agree with each other while writers commit.
+
+    SQLite (WAL) already reads one snapshot per transaction. PostgreSQL's default, READ
+    COMMITTED, gives each statement its own: the read-only transaction left open (the API
+    has read a token) is ended and a REPEATABLE READ one begun. Calling it again inside the
+    same snapshot changes nothing."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if session.info.get(_SNAPSHOT) is not None and session.info[_SNAPSHOT] is session.get_transaction():
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("a snapshot read cannot start with unsaved changes pending")
+        session.rollback()
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    session.info[_SNAPSHOT] = session.get_transaction()
+
+
 @contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
+def write_transaction(session: Session, *, moves_revision: bool = True) -> Iterator[Session]:
     """One all-or-nothing write. Ends any read-only transaction the caller left open, so
-    the write starts fresh with its locks (on SQLite, BEGIN IMMEDIATE)."""
+    the write starts fresh with its locks (on SQLite, BEGIN IMMEDIATE). It moves the ledger
+    revision on (cached reads are then computed afresh) unless it writes nothing a cached
+    read shows: users, tokens and the audit of a refused request."""
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a write transaction cannot start with unsaved changes pending")
@@ -59,7 +84,8 @@ def write_transaction(session: Session) -> Iterator[Session]:
     session.connection(execution_options={WRITE: True})
     try:
         yield session
-        _move_revision_on(session)
+        if moves_revision:
+            _move_revision_on(session)
         session.commit()
     except BaseException:
         session.rollback()

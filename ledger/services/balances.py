@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.db import read_snapshot
 from ledger.domain import rules
 from ledger.domain.dates import Deadline, NoDeadline
 from ledger.domain.entries import LedgerEntry
@@ -97,6 +98,7 @@ def at_risk(
     """Every receipt with money remaining at ``as_of``, banded by its deadline (rule 9),
     sorted by deadline (none last), then agreement and receipt. From obligation totals and
     receipts (services.positions), not a replay of every entry."""
+    read_snapshot(session)
     conditions = []
     if filters.authority:
         conditions.append(Agreement.authority_code == filters.authority)
@@ -170,6 +172,7 @@ def division_summary(
     red_months: int = 12, amber_months: int = 24,
 ) -> DivisionSummary:
     """Money secured, received, spent, transferred, repaid, held and at risk in a division."""
+    read_snapshot(session)
     division = get_one(session, Division, "code", code, what="division")
     in_division = Agreement.division_code == code
     agreement_count = session.scalar(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import clock
+from ledger.db import read_snapshot
 from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, Entry, Obligation
 from ledger.services.balances import in_force_condition
@@ -40,6 +41,7 @@ def _money(value: Decimal | None) -> str:
 def gov_csv_rows(session: Session, *, as_known_at: datetime | None = None) -> GovRows:
     """Agreements, contributions and one transaction per entry in force (reversed entries
     and reversals left out), as known at the moment."""
+    read_snapshot(session)
     known = as_known_at or clock.now()
     agreements = []
     contributions = []

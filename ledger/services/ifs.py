@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ledger import __version__, clock
+from ledger.db import read_snapshot
 from ledger.db_types import Pence
 from ledger.domain.dates import NoDeadline, financial_year_bounds, repayment_deadline
 from ledger.domain.errors import LedgerError
@@ -96,6 +97,7 @@ def ifs_report(
 
     Raises ReportCheckFailed if any reconciliation does not hold.
     """
+    read_snapshot(session)
     start, end = financial_year_bounds(year)
     known = as_known_at or clock.now()
     # Entries carry their own time: nothing is recorded after now, so only a report as
@@ -106,7 +108,7 @@ def ifs_report(
 
     def entry_sum(*conditions: ColumnElement[bool]) -> ColumnElement[Decimal]:
         """The money of the entries in force that meet the conditions (a column of one query)."""
-        return func.coalesce(func.sum(case((and_(*conditions), Entry.amount))), ZERO)
+        return func.coalesce(func.sum(case((and_(*conditions), Entry.amount))), literal(ZERO, Pence()))
 
     def less(total: ColumnElement[Decimal], taken: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
         # SQL subtraction of two sums would come back as bare pence: keep the money type.
@@ -187,6 +189,8 @@ def ifs_report(
         for project, name, service, division, obligation, agreement, amount
         in allocated_by_project(session, on=end, known_at=as_known_at)
     ]
+    # Sorted here, not by the database: text order would follow the server's collation.
+    allocated.sort(key=lambda r: (r.project_reference, r.obligation_reference))
     retained: list[RetainedRow] = []
     at_risk: list[AtRiskRow] = []
     received_before_unallocated = ZERO

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.db import read_snapshot
 from ledger.domain.dates import add_months
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import Band, EntryKind
@@ -42,6 +43,7 @@ class Dashboard:
 def dashboard(session: Session, *, today: date, red_months: int = 12, amber_months: int = 24) -> Dashboard:
     """Money at risk by band, what falls due month by month over 24 months, the largest
     obligations at risk and the latest entries."""
+    read_snapshot(session)
     rows = at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months)
     bands = dict.fromkeys(Band, ZERO)
     for row in rows:
@@ -99,6 +101,7 @@ class DivisionTotals:
 
 def division_totals(session: Session, *, on: date, red_months: int = 12, amber_months: int = 24) -> list[DivisionTotals]:
     """Every division with its money: SQL sums per division, one at-risk pass for all."""
+    read_snapshot(session)
     secured = dict(session.execute(
         select(Agreement.division_code, func.sum(Obligation.amount)).join(Obligation.agreement)
         .where(Agreement.signed_on <= on).group_by(Agreement.division_code)).all())

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from flask import Flask
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ledger.db import make_engine, make_session_factory
 from ledger.domain import rules
 from ledger.domain.dates import add_months
 from ledger.domain.errors import Conflict, RuleViolated
@@ -108,3 +111,37 @@ def test_many_chosen_obligations_are_chosen_by_a_subquery_with_the_same_result(
     chosen = at_risk(ledger, as_of=date(2016, 6, 1), filters=Filters(division="ashford-central"))
     assert named == chosen and len(named) > 3
     assert at_risk(ledger, as_of=date(2016, 6, 1), filters=Filters(division="nowhere")) == []
+
+
+def test_a_report_reads_one_snapshot_while_another_client_commits(any_app: Flask, database_url: str) -> None:
+    """Totals and receipts are two queries: a receipt committed between them must not be
+    counted against totals that do not include it (READ COMMITTED would on PostgreSQL)."""
+    factory = any_app.extensions["ledger.sessions"]
+    with factory() as setup:
+        make_places(setup)
+        make_agreement(setup)
+        make_obligation(setup, reference="OB/10")
+        make_project(setup, reference="P-1")
+        post(setup, "receipt", "100.00", date(2020, 1, 1), obligation="OB/10", reference="R-1")
+        post(setup, "spend", "60.00", date(2020, 2, 1), obligation="OB/10", project="P-1", reference="S-1")
+    other = make_engine(database_url)
+    committed: list[str] = []
+
+    @event.listens_for(any_app.extensions["ledger.engine"], "after_cursor_execute")
+    def commit_in_between(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if "GROUP BY entries.obligation_id" in statement and not committed:
+            committed.append(statement)
+            with make_session_factory(other)() as writer:
+                post(writer, "receipt", "50.00", date(2020, 1, 10), obligation="OB/10", reference="R-0")
+
+    try:
+        with factory() as reader:
+            rows = at_risk(reader, as_of=date(2020, 3, 1))
+        assert committed
+        assert [(r.receipt_reference, r.remaining) for r in rows] == [("R-1", Decimal("40.00"))]
+        with factory() as reader:  # the next report sees the receipt
+            assert [(r.receipt_reference, r.remaining) for r in at_risk(reader, as_of=date(2020, 3, 1))] == [
+                ("R-1", Decimal("40.00")), ("R-0", Decimal("50.00"))]
+    finally:
+        event.remove(any_app.extensions["ledger.engine"], "after_cursor_execute", commit_in_between)
+        other.dispose()
