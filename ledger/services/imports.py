@@ -331,6 +331,10 @@ class _Writer:
                         self._reject(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "
                                      "ledger with different content")
                     continue
+                if e.kind is EntryKind.ALLOCATION and e.reference in allocated_here:
+                    self._reject(e, "reference", f"an allocation with reference {e.reference!r} was recorded "
+                                 "earlier in this import (for a spend or transfer that needed one)")
+                    continue
                 project = self._project_reference(e, obligation) if e.kind in PROJECT_KINDS else None
                 candidate = LedgerEntry(id=UNSAVED_ID - len(rows), kind=e.kind, amount=e.amount,
                                         occurred_on=e.occurred_on, reference=e.reference, project=project)

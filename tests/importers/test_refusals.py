@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,19 @@ def test_a_row_whose_automatic_allocation_reference_is_taken_is_refused_alone(se
     assert issue.field == "reference" and "'T-2/auto-allocation'" in issue.reason
     stored = dict(session.execute(select(Entry.reference, Entry.kind)).all())
     assert stored == {"T-1": "receipt", "T-2/auto-allocation": "allocation", "T-2": "spend", "T-3": "receipt"}
+
+
+def test_an_allocation_row_named_like_an_automatic_allocation_of_the_same_import_is_refused(
+    session: Session, tmp_path: Path,
+) -> None:
+    files = write_gov_files(tmp_path / "files", [("T-1", "received", "1000.00", "2021-01-01"),
+                                                 ("T-2", "spent", "400.00", "2021-02-01"),
+                                                 ("T-2/auto-allocation", "allocated", "10.00", "2021-03-01"),
+                                                 ("T-3", "received", "5.00", "2021-03-02")])
+    result = apply_import(session, plan_gov_csv(files), actor=SYSTEM)
+    assert result.committed
+    [issue] = [i for i in result.issues if i.source.line == 4]
+    assert issue.field == "reference" and "earlier in this import" in issue.reason
+    assert dict(session.execute(select(Entry.reference, Entry.amount)).all()) == {
+        "T-1": Decimal("1000.00"), "T-2/auto-allocation": Decimal("400.00"), "T-2": Decimal("400.00"),
+        "T-3": Decimal("5.00")}
