@@ -82,7 +82,8 @@ def enable_response_cache(app: Flask, size: int = 512) -> ResponseCache:
     @app.after_request
     def _keep(response: Response) -> Response:
         key = g.pop("response_cache_key", None)
-        if key is not None and response.status_code == 200 and not response.is_streamed:
+        # Kept only if the day did not turn while it was computed: the view read "today" too.
+        if key is not None and response.status_code == 200 and not response.is_streamed and clock.today() == key[1]:
             headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)
             cache.put(key, StoredResponse(response.get_data(), headers))
         return response

@@ -9,9 +9,10 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, null, select, true
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ledger.domain.dates import Deadline, repayment_deadline
 from ledger.domain.entries import LedgerEntry
@@ -51,30 +52,21 @@ class ObligationInfo:
     completion_on: date | None
 
 
-def entries_by_obligation(
-    session: Session, *, up_to: date | None = None, known_at: datetime | None = None,
-    obligation_ids: list[int] | None = None,
-) -> Iterator[tuple[int, list[LedgerEntry]]]:
-    """Every entry (reversals included), grouped by obligation in id order, as domain records."""
+def entries_by_obligation(session: Session, *, obligation_ids: list[int]) -> Iterator[tuple[int, list[LedgerEntry]]]:
+    """Every entry of these obligations (reversals included), grouped by obligation in id
+    order, as domain records (the import checks its new entries against them)."""
     projects: dict[int, str] = {row[0]: row[1] for row in session.execute(select(Project.id, Project.reference))}
-    # When was each entry recorded matters only for an as-known-at report: skip the column otherwise.
-    stamp = Entry.created_at if known_at is not None else null()
-    query = select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference,
-                   Entry.project_id, Entry.reverses, stamp).order_by(Entry.obligation_id, Entry.id)
-    if up_to is not None:
-        query = query.where(Entry.occurred_on <= up_to)
-    if known_at is not None:
-        query = query.where(Entry.created_at <= known_at)
-    if obligation_ids is not None:
-        query = query.where(Entry.obligation_id.in_(obligation_ids))
-    # Core rows straight from the connection: no ORM bookkeeping for millions of tuples.
+    query = (select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference,
+                    Entry.project_id, Entry.reverses)
+             .where(Entry.obligation_id.in_(obligation_ids)).order_by(Entry.obligation_id, Entry.id))
+    # Core rows straight from the connection: no ORM bookkeeping for many tuples.
     # The option goes on the statement: Connection.execution_options would change the
     # session's connection for every later statement (PostgreSQL then refuses executemany).
     rows = session.connection().execute(query.execution_options(yield_per=20_000))
     for obligation_id, group in groupby(rows, key=lambda r: r[0]):
         yield obligation_id, [
             LedgerEntry(id=r[1], kind=_KINDS[r[2]], amount=r[3], occurred_on=r[4], reference=r[5],
-                        project=projects.get(r[6]) if r[6] is not None else None, reverses=r[7], created_at=r[8])
+                        project=projects.get(r[6]) if r[6] is not None else None, reverses=r[7])
             for r in group
         ]
 
@@ -99,6 +91,8 @@ class Unindexed(ColumnElement[Any]):
     that nearly every entry passes such a test; SQLite's do not, and it would walk the
     index and read the table in random order."""
 
+    # The wrapped column is its cache key: statements using it compile once, as any other.
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
     inherit_cache = True
 
     def __init__(self, column: ColumnElement[Any]) -> None:

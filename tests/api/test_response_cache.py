@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from ledger.api.cache import CACHED_ENDPOINTS
 from ledger.db import ledger_revision
 from ledger.extensions import get_session
+from ledger.services import SYSTEM, users
 
 BALANCE = "/api/v1/obligations/20%2F00001%2FFUL%2F1/balance?on=2021-01-01"
 SUMMARY = "/api/v1/divisions/ashford-central/summary?on=2029-07-01"
@@ -69,3 +70,11 @@ def test_errors_are_not_kept(app: Flask, client: FlaskClient, headers: dict) -> 
     cache = app.extensions["ledger.response_cache"]
     assert client.get("/api/v1/divisions/nowhere/summary", headers=headers["member"]).status_code == 404
     assert cache.stored_keys() == []
+
+
+def test_refused_requests_and_new_tokens_leave_the_revision_alone(app: Flask, client: FlaskClient, headers: dict) -> None:
+    before = revision(app)
+    assert client.get(BALANCE, headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    with app.app_context():
+        users.create_token(get_session(), email="member@test.s106", actor=SYSTEM)
+    assert revision(app) == before
