@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -64,3 +65,18 @@ def make_ledger(session: Session) -> None:
     make_obligation(session)
     make_project(session, reference="PRJ-1")
     make_project(session, reference="PRJ-2")
+
+
+def write_gov_files(directory: Path, transactions: list[tuple[str, str, str, str]]) -> Path:
+    """One agreement with one contribution and these (reference, status, amount, date) rows."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "developer-agreement.csv").write_text(
+        "reference,organisation,developer-agreement-type,planning-application,start-date\n"
+        "DA-1,local-authority:KEN,section-106,20/00001/FUL,01/04/2020\n")
+    (directory / "developer-agreement-contribution.csv").write_text(
+        "reference,developer-agreement,contribution-purpose,amount,start-date\n"
+        "DA-1/C1,DA-1,education,5000.00,01/04/2020\n")
+    (directory / "developer-agreement-transaction.csv").write_text(
+        "reference,developer-agreement-contribution,contribution-funding-status,amount,start-date\n"
+        + "".join(f"{ref},DA-1/C1,{status},{amount},{day}\n" for ref, status, amount, day in transactions))
+    return directory

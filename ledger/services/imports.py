@@ -279,10 +279,15 @@ class _Writer:
         return entry.project_reference or f"{obligation.reference}/project"
 
     def _histories(self, obligations: dict[str, _Obligation]) -> dict[int, list[LedgerEntry]]:
-        """The stored entries of every obligation the import touches, in one query per chunk."""
+        """The stored entries of every obligation the import touches, in one query per chunk,
+        each chunk row-locked first as an API write locks its obligation: a write to one of
+        them waits for the import, then checks against its entries (SQLite is write-locked
+        whole already). Locked in id order, so two imports cannot deadlock."""
         found: dict[int, list[LedgerEntry]] = defaultdict(list)
-        stored = [o.id for o in obligations.values() if o.reference not in self.created_obligations]
+        stored = sorted(o.id for o in obligations.values() if o.reference not in self.created_obligations)
         for chunk in _chunks(stored):
+            self.session.execute(select(Obligation.id).where(Obligation.id.in_(chunk)).order_by(Obligation.id)
+                                 .with_for_update())
             found.update(entries_by_obligation(self.session, obligation_ids=chunk))
         return found
 

@@ -21,6 +21,7 @@ from importers.gov_csv import plan_gov_csv
 from ledger.models import Agreement, AuditEvent, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import SYSTEM
 from ledger.services.imports import apply_import
+from tests.factories import write_gov_files
 
 DATA = Path(__file__).parents[2].parent / "shared" / "data" / "gov-csv"
 S106 = [sys.executable, "-c", "from ledger.cli import main; main()"]
@@ -136,21 +137,6 @@ def test_an_import_killed_part_way_writes_nothing_and_the_next_run_completes(dat
     assert done.returncode == 0, done.stderr
     after = snapshot(database_url)
     assert after["entries"][0] == before["entries"][0] + BIG_FILE_ROWS  # type: ignore[index]
-
-
-def write_gov_files(directory: Path, transactions: list[tuple[str, str, str, str]]) -> Path:
-    """One agreement with one contribution and these (reference, status, amount, date) rows."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "developer-agreement.csv").write_text(
-        "reference,organisation,developer-agreement-type,planning-application,start-date\n"
-        "DA-1,local-authority:KEN,section-106,20/00001/FUL,01/04/2020\n")
-    (directory / "developer-agreement-contribution.csv").write_text(
-        "reference,developer-agreement,contribution-purpose,amount,start-date\n"
-        "DA-1/C1,DA-1,education,5000.00,01/04/2020\n")
-    (directory / "developer-agreement-transaction.csv").write_text(
-        "reference,developer-agreement-contribution,contribution-funding-status,amount,start-date\n"
-        + "".join(f"{ref},DA-1/C1,{status},{amount},{day}\n" for ref, status, amount, day in transactions))
-    return directory
 
 
 def test_a_row_whose_automatic_allocation_reference_is_taken_is_refused_alone(session: Session, tmp_path: Path) -> None:
