@@ -61,7 +61,8 @@ def read_snapshot(session: Session) -> None:
     same snapshot changes nothing."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    if session.info.get(_SNAPSHOT) is not None and session.info[_SNAPSHOT] is session.get_transaction():
+    current = session.get_transaction()
+    if current is not None and session.info.get(_SNAPSHOT) is current:
         return
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:

@@ -67,7 +67,12 @@ def plain(value: Any) -> Any:
 
 def cell(sheet: WriteOnlyWorksheet, value: Any, *, number_format: str | None = None, font: Font | None = None,
          fill: str | None = None, wrap: bool = False) -> WriteOnlyCell:
-    written = WriteOnlyCell(sheet, value=plain(value))
+    return _styled(WriteOnlyCell(sheet, value=plain(value)), number_format=number_format, font=font, fill=fill,
+                   wrap=wrap)
+
+
+def _styled(written: Cell, *, number_format: str | None = None, font: Font | None = None, fill: str | None = None,
+            wrap: bool = False) -> Cell:
     if number_format:
         written.number_format = number_format
     if font:
@@ -102,11 +107,8 @@ class _StyledCells:
         key = (index, number_format, fill)
         styled = self.cells.get(key)
         if styled is None:
-            styled = self.cells[key] = _ReusedCell(self.sheet, row=1, column=1)
-            if number_format:
-                styled.number_format = number_format
-            if fill:
-                styled.fill = PatternFill("solid", fgColor=fill)
+            styled = self.cells[key] = _styled(_ReusedCell(self.sheet, row=1, column=1), number_format=number_format,
+                                               fill=fill)
         styled.value = value
         return styled
 
