@@ -8,6 +8,11 @@ from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from ledger.db import make_engine, make_session_factory
 
+#: What a request leaves on ``g``: who is calling, the response-cache key, flask-wtf's
+#: verdict and flask-smorest's working data. A request under an outer app context (a CLI
+#: command's, a test's) shares that context's ``g``, so these would reach the next request.
+REQUEST_VALUES = ("actor", "response_cache_key", "csrf_valid", "_flask_smorest")
+
 
 def init_database(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
@@ -18,17 +23,32 @@ def init_database(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _close_session(_error: BaseException | None) -> None:
-        session: Session | None = g.pop("ledger_session", None)
-        if session is not None:
-            session.close()
+        close_session()
+
+    @app.teardown_request
+    def _end_request(_error: BaseException | None) -> None:
+        # The session (and its transaction) belongs to the request, not to whatever context
+        # the request ran in: a later request must neither reuse nor see through it.
+        close_session()
+        # flask-wtf keeps the signed CSRF token under the field's name; another visitor
+        # handed it would fail the check.
+        for name in (*REQUEST_VALUES, app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+            g.pop(name, None)
 
 
 def get_engine() -> Engine:
     return current_app.extensions["ledger.engine"]  # type: ignore[no-any-return]
 
 
+def close_session() -> None:
+    session: Session | None = g.pop("ledger_session", None)
+    if session is not None:
+        session.close()
+
+
 def get_session() -> Session:
-    """The session of the current app context, created on first use."""
+    """The session of the current request (or, outside one, of the app context), created on
+    first use and closed when the request (or the context) ends."""
     if "ledger_session" not in g:
         factory: sessionmaker[Session] = current_app.extensions["ledger.sessions"]
         g.ledger_session = factory()
