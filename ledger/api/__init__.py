@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
-from flask_smorest import Api
+from flask import Flask, request
+from flask_smorest import Api, Blueprint, abort
 from werkzeug.exceptions import HTTPException
 
 from ledger import errors
@@ -26,10 +27,51 @@ def register_api(app: Flask) -> LedgerApi:
     from ledger.api.cache import enable_response_cache
 
     api = LedgerApi(app)
-    for blp in (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
-                report_views.reports):
+    blueprints = (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
+                  report_views.reports)
+    for blp in blueprints:
         api.register_blueprint(blp)
     auth.protect(app)
+    # Before the cache: a parameter nothing reads would otherwise make a new cache key.
+    refuse_unknown_query_parameters(app, blueprints)
     if app.config["RESPONSE_CACHE_SIZE"]:
         enable_response_cache(app, size=int(app.config["RESPONSE_CACHE_SIZE"]))
     return api
+
+
+def declared_query_parameters(view: Callable[..., Any]) -> frozenset[str]:
+    """The query parameters a flask-smorest view reads: its query schema's and pagination's."""
+    doc = getattr(view, "_apidoc", {})
+    parameters = [*doc.get("arguments", {}).get("parameters", []), doc.get("pagination", {}).get("parameters")]
+    names: set[str] = set()
+    for parameter in parameters:
+        if parameter and parameter["in"] == "query":
+            schema = parameter["schema"]
+            schema = schema() if isinstance(schema, type) else schema
+            names.update(field.data_key or name for name, field in schema.load_fields.items())
+    return frozenset(names)
+
+
+def refuse_unknown_query_parameters(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    """Answer 422 naming any query parameter the endpoint does not declare. webargs leaves
+    unknown query parameters out (pagination shares the query string with the view's own
+    schema, so neither schema can refuse what it does not know), which would let a misspelt
+    filter pass as no filter at all."""
+    names = {blp.name for blp in blueprints}
+    declared: dict[tuple[str, str], frozenset[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.partition(".")[0] in names:
+            view_class = app.view_functions[rule.endpoint].view_class  # type: ignore[attr-defined]
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+                declared[rule.endpoint, method] = declared_query_parameters(getattr(view_class, method.lower()))
+
+    @app.before_request
+    def _refuse_unknown_query_parameters() -> None:
+        method = "GET" if request.method == "HEAD" else request.method
+        known = declared.get((request.endpoint or "", method))
+        if known is None:
+            return
+        unknown = sorted(set(request.args) - known)
+        if unknown:
+            # The words marshmallow uses for an unknown field in a body.
+            abort(422, messages={"query": {name: ["Unknown field."] for name in unknown}})
