@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger import clock
@@ -32,42 +33,60 @@ from ledger.models import (
     Occupation,
 )
 from ledger.services import Actor, audit
+from ledger.services.constraints import as_domain_errors, constraint_name
+from ledger.services.locks import lock_for_money
 from ledger.services.registry import get_one
 
 #: Income due for longer than this is overdue income (SPEC rule 11).
 OVERDUE_AFTER_DAYS = 30
 
 
+#: The unique key of an index value: one value per series, period and publication date.
+INDEX_VALUE_KEY = "uq_index_values_index_period_published_on"
+
+
 def add_index_values(session: Session, values: Iterable[Mapping[str, Any]], *, actor: Actor) -> list[IndexValue]:
     """Record published index values. A revision is a new value for the same period with a
     later publication date; the same value again is accepted and changes nothing."""
     rows = []
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         for n, value in enumerate(values, start=1):
             if value["index"] not in set(Index) or value["index"] == Index.NONE:
                 raise InvalidInput(f"row {n}: unknown index {value['index']!r}", errors={"index": ["unknown index"]})
             if value["value"] <= 0:
                 raise InvalidInput(f"row {n}: an index value must be positive", errors={"value": ["must be positive"]})
-            existing = session.scalar(select(IndexValue).where(
-                IndexValue.index == value["index"], IndexValue.period == value["period"],
-                IndexValue.published_on == value["published_on"]))
-            if existing is not None:
-                if existing.value != value["value"] or existing.provisional != value.get("provisional", False):
-                    raise Conflict(f"row {n}: {value['index']} {value['period']} published {value['published_on']} "
-                                   "is already recorded with another value: a revision needs a later publication date",
-                                   errors={"published_on": ["already recorded with another value"]})
-                rows.append(existing)
-                continue
-            row = IndexValue(index=value["index"], period=value["period"], value=value["value"],
-                             published_on=value["published_on"], provisional=bool(value.get("provisional", False)),
-                             created_by=actor.email, created_at=clock.now())
-            session.add(row)
+            row, new = _add_index_value(session, value, actor=actor)
+            if not new and (row.value != value["value"] or row.provisional != value.get("provisional", False)):
+                raise Conflict(f"row {n}: {value['index']} {value['period']} published {value['published_on']} "
+                               "is already recorded with another value: a revision needs a later publication date",
+                               errors={"published_on": ["already recorded with another value"]})
             rows.append(row)
-        session.flush()
         if rows:
             audit.record(session, actor=actor, action="add-index-values", target_type="index_values",
                          after={"count": len(rows)})
     return rows
+
+
+def _add_index_value(session: Session, value: Mapping[str, Any], *, actor: Actor) -> tuple[IndexValue, bool]:
+    """The stored value of this series, period and publication date, and whether it is new."""
+    same_key = select(IndexValue).where(IndexValue.index == value["index"], IndexValue.period == value["period"],
+                                        IndexValue.published_on == value["published_on"])
+    existing = session.scalar(same_key)
+    if existing is not None:
+        return existing, False
+    row = IndexValue(index=value["index"], period=value["period"], value=value["value"],
+                     published_on=value["published_on"], provisional=bool(value.get("provisional", False)),
+                     created_by=actor.email, created_at=clock.now())
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:
+        if constraint_name(error) != INDEX_VALUE_KEY:
+            raise
+        # Another transaction recorded it since the read above: compare with that one, as
+        # this request would have a moment later (the same value again is no conflict).
+        return session.scalars(same_key).one(), False
+    return row, True
 
 
 def _points(session: Session) -> list[IndexPoint]:
@@ -77,7 +96,7 @@ def _points(session: Session) -> list[IndexPoint]:
 
 def add_instalment(session: Session, obligation_reference: str, values: Mapping[str, Any], *, actor: Actor) -> Instalment:
     """An instalment of an obligation: a share or a fixed sum, a trigger, optional indexation."""
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         obligation = get_one(session, Obligation, "reference", obligation_reference, what="obligation")
         if (values.get("share") is None) == (values.get("fixed_sum") is None):
             raise InvalidInput("give either share or fixed_sum", errors={"share": ["give either share or fixed_sum"]})
@@ -114,8 +133,12 @@ def record_milestone(session: Session, agreement_reference: str, *, kind: str, o
     repayment deadlines of receipts that count from completion (they are derived from it)."""
     if kind not in MILESTONES:
         raise InvalidInput(f"kind must be one of {', '.join(MILESTONES)}", errors={"kind": ["unknown milestone"]})
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", agreement_reference, what="agreement")
+        # The agreement (so milestones of one site are checked one after another) and the
+        # obligations whose instalments it may trigger, before anything is read or written.
+        pending = _uninvoiced_obligations(session, agreement_id=agreement.id)
+        lock_for_money(session, agreement_ids=[agreement.id], obligation_ids=pending)
         before = audit.snapshot(agreement)
         if kind == "occupation":
             if occupied is None or occupied < 1:
@@ -133,7 +156,7 @@ def record_milestone(session: Session, agreement_reference: str, *, kind: str, o
         audit.record(session, actor=actor, action=f"record-{kind}", target_type="agreements",
                      target_reference=agreement.reference, before=before,
                      after=audit.snapshot(agreement) | ({"occupied": occupied} if occupied else {}))
-        return _issue(session, today=max(on, clock.today()), actor=actor, agreement_ids={agreement.id})
+        return _issue(session, obligation_ids=pending, today=max(on, clock.today()), actor=actor)
 
 
 def milestones_of(session: Session, agreement: Agreement) -> Milestones:
@@ -156,70 +179,102 @@ def issue_invoices(session: Session, *, today: date, actor: Actor) -> tuple[list
     """Issue an invoice for every instalment whose trigger is met by ``today`` and has none;
     returns the new invoices and the instalments still waiting for an index value."""
     waiting: list[Waiting] = []
-    with write_transaction(session):
-        invoices = _issue(session, today=today, actor=actor, waiting=waiting)
+    with as_domain_errors(), write_transaction(session):
+        invoices = issue_due(session, today=today, actor=actor, waiting=waiting)
     return invoices, waiting
 
 
-def issue_due(session: Session, *, today: date, actor: Actor) -> list[Invoice]:
-    """Issue what is due inside the caller's transaction (the demo generator's)."""
-    return _issue(session, today=today, actor=actor)
+def issue_due(session: Session, *, today: date, actor: Actor, waiting: list[Waiting] | None = None) -> list[Invoice]:
+    """Issue what is due inside the caller's write transaction (issue_invoices', the demo
+    generator's), locking the obligations of instalments not yet invoiced first."""
+    pending = _uninvoiced_obligations(session)
+    lock_for_money(session, obligation_ids=pending)
+    return _issue(session, obligation_ids=pending, today=today, actor=actor, waiting=waiting)
 
 
-def _issue(session: Session, *, today: date, actor: Actor, agreement_ids: set[int] | None = None,
+_NOT_INVOICED = ~select(Invoice.id).where(Invoice.instalment_id == Instalment.id).exists()
+
+
+def _uninvoiced_obligations(session: Session, *, agreement_id: int | None = None) -> set[int]:
+    """Obligations with an instalment not yet invoiced: the ones an issue run must lock."""
+    query = select(Instalment.obligation_id).distinct().where(_NOT_INVOICED)
+    if agreement_id is not None:
+        query = query.join(Obligation, Instalment.obligation_id == Obligation.id).where(
+            Obligation.agreement_id == agreement_id)
+    return set(session.scalars(query))
+
+
+def _issue(session: Session, *, obligation_ids: set[int], today: date, actor: Actor,
            waiting: list[Waiting] | None = None) -> list[Invoice]:
+    """Invoice the due instalments of these obligations, which the caller has locked: whether
+    an instalment has an invoice yet is read only now, so two runs never both issue one. An
+    instalment added to another obligation since the caller looked waits for the next run."""
     query = (select(Instalment, Obligation, Agreement)
              .join(Obligation, Instalment.obligation_id == Obligation.id)
              .join(Agreement, Obligation.agreement_id == Agreement.id)
-             .where(~select(Invoice.id).where(Invoice.instalment_id == Instalment.id).exists()))
-    if agreement_ids is not None:
-        query = query.where(Agreement.id.in_(agreement_ids))
+             .where(_NOT_INVOICED).order_by(Instalment.id)
+             .execution_options(populate_existing=True))
     points = _points(session)
     issued = []
-    for instalment, obligation, agreement in session.execute(query).all():
-        due = indexation.trigger_date(TriggerEvent(instalment.trigger_event), milestones_of(session, agreement),
-                                      dwellings=instalment.trigger_dwellings, fixed_on=instalment.trigger_on)
-        if due is None or due > today:
-            continue
-        base = indexation.instalment_base(obligation_amount=obligation.amount, share=instalment.share,
-                                          fixed_sum=instalment.fixed_sum)
-        base_point = trigger_point = None
-        if instalment.index != Index.NONE:
-            try:
-                assert instalment.base_date is not None
-                base_point = indexation.value_for(points, index=instalment.index, on=instalment.base_date, known_on=today)
-                trigger_point = indexation.value_for(points, index=instalment.index, on=due, known_on=today)
-            except IndexMissing as missing:
-                if waiting is not None:
-                    waiting.append(Waiting(instalment=instalment.reference, reason=str(missing)))
-                continue
-        worked = indexation.indexed_amount(base, base=base_point, trigger=trigger_point, floor=instalment.floor)
-        invoice = Invoice(
-            reference=f"{instalment.reference}/invoice", instalment_id=instalment.id, due_on=due, issued_on=today,
-            base_amount=base, amount=worked.amount, index=instalment.index,
-            base_period=base_point.period if base_point else None, base_value=base_point.value if base_point else None,
-            base_published_on=base_point.published_on if base_point else None,
-            trigger_period=trigger_point.period if trigger_point else None,
-            trigger_value=trigger_point.value if trigger_point else None,
-            trigger_published_on=trigger_point.published_on if trigger_point else None,
-            floored=worked.floored, explanation=worked.explain(), created_by=actor.email, created_at=clock.now())
-        session.add(invoice)
-        session.flush()
-        audit.record(session, actor=actor, action="issue-invoice", target_type="invoices",
-                     target_reference=invoice.reference, after=audit.snapshot(invoice))
-        issued.append(invoice)
+    ids = sorted(obligation_ids)
+    for start in range(0, len(ids), 1000):
+        for instalment, obligation, agreement in session.execute(
+                query.where(Instalment.obligation_id.in_(ids[start:start + 1000]))).all():
+            invoice = _invoice(session, instalment, obligation, agreement, points, today=today, actor=actor,
+                               waiting=waiting)
+            if invoice is not None:
+                issued.append(invoice)
     return issued
+
+
+def _invoice(session: Session, instalment: Instalment, obligation: Obligation, agreement: Agreement,
+             points: list[IndexPoint], *, today: date, actor: Actor, waiting: list[Waiting] | None) -> Invoice | None:
+    due = indexation.trigger_date(TriggerEvent(instalment.trigger_event), milestones_of(session, agreement),
+                                  dwellings=instalment.trigger_dwellings, fixed_on=instalment.trigger_on)
+    if due is None or due > today:
+        return None
+    base = indexation.instalment_base(obligation_amount=obligation.amount, share=instalment.share,
+                                      fixed_sum=instalment.fixed_sum)
+    base_point = trigger_point = None
+    if instalment.index != Index.NONE:
+        try:
+            assert instalment.base_date is not None
+            base_point = indexation.value_for(points, index=instalment.index, on=instalment.base_date, known_on=today)
+            trigger_point = indexation.value_for(points, index=instalment.index, on=due, known_on=today)
+        except IndexMissing as missing:
+            if waiting is not None:
+                waiting.append(Waiting(instalment=instalment.reference, reason=str(missing)))
+            return None
+    worked = indexation.indexed_amount(base, base=base_point, trigger=trigger_point, floor=instalment.floor)
+    invoice = Invoice(
+        reference=f"{instalment.reference}/invoice", instalment_id=instalment.id, due_on=due, issued_on=today,
+        base_amount=base, amount=worked.amount, index=instalment.index,
+        base_period=base_point.period if base_point else None, base_value=base_point.value if base_point else None,
+        base_published_on=base_point.published_on if base_point else None,
+        trigger_period=trigger_point.period if trigger_point else None,
+        trigger_value=trigger_point.value if trigger_point else None,
+        trigger_published_on=trigger_point.published_on if trigger_point else None,
+        floored=worked.floored, explanation=worked.explain(), created_by=actor.email, created_at=clock.now())
+    session.add(invoice)
+    session.flush()
+    audit.record(session, actor=actor, action="issue-invoice", target_type="invoices",
+                 target_reference=invoice.reference, after=audit.snapshot(invoice))
+    return invoice
 
 
 def match_payment(session: Session, invoice_reference: str, *, entry_id: int, amount: Decimal, actor: Actor) -> InvoicePayment:
     """Match part or all of a receipt to the invoice it pays; the rest stays due."""
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         invoice = get_one(session, Invoice, "reference", invoice_reference, what="invoice")
         receipt = session.get(Entry, entry_id)
         if receipt is None or receipt.kind != EntryKind.RECEIPT or receipt.reverses is not None:
             raise InvalidInput("entry_id must be a receipt", errors={"entry_id": ["not a receipt"]})
         if receipt.obligation_id != invoice.instalment.obligation_id:
             raise InvalidInput("the receipt is for another obligation", errors={"entry_id": ["another obligation"]})
+        # Before reading what is matched and paid already: two matches of this receipt, or to
+        # this invoice, or a reversal of the receipt, then wait for each other.
+        lock_for_money(session, obligation_ids=[receipt.obligation_id], invoice_ids=[invoice.id],
+                       entry_ids=[receipt.id])
         if session.scalar(select(Entry.id).where(Entry.reverses == receipt.id)):
             raise InvalidInput("the receipt has been reversed", errors={"entry_id": ["reversed"]})
         if amount <= ZERO:

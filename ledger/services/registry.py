@@ -18,6 +18,8 @@ from ledger.db import write_transaction
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.models import Agreement, Authority, Base, Division, Obligation, Project
 from ledger.services import Actor, audit
+from ledger.services.constraints import as_domain_errors
+from ledger.services.locks import lock_for_money
 
 T = TypeVar("T", bound=Base)
 
@@ -63,6 +65,8 @@ def _insert(session: Session, row: T, *, actor: Actor, key: str, reason: str | N
     model = type(row)
     noun = _NOUNS[model]
     value = getattr(row, key)
+    # The unique key backs this check up when another request creates the same thing at once
+    # (as_domain_errors makes that a 409 too).
     if _exists(session, model, key, value):
         raise Conflict(f"{noun} {value!r} already exists", errors={key: ["already exists"]})
     if hasattr(row, "created_by"):
@@ -83,18 +87,18 @@ def _insert(session: Session, row: T, *, actor: Actor, key: str, reason: str | N
 
 
 def create_authority(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Authority:
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         return _insert(session, Authority(**values), actor=actor, key="code", reason=None)
 
 
 def create_division(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Division:
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         _require(session, Authority, "code", values.get("authority_code"), "authority_code")
         return _insert(session, Division(**values), actor=actor, key="code", reason=None)
 
 
 def create_agreement(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Agreement:
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         _require(session, Authority, "code", values.get("authority_code"), "authority_code")
         _require(session, Division, "code", values.get("division_code"), "division_code")
         _require(session, Agreement, "reference", values.get("varies"), "varies")
@@ -122,8 +126,10 @@ def update_agreement(
     session: Session, reference: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
 ) -> Agreement:
     """Correct or complete an agreement's details; the audit event keeps the old values."""
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", reference, what="agreement")
+        # Locked (and read again) first, so "before" is what this change replaces.
+        lock_for_money(session, agreement_ids=[agreement.id])
         unknown = set(changes) - AGREEMENT_UPDATABLE
         if unknown:
             raise InvalidInput(
@@ -150,14 +156,14 @@ def update_agreement(
 def create_obligation(
     session: Session, agreement_reference: str, values: Mapping[str, Any], *, actor: Actor
 ) -> Obligation:
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", agreement_reference, what="agreement")
         row = Obligation(agreement_id=agreement.id, **values)
         return _insert(session, row, actor=actor, key="reference", reason=None)
 
 
 def create_project(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Project:
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         _require(session, Division, "code", values.get("division_code"), "division_code")
         return _insert(session, Project(**values), actor=actor, key="reference", reason=None)
 
