@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ledger import demo_places as places
@@ -30,6 +30,7 @@ from ledger.domain.vocab import SERVICE_PURPOSE, EntryKind
 from ledger.models import (
     Agreement,
     Authority,
+    Base,
     Division,
     Entry,
     Instalment,
@@ -485,6 +486,7 @@ def generate(
             for email, role in DEMO_USERS
         ])
         audit.record(session, actor=SYSTEM, action="generate-demo", after={"scale": scale, "seed": seed, **counts})
+        _move_sequences_past_ids(session)
         refresh_statistics(session)
     return dict(counts)
 
@@ -493,3 +495,16 @@ def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
     """Core inserts in chunks: column types and defaults apply, without ORM bookkeeping."""
     for start in range(0, len(rows), 5000):
         session.execute(insert(model.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
+
+
+def _move_sequences_past_ids(session: Session) -> None:
+    """The demo writes ids of its own, which a PostgreSQL id sequence does not see: without
+    this the app's next agreement, obligation or entry would be given an id already used.
+    (SQLite takes the next id from the table itself.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    for table in Base.metadata.sorted_tables:
+        if "id" in table.c:
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence(:table, 'id'), COALESCE(MAX(id), 0) + 1, false) "
+                                 f"FROM {quote(table.name)}"), {"table": table.name})
