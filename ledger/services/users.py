@@ -17,6 +17,7 @@ from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.domain.vocab import Role
 from ledger.models import ApiToken, Division, User
 from ledger.services import Actor, audit
+from ledger.services.constraints import as_domain_errors
 
 TOKEN_PREFIX = "s106_"
 
@@ -43,7 +44,8 @@ def add_user(
         raise InvalidInput(f"role: must be one of {', '.join(Role)}", errors={"role": ["unknown role"]})
     if password is not None and len(password) < 8:
         raise InvalidInput("password: at least 8 characters", errors={"password": ["too short"]})
-    with write_transaction(session, moves_revision=False):  # no cached read shows users or tokens
+    # Two requests adding one email at once: the unique key refuses the second, as a 409.
+    with as_domain_errors(), write_transaction(session, moves_revision=False):  # no cached read shows users or tokens
         if session.scalar(select(User).where(User.email == email)):
             raise Conflict(f"user {email} already exists", errors={"email": ["already exists"]})
         if division_code and not session.scalar(select(Division).where(Division.code == division_code)):
