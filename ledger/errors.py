@@ -8,9 +8,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ledger.domain.errors import LedgerError
+from ledger.services.constraints import domain_error
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,12 @@ def handle_ledger_error(error: LedgerError) -> Response:
     )
 
 
+def handle_integrity_error(error: IntegrityError) -> Response:
+    # A write no service expected to be refused (the services translate their own): the
+    # constraint's name still says what happened, so the client gets a 409 or 422, not a 500.
+    return handle_ledger_error(domain_error(error))
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     detail = repr(error) if current_app.debug else "The server could not complete the request."
@@ -126,5 +134,6 @@ def handle_unexpected(error: Exception) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(LedgerError, handle_ledger_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -4,10 +4,12 @@ error that constraint stands for: only a natural key means "already exists"."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,7 +27,7 @@ from ledger.models import (
     InvoicePayment,
     Obligation,
 )
-from ledger.services import registry
+from ledger.services import SYSTEM, registry, users
 from ledger.services.constraints import ALREADY_EXISTS, RULES, constraint_name, domain_error, violation
 from tests.factories import OFFICER, make_ledger, make_places, post
 
@@ -179,3 +181,20 @@ def test_registry_turns_a_race_lost_at_the_unique_key_into_a_409(
     with pytest.raises(InvalidInput) as missing:
         registry.create_division(session, {"code": "d", "name": "D", "authority_code": "E0000000"}, actor=OFFICER)
     assert missing.value.errors == {"authority_code": ["does not exist"]}
+
+
+def test_the_api_answers_a_refusal_no_service_translated_with_a_409_not_a_500(
+    any_app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_places(session)
+    users.add_user(session, email="o@test.s106", role="officer", password=None, actor=SYSTEM)
+    headers = {"Authorization": f"Bearer {users.create_token(session, email='o@test.s106', actor=SYSTEM)}"}
+    body = {"reference": "A-1", "type": "section-106", "authority_code": "E07000105", "signed_on": "2020-01-01"}
+    client = any_app.test_client()
+    assert client.post("/api/v1/agreements", json=body, headers=headers).status_code == 201
+    monkeypatch.setattr(registry, "_exists", lambda *_args: False)
+    monkeypatch.setattr(registry, "_require", lambda *_args: None)
+    monkeypatch.setattr(registry, "as_domain_errors", nullcontext)
+    response = client.post("/api/v1/agreements", json=body, headers=headers)
+    assert response.status_code == 409
+    assert response.get_json()["errors"] == [{"field": "reference", "detail": "already exists"}]
