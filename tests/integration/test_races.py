@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import make_engine, make_session_factory
+from ledger.domain.errors import Conflict
 from ledger.models import Agreement, IndexValue, Instalment, Invoice, InvoicePayment, Obligation, Project
 from ledger.services import SYSTEM, income, users
 from tests.conftest import make_test_app
@@ -216,3 +217,28 @@ def test_milestones_and_issue_runs_at_once_issue_each_invoice_once(
     assert sorted(issued) == sorted([f"I-C{n}/invoice" for n in range(4)] + [f"I-D{n}/invoice" for n in range(4)])
     assert set(issued.values()) == {1}
     assert count(db, Invoice) == 8
+
+
+def test_sixteen_users_added_with_one_email_at_once_make_one_and_fifteen_conflicts(app: Flask, db: Session) -> None:
+    factory = app.extensions["ledger.sessions"]
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+
+    def add() -> None:
+        with factory() as own:
+            barrier.wait()
+            try:
+                users.add_user(own, email="twice@test.s106", role="member", password=None, actor=SYSTEM)
+                outcomes.append("created")
+            except Conflict as conflict:
+                outcomes.append(f"conflict on {', '.join(conflict.errors)}")
+            except Exception as error:  # a crash is an outcome to assert on
+                outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=add) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert Counter(outcomes) == {"created": 1, "conflict on email": THREADS - 1}, outcomes
