@@ -34,7 +34,7 @@ from ledger.models import (
 )
 from ledger.services import Actor, audit
 from ledger.services.constraints import as_domain_errors, constraint_name
-from ledger.services.locks import lock_for_money
+from ledger.services.locks import CHUNK, lock_for_money
 from ledger.services.registry import get_one
 
 #: Income due for longer than this is overdue income (SPEC rule 11).
@@ -217,9 +217,9 @@ def _issue(session: Session, *, obligation_ids: set[int], today: date, actor: Ac
     points = _points(session)
     issued = []
     ids = sorted(obligation_ids)
-    for start in range(0, len(ids), 1000):
+    for start in range(0, len(ids), CHUNK):
         for instalment, obligation, agreement in session.execute(
-                query.where(Instalment.obligation_id.in_(ids[start:start + 1000]))).all():
+                query.where(Instalment.obligation_id.in_(ids[start:start + CHUNK]))).all():
             invoice = _invoice(session, instalment, obligation, agreement, points, today=today, actor=actor,
                                waiting=waiting)
             if invoice is not None:
