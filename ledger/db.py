@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
+
+from ledger import clock
 
 #: Execution option a service sets on the first connection of a write transaction.
 WRITE = "ledger_write"
@@ -73,11 +76,10 @@ def read_snapshot(session: Session) -> None:
 
 
 @contextmanager
-def write_transaction(session: Session, *, moves_revision: bool = True) -> Iterator[Session]:
+def write_transaction(session: Session) -> Iterator[Session]:
     """One all-or-nothing write. Ends any read-only transaction the caller left open, so
-    the write starts fresh with its locks (on SQLite, BEGIN IMMEDIATE). It moves the ledger
-    revision on (cached reads are then computed afresh) unless it writes nothing a cached
-    read shows: users, tokens and the audit of a refused request."""
+    the write starts fresh with its locks (on SQLite, BEGIN IMMEDIATE). The ledger revision
+    is moved on by the database's own triggers (migration 0006), whoever writes."""
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a write transaction cannot start with unsaved changes pending")
@@ -85,26 +87,59 @@ def write_transaction(session: Session, *, moves_revision: bool = True) -> Itera
     session.connection(execution_options={WRITE: True})
     try:
         yield session
-        if moves_revision:
-            _move_revision_on(session)
         session.commit()
     except BaseException:
         session.rollback()
         raise
 
 
-def _move_revision_on(session: Session) -> None:
-    # Last, just before the commit: on PostgreSQL the row lock is held for an instant and
-    # makes revisions follow commit order, so a reader never sees a revision whose writes
-    # are not yet visible. SQLite serialises writers anyway.
-    session.execute(text("UPDATE ledger_revision SET number = number + 1 WHERE id = 1"))
+#: As the revision triggers of migration 0006 move it: to the clock's microseconds, or one on.
+_LOCK_LEDGER = {
+    "postgresql": text("UPDATE ledger_revision SET number = greatest(number + 1, "
+                       "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint) WHERE id = 1"),
+    "sqlite": text("UPDATE ledger_revision SET number = max(number + 1, "
+                   "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)) WHERE id = 1"),
+}
+
+
+def lock_ledger(session: Session) -> datetime:
+    """Take the ledger's commit lock and return the moment this transaction's rows are
+    stamped with (``created_at``: when they became known).
+
+    The lock is the revision row's, held until the transaction ends. It comes last in the
+    one lock order (obligations, invoices, receipts, then this: services.locks), and every
+    read a money check depends on comes after it. So on PostgreSQL, as on SQLite (whose
+    writers are serialised whole), each check sees every write stamped before it, and no
+    write stamped before a moment is still invisible once a reader has waited for the lock
+    (known_moment): a statement as known at that moment can be reproduced exactly."""
+    session.execute(_LOCK_LEDGER[session.get_bind().dialect.name])
+    return clock.now()
+
+
+_WAIT_FOR_WRITERS = text("SELECT number FROM ledger_revision WHERE id = 1 FOR SHARE")
+
+
+def known_moment(session: Session) -> datetime:
+    """The moment a statement "as known now" is taken at: every write stamped at or before
+    it has committed, and every later one is stamped after it. Waits for the writer holding
+    the commit lock, reads the clock while no writer can take it, then lets writers go.
+    Ends the session's transaction: call it before the report's snapshot."""
+    if session.in_transaction():
+        session.rollback()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_WAIT_FOR_WRITERS)
+    else:
+        session.connection(execution_options={WRITE: True})  # BEGIN IMMEDIATE: the write lock
+    moment = clock.now()
+    session.rollback()
+    return moment
 
 
 _REVISION = text("SELECT number FROM ledger_revision WHERE id = 1")
 
 
 def ledger_revision(session: Session) -> int | None:
-    """How many write transactions the ledger has committed (None before migration 0005).
+    """How many changes the ledger's tables have committed (None before migration 0005).
     Read it before the data it stands for: later writes may then show in that data, but a
     read never stands for writes it does not show."""
     return session.connection().execute(_REVISION).scalar()

@@ -79,6 +79,30 @@ class Agreement(Base):
     )
 
 
+class AgreementHistory(Base):
+    """An agreement's details as they stood before one correction: who changed them, when
+    and why. A statement reproduced as known at an earlier moment reads the details from
+    here (services.known_details). Append-only like the ledger (0006 triggers)."""
+
+    __tablename__ = "agreement_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text)
+    planning_application: Mapped[str | None]
+    site_name: Mapped[str | None]
+    division_code: Mapped[str | None] = mapped_column(String(64))
+    superseded_on: Mapped[date | None]
+    commencement_on: Mapped[date | None]
+    completion_on: Mapped[date | None]
+    dwellings: Mapped[int | None]
+    developer: Mapped[str | None]
+    document_url: Mapped[str | None] = mapped_column(String(2048))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
 class Obligation(Base):
     __tablename__ = "obligations"
 
@@ -302,8 +326,9 @@ class AuditEvent(Base):
 
 
 class LedgerRevision(Base):
-    """One row counting committed write transactions (ledger.db.write_transaction), so a
-    read computed at one revision can be served again until the next write."""
+    """One row counting committed changes to the ledger's tables, moved on by database
+    triggers (0006) whoever writes, so a read computed at one revision can be served again
+    until the next change. Its row lock is also the ledger's commit lock (ledger.db.lock_ledger)."""
 
     __tablename__ = "ledger_revision"
 

@@ -66,7 +66,7 @@ def record(
 
 def record_refusal(session: Session, *, actor: str, action: str, reason: str) -> None:
     """Log a refused request in a transaction of its own, since the request writes nothing."""
-    with write_transaction(session, moves_revision=False):  # a refusal changes nothing shown
+    with write_transaction(session):
         record(session, actor=actor, action=action, outcome="refused", reason=reason)
 
 

@@ -45,7 +45,7 @@ def add_user(
     if password is not None and len(password) < 8:
         raise InvalidInput("password: at least 8 characters", errors={"password": ["too short"]})
     # Two requests adding one email at once: the unique key refuses the second, as a 409.
-    with as_domain_errors(), write_transaction(session, moves_revision=False):  # no cached read shows users or tokens
+    with as_domain_errors(), write_transaction(session):
         if session.scalar(select(User).where(User.email == email)):
             raise Conflict(f"user {email} already exists", errors={"email": ["already exists"]})
         if division_code and not session.scalar(select(Division).where(Division.code == division_code)):
@@ -67,7 +67,7 @@ def add_user(
 
 def create_token(session: Session, *, email: str, actor: Actor) -> str:
     """Issue an API token for a user; the plain token is returned once and never stored."""
-    with write_transaction(session, moves_revision=False):  # no cached read shows users or tokens
+    with write_transaction(session):
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             raise NotFound(f"no user {email}")
@@ -106,7 +106,7 @@ def sign_in(session: Session, email: str, password: str) -> Actor:
     committed before the refusal is raised."""
     address = email.strip().lower()
     refusal: str | None = None
-    with write_transaction(session, moves_revision=False):  # no cached read shows users or tokens
+    with write_transaction(session):
         user = session.scalar(select(User).where(User.email == address).with_for_update())
         now = clock.now()
         if user is not None and user.locked_until is not None and user.locked_until > now:
