@@ -14,10 +14,8 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger import clock
 from ledger.db import write_transaction
 from ledger.domain import rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
@@ -26,8 +24,13 @@ from ledger.domain.money import ZERO
 from ledger.domain.vocab import INTEREST_KINDS, PROJECT_KINDS, EntryKind
 from ledger.models import Entry, Obligation, Project
 from ledger.services import Actor, audit
+from ledger.services.constraints import as_domain_errors
+from ledger.services.locks import lock_for_money
 
 AUTO_ALLOCATION_REASON = "auto-allocated on spend"
+#: Why an entry cannot be posted again under the reference of one that was reversed.
+REVERSED_REFERENCE = ("a {kind} with reference {reference!r} was recorded and then reversed: "
+                      "record the corrected entry under a new reference")
 
 
 def auto_allocation_reference(reference: str) -> str:
@@ -91,16 +94,15 @@ def history(session: Session, obligation_id: int) -> list[LedgerEntry]:
     ]
 
 
-def _lock_obligation(session: Session, reference: str, *, field: str | None) -> Obligation:
-    """The obligation, row-locked for this transaction (SQLite is already write-locked)."""
-    obligation = session.scalar(
-        select(Obligation).where(Obligation.reference == reference).with_for_update()
-    )
+def _obligation(session: Session, reference: str, *, field: str) -> Obligation:
+    obligation = session.scalar(select(Obligation).where(Obligation.reference == reference))
     if obligation is None:
-        if field:
-            raise InvalidInput(f"{field} {reference!r} does not exist", errors={field: ["does not exist"]})
-        raise NotFound(f"no obligation {reference!r}")
+        raise InvalidInput(f"{field} {reference!r} does not exist", errors={field: ["does not exist"]})
     return obligation
+
+
+def _is_reversed(session: Session, entry_id: int) -> bool:
+    return session.scalar(select(Entry.id).where(Entry.reverses == entry_id)) is not None
 
 
 def _same_content(existing: Entry, request: EntryRequest, obligation_id: int, project_id: int | None) -> bool:
@@ -122,14 +124,9 @@ def _refuse_if_broken(candidate_history: list[LedgerEntry]) -> None:
 
 def _insert(session: Session, entry: Entry, *, actor: Actor, action: str) -> Entry:
     session.add(entry)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Backstop for a race the checks above cannot see (same reference, other obligation).
-        raise Conflict(
-            f"a {entry.kind} with reference {entry.reference!r} already exists",
-            errors={"reference": ["already exists"]},
-        ) from None
+    # A constraint refusal (the same reference recorded at once on another obligation) is
+    # read by its name (services.constraints, around the transaction).
+    session.flush()
     audit.record(
         session,
         actor=actor,
@@ -154,8 +151,9 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
     if errors:
         field = next(iter(errors))
         raise InvalidInput(f"{field}: {errors[field][0]}", errors=errors)
-    with write_transaction(session):
-        obligation = _lock_obligation(session, request.obligation_reference, field="obligation_reference")
+    with as_domain_errors(), write_transaction(session):
+        obligation = _obligation(session, request.obligation_reference, field="obligation_reference")
+        now = lock_for_money(session, obligation_ids=[obligation.id])
         project = None
         if request.project_reference:
             project = session.scalar(select(Project).where(Project.reference == request.project_reference))
@@ -170,12 +168,15 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
             select(Entry).where(Entry.kind == request.kind.value, Entry.reference == reference)
         )
         if existing is not None:
-            if _same_content(existing, request, obligation.id, project_id):
-                return existing, False
-            raise Conflict(
-                f"a {request.kind} with reference {reference!r} already exists with different content",
-                errors={"reference": ["already used for a different entry"]},
-            )
+            if not _same_content(existing, request, obligation.id, project_id):
+                raise Conflict(
+                    f"a {request.kind} with reference {reference!r} already exists with different content",
+                    errors={"reference": ["already used for a different entry"]},
+                )
+            if _is_reversed(session, existing.id):
+                raise Conflict(REVERSED_REFERENCE.format(kind=request.kind, reference=reference),
+                               errors={"reference": ["recorded and reversed: use a new reference"]})
+            return existing, False
 
         past = history(session, obligation.id)
         new = LedgerEntry(
@@ -206,7 +207,6 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
                 )
         _refuse_if_broken([*past, *candidates])
 
-        now = clock.now()
         if shortfall > ZERO:
             _insert(
                 session,
@@ -251,11 +251,11 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str)
     the entry would break an invariant at any date."""
     if not reason.strip():
         raise InvalidInput("reason: must not be empty", errors={"reason": ["must not be empty"]})
-    with write_transaction(session):
+    with as_domain_errors(), write_transaction(session):
         original = session.get(Entry, entry_id)
         if original is None:
             raise NotFound(f"no entry {entry_id}")
-        _lock_obligation(session, original.obligation.reference, field=None)
+        now = lock_for_money(session, obligation_ids=[original.obligation_id], entry_ids=[original.id])
         past = history(session, original.obligation_id)
         already = any(e.reverses == original.id for e in past)
         as_domain = next(e for e in past if e.id == original.id)
@@ -277,7 +277,7 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str)
                 recipient=original.recipient,
                 reverses=original.id,
                 created_by=actor.email,
-                created_at=clock.now(),
+                created_at=now,
                 reason=reason,
             ),
             actor=actor,

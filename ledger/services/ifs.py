@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ledger import __version__, clock
-from ledger.db import read_snapshot
+from ledger import __version__
+from ledger.db import known_moment, read_snapshot
 from ledger.db_types import Pence
 from ledger.domain.dates import NoDeadline, financial_year_bounds, repayment_deadline
 from ledger.domain.errors import LedgerError
@@ -34,10 +34,9 @@ from ledger.domain.ifs import (
 )
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, Purpose, UnitKind
-from ledger.gc_pause import gc_paused
-from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
+from ledger.models import Authority, Division, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
-from ledger.services.ledger_rows import Shared, in_force_condition
+from ledger.services.ledger_rows import Shared, agreements_known_at, in_force_condition
 from ledger.services.positions import allocated_by_project, obligation_positions
 
 
@@ -49,15 +48,16 @@ class ReportCheckFailed(LedgerError):
     status = 500
 
 
-def _movements(session: Session, condition: ColumnElement[bool], shared: Shared) -> list[MovementRow]:
+def _movements(session: Session, condition: ColumnElement[bool], shared: Shared, known_at: datetime) -> list[MovementRow]:
     """Movement rows as plain column tuples (no ORM objects: there are many at national size)."""
+    agreement = agreements_known_at(known_at)  # its details as known then
     rows = session.connection().execute(
-        select(Entry.kind, Entry.reference, Entry.occurred_on, Agreement.reference, Obligation.reference,
-               Agreement.authority_code, Agreement.division_code, Obligation.purpose, Obligation.service,
+        select(Entry.kind, Entry.reference, Entry.occurred_on, agreement.reference, Obligation.reference,
+               agreement.authority_code, agreement.division_code, Obligation.purpose, Obligation.service,
                Project.reference, Project.name, Project.repays_borrowing, Entry.recipient, Entry.amount,
-               Entry.interest, Obligation.repayment_years, Obligation.repayment_basis, Agreement.completion_on)
+               Entry.interest, Obligation.repayment_years, Obligation.repayment_basis, agreement.completion_on)
         .join(Obligation, Entry.obligation_id == Obligation.id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .join(agreement, Obligation.agreement_id == agreement.id)
         .outerjoin(Project, Entry.project_id == Project.id)
         .where(condition)
         .order_by(Entry.occurred_on, Entry.id)
@@ -84,7 +84,6 @@ def _total(rows: Iterable[MovementRow | RetainedRow | AllocatedRow | SecuredRow]
     return sum((getattr(r, attribute) or ZERO for r in rows), ZERO)
 
 
-@gc_paused()
 def ifs_report(
     session: Session,
     *,
@@ -97,12 +96,13 @@ def ifs_report(
 
     Raises ReportCheckFailed if any reconciliation does not hold.
     """
+    # A statement "as known now" is the statement as known at a moment every write stamped
+    # before has committed: so it can be reproduced exactly later (db.known_moment).
+    known = as_known_at or known_moment(session)
     read_snapshot(session)
     start, end = financial_year_bounds(year)
-    known = as_known_at or clock.now()
-    # Entries carry their own time: nothing is recorded after now, so only a report as
-    # known at an earlier moment needs to filter on it.
-    in_force = in_force_condition(as_known_at)
+    in_force = in_force_condition(known)
+    agreement = agreements_known_at(known)
     in_year = Entry.occurred_on.between(start, end)
     to_end = Entry.occurred_on <= end
 
@@ -117,17 +117,18 @@ def ifs_report(
     def kind_is(*kinds: EntryKind) -> ColumnElement[bool]:
         return Entry.kind.in_([k.value for k in kinds])
 
-    signed_in_year = (Agreement.signed_on.between(start, end), Agreement.created_at <= known,
+    signed_in_year = (agreement.signed_on.between(start, end), agreement.created_at <= known,
                       Obligation.created_at <= known)
+    with_agreement = (agreement, Obligation.agreement_id == agreement.id)
 
     # -- Figures: SQL aggregates --------------------------------------------------------------
     secured_total = session.scalar(
-        select(func.sum(Obligation.amount)).join(Obligation.agreement).where(*signed_in_year)
+        select(func.sum(Obligation.amount)).join(*with_agreement).where(*signed_in_year)
     ) or ZERO
     units = dict(
         session.execute(
             select(Obligation.unit_kind, func.sum(Obligation.units))
-            .join(Obligation.agreement).where(*signed_in_year).group_by(Obligation.unit_kind)
+            .join(*with_agreement).where(*signed_in_year).group_by(Obligation.unit_kind)
         ).all()
     )
     sums = {
@@ -168,14 +169,14 @@ def ifs_report(
                    purpose=shared(r[6]), service=shared(r[7]), amount=r[8], units=r[9], unit_kind=shared(r[10]),
                    school_category=shared(r[11]))
         for r in session.connection().execute(
-            select(Agreement.reference, Agreement.type, Agreement.authority_code, Agreement.division_code,
-                   Agreement.signed_on, Obligation.reference, Obligation.purpose, Obligation.service,
+            select(agreement.reference, agreement.type, agreement.authority_code, agreement.division_code,
+                   agreement.signed_on, Obligation.reference, Obligation.purpose, Obligation.service,
                    Obligation.amount, Obligation.units, Obligation.unit_kind, Obligation.school_category)
-            .join(Obligation.agreement).where(*signed_in_year)
-            .order_by(Agreement.signed_on, Agreement.reference, Obligation.id)
+            .join(*with_agreement).where(*signed_in_year)
+            .order_by(agreement.signed_on, agreement.reference, Obligation.id)
         )
     ]
-    movements = _movements(session, shared=shared, condition=in_force & in_year & kind_is(
+    movements = _movements(session, shared=shared, known_at=known, condition=in_force & in_year & kind_is(
         EntryKind.RECEIPT, EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))
     received = [m for m in movements if m.kind == EntryKind.RECEIPT]
     spent = [m for m in movements if m.kind in (EntryKind.SPEND, EntryKind.TRANSFER)]
@@ -187,7 +188,7 @@ def ifs_report(
                      division_code=shared(division), obligation_reference=shared(obligation),
                      agreement_reference=shared(agreement), amount=amount)
         for project, name, service, division, obligation, agreement, amount
-        in allocated_by_project(session, on=end, known_at=as_known_at)
+        in allocated_by_project(session, on=end, known_at=known)
     ]
     # Sorted here, not by the database: text order would follow the server's collation.
     allocated.sort(key=lambda r: (r.project_reference, r.obligation_reference))
@@ -196,8 +197,8 @@ def ifs_report(
     received_before_unallocated = ZERO
     received_in_year_unallocated = ZERO
     held_at_start_total = ZERO
-    created = (Obligation.created_at <= known,) if as_known_at else ()
-    for position in obligation_positions(session, on=end, since=start, known_at=as_known_at, where=created):
+    created = (Obligation.created_at <= known,)
+    for position in obligation_positions(session, on=end, since=start, known_at=known, where=created):
         info, receipts = position.info, position.receipts
         held_at_start_total += position.held_before
         before = sum((p.unallocated for p in receipts if p.receipt.occurred_on < start), ZERO)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -26,11 +26,12 @@ from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.errors import RuleViolation
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import OUTFLOWS, PROJECT_KINDS, EntryKind
-from ledger.gc_pause import gc_paused
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
-from ledger.services.entries import AUTO_ALLOCATION_REASON, auto_allocation_reference
+from ledger.services.constraints import as_domain_errors
+from ledger.services.entries import AUTO_ALLOCATION_REASON, REVERSED_REFERENCE, auto_allocation_reference
 from ledger.services.ledger_rows import entries_by_obligation
+from ledger.services.locks import lock_for_money
 
 #: Same-day order when an import replays a history: money arrives before it is used.
 KIND_ORDER = {EntryKind.RECEIPT: 0, EntryKind.ALLOCATION: 1, EntryKind.DEALLOCATION: 2, EntryKind.SPEND: 3,
@@ -60,7 +61,6 @@ class _Abort(Exception):
     """Roll back a dry run or a strict import that refused rows."""
 
 
-@gc_paused()
 def apply_import(
     session: Session, plan: ImportPlan, *, actor: Actor, dry_run: bool = False, strict: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -68,7 +68,7 @@ def apply_import(
     """Write the plan; with ``dry_run`` or (``strict`` and any rejected row) write nothing."""
     writer = _Writer(session, plan, actor=actor, progress=progress)
     try:
-        with write_transaction(session):
+        with as_domain_errors(), write_transaction(session):
             writer.write()
             result = writer.result(dry_run=dry_run, committed=False)
             if dry_run or (strict and result.rejected):
@@ -174,11 +174,12 @@ class _Writer:
         self.plan = plan
         self.actor = actor
         self.progress = progress or (lambda _: None)
-        self.now = clock.now()
+        self.now = clock.now()  # until write() takes the ledger's commit lock
         self.issues: list[ImportIssue] = list(plan.issues)
         self.unchanged: set[SourceRow] = set()
         self.created: dict[str, int] = defaultdict(int)
         self.created_obligations: set[str] = set()
+        self.reversed: set[tuple[EntryKind, str]] = set()
 
     def result(self, *, dry_run: bool, committed: bool) -> ImportResult:
         rejected = {i.source for i in self.issues if i.severity == REJECTED}
@@ -191,6 +192,8 @@ class _Writer:
 
     def write(self) -> None:
         s = self.session
+        # Every read below, the idempotency and history reads included, comes after the locks.
+        self.now = self._lock_obligations()
         existing = set(s.scalars(select(Authority.code)))
         new = [{"code": code, "name": name, "kind": "district"}
                for code, name in self.plan.authorities.items() if code not in existing]
@@ -278,22 +281,28 @@ class _Writer:
     def _project_reference(entry: EntryPlan, obligation: _Obligation) -> str:
         return entry.project_reference or f"{obligation.reference}/project"
 
+    def _lock_obligations(self) -> datetime:
+        """Row-lock every stored obligation the import writes to, in id order, as an API write
+        locks its obligation (SQLite is write-locked whole already): a write to one of them
+        waits for the import, then checks against its entries. Then the ledger's commit lock:
+        returns the moment the import's rows are stamped with."""
+        wanted = sorted({e.obligation_reference for e in self.plan.entries})
+        ids = [i for chunk in _chunks(wanted) for i in self.session.scalars(
+            select(Obligation.id).where(Obligation.reference.in_(chunk)))]
+        return lock_for_money(self.session, obligation_ids=ids)
+
     def _histories(self, obligations: dict[str, _Obligation]) -> dict[int, list[LedgerEntry]]:
-        """The stored entries of every obligation the import touches, in one query per chunk,
-        each chunk row-locked first as an API write locks its obligation: a write to one of
-        them waits for the import, then checks against its entries (SQLite is write-locked
-        whole already). Locked in id order, so two imports cannot deadlock."""
+        """The stored entries of every obligation the import touches, in one query per chunk."""
         found: dict[int, list[LedgerEntry]] = defaultdict(list)
         stored = sorted(o.id for o in obligations.values() if o.reference not in self.created_obligations)
         for chunk in _chunks(stored):
-            self.session.execute(select(Obligation.id).where(Obligation.id.in_(chunk)).order_by(Obligation.id)
-                                 .with_for_update())
             found.update(entries_by_obligation(self.session, obligation_ids=chunk))
         return found
 
     def _stored_entries(self) -> dict[tuple[EntryKind, str], tuple[int, Decimal, date]]:
         """(obligation id, amount, date) of each stored entry under a planned kind and reference:
-        references are the idempotency keys. One query per kind and chunk, on the unique index."""
+        references are the idempotency keys. One query per kind and chunk, on the unique index.
+        Also notes which of them were reversed (self.reversed)."""
         references: dict[EntryKind, list[str]] = defaultdict(list)
         for e in self.plan.entries:
             references[e.kind].append(e.reference)
@@ -301,12 +310,16 @@ class _Writer:
                 # The automatic allocation it may need takes a reference of its own.
                 references[EntryKind.ALLOCATION].append(auto_allocation_reference(e.reference))
         stored: dict[tuple[EntryKind, str], tuple[int, Decimal, date]] = {}
+        ids: dict[int, tuple[EntryKind, str]] = {}
         for kind, wanted in references.items():
             for chunk in _chunks(wanted):
-                for reference, obligation_id, amount, occurred_on in self.session.execute(
-                        select(Entry.reference, Entry.obligation_id, Entry.amount, Entry.occurred_on)
+                for entry_id, reference, obligation_id, amount, occurred_on in self.session.execute(
+                        select(Entry.id, Entry.reference, Entry.obligation_id, Entry.amount, Entry.occurred_on)
                         .where(Entry.kind == kind.value, Entry.reference.in_(chunk))):
                     stored[(kind, reference)] = (obligation_id, amount, occurred_on)
+                    ids[entry_id] = (kind, reference)
+        self.reversed = {ids[i] for chunk in _chunks(list(ids)) for i in self.session.scalars(
+            select(Entry.reverses).where(Entry.reverses.in_(chunk)))}
         return stored
 
     def _entries(self, obligations: dict[str, _Obligation]) -> None:
@@ -330,7 +343,9 @@ class _Writer:
                     self.progress(1000)
                 twin = stored.get((e.kind, e.reference))
                 if twin is not None:
-                    if twin == (obligation.id, e.amount, e.occurred_on):
+                    if (e.kind, e.reference) in self.reversed:
+                        self._reject(e, "reference", REVERSED_REFERENCE.format(kind=e.kind, reference=e.reference))
+                    elif twin == (obligation.id, e.amount, e.occurred_on):
                         self.unchanged.add(e.source)
                     else:
                         self._reject(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "

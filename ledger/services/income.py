@@ -33,6 +33,7 @@ from ledger.models import (
     Occupation,
 )
 from ledger.services import Actor, audit
+from ledger.services.agreement_history import keep_details
 from ledger.services.constraints import as_domain_errors, constraint_name
 from ledger.services.locks import CHUNK, lock_for_money
 from ledger.services.registry import get_one
@@ -138,7 +139,7 @@ def record_milestone(session: Session, agreement_reference: str, *, kind: str, o
         # The agreement (so milestones of one site are checked one after another) and the
         # obligations whose instalments it may trigger, before anything is read or written.
         pending = _uninvoiced_obligations(session, agreement_id=agreement.id)
-        lock_for_money(session, agreement_ids=[agreement.id], obligation_ids=pending)
+        now = lock_for_money(session, agreement_ids=[agreement.id], obligation_ids=pending)
         before = audit.snapshot(agreement)
         if kind == "occupation":
             if occupied is None or occupied < 1:
@@ -149,8 +150,10 @@ def record_milestone(session: Session, agreement_reference: str, *, kind: str, o
                 raise InvalidInput(f"occupied: {latest} dwellings were already reported occupied",
                                    errors={"occupied": ["occupations are cumulative"]})
             session.add(Occupation(agreement_id=agreement.id, reported_on=on, occupied=occupied,
-                                   created_by=actor.email, created_at=clock.now()))
+                                   created_by=actor.email, created_at=now))
         else:
+            # A completion date moves deadlines: a statement as known before keeps the old one.
+            keep_details(session, agreement, changed_at=now, actor=actor, reason=f"{kind} recorded")
             setattr(agreement, f"{kind}_on", on)
         session.flush()
         audit.record(session, actor=actor, action=f"record-{kind}", target_type="agreements",
@@ -273,8 +276,8 @@ def match_payment(session: Session, invoice_reference: str, *, entry_id: int, am
             raise InvalidInput("the receipt is for another obligation", errors={"entry_id": ["another obligation"]})
         # Before reading what is matched and paid already: two matches of this receipt, or to
         # this invoice, or a reversal of the receipt, then wait for each other.
-        lock_for_money(session, obligation_ids=[receipt.obligation_id], invoice_ids=[invoice.id],
-                       entry_ids=[receipt.id])
+        now = lock_for_money(session, obligation_ids=[receipt.obligation_id], invoice_ids=[invoice.id],
+                             entry_ids=[receipt.id])
         if session.scalar(select(Entry.id).where(Entry.reverses == receipt.id)):
             raise InvalidInput("the receipt has been reversed", errors={"entry_id": ["reversed"]})
         if amount <= ZERO:
@@ -291,7 +294,7 @@ def match_payment(session: Session, invoice_reference: str, *, entry_id: int, am
                                                        InvoicePayment.entry_id == receipt.id)):
             raise Conflict("this receipt is already matched to this invoice", errors={"entry_id": ["already matched"]})
         payment = InvoicePayment(invoice_id=invoice.id, entry_id=receipt.id, amount=amount, created_by=actor.email,
-                                 created_at=clock.now())
+                                 created_at=now)
         session.add(payment)
         session.flush()
         audit.record(session, actor=actor, action="match-payment", target_type="invoices",

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -17,7 +17,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from ledger.domain.dates import Deadline, repayment_deadline
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.vocab import EntryKind
-from ledger.models import Entry, Obligation, Project
+from ledger.models import Agreement, AgreementHistory, Entry, Obligation, Project
 
 _KINDS = {kind.value: kind for kind in EntryKind}
 T = TypeVar("T")
@@ -123,3 +123,28 @@ def in_force_condition(as_known_at: datetime | None) -> ColumnElement[bool]:
         # The reversed ids are few: one set built once, not a look-up per entry.
         Entry.id.not_in(select(reversal.reverses).where(reversal.reverses.is_not(None), reversal_known)),
     )
+
+
+#: The agreement details an officer may correct; their earlier values are kept in agreement_history.
+CORRECTABLE_DETAILS = ("planning_application", "site_name", "division_code", "superseded_on", "commencement_on",
+                       "completion_on", "dwellings", "developer", "document_url", "notes")
+
+
+def agreements_known_at(known_at: datetime | None) -> type[Agreement]:
+    """The agreements table, or (for a moment in the past) an alias of it whose correctable
+    details are those known at ``known_at``: the values kept by the first correction made
+    after that moment, where there is one. Join it in place of Agreement."""
+    if known_at is None:
+        return Agreement
+    later = aliased(AgreementHistory)
+    first_correction_after = (
+        select(func.min(later.id)).where(later.agreement_id == Agreement.id, later.changed_at > known_at)
+        .correlate(Agreement).scalar_subquery()
+    )
+    kept = aliased(AgreementHistory)
+    columns = [
+        case((kept.id.is_not(None), getattr(kept, c.key)), else_=c).label(c.key) if c.key in CORRECTABLE_DETAILS else c
+        for c in Agreement.__table__.columns
+    ]
+    known = select(*columns).outerjoin(kept, kept.id == first_correction_after).subquery("agreements_known")
+    return aliased(Agreement, known, adapt_on_names=True)  # type: ignore[return-value]

@@ -12,8 +12,10 @@ other waits for:
 2. obligations, by id;
 3. invoices, by id;
 4. entries (the receipts), by id;
-5. last, the ledger's revision row, which every write to a ledger table takes (ledger.db):
-   so take these row locks before the transaction's first write.
+5. last, the ledger's commit lock (ledger.db.lock_ledger, the revision row's), which every
+   write to a ledger table takes too: so take these row locks before the first write.
+   lock_for_money takes it itself and returns the moment the transaction's rows are
+   stamped with; every read a check depends on comes after it.
 
 Rows are locked FOR NO KEY UPDATE: it excludes the other money checks (and a FOR UPDATE
 lock) but not a foreign key check, so inserting a row that merely names a locked one (a new
@@ -26,11 +28,12 @@ IMMEDIATE (ledger.db.write_transaction), and the same statements just read the r
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.db import WRITE
+from ledger.db import WRITE, lock_ledger
 from ledger.models import Agreement, Base, Entry, Invoice, Obligation
 
 #: The one order every transaction takes its row locks in (see the module's docstring).
@@ -47,11 +50,12 @@ def lock_for_money(
     obligation_ids: Iterable[int] = (),
     invoice_ids: Iterable[int] = (),
     entry_ids: Iterable[int] = (),
-) -> None:
+) -> datetime:
     """Row-lock these rows until the transaction ends, in the one lock order (LOCK_ORDER,
-    each table by id). Call it inside ledger.db.write_transaction, before the first write
-    and before any read the money check depends on. Objects of these rows already loaded
-    in the session are expired, so they are read again as they stand once locked."""
+    each table by id), then take the ledger's commit lock; returns the moment to stamp the
+    transaction's rows with. Call it inside ledger.db.write_transaction, before the first
+    write and before any read the money check depends on. Objects of these rows already
+    loaded in the session are expired, so they are read again as they stand once locked."""
     if not session.in_transaction() or not session.connection().get_execution_options().get(WRITE):
         raise RuntimeError("lock_for_money needs a write transaction (ledger.db.write_transaction)")
     if session.new or session.dirty or session.deleted:
@@ -67,6 +71,7 @@ def lock_for_money(
                 loaded = session.identity_map.get(session.identity_key(model, row_id))
                 if loaded is not None:
                     session.expire(loaded)
+    return lock_ledger(session)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:

@@ -21,7 +21,13 @@ from ledger.domain.money import ZERO, from_pence
 from ledger.domain.rules import ReceiptPosition
 from ledger.domain.vocab import OUTFLOWS, EntryKind
 from ledger.models import Agreement, Entry, Obligation, Project
-from ledger.services.ledger_rows import ObligationInfo, Shared, deadline_rule, in_force_condition
+from ledger.services.ledger_rows import (
+    ObligationInfo,
+    Shared,
+    agreements_known_at,
+    deadline_rule,
+    in_force_condition,
+)
 
 _OUTFLOWS = [kind.value for kind in OUTFLOWS]
 
@@ -47,17 +53,19 @@ def obligation_positions(
     where: tuple[ColumnElement[bool], ...] = (),
 ) -> Iterator[ObligationPosition]:
     """Every obligation holding money at the end of ``on`` (or the day before ``since``),
-    in id order. ``where`` narrows the obligations (conditions on Obligation and Agreement)."""
+    in id order, with its agreement's details as known at ``known_at``. ``where`` narrows
+    the obligations (conditions on Obligation and Agreement)."""
+    agreement = agreements_known_at(known_at)
     in_force = (Entry.occurred_on <= on, in_force_condition(known_at))
     chosen = (entries_of_obligations(session, *where),) if where else ()
     totals = _totals(since).where(*in_force, *chosen).group_by(Entry.obligation_id).subquery()
     held, held_before = totals.c.held, totals.c.held_before
     obligations = session.connection().execute(
-        select(totals, Obligation.reference, Agreement.reference, Agreement.authority_code, Agreement.division_code,
+        select(totals, Obligation.reference, agreement.reference, agreement.authority_code, agreement.division_code,
                Obligation.purpose, Obligation.service, Obligation.commuted_sum, Obligation.repayment_years,
-               Obligation.repayment_basis, Agreement.completion_on)
+               Obligation.repayment_basis, agreement.completion_on)
         .join(Obligation, Obligation.id == totals.c.obligation_id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .join(agreement, Obligation.agreement_id == agreement.id)
         .where((held != ZERO) | (held_before != ZERO))
         .order_by(totals.c.obligation_id)
     )

@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from ledger import clock
-from ledger.db import write_transaction
+from ledger.db import lock_ledger, write_transaction
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.models import Agreement, Authority, Base, Division, Obligation, Project
 from ledger.services import Actor, audit
+from ledger.services.agreement_history import keep_details
 from ledger.services.constraints import as_domain_errors
+from ledger.services.ledger_rows import CORRECTABLE_DETAILS
 from ledger.services.locks import lock_for_money
 
 T = TypeVar("T", bound=Base)
@@ -71,7 +72,8 @@ def _insert(session: Session, row: T, *, actor: Actor, key: str, reason: str | N
         raise Conflict(f"{noun} {value!r} already exists", errors={key: ["already exists"]})
     if hasattr(row, "created_by"):
         row.created_by = actor.email  # type: ignore[attr-defined]
-        row.created_at = clock.now()  # type: ignore[attr-defined]
+        # Under the ledger's commit lock: a statement as known at a moment sees it exactly then.
+        row.created_at = lock_ledger(session)  # type: ignore[attr-defined]
     session.add(row)
     session.flush()
     audit.record(
@@ -106,20 +108,7 @@ def create_agreement(session: Session, values: Mapping[str, Any], *, actor: Acto
 
 
 #: Agreement details an officer may correct or complete later (site milestones, supersession).
-AGREEMENT_UPDATABLE = frozenset(
-    {
-        "planning_application",
-        "site_name",
-        "division_code",
-        "superseded_on",
-        "commencement_on",
-        "completion_on",
-        "dwellings",
-        "developer",
-        "document_url",
-        "notes",
-    }
-)
+AGREEMENT_UPDATABLE = frozenset(CORRECTABLE_DETAILS)
 
 
 def update_agreement(
@@ -129,7 +118,7 @@ def update_agreement(
     with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", reference, what="agreement")
         # Locked (and read again) first, so "before" is what this change replaces.
-        lock_for_money(session, agreement_ids=[agreement.id])
+        changed_at = lock_for_money(session, agreement_ids=[agreement.id])
         unknown = set(changes) - AGREEMENT_UPDATABLE
         if unknown:
             raise InvalidInput(
@@ -137,6 +126,7 @@ def update_agreement(
             )
         _require(session, Division, "code", changes.get("division_code"), "division_code")
         before = audit.snapshot(agreement)
+        keep_details(session, agreement, changed_at=changed_at, actor=actor, reason=reason)
         for key, value in changes.items():
             setattr(agreement, key, value)
         session.flush()
