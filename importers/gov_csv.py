@@ -21,7 +21,6 @@ from pathlib import Path
 from importers.plan import AgreementPlan, DuePlan, EntryPlan, ImportPlan, ObligationPlan, SourceRow
 from importers.read import ImportRefused, header_key, parse_amount, parse_date, parse_units, read_csv
 from ledger.domain.vocab import AgreementType, EntryKind, Purpose, UnitKind
-from ledger.gc_pause import gc_paused
 
 AGREEMENT_FILE = "developer-agreement.csv"
 CONTRIBUTION_FILE = "developer-agreement-contribution.csv"
@@ -419,7 +418,6 @@ class GovCsvImport:
             ))
 
 
-@gc_paused()
 def plan_gov_csv(directory: Path, *, organisation: str | None = None) -> ImportPlan:
     """Read the three files in ``directory`` into an ImportPlan (no database)."""
     if not directory.is_dir():

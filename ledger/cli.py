@@ -18,6 +18,7 @@ from ledger.domain.dates import financial_year_label
 from ledger.domain.errors import LedgerError
 from ledger.domain.vocab import Role
 from ledger.extensions import band_thresholds, get_engine, get_session
+from ledger.gc_pause import gc_paused
 from ledger.services import SYSTEM, income, users
 
 ledger_cli = AppGroup("ledger", help="s106-ledger commands.")
@@ -82,6 +83,7 @@ def tokens_create(email: str) -> None:
 @click.option("--scale", type=click.Choice(["small", "county", "national"]), default="small", show_default=True)
 @click.option("--seed", type=int, default=106, show_default=True)
 @click.option("--if-empty", is_flag=True, help="do nothing, successfully, when the ledger already has data")
+@gc_paused()
 def demo(scale: str, seed: int, if_empty: bool) -> None:
     """Fill an empty ledger with a synthetic Kent-like county (same seed, same data)."""
     from ledger.demo import generate, ledger_is_empty
@@ -120,6 +122,7 @@ def report_group() -> None:
 @click.option("--year", required=True, type=int, help="reported year: 2023 means 1 April 2023 to 31 March 2024")
 @click.option("--as-known-at", "as_known_at", default=None, help="ISO moment; default now")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+@gc_paused()
 def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
     """Write the Infrastructure Funding Statement workbook for a reported year."""
     from ledger.services.ifs import ifs_report
@@ -146,6 +149,7 @@ def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
 @report_group.command("at-risk")
 @click.option("--as-of", "as_of", default=None, type=click.DateTime(formats=["%Y-%m-%d"]), help="default today")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="FILE.xlsx or FILE.csv")
+@gc_paused()
 def report_at_risk(as_of: datetime | None, out: str) -> None:
     """Write the at-risk report (one row per receipt with money remaining) as xlsx or csv."""
     from ledger.services.balances import at_risk
@@ -241,6 +245,7 @@ def export_group() -> None:
 
 @export_group.command("gov-csv")
 @click.option("--out", required=True, type=click.Path(file_okay=False))
+@gc_paused()
 def export_gov_csv(out: str) -> None:
     """Write the three government developer-contributions CSV files into a directory."""
     from ledger.services.exports import gov_csv_rows
@@ -306,6 +311,7 @@ def _report_import(result: Any, rejects: str | None, timing: str) -> None:
         click.echo(f"written in one transaction: {created}")
 
 
+@gc_paused()
 def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str | None) -> None:
     from importers.read import ImportRefused
     from ledger.services.imports import apply_import

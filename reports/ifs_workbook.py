@@ -17,7 +17,6 @@ from openpyxl.workbook.defined_name import DefinedName
 from ledger.domain.dates import financial_year_label
 from ledger.domain.ifs import IfsReport
 from ledger.domain.vocab import Band
-from ledger.gc_pause import gc_paused
 from reports.at_risk import AT_RISK_COLUMNS, BAND_FILLS, band_totals
 from reports.workbook import (
     COUNT,
@@ -86,7 +85,6 @@ def build_ifs_workbook(report: IfsReport) -> bytes:
     return buffer.getvalue()
 
 
-@gc_paused()
 def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO) -> None:
     """The committee workbook for one reported year, written to a file: a national
     workbook is tens of megabytes, not worth holding twice in memory."""

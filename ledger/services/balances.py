@@ -19,7 +19,6 @@ from ledger.domain.entries import LedgerEntry
 from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
 from ledger.domain.vocab import Band, EntryKind
-from ledger.gc_pause import gc_paused
 from ledger.models import Agreement, Division, Entry, Obligation, Project
 from ledger.services.entries import history
 from ledger.services.ledger_rows import (
@@ -85,7 +84,6 @@ def deadline_date(deadline: Deadline) -> date | None:
     return None if isinstance(deadline, NoDeadline) else deadline
 
 
-@gc_paused()
 def at_risk(
     session: Session,
     *,
