@@ -33,13 +33,18 @@ def generate(url: str, scale: str) -> dict[str, object]:
     return {"seconds": time.perf_counter() - started, **counts}
 
 
-def ifs(url: str, year: int, out: str) -> dict[str, object]:
+def ifs(url: str, year: int, out: str, collector: str) -> dict[str, object]:
+    """The IFS as `s106 report ifs` makes it: the cyclic collector paused, unless ``collector``
+    is "running" (what the pause saves is the difference)."""
+    from contextlib import nullcontext
+
+    from ledger.gc_pause import gc_paused
     from ledger.services.ifs import ifs_report
     from reports.ifs_workbook import write_ifs_workbook
 
     app = _app(url)
     started = time.perf_counter()
-    with app.extensions["ledger.sessions"]() as session:
+    with app.extensions["ledger.sessions"]() as session, (gc_paused() if collector == "paused" else nullcontext()):
         report = ifs_report(session, year=year)
         write_ifs_workbook(report, out)
     elapsed = time.perf_counter() - started
@@ -96,6 +101,7 @@ def at_risk_floor(url: str) -> dict[str, object]:
 
 def import_csv(url: str, directory: str) -> dict[str, object]:
     from importers.gov_csv import plan_gov_csv
+    from ledger.gc_pause import gc_paused
     from ledger.migrate import upgrade
     from ledger.services import SYSTEM
     from ledger.services.imports import apply_import
@@ -103,7 +109,7 @@ def import_csv(url: str, directory: str) -> dict[str, object]:
     app = _app(url)
     upgrade(app.extensions["ledger.engine"])
     started = time.perf_counter()
-    with app.extensions["ledger.sessions"]() as session:
+    with app.extensions["ledger.sessions"]() as session, gc_paused():  # as `s106 import` runs it
         result = apply_import(session, plan_gov_csv(Path(directory)), actor=SYSTEM)
     elapsed = time.perf_counter() - started
     rows = sum(line.rows for line in result.summary if line.file == "developer-agreement-transaction.csv")
@@ -149,10 +155,11 @@ def main() -> None:
     parser.add_argument("--out")
     parser.add_argument("--dir")
     parser.add_argument("--cells", type=int)
+    parser.add_argument("--collector", choices=["paused", "running"], default="paused")
     args = parser.parse_args()
     result = {
         "generate": lambda: generate(args.url, args.scale),
-        "ifs": lambda: ifs(args.url, args.year, args.out),
+        "ifs": lambda: ifs(args.url, args.year, args.out, args.collector),
         "ifs-floor": lambda: ifs_floor(args.url, args.cells, args.out),
         "at-risk": lambda: at_risk(args.url),
         "at-risk-floor": lambda: at_risk_floor(args.url),

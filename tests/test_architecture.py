@@ -34,3 +34,13 @@ def test_domain_never_reads_the_clock() -> None:
         source = path.read_text()
         for call in ("date.today(", "datetime.now(", "datetime.utcnow(", "time.time("):
             assert call not in source, f"{path.name} calls {call}"
+
+
+def test_only_command_line_commands_pause_the_collector() -> None:
+    """The cyclic collector is process-wide: paused on a request path, one slow report would
+    leave a threaded server without it. Only the CLI (ledger/cli.py) pauses it."""
+    root = DOMAIN.parents[1]
+    users = {path.relative_to(root).as_posix()
+             for folder in ("ledger", "importers", "reports")
+             for path in (root / folder).rglob("*.py") if "ledger.gc_pause" in imported_modules(path)}
+    assert users == {"ledger/cli.py"}
