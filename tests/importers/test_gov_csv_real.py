@@ -1,4 +1,4 @@
-"""Every real council's files in shared/data import, account for every pound, re-import
+"""Every real council's files in tests/data import, account for every pound, re-import
 to no change, and give IFS figures that match the money in the files."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from ledger.services import SYSTEM
 from ledger.services.ifs import ifs_report
 from ledger.services.imports import apply_import
 
-# shared/ lies beside the project folder, for developers and CI alike.
-DATA = Path(__file__).parents[2].parent / "shared" / "data" / "gov-csv"
+# Copies of the councils' published files (tests/data/gov-csv/SOURCES.md): a fresh clone needs nothing beside it.
+DATA = Path(__file__).parents[1] / "data" / "gov-csv"
 COUNCILS = ["isle-of-wight", "north-tyneside", "tonbridge-and-malling", "wiltshire"]
 TABLES = (Agreement, Obligation, Project, Entry, IncomeDue)
 

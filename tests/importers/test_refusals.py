@@ -23,7 +23,7 @@ from ledger.services import SYSTEM
 from ledger.services.imports import apply_import
 from tests.factories import write_gov_files
 
-DATA = Path(__file__).parents[2].parent / "shared" / "data" / "gov-csv"
+DATA = Path(__file__).parents[1] / "data" / "gov-csv"
 S106 = [sys.executable, "-c", "from ledger.cli import main; main()"]
 TABLES = (Authority, Agreement, Obligation, Project, Entry, IncomeDue, AuditEvent)
 
