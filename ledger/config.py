@@ -16,6 +16,12 @@ DEFAULTS: dict[str, object] = {
     # Responses of the heavier reads kept per worker until the next write (0: none kept).
     "RESPONSE_CACHE_SIZE": 512,
     "MAX_PAGE_SIZE": 500,
+    # Web sessions: signed-in for 8 hours from signing in; the cookie is Secure in production
+    # (None) unless set. Flask's own defaults (31 days, not Secure) would otherwise apply.
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "SESSION_COOKIE_SECURE": None,
+    # Proxies in front that append to X-Forwarded-For (0: none; the peer is the client).
+    "PROXY_FIX": 0,
     # flask-smorest / OpenAPI
     "API_TITLE": "s106-ledger",
     "API_VERSION": "v1",
