@@ -62,21 +62,98 @@ def users_add(email: str, role: str, password: str | None, name: str | None, div
     click.echo(f"added {user.role} {user.email}")
 
 
+@users_group.command("list")
+def users_list() -> None:
+    """List users: email, role, division, whether they are enabled and can sign in."""
+    for user in users.list_users(get_session()):
+        state = "disabled" if user.disabled_at else "enabled"
+        password = "password set" if user.password_hash else "no password"
+        click.echo(f"{user.email}\t{user.role}\t{user.division_code or '-'}\t{state}\t{password}")
+
+
+@users_group.command("set")
+@click.argument("email")
+@click.option("--role", default=None, type=click.Choice([str(r) for r in Role]))
+@click.option("--division", "division_code", default=None, help="home division code; '' for none")
+@click.option("--disable/--enable", "disabled", default=None, help="refuse or allow their sign-in and tokens")
+@click.option("--password-prompt", is_flag=True, help="set a new password, asked for twice")
+def users_set(email: str, role: str | None, division_code: str | None, disabled: bool | None,
+              password_prompt: bool) -> None:
+    """Change a user's role or division, disable or enable them, or set a new password.
+    Disabling or a new password ends every web session the user has."""
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True) if password_prompt else None
+    changes: dict[str, Any] = {"role": role, "disabled": disabled, "password": password}
+    if division_code is not None:
+        changes["division_code"] = division_code or None
+    if all(value is None for value in changes.values()) and "division_code" not in changes:
+        raise click.UsageError("nothing to change: give --role, --division, --disable, --enable or --password-prompt")
+    try:
+        user = users.change_user(get_session(), email, actor=SYSTEM, **changes)
+    except LedgerError as error:
+        _fail(error)
+    state = "disabled" if user.disabled_at else "enabled"
+    click.echo(f"{user.email}: {user.role}, division {user.division_code or '-'}, {state}"
+               + (", new password" if password else ""))
+
+
+@users_group.command("unlock")
+@click.argument("email")
+def users_unlock(email: str) -> None:
+    """Clear an account's failed sign-ins, so it can be signed in to again at once."""
+    try:
+        users.unlock(get_session(), email, actor=SYSTEM)
+    except LedgerError as error:
+        _fail(error)
+    click.echo(f"{email}: failed sign-ins cleared")
+
+
 @ledger_cli.group("tokens")
 def tokens_group() -> None:
     """Manage API tokens."""
 
 
 @tokens_group.command("create")
-@click.option("--email", required=True)
-def tokens_create(email: str) -> None:
-    """Create an API token; the token is printed alone on the last line, once."""
+@click.argument("email", required=False)
+@click.option("--email", "email_option", default=None, help="the same as EMAIL")
+@click.option("--expires-in-days", type=click.IntRange(1, users.MAX_TOKEN_LIFETIME_DAYS),
+              default=users.TOKEN_LIFETIME_DAYS, show_default=True)
+def tokens_create(email: str | None, email_option: str | None, expires_in_days: int) -> None:
+    """Create an API token for EMAIL; the token is printed alone on the last line, once."""
+    email = email or email_option
+    if not email:
+        raise click.UsageError("give the user's email")
     try:
-        token = users.create_token(get_session(), email=email, actor=SYSTEM)
+        token = users.create_token(get_session(), email=email, actor=SYSTEM, expires_in_days=expires_in_days)
     except LedgerError as error:
         _fail(error)
-    click.echo(f"token for {email} (store it now: it is not shown again):")
+    click.echo(f"token for {email}, expires in {expires_in_days} days (store it now: it is not shown again):")
     click.echo(token)
+
+
+@tokens_group.command("list")
+@click.option("--email", default=None, help="only this user's tokens")
+def tokens_list(email: str | None) -> None:
+    """List tokens: id, prefix, user, state, created, expires, last used (to the nearest few minutes)."""
+    now = clock.now()
+
+    def when(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+    for token in users.list_tokens(get_session(), email=email):
+        click.echo(f"{token.id}\t{token.prefix}\t{token.user.email}\t{users.token_state(token, now=now)}\t"
+                   f"created {when(token.created_at)}\texpires {when(token.expires_at)}\t"
+                   f"last used {when(token.last_used_at)}")
+
+
+@tokens_group.command("revoke")
+@click.argument("token")
+def tokens_revoke(token: str) -> None:
+    """Revoke a token by its id or prefix (as `tokens list` shows them); refused at once."""
+    try:
+        row = users.revoke_token(get_session(), token, actor=SYSTEM)
+    except LedgerError as error:
+        _fail(error)
+    click.echo(f"revoked token {row.id} ({row.prefix}...) of {row.user.email}")
 
 
 @ledger_cli.command("demo")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
@@ -64,3 +64,14 @@ def band_thresholds() -> dict[str, int]:
 def download(body: bytes | str, *, mimetype: str, filename: str) -> Response:
     """A file to save rather than show: reports from the API and the web pages alike."""
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+#: Methods a route can have; any other is audited as OTHER.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def request_action() -> str:
+    """What a request asked, for the audit log, in words the caller cannot vary without end:
+    the method (an unusual one as OTHER) and the route it matched, not the path itself."""
+    method = request.method if request.method in KNOWN_METHODS else "OTHER"
+    return f"{method} {request.url_rule.rule if request.url_rule else '(no such path)'}"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ledger.db_types import ExactDecimal, Pence, UTCDateTime
@@ -288,9 +288,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"))
     password_hash: Mapped[str | None] = mapped_column(String(512))
-    # Sign-in lock-out after repeated failures (web sign-in).
-    failed_sign_ins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Carried in the web session cookie and compared on every request: moving it on (signing
+    # out, a new password, disabling) ends every copy of every session the user had.
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    disabled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -302,14 +303,31 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # Moved on at most every few minutes (services.users.LAST_USE_PRECISION), not per request.
+    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 
 
+class SignInThrottle(Base):
+    """Failed sign-ins counted for one client address or one account (services.users)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    blocked_until: Mapped[datetime | None]
+
+
 class AuditEvent(Base):
     """Every write and every refused request: who, when, what, before and after.
-    Append-only like the ledger."""
+    Append-only like the ledger, but for one thing: a refusal counted per client and minute
+    (``aggregate_key`` set) has its ``count`` moved on by the same refusal again in that
+    minute (0007 triggers allow exactly that)."""
 
     __tablename__ = "audit_events"
 
@@ -323,6 +341,9 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+    client: Mapped[str | None] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    aggregate_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class LedgerRevision(Base):

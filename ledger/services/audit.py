@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -9,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger import clock
@@ -36,6 +38,19 @@ def snapshot(row: Base | None, *, exclude: Sequence[str] = ("password_hash", "to
     }
 
 
+#: Column sizes (models.AuditEvent); reason is Text, capped so no request can store a novel.
+ACTOR_SIZE, ACTION_SIZE, TARGET_SIZE, CLIENT_SIZE, REASON_SIZE = 255, 64, 255, 64, 2000
+TRUNCATED = "…"
+ANONYMOUS = "anonymous"
+
+
+def bounded(text: str | None, size: int) -> str | None:
+    """``text`` cut to ``size`` characters, the cut marked with an ellipsis."""
+    if text is None or len(text) <= size:
+        return text
+    return text[: size - len(TRUNCATED)] + TRUNCATED
+
+
 def record(
     session: Session,
     *,
@@ -47,27 +62,78 @@ def record(
     after: Mapping[str, Any] | None = None,
     reason: str | None = None,
     outcome: str = "ok",
+    client: str | None = None,
 ) -> AuditEvent:
     """Add an audit event to the caller's transaction."""
     event = AuditEvent(
         at=clock.now(),
-        actor=actor.email if isinstance(actor, Actor) else actor,
-        action=action,
+        actor=bounded(actor.email if isinstance(actor, Actor) else actor, ACTOR_SIZE),
+        action=bounded(action, ACTION_SIZE),
         outcome=outcome,
-        target_type=target_type,
-        target_reference=target_reference,
-        reason=reason,
+        target_type=bounded(target_type, ACTION_SIZE),
+        target_reference=bounded(target_reference, TARGET_SIZE),
+        reason=bounded(reason, REASON_SIZE),
         before=json.loads(json.dumps(before, default=_plain)) if before else None,
         after=json.loads(json.dumps(after, default=_plain)) if after else None,
+        client=bounded(client, CLIENT_SIZE),
+        count=1,
     )
     session.add(event)
     return event
 
 
-def record_refusal(session: Session, *, actor: str, action: str, reason: str) -> None:
-    """Log a refused request in a transaction of its own, since the request writes nothing."""
+def count_refusal(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    reason: str,
+    client: str | None,
+    target_reference: str | None = None,
+) -> None:
+    """Count a refused request in the caller's transaction: the first refusal of its kind from
+    one client in a minute adds a row, the rest move that row's ``count`` on.
+
+    A row's kind is its minute, client, actor and reason, and its action unless the actor
+    is anonymous: what an anonymous caller asks for is theirs to vary, so their refusals in a
+    minute share one row whatever they asked (the row keeps the first action and target).
+    So nobody can add more than a few rows a minute from one address.
+
+    One statement, INSERT ... ON CONFLICT (aggregate_key) DO UPDATE, on both engines: on
+    PostgreSQL the unique key makes concurrent refusals wait for each other's row and count
+    on it, never insert twice or lose a count (a look-up and then a write would race);
+    SQLite runs writers one at a time anyway. The 0007 triggers let such a row change its
+    count, upwards, and nothing else."""
+    now = clock.now()
+    values = {
+        "actor": bounded(actor, ACTOR_SIZE), "action": bounded(action, ACTION_SIZE),
+        "reason": bounded(reason, REASON_SIZE), "client": bounded(client, CLIENT_SIZE),
+    }
+    grouped = [now.strftime("%Y-%m-%dT%H:%M"), values["client"] or "", values["actor"], values["reason"]]
+    if actor != ANONYMOUS:
+        grouped.append(values["action"])
+    key = hashlib.sha256("\n".join(grouped).encode()).hexdigest()
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[session.get_bind().dialect.name]
+    statement = insert(AuditEvent).values(
+        **values, at=now, outcome="refused", target_reference=bounded(target_reference, TARGET_SIZE),
+        count=1, aggregate_key=key,
+    ).on_conflict_do_update(index_elements=[AuditEvent.aggregate_key], set_={"count": AuditEvent.count + 1})
+    session.execute(statement)
+
+
+def record_refusal(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    reason: str,
+    client: str | None = None,
+    target_reference: str | None = None,
+) -> None:
+    """Count a refused request in a transaction of its own, since the request writes nothing."""
     with write_transaction(session):
-        record(session, actor=actor, action=action, outcome="refused", reason=reason)
+        count_refusal(session, actor=actor, action=action, reason=reason, client=client,
+                      target_reference=target_reference)
 
 
 def list_events(session: Session, *, offset: int, limit: int) -> tuple[list[AuditEvent], int]:

@@ -1,17 +1,28 @@
-"""Web sign-in: signed session cookies, roles, CSRF on every form, security headers."""
+"""Web sign-in: signed session cookies, roles, CSRF on every form, security headers.
+
+A session cookie holds the user's email, their session version and when they signed in.
+Each request checks all three against the database and the clock: signing out, a new
+password or disabling the user moves the version on and so ends every copy of the cookie,
+and a session lasts PERMANENT_SESSION_LIFETIME (8 hours) from signing in however busy it is.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ledger import clock
 from ledger.domain.vocab import Role
-from ledger.extensions import get_session
+from ledger.extensions import get_session, request_action
 from ledger.services import Actor, users
 
 csrf = CSRFProtect()
@@ -22,36 +33,91 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+#: Set on signing in: this browser has signed in to this account (services.users, sign-in).
+DEVICE_COOKIE = "s106_device"
+DEVICE_LIFETIME = timedelta(days=365)
 
 
 def init_web_security(app: Flask) -> None:
     production = app.config["ENV"] == "production" and not app.testing
-    app.config.setdefault("SESSION_COOKIE_SECURE", production)
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = production
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
     # The JSON API authenticates with bearer tokens, not cookies, so it needs no CSRF token;
     # every web form is checked in the web blueprint's before_request.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies:
+        # Only as many X-Forwarded-For hops as there are proxies of ours: the rest a client wrote.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @app.after_request
-    def _security_headers(response: Any) -> Any:
+    def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if production:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if g.get("actor") is not None:
+            # A signed-in page or download is the user's alone: no browser or proxy may keep it.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
+def start_session(actor: Actor) -> None:
+    """Sign ``actor`` in on this browser: a fresh session of the user's current version."""
+    session.clear()
+    session.permanent = True
+    session["email"] = actor.email
+    session["version"] = users.session_version(get_session(), actor.email)
+    session["signed_in_at"] = int(clock.now().timestamp())
+
+
 def current_actor() -> Actor | None:
+    """The signed-in user, or None if the session has ended (signed out elsewhere, new
+    password, user disabled, or older than the session lifetime)."""
     if "actor" not in g:
+        g.actor = None
         email = session.get("email")
-        g.actor = users.actor_for_email(get_session(), email) if email else None
+        if email:
+            age = clock.now().timestamp() - float(session.get("signed_in_at", 0))
+            if 0 <= age <= current_app.permanent_session_lifetime.total_seconds():
+                g.actor = users.actor_for_session(get_session(), email, session.get("version"))
+            if g.actor is None:
+                session.clear()
     return g.actor  # type: ignore[no-any-return]
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="s106-known-device")  # type: ignore[arg-type]
+
+
+def _email_digest(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def known_device(email: str) -> bool:
+    """Whether this browser has signed in to the account ``email`` before."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return False
+    try:
+        signed = _device_serializer().loads(cookie, max_age=int(DEVICE_LIFETIME.total_seconds()))
+    except BadSignature:
+        return False
+    return bool(signed == _email_digest(email))
+
+
+def remember_device(response: Response, email: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE, _device_serializer().dumps(_email_digest(email)), max_age=DEVICE_LIFETIME,
+        path=url_for("web.login"), secure=bool(current_app.config["SESSION_COOKIE_SECURE"]), httponly=True,
+        samesite="Lax",
+    )
 
 
 def requires(*roles: str) -> Callable[[F], F]:
@@ -67,8 +133,9 @@ def requires(*roles: str) -> Callable[[F], F]:
             if actor.role not in allowed:
                 from ledger.services.audit import record_refusal
 
-                record_refusal(get_session(), actor=actor.email, action=f"{request.method} {request.path}",
-                               reason=f"the {actor.role} role cannot use this page")
+                record_refusal(get_session(), actor=actor.email, action=request_action(),
+                               reason=f"the {actor.role} role cannot use this page", client=request.remote_addr,
+                               target_reference=request.path)
                 abort(403)
             return view(*args, **kwargs)
 

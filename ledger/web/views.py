@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import marshmallow as ma
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, func, or_, select
+from werkzeug.urls import iri_to_uri
 
 from ledger import __version__, clock
 from ledger.api import schemas
@@ -34,7 +37,15 @@ from ledger.services import audit, balances, income, overview, registry, users
 from ledger.services import entries as entry_service
 from ledger.services.ifs import ifs_report
 from ledger.web import bp, charts
-from ledger.web.auth import csrf, current_actor, officer_or_admin, requires
+from ledger.web.auth import (
+    csrf,
+    current_actor,
+    known_device,
+    officer_or_admin,
+    remember_device,
+    requires,
+    start_session,
+)
 from reports.at_risk import at_risk_csv, at_risk_workbook
 from reports.ifs_workbook import build_ifs_workbook
 
@@ -45,12 +56,63 @@ KIND_LABELS = {EntryKind.RECEIPT: "Record a receipt", EntryKind.ALLOCATION: "All
                EntryKind.DEALLOCATION: "Take money back from a project", EntryKind.SPEND: "Record spend",
                EntryKind.TRANSFER: "Record a transfer to another body", EntryKind.REPAYMENT: "Record a repayment"}
 PAGE_SIZE = 50
+#: Dates a page accepts in its query string (the API's schemas take the same range).
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+MAX_QUERY_TEXT = 200
+MAX_PAGE = 1_000_000
+T = TypeVar("T")
 
 
 @bp.before_request
-def _check_csrf() -> None:
+def _check_request() -> None:
+    # A control character has no business in a path, and PostgreSQL refuses NUL in text:
+    # answer 400 here rather than a 500 from the database.
+    if not request.path.isprintable() or any("\x00" in value for value in request.form.values()):
+        abort(400, description="The address or the form holds characters no page reads.")
     if request.method == "POST":
         csrf.protect()
+
+
+# -- query strings -------------------------------------------------------------------------
+def query_arg(name: str, parse: Callable[[str], T]) -> T | None:
+    """A query-string value read by ``parse``; None when absent or blank. Anything else
+    unreadable (control characters, too long, out of range) is a 400 page naming it."""
+    text = request.args.get(name, "")
+    if not text:
+        return None
+    if len(text) > MAX_QUERY_TEXT or not text.isprintable():
+        abort(400, description=f"{name}: not a value this page can read.")
+    try:
+        return parse(text)
+    except ValueError as error:
+        abort(400, description=f"{name}: {error}")
+
+
+def text_value(text: str) -> str:
+    return text.strip()
+
+
+def page_number(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,7}", text) or not 1 <= int(text) <= MAX_PAGE:
+        raise ValueError(f"a page number from 1 to {MAX_PAGE:,}")
+    return int(text)
+
+
+def day(text: str) -> date:
+    """An ISO date (YYYY-MM-DD) from 1900 to 2199."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise ValueError("a date as YYYY-MM-DD")
+    value = date.fromisoformat(text)
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"a date from {EARLIEST} to {LATEST}")
+    return value
+
+
+def year(text: str) -> int:
+    """A financial year by the calendar year it starts in, 1900 to 2198."""
+    if not re.fullmatch(r"[0-9]{4}", text) or not EARLIEST.year <= int(text) < LATEST.year:
+        raise ValueError(f"a year from {EARLIEST.year} to {LATEST.year - 1}")
+    return int(text)
 
 
 @bp.app_context_processor
@@ -60,31 +122,43 @@ def _layout() -> dict[str, Any]:
 
 # -- signing in ----------------------------------------------------------------------------
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: never redirect a signed-in user to another host."""
-    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
+    """Only a path on this site: never another host (`//evil`, `/\\evil`, which browsers
+    read as `//evil`), and nothing that could end a header line."""
+    if (not target or len(target) > 2000 or not target.startswith("/") or target.startswith(("//", "/\\"))
+            or not target.isprintable() or "\\" in target):
         return None
-    return target
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc:
+        return None
+    return iri_to_uri(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    error = None
+    error, status, headers = None, 200, {}
     email = request.form.get("email", "")
     if request.method == "POST":
         try:
-            actor = users.sign_in(get_session(), email, request.form.get("password", ""))
+            actor = users.sign_in(get_session(), email, request.form.get("password", ""), client=request.remote_addr,
+                                  known_device=known_device(email))
+        except users.SignInThrottled as throttled:
+            error, status, headers = str(throttled), 429, {"Retry-After": str(throttled.retry_after)}
         except users.SignInRefused as refused:
-            error = str(refused)
+            error, status = str(refused), 401
         else:
-            session.clear()
-            session.permanent = True
-            session["email"] = actor.email
-            return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
-    return render_template("login.html", error=error, email=email), 401 if error else 200
+            start_session(actor)
+            response = redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
+            remember_device(response, actor.email)
+            return response
+    return render_template("login.html", error=error, email=email), status, headers
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    actor = current_actor()
+    if actor is not None:
+        # Ends this session and every other copy of it, wherever the cookie went.
+        users.sign_out(get_session(), actor.email, client=request.remote_addr)
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("web.login"))
@@ -123,16 +197,18 @@ def dashboard() -> ResponseReturnValue:
 
 
 # -- agreements and obligations ------------------------------------------------------------
-def _agreement_query(args: Any) -> Select[tuple[Agreement]]:
-    filters = registry.Filters(authority=args.get("authority") or None, division=args.get("division") or None,
-                               purpose=args.get("purpose") or None, service=args.get("service") or None)
+def _agreement_query() -> Select[tuple[Agreement]]:
+    filters = registry.Filters(**{name: query_arg(name, text_value) or None
+                                  for name in ("authority", "division", "purpose", "service")})
     query = registry.agreements_query(filters)
-    if args.get("q"):
-        like = f"%{args['q'].strip()}%"
+    search = query_arg("q", text_value)
+    if search:
+        like = f"%{search}%"
         query = query.where(or_(Agreement.reference.ilike(like), Agreement.site_name.ilike(like),
                                 Agreement.planning_application.ilike(like), Agreement.developer.ilike(like)))
-    if args.get("year", "").isdigit():
-        start, end = financial_year_bounds(int(args["year"]))
+    signed_in_year = query_arg("year", year)
+    if signed_in_year is not None:
+        start, end = financial_year_bounds(signed_in_year)
         query = query.where(Agreement.signed_on.between(start, end))
     return query
 
@@ -141,8 +217,8 @@ def _agreement_query(args: Any) -> Select[tuple[Agreement]]:
 @requires()
 def agreements() -> ResponseReturnValue:
     s = get_session()
-    query = _agreement_query(request.args)
-    if request.args.get("at_risk"):
+    query = _agreement_query()
+    if query_arg("at_risk", text_value):
         urgent = {r.agreement_reference for r in balances.at_risk(s, as_of=clock.today(), **band_thresholds())
                   if r.band in overview.URGENT}
         query = query.where(Agreement.reference.in_(urgent))
@@ -175,7 +251,7 @@ def agreement(reference: str) -> ResponseReturnValue:
 @requires()
 def obligation(reference: str) -> ResponseReturnValue:
     s = get_session()
-    on = _date_arg("on") or clock.today()
+    on = query_arg("on", day) or clock.today()
     result = balances.obligation_balance(s, reference, on=on)
     entries = s.scalars(select(Entry).where(Entry.obligation_id == result.obligation.id).order_by(
         Entry.occurred_on, Entry.id)).all()
@@ -187,15 +263,7 @@ def obligation(reference: str) -> ResponseReturnValue:
 
 
 def _page() -> int:
-    text = request.args.get("page", "")
-    return max(int(text), 1) if text.isdigit() else 1
-
-
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return query_arg("page", page_number) or 1
 
 
 # -- forms ---------------------------------------------------------------------------------
@@ -290,17 +358,17 @@ def reports() -> ResponseReturnValue:
 @bp.get("/reports/ifs.xlsx")
 @requires()
 def ifs_download() -> ResponseReturnValue:
-    year = request.args.get("year", "")
-    if not year.isdigit():
-        abort(400)
-    report = ifs_report(get_session(), year=int(year), **band_thresholds())
-    return download(build_ifs_workbook(report), mimetype=XLSX, filename=f"ifs-{year}-{(int(year) + 1) % 100:02d}.xlsx")
+    reported = query_arg("year", year)
+    if reported is None:
+        abort(400, description="year: the reported year is needed.")
+    report = ifs_report(get_session(), year=reported, **band_thresholds())
+    return download(build_ifs_workbook(report), mimetype=XLSX, filename=f"ifs-{reported}-{(reported + 1) % 100:02d}.xlsx")
 
 
 @bp.get("/reports/at-risk.<fmt>")
 @requires()
 def at_risk_download(fmt: str) -> ResponseReturnValue:
-    as_of = _date_arg("as_of") or clock.today()
+    as_of = query_arg("as_of", day) or clock.today()
     rows = balances.at_risk(get_session(), as_of=as_of, **band_thresholds())
     if fmt == "csv":
         return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{as_of.isoformat()}.csv")
@@ -320,7 +388,7 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/income-due")
 @requires()
 def income_due() -> ResponseReturnValue:
-    today = _date_arg("as_of") or clock.today()
+    today = query_arg("as_of", day) or clock.today()
     rows = income.income_due(get_session(), today=today)
     return render_template("income_due.html", rows=rows, today=today,
                            total=sum((r.outstanding or Decimal(0) for r in rows), Decimal(0)))
@@ -331,7 +399,7 @@ def income_due() -> ResponseReturnValue:
 def income_due_download(fmt: str) -> ResponseReturnValue:
     from reports.income_due import income_due_csv, income_due_workbook
 
-    today = _date_arg("as_of") or clock.today()
+    today = query_arg("as_of", day) or clock.today()
     rows = income.income_due(get_session(), today=today)
     if fmt == "csv":
         return download(income_due_csv(rows), mimetype="text/csv", filename=f"income-due-{today}.csv")
