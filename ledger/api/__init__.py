@@ -23,12 +23,12 @@ class LedgerApi(Api):
 
 
 def register_api(app: Flask) -> LedgerApi:
-    from ledger.api import auth, income_views, ledger_views, reference_views, report_views
+    from ledger.api import account_views, auth, income_views, ledger_views, reference_views, report_views
     from ledger.api.cache import enable_response_cache
 
     api = LedgerApi(app)
     blueprints = (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
-                  report_views.reports)
+                  report_views.reports, *account_views.BLUEPRINTS)
     for blp in blueprints:
         api.register_blueprint(blp)
     auth.protect(app)
