@@ -244,6 +244,13 @@ def list_tokens(session: Session, *, email: str | None = None) -> list[ApiToken]
     return list(session.scalars(query))
 
 
+def get_token(session: Session, token_id: int) -> ApiToken:
+    token = session.scalar(select(ApiToken).join(ApiToken.user).where(ApiToken.id == token_id))
+    if token is None:
+        raise NotFound(f"no token {token_id}")
+    return token
+
+
 def token_state(token: ApiToken, *, now: datetime) -> str:
     """`revoked`, `expired`, `disabled-user` or `active`."""
     if token.revoked_at is not None:
