@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from enum import StrEnum
 from functools import lru_cache
+
+#: The dates the ledger takes (API, forms, imports): any business date of a planning
+#: obligation falls well inside, and deadlines, bands and as-known-at moments worked out
+#: from them stay far from the calendar's ends.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
 
 class NoDeadline(StrEnum):
@@ -32,8 +38,23 @@ def financial_year_label(year: int) -> str:
     return f"{year}/{(year + 1) % 100:02d}"
 
 
+def _beyond_the_calendar(year: int) -> date | None:
+    """The calendar's first or last day when ``year`` is outside it, else None. Only bad
+    data stored before dates were checked (a completion in 9999) gets there: a deadline
+    then stays later than every real one instead of taking the page down."""
+    if year > MAXYEAR:
+        return date.max
+    if year < MINYEAR:
+        return date.min
+    return None
+
+
 def add_years(day: date, years: int) -> date:
-    """Add whole years; 29 February lands on 28 February in a common year (SPEC rule 7)."""
+    """Add whole years; 29 February lands on 28 February in a common year (SPEC rule 7).
+    Past the calendar's end, the result is its last day (first, before its start)."""
+    beyond = _beyond_the_calendar(day.year + years)
+    if beyond is not None:
+        return beyond
     try:
         return day.replace(year=day.year + years)
     except ValueError:
@@ -42,9 +63,13 @@ def add_years(day: date, years: int) -> date:
 
 @lru_cache(maxsize=4096)  # bands ask it twice per receipt, always of the same day
 def add_months(day: date, months: int) -> date:
-    """Add whole months, clamping to the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
+    """Add whole months, clamping to the last day of a shorter month (31 Jan + 1 = 28/29 Feb),
+    and to the calendar's last (or first) day beyond its ends."""
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
+    beyond = _beyond_the_calendar(year)
+    if beyond is not None:
+        return beyond
     month += 1
     for last in (31, 30, 29, 28):
         try:

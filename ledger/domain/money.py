@@ -6,13 +6,20 @@ Modelled on beancount's number handling: one Decimal quantum, no floats anywhere
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 ZERO = Decimal("0.00")
 PENNY = Decimal("0.01")
+#: The most one amount can be: thirteen digits of pounds, as the API takes (pence fit a BigInteger).
+LARGEST = Decimal("9999999999999.99")
 
 # A plain amount as the API accepts it: digits, optionally a point and one or two decimals.
-_STRICT_AMOUNT = re.compile(r"^\d{1,13}(\.\d{1,2})?$")
+# ASCII digits only: `\d` alone also matches other scripts' digits ("١٢٣"), which Decimal reads.
+_STRICT_AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
+_TOO_PRECISE = re.compile(r"[0-9]+\.[0-9]{3,}")
+# A published amount once the pound sign, commas and spaces are gone: a sign, ASCII digits
+# and a point (Decimal would also read other scripts' digits, "1_000", exponents and "NaN").
+_LENIENT_AMOUNT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 class MoneyError(ValueError):
@@ -31,8 +38,8 @@ def parse_money(text: str) -> Decimal:
     candidate = text.strip()
     if not candidate:
         raise MoneyError("must not be empty")
-    if not _STRICT_AMOUNT.match(candidate):
-        if re.match(r"^\d+\.\d{3,}$", candidate):
+    if not _STRICT_AMOUNT.fullmatch(candidate):
+        if _TOO_PRECISE.fullmatch(candidate):
             raise MoneyError("has more than two decimal places")
         if candidate.startswith("-"):
             raise MoneyError("must not be negative")
@@ -45,17 +52,17 @@ def parse_money_lenient(text: str) -> Decimal:
 
     Strips the pound sign, thousands commas and spaces (the national
     pipeline's DecimalDataType does the same). The sign is kept; a third
-    decimal place is still refused rather than rounded.
+    decimal place is still refused rather than rounded, and so is anything but ASCII
+    digits and a point (exponents, "NaN", other scripts' digits).
     """
     candidate = text.replace("£", "").replace(",", "").replace(" ", "").strip()
     if candidate.startswith("(") and candidate.endswith(")"):
         candidate = "-" + candidate[1:-1]
-    try:
-        value = Decimal(candidate)
-    except InvalidOperation:
-        raise MoneyError(f"{text!r} is not an amount of money") from None
-    if not value.is_finite():
+    if not _LENIENT_AMOUNT.fullmatch(candidate):
         raise MoneyError(f"{text!r} is not an amount of money")
+    value = Decimal(candidate)
+    if abs(value) > LARGEST:
+        raise MoneyError(f"{text!r} is more than {format_money(LARGEST)}")
     if value != value.quantize(PENNY):
         raise MoneyError(f"{text!r} has more than two decimal places")
     return value.quantize(PENNY)

@@ -306,6 +306,11 @@ def check_reversal(original: LedgerEntry, already_reversed: bool) -> str | None:
     return None
 
 
+def reversal_reference(reference: str) -> str:
+    """The reference of the entry that reverses the one with ``reference``."""
+    return f"{reference}/reversal"
+
+
 def reversal_of(original: LedgerEntry, *, id: int) -> LedgerEntry:
     """The entry that cancels ``original``: same kind, date, amount and project."""
     return LedgerEntry(
@@ -313,7 +318,7 @@ def reversal_of(original: LedgerEntry, *, id: int) -> LedgerEntry:
         kind=original.kind,
         amount=original.amount,
         occurred_on=original.occurred_on,
-        reference=f"{original.reference}/reversal",
+        reference=reversal_reference(original.reference),
         project=original.project,
         reverses=original.id,
     )
