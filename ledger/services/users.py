@@ -322,7 +322,7 @@ def _note_use(session: Session, token_id: int, now: datetime) -> None:
                     connection.exec_driver_sql("PRAGMA busy_timeout=0" if on_sqlite else "SET LOCAL lock_timeout = '100ms'")
                     connection.execute(
                         update(ApiToken).where(ApiToken.id == token_id, or_(
-                            ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USE_PRECISION))
+                            ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USE_PRECISION))
                         .values(last_used_at=now))
             finally:
                 if on_sqlite:  # a connection setting, not the transaction's: put back before the pool has it
