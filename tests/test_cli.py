@@ -12,6 +12,7 @@ import urllib.request
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,7 +23,7 @@ from ledger.db import make_engine
 from ledger.domain import rules
 from ledger.domain.vocab import Band
 from ledger.models import Agreement, Entry, Obligation
-from ledger.services import balances
+from ledger.services import balances, users
 from ledger.services.entries import history
 from tests.conftest import make_test_app
 
@@ -208,3 +209,61 @@ def test_backup_is_a_consistent_copy_that_opens(database_url: str, tmp_path: Pat
     again = app.test_cli_runner().invoke(args=["ledger", "backup", "--out", str(out)])
     assert again.exit_code != 0 and "already exists" in again.output
     app.extensions["ledger.engine"].dispose()
+
+
+def test_users_are_listed_changed_disabled_and_unlocked(app: Flask) -> None:
+    from ledger.models import AuditEvent
+
+    runner = app.test_cli_runner()
+
+    def s106(*args: str, **kwargs: Any) -> Any:
+        result = runner.invoke(args=["ledger", *args], **kwargs)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    with freeze_time("2026-01-05 10:00:00"):
+        s106("users", "add", "--email", "o@kent.gov.uk", "--role", "officer", "--password", "correct horse")
+        s106("users", "add", "--email", "m@kent.gov.uk", "--role", "member", "--password", "correct horse")
+        assert s106("users", "set", "o@kent.gov.uk", "--role", "admin").strip() == (
+            "o@kent.gov.uk: admin, division -, enabled")
+        assert "disabled" in s106("users", "set", "m@kent.gov.uk", "--disable")
+        assert s106("users", "list").splitlines() == [
+            "m@kent.gov.uk\tmember\t-\tdisabled\tpassword set", "o@kent.gov.uk\tadmin\t-\tenabled\tpassword set"]
+        assert "new password" in s106("users", "set", "m@kent.gov.uk", "--enable", "--password-prompt",
+                                      input="battery staple\nbattery staple\n")
+        assert "cleared" in s106("users", "unlock", "m@kent.gov.uk")
+        nothing = runner.invoke(args=["ledger", "users", "set", "m@kent.gov.uk"])
+        assert nothing.exit_code != 0 and "nothing to change" in nothing.output
+        unknown = runner.invoke(args=["ledger", "users", "set", "x@kent.gov.uk", "--role", "member"])
+        assert unknown.exit_code != 0 and "x@kent.gov.uk" in unknown.output
+    with app.extensions["ledger.sessions"]() as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        user = users.get_user(session, "m@kent.gov.uk")
+    assert actions == ["create-user", "create-user", "change-user", "change-user", "change-user", "unlock-user"]
+    assert user.session_version == 2 and user.disabled_at is None
+
+
+def test_tokens_are_created_with_an_expiry_listed_and_revoked(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    with freeze_time("2026-01-05 10:00:00"):
+        runner.invoke(args=["ledger", "users", "add", "--email", "o@kent.gov.uk", "--role", "officer",
+                            "--password", "correct horse"])
+        created = runner.invoke(args=["ledger", "tokens", "create", "o@kent.gov.uk", "--expires-in-days", "7"])
+        assert created.exit_code == 0, created.output
+        token = created.output.strip().splitlines()[-1]
+        runner.invoke(args=["ledger", "tokens", "create", "--email", "o@kent.gov.uk"])
+        client = app.test_client()
+        assert client.get("/api/v1/agreements", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        listed = runner.invoke(args=["ledger", "tokens", "list", "--email", "o@kent.gov.uk"]).output.splitlines()
+        assert listed[1].split("\t") == ["1", token[:10], "o@kent.gov.uk", "active", "created 2026-01-05 10:00",
+                                         "expires 2026-01-12 10:00", "last used 2026-01-05 10:00"]
+        assert listed[0].split("\t")[5] == "expires 2027-01-05 10:00"
+        revoked = runner.invoke(args=["ledger", "tokens", "revoke", token[:10]])
+        assert revoked.exit_code == 0 and "revoked token 1" in revoked.output
+        assert client.get("/api/v1/agreements", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert "\trevoked\t" in runner.invoke(args=["ledger", "tokens", "list"]).output
+        assert runner.invoke(args=["ledger", "tokens", "revoke", "999"]).exit_code != 0
+        too_long = runner.invoke(args=["ledger", "tokens", "create", "o@kent.gov.uk", "--expires-in-days", "3651"])
+        assert too_long.exit_code != 0
+    with freeze_time("2027-01-05 10:00:00"):  # the other token, made for the default 365 days
+        assert runner.invoke(args=["ledger", "tokens", "list"]).output.splitlines()[0].split("\t")[3] == "expired"
