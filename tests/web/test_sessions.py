@@ -404,3 +404,10 @@ def test_a_control_character_in_a_path_or_a_form_is_a_400(admin_client: FlaskCli
     with admin_client.application.extensions["ledger.sessions"]() as session:
         refused = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "refused"))
     assert refused == 0
+
+
+def test_the_audit_page_shows_how_many_times_and_from_where(app: Flask, admin_client: FlaskClient) -> None:
+    for _ in range(3):
+        sign_in(app.test_client(), "nobody@kent.gov.uk", "wrong", address="203.0.113.77")
+    page = admin_client.get("/audit").get_data(as_text=True)
+    assert "refused &times; 3 in that minute" in page and "<td>203.0.113.77</td>" in page
