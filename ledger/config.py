@@ -16,6 +16,9 @@ DEFAULTS: dict[str, object] = {
     # Responses of the heavier reads kept per worker until the next write (0: none kept).
     "RESPONSE_CACHE_SIZE": 512,
     "MAX_PAGE_SIZE": 500,
+    # Largest request body, in bytes (API and web forms): a bigger one is refused with 413.
+    # No endpoint takes file uploads (imports run from the command line).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     # Web sessions: signed-in for 8 hours from signing in; the cookie is Secure in production
     # (None) unless set. Flask's own defaults (31 days, not Secure) would otherwise apply.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,

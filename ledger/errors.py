@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ledger.domain.errors import LedgerError
@@ -19,10 +19,21 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "/problems/"
 
 
-def flatten_errors(messages: Mapping[Any, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Turn marshmallow's nested messages into (dotted field, message) pairs."""
+#: marshmallow's key for an error about a whole schema rather than one field (a body that is
+#: JSON but not an object, ``[]``); named after its place, or "body" at the top.
+SCHEMA_KEY = "_schema"
+WHOLE_BODY = "body"
+
+
+def flatten_errors(messages: Mapping[Any, Any] | list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Turn marshmallow's nested messages into (dotted field, message) pairs. A bare list of
+    messages (webargs' own, about a whole body) belongs to ``prefix``, or the body."""
+    if not isinstance(messages, Mapping):
+        for item in messages:
+            yield prefix or WHOLE_BODY, str(item)
+        return
     for key, value in messages.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
+        name = (prefix or WHOLE_BODY) if key == SCHEMA_KEY else f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, Mapping):
             yield from flatten_errors(value, name)
         elif isinstance(value, list | tuple):
@@ -75,7 +86,7 @@ def problem(
     return response
 
 
-def field_errors(messages: Mapping[str, Any], location: str | None = None) -> list[dict[str, str]]:
+def field_errors(messages: Mapping[str, Any] | list[Any], location: str | None = None) -> list[dict[str, str]]:
     rows = []
     for field, message in flatten_errors(messages):
         row = {"field": field, "detail": message}
@@ -94,6 +105,11 @@ def handle_http_exception(error: HTTPException) -> Response:
     for location, messages in (data.get("messages") or {}).items():
         errors.extend(field_errors(messages, location))
     detail = data.get("message") or error.description
+    if error.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            detail = f"The request body is larger than the {limit:,} bytes this server takes."
+        errors = [{"field": WHOLE_BODY, "detail": detail}]
     if errors and error.code == 422:
         detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
     return problem(
@@ -124,6 +140,21 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     return handle_ledger_error(domain_error(error))
 
 
+def handle_unstorable_value(error: StatementError) -> Response:
+    """A value the database could not take (too long, out of range, NUL, a lone surrogate)
+    that the boundary schemas let through: a 422, since the request carried it, but logged
+    as the defect it is (tests/api/test_hostile_input.py shows the schemas refuse each kind).
+    SQLAlchemy's DataError on PostgreSQL; on SQLite the driver's OverflowError or
+    UnicodeEncodeError, which SQLAlchemy wraps as a StatementError."""
+    if not isinstance(error, DataError) and not isinstance(error.orig, OverflowError | UnicodeError):
+        return handle_unexpected(error)
+    log.error("a value reached the database that the schemas should have refused", exc_info=error)
+    detail = "A value in the request cannot be stored: too long, out of range or holding characters that cannot be kept."
+    if wants_html():
+        return html_error(422, "Unprocessable Entity", detail)
+    return problem(422, title="Unprocessable Entity", detail=detail, type_slug="validation-error")
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     detail = repr(error) if current_app.debug else "The server could not complete the request."
@@ -135,5 +166,6 @@ def handle_unexpected(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(LedgerError, handle_ledger_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(StatementError, handle_unstorable_value)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -11,6 +11,9 @@ from werkzeug.exceptions import HTTPException
 
 from ledger import errors
 from ledger.api import schemas
+from ledger.domain import limits
+
+API_PREFIX = "/api/"
 
 
 class LedgerApi(Api):
@@ -31,12 +34,38 @@ def register_api(app: Flask) -> LedgerApi:
                   report_views.reports, *account_views.BLUEPRINTS)
     for blp in blueprints:
         api.register_blueprint(blp)
+    # Before authentication: a refusal is audited, and the audit log cannot keep such text.
+    refuse_unprintable_path_and_query(app)
     auth.protect(app)
     # Before the cache: a parameter nothing reads would otherwise make a new cache key.
     refuse_unknown_query_parameters(app, blueprints)
     if app.config["RESPONSE_CACHE_SIZE"]:
         enable_response_cache(app, size=int(app.config["RESPONSE_CACHE_SIZE"]))
     return api
+
+
+def refuse_unprintable_path_and_query(app: Flask) -> None:
+    """Answer 422 naming the path parameter or query parameter that holds a control
+    character or a lone surrogate (``/agreements/%00``): no record holds one, and PostgreSQL
+    refuses NUL with an error rather than finding nothing."""
+
+    @app.before_request
+    def _refuse_unprintable() -> None:
+        if not request.path.startswith(API_PREFIX):
+            return
+        messages: dict[str, dict[str, list[str]]] = {}
+        for name, value in (request.view_args or {}).items():
+            problem = limits.unprintable(value) if isinstance(value, str) else None
+            if problem:
+                messages.setdefault("path", {})[name] = [problem]
+        if not messages and limits.unprintable(request.path):
+            messages["path"] = {"path": [limits.unprintable(request.path) or ""]}
+        for name, value in request.args.items(multi=True):
+            problem = limits.unprintable(name) or limits.unprintable(value)
+            if problem:
+                messages.setdefault("query", {})[name] = [problem]
+        if messages:
+            abort(422, messages=messages)
 
 
 def declared_query_parameters(view: Callable[..., Any]) -> frozenset[str]:

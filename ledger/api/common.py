@@ -1,16 +1,83 @@
-"""Small helpers shared by the API views."""
+"""Small helpers shared by the API views, and the Blueprint they are declared on."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import g
+import flask_smorest
+from flask import Request, g
 from flask_smorest.pagination import PaginationParameters
+from marshmallow import validate
 from sqlalchemy import Select
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
+from ledger.api import schemas
 from ledger.extensions import get_session
 from ledger.services import Actor
 from ledger.services.registry import Filters, page
+
+#: Page numbers stop here: the offset they make (page x page size) must fit the database's
+#: 64-bit integers on both engines.
+MAX_PAGE = 1_000_000
+
+
+def read_json(body: bytes) -> Any:
+    """A request body as JSON: UTF-8, nested no deeper than the interpreter can parse.
+    Raises JSONDecodeError saying why not. (NaN and Infinity are read, as Python does: no
+    field takes them, so they are refused naming the field.)"""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(f"not UTF-8 ({error.reason} at byte {error.start})", "-", error.start) from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs' Flask parser, answering a body it cannot read as JSON with a 400 that says
+    why (webargs' own message says only "Invalid JSON body.", and it lets a RecursionError
+    from 10,000 nested brackets through as a 500)."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return read_json(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error: Exception, req: Request, *args: Any, **kwargs: Any) -> Any:
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        abort(400, exc=error, message=f"The body is not valid JSON: {reason}.",
+              messages={"json": {"body": [f"not valid JSON: {reason}"]}})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the parser above, the page sizes docs/API.md states
+    and a page number that cannot overflow the database's OFFSET."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()
+    PAGINATION_ARGUMENTS_PARSER = JsonBodyParser()
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
+
+    def paginate(self, pager: Any = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        decorate = super().paginate(pager, **kwargs)
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            wrapper = decorate(func)
+            # flask-smorest makes a pagination schema class per view; bound its page and
+            # take ASCII digits only, as every other whole number the API reads.
+            schema = wrapper._apidoc["pagination"]["parameters"]["schema"]  # type: ignore[attr-defined]
+            declared = schema._declared_fields
+            declared["page"] = schemas.Whole(load_default=declared["page"].load_default, minimum=1, maximum=MAX_PAGE)
+            size = next(v for v in declared["page_size"].validators if isinstance(v, validate.Range))
+            declared["page_size"] = schemas.Whole(load_default=declared["page_size"].load_default, minimum=1,
+                                                  maximum=size.max)
+            return wrapper
+
+        return decorator
 
 
 def actor() -> Actor:

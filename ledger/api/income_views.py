@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
 from ledger import clock
 from ledger.api import schemas
-from ledger.api.common import actor, paged
+from ledger.api.common import Blueprint, actor, paged
 from ledger.extensions import get_session
 from ledger.models import IndexValue, Instalment, Invoice, InvoicePayment, Obligation
 from ledger.services import income, registry

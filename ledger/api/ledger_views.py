@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
 from ledger import clock
 from ledger.api import schemas
-from ledger.api.common import actor, filters, paged
+from ledger.api.common import Blueprint, actor, filters, paged
+from ledger.domain import limits
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import EntryKind
 from ledger.extensions import band_thresholds, get_session
@@ -67,7 +67,11 @@ class Entries(MethodView):
         return entry, 201 if created else 200
 
 
-@entries.route("/<int:entry_id>")
+#: Ids are 32-bit: a bigger one names no entry (404), rather than overflowing the query.
+ENTRY_ID = f"<int(max={limits.INT32_MAX}):entry_id>"
+
+
+@entries.route(f"/{ENTRY_ID}")
 class EntryById(MethodView):
     @entries.response(200, schemas.EntryOut)
     def get(self, entry_id: int) -> Entry:
@@ -75,7 +79,7 @@ class EntryById(MethodView):
         return entry_service.get_entry(get_session(), entry_id)
 
 
-@entries.route("/<int:entry_id>/reversal")
+@entries.route(f"/{ENTRY_ID}/reversal")
 class EntryReversal(MethodView):
     @entries.arguments(schemas.Reversal)
     @entries.response(201, schemas.EntryOut)

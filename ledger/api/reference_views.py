@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from ledger.api import schemas
-from ledger.api.common import actor, filters, paged
+from ledger.api.common import Blueprint, actor, filters, paged
 from ledger.extensions import get_session
 from ledger.models import Agreement, Authority, Division, Obligation, Project
 from ledger.services import registry

@@ -7,11 +7,10 @@ from typing import Any
 import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ledger import __version__, clock
 from ledger.api import schemas
-from ledger.api.common import filters
+from ledger.api.common import Blueprint, filters
 from ledger.domain.dates import financial_year_label
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.services import balances
@@ -24,13 +23,13 @@ reports = Blueprint("reports", __name__, url_prefix="/api/v1/reports", descripti
 
 
 class IfsQuery(schemas.Schema):
-    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100),
-                             metadata={"description": "reported year: 2023 means 2023/24"})
-    as_known_at = ma.fields.AwareDateTime()
+    year = schemas.Whole(required=True, minimum=2000, maximum=2100,
+                         metadata={"description": "reported year: 2023 means 2023/24"})
+    as_known_at = schemas.Moment()
 
 
 class AtRiskDownloadQuery(schemas.Filters):
-    as_of = ma.fields.Date()
+    as_of = schemas.LedgerDate()
     format = ma.fields.String(load_default="xlsx", validate=ma.validate.OneOf(["xlsx", "csv"]))
 
 

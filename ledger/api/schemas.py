@@ -1,13 +1,21 @@
-"""Boundary schemas: marshmallow in (load) and out (dump). Unknown fields are refused."""
+"""Boundary schemas: marshmallow in (load) and out (dump). Unknown fields are refused.
+
+Every field a client sends is checked to fit what stores it (ledger.domain.limits): text
+its column's length and no control characters, whole numbers a 32-bit column, dates the
+ledger's range. So a bad request is a 422 naming the field, never a database error."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
 
+from ledger.domain import limits
+from ledger.domain.dates import EARLIEST_DATE, LATEST_DATE
 from ledger.domain.money import MoneyError, parse_money
 from ledger.domain.vocab import (
     AgreementType,
@@ -20,20 +28,128 @@ from ledger.domain.vocab import (
     SchoolCategory,
     UnitKind,
 )
+from ledger.services.entries import REFERENCE_MAX_LENGTH as ENTRY_REFERENCE_MAX_LENGTH
+from ledger.services.income import INSTALMENT_REFERENCE_MAX_LENGTH
 
-SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="must be a lower-case slug such as education-primary")
-REFERENCE = validate.Length(min=1, max=255)
+# \Z, not $: `$` also matches before a final newline, which would let "education\n" through.
+SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*\Z", error="must be a lower-case slug such as education-primary")
+#: Members of a division: a list, not a table, so its own limit.
+MAX_MEMBERS = 100
 
 
 def one_of(values: Any) -> validate.OneOf:
     return validate.OneOf([str(v) for v in values])
 
 
+class Printable(validate.Validator):
+    """Refuses control characters (but tab and line breaks in ``multiline`` text) and lone
+    surrogates: PostgreSQL cannot store NUL, and neither engine a lone surrogate."""
+
+    def __init__(self, *, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, value: str) -> str:
+        problem = limits.unprintable(value, multiline=self.multiline)
+        if problem:
+            raise ma.ValidationError(problem)
+        return value
+
+
+class Text(ma.fields.String):
+    """A string that fits its column: at most ``max_length`` characters (at least
+    ``min_length``), printable, on one line unless ``multiline``."""
+
+    def __init__(self, *, max_length: int = limits.LINE, min_length: int | None = None, multiline: bool = False,
+                 validate: Any = None, **kwargs: Any) -> None:
+        extra = [] if validate is None else validate if isinstance(validate, list) else [validate]
+        super().__init__(validate=[ma.validate.Length(min=min_length, max=max_length), Printable(multiline=multiline),
+                                   *extra], **kwargs)
+
+
+class Code(Text):
+    """An authority or division code, a service slug: String(64) columns."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=limits.CODE, **kwargs)
+
+
+class Reference(Text):
+    """A natural reference, never empty: String(255), less what is built from it."""
+
+    def __init__(self, *, max_length: int = limits.LINE, **kwargs: Any) -> None:
+        super().__init__(min_length=1, max_length=max_length, **kwargs)
+
+
+class Prose(Text):
+    """Free text for a Text column (notes, reasons, triggers): line breaks allowed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=limits.PROSE, multiline=True, **kwargs)
+
+
+class Link(ma.fields.URL):
+    """A web address for a String(2048) column."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=[ma.validate.Length(max=limits.URL), Printable()], **kwargs)
+
+
+class Whole(ma.fields.Integer):
+    """A whole number, as a JSON number or in ASCII digits, that fits a 32-bit column:
+    marshmallow's Integer alone reads "١٢", " 12 " and "1_000", and truncates 1.5 to 1."""
+
+    default_error_messages = {"invalid": "Not a valid integer."}
+
+    def __init__(self, *, minimum: int = 0, maximum: int = limits.INT32_MAX, validate: Any = None,
+                 **kwargs: Any) -> None:
+        extra = [] if validate is None else validate if isinstance(validate, list) else [validate]
+        super().__init__(validate=[ma.validate.Range(min=minimum, max=maximum), *extra], **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and not re.fullmatch(r"-?[0-9]{1,20}", value):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-any-return]
+
+
+DATE_RANGE = f"between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+
+
+class LedgerDate(ma.fields.Date):
+    """An ISO date the ledger takes: from 1900-01-01 to 2199-12-31 (ledger.domain.dates).
+    A completion in 9999 would put repayment deadlines past the calendar's end."""
+
+    default_error_messages = {"range": f"must be {DATE_RANGE}"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day: date = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise self.make_error("range")
+        return day
+
+
+class Moment(ma.fields.AwareDateTime):
+    """An ISO timestamp with a zone (as known at), on a day the ledger takes: its UTC time
+    is then never beyond the calendar's ends."""
+
+    default_error_messages = {"range": f"must be {DATE_RANGE}"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=None, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
+            raise self.make_error("range")
+        return moment
+
+
 class Money(ma.fields.String):
     """Pounds as a string with at most two decimals (SPEC rule 1); numbers are refused."""
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": r"^\d+(\.\d{1,2})?$", "example": "1234.50"} | kwargs.pop("metadata", {})
+        metadata = {"pattern": r"^[0-9]{1,13}(\.[0-9]{1,2})?$", "example": "1234.50"} | kwargs.pop("metadata", {})
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:  # type: ignore[override]
@@ -47,83 +163,86 @@ class Money(ma.fields.String):
 
 
 class Schema(ma.Schema):
+    # marshmallow says "Invalid input type." of a body that is JSON but not an object.
+    error_messages = {"type": "must be a JSON object"}
+
     class Meta:
         ordered = True
 
 
 class Filters(Schema):
-    authority = ma.fields.String(metadata={"description": "planning authority code"})
-    division = ma.fields.String(metadata={"description": "electoral division code"})
-    purpose = ma.fields.String(metadata={"description": "government contribution-purpose code"})
-    service = ma.fields.String(metadata={"description": "council service"})
+    authority = Code(metadata={"description": "planning authority code"})
+    division = Code(metadata={"description": "electoral division code"})
+    purpose = Code(metadata={"description": "government contribution-purpose code"})
+    service = Code(metadata={"description": "council service"})
 
 
 class Authority(Schema):
     id = ma.fields.Integer(dump_only=True)
-    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+    code = Code(required=True, min_length=1)
+    name = Text(required=True, min_length=1)
     kind = ma.fields.String(required=True, validate=one_of(AuthorityKind))
 
 
 class Division(Schema):
     id = ma.fields.Integer(dump_only=True)
-    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
-    authority_code = ma.fields.String(required=True)
-    members = ma.fields.List(ma.fields.String(validate=validate.Length(min=1)), load_default=list)
+    code = Code(required=True, min_length=1)
+    name = Text(required=True, min_length=1)
+    authority_code = Code(required=True)
+    members = ma.fields.List(Text(min_length=1), load_default=list, validate=validate.Length(max=MAX_MEMBERS))
 
 
 class Agreement(Schema):
     id = ma.fields.Integer(dump_only=True)
-    reference = ma.fields.String(required=True, validate=REFERENCE)
+    reference = Reference(required=True)
     type = ma.fields.String(required=True, validate=one_of(AgreementType))
-    authority_code = ma.fields.String(required=True)
-    planning_application = ma.fields.String(allow_none=True)
-    site_name = ma.fields.String(allow_none=True)
-    division_code = ma.fields.String(allow_none=True)
-    signed_on = ma.fields.Date(required=True, metadata={"description": "date entered into"})
-    varies = ma.fields.String(allow_none=True)
-    superseded_on = ma.fields.Date(allow_none=True)
-    commencement_on = ma.fields.Date(allow_none=True)
-    completion_on = ma.fields.Date(allow_none=True)
-    dwellings = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    developer = ma.fields.String(allow_none=True)
-    document_url = ma.fields.URL(allow_none=True)
-    notes = ma.fields.String(allow_none=True)
+    authority_code = Code(required=True)
+    planning_application = Text(allow_none=True)
+    site_name = Text(allow_none=True)
+    division_code = Code(allow_none=True)
+    signed_on = LedgerDate(required=True, metadata={"description": "date entered into"})
+    varies = Text(allow_none=True)
+    superseded_on = LedgerDate(allow_none=True)
+    commencement_on = LedgerDate(allow_none=True)
+    completion_on = LedgerDate(allow_none=True)
+    dwellings = Whole(allow_none=True)
+    developer = Text(allow_none=True)
+    document_url = Link(allow_none=True)
+    notes = Prose(allow_none=True)
     created_by = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
 
 
 class AgreementChanges(Schema):
-    planning_application = ma.fields.String(allow_none=True)
-    site_name = ma.fields.String(allow_none=True)
-    division_code = ma.fields.String(allow_none=True)
-    superseded_on = ma.fields.Date(allow_none=True)
-    commencement_on = ma.fields.Date(allow_none=True)
-    completion_on = ma.fields.Date(allow_none=True)
-    dwellings = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    developer = ma.fields.String(allow_none=True)
-    document_url = ma.fields.URL(allow_none=True)
-    notes = ma.fields.String(allow_none=True)
-    reason = ma.fields.String(required=True, validate=validate.Length(min=1))
+    planning_application = Text(allow_none=True)
+    site_name = Text(allow_none=True)
+    division_code = Code(allow_none=True)
+    superseded_on = LedgerDate(allow_none=True)
+    commencement_on = LedgerDate(allow_none=True)
+    completion_on = LedgerDate(allow_none=True)
+    dwellings = Whole(allow_none=True)
+    developer = Text(allow_none=True)
+    document_url = Link(allow_none=True)
+    notes = Prose(allow_none=True)
+    reason = Prose(required=True, min_length=1)
 
 
 class Obligation(Schema):
     id = ma.fields.Integer(dump_only=True)
-    reference = ma.fields.String(required=True, validate=REFERENCE)
+    reference = Reference(required=True)
     agreement_reference = ma.fields.Function(lambda o: o.agreement.reference, dump_only=True)
     purpose = ma.fields.String(required=True, validate=one_of(Purpose))
-    service = ma.fields.String(required=True, validate=SLUG)
+    service = Code(required=True, validate=SLUG)
     amount = Money(allow_none=True, metadata={"description": "money secured in the deed (base value)"})
-    units = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    units = Whole(allow_none=True)
     unit_kind = ma.fields.String(allow_none=True, validate=one_of(UnitKind))
     school_category = ma.fields.String(allow_none=True, validate=one_of(SchoolCategory))
     commuted_sum = ma.fields.Boolean(load_default=False)
     index = ma.fields.String(load_default="none", validate=one_of(Index))
-    index_base_date = ma.fields.Date(allow_none=True)
-    trigger = ma.fields.String(allow_none=True)
-    repayment_years = ma.fields.Integer(
-        allow_none=True, load_default=10, validate=validate.Range(min=1, max=100),
+    index_base_date = LedgerDate(allow_none=True)
+    trigger = Prose(allow_none=True)
+    repayment_years = Whole(
+        allow_none=True, load_default=10, minimum=1, maximum=100,
         metadata={"description": "null means no time limit"},
     )
     repayment_basis = ma.fields.String(load_default="receipt", validate=one_of(RepaymentBasis))
@@ -134,10 +253,10 @@ class Obligation(Schema):
 
 class Project(Schema):
     id = ma.fields.Integer(dump_only=True)
-    reference = ma.fields.String(required=True, validate=REFERENCE)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
-    service = ma.fields.String(required=True, validate=SLUG)
-    division_code = ma.fields.String(allow_none=True)
+    reference = Reference(required=True)
+    name = Text(required=True, min_length=1)
+    service = Code(required=True, validate=SLUG)
+    division_code = Code(allow_none=True)
     repays_borrowing = ma.fields.Boolean(load_default=False)
     needs_review = ma.fields.Boolean(dump_only=True)
     created_by = ma.fields.String(dump_only=True)
@@ -146,17 +265,18 @@ class Project(Schema):
 
 class EntryIn(Schema):
     kind = ma.fields.String(required=True, validate=one_of(EntryKind))
-    reference = ma.fields.String(
-        validate=REFERENCE,
-        metadata={"description": "idempotency key, unique per kind; generated when omitted"},
+    reference = Reference(
+        max_length=ENTRY_REFERENCE_MAX_LENGTH,
+        metadata={"description": "idempotency key, unique per kind; generated when omitted. Shorter than "
+                                 "other references: its reversal's and auto-allocation's are built from it"},
     )
-    obligation_reference = ma.fields.String(required=True, validate=REFERENCE)
+    obligation_reference = Reference(required=True)
     amount = Money(required=True)
-    occurred_on = ma.fields.Date(required=True, metadata={"description": "the business date"})
-    project_reference = ma.fields.String(allow_none=True)
-    recipient = ma.fields.String(allow_none=True)
+    occurred_on = LedgerDate(required=True, metadata={"description": "the business date"})
+    project_reference = Text(allow_none=True)
+    recipient = Text(allow_none=True)
     interest = Money(allow_none=True)
-    reason = ma.fields.String(required=True, validate=validate.Length(min=1))
+    reason = Prose(required=True, min_length=1)
 
 
 class EntryOut(Schema):
@@ -177,19 +297,17 @@ class EntryOut(Schema):
 
 class EntryQuery(Filters):
     kind = ma.fields.String(validate=one_of(EntryKind))
-    obligation = ma.fields.String()
-    project = ma.fields.String()
+    obligation = Text()
+    project = Text()
 
 
 class Reversal(Schema):
-    reason = ma.fields.String(required=True, validate=validate.Length(min=1))
+    reason = Prose(required=True, min_length=1)
 
 
 class BalanceQuery(Schema):
-    on = ma.fields.Date(metadata={"description": "end of this date; default today"})
-    as_known_at = ma.fields.AwareDateTime(
-        default_timezone=None, metadata={"description": "ignore entries recorded after this moment"}
-    )
+    on = LedgerDate(metadata={"description": "end of this date; default today"})
+    as_known_at = Moment(metadata={"description": "ignore entries recorded after this moment"})
 
 
 class ReceiptPosition(Schema):
@@ -223,8 +341,8 @@ class Balance(Schema):
 
 
 class AtRiskQuery(Filters):
-    as_of = ma.fields.Date(metadata={"description": "default today"})
-    as_known_at = ma.fields.AwareDateTime()
+    as_of = LedgerDate(metadata={"description": "default today"})
+    as_known_at = Moment()
     band = ma.fields.String(validate=one_of(Band))
 
 
@@ -245,8 +363,8 @@ class AtRiskItem(Schema):
 
 
 class SummaryQuery(Schema):
-    on = ma.fields.Date(metadata={"description": "default today"})
-    as_known_at = ma.fields.AwareDateTime()
+    on = LedgerDate(metadata={"description": "default today"})
+    as_known_at = Moment()
 
 
 class BandTotal(Schema):
@@ -308,12 +426,11 @@ class ExactNumber(ma.fields.String):
 
     def __init__(self, *, places: int = 6, **kwargs: Any) -> None:
         self.places = places
-        super().__init__(metadata={"pattern": r"^\d+(\.\d+)?$"} | kwargs.pop("metadata", {}), **kwargs)
+        super().__init__(metadata={"pattern": r"^[0-9]+(\.[0-9]+)?$"} | kwargs.pop("metadata", {}), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:  # type: ignore[override]
-        import re
-
-        if not isinstance(value, str) or not re.fullmatch(rf"\d{{1,9}}(\.\d{{1,{self.places}}})?", value.strip()):
+        # ASCII digits: `\d` would take other scripts' digits, which Decimal reads too.
+        if not isinstance(value, str) or not re.fullmatch(rf"[0-9]{{1,9}}(\.[0-9]{{1,{self.places}}})?", value.strip()):
             raise ma.ValidationError(f"must be a string such as \"123.4\" with at most {self.places} decimals")
         return Decimal(value.strip())
 
@@ -324,9 +441,9 @@ class ExactNumber(ma.fields.String):
 class IndexValueSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     index = ma.fields.String(required=True, validate=one_of([i for i in Index if i != Index.NONE]))
-    period = ma.fields.Date(required=True, metadata={"description": "first day of the month or quarter"})
+    period = LedgerDate(required=True, metadata={"description": "first day of the month or quarter"})
     value = ExactNumber(required=True, places=4)
-    published_on = ma.fields.Date(required=True)
+    published_on = LedgerDate(required=True)
     provisional = ma.fields.Boolean(load_default=False)
     created_by = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
@@ -338,16 +455,17 @@ class IndexQuery(Schema):
 
 class InstalmentSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    reference = ma.fields.String(required=True, validate=REFERENCE)
+    reference = Reference(required=True, max_length=INSTALMENT_REFERENCE_MAX_LENGTH,
+                          metadata={"description": "its invoice's reference is built from it"})
     obligation_reference = ma.fields.Function(lambda i: i.obligation.reference, dump_only=True)
     share = ExactNumber(allow_none=True, places=6, validate=validate.Range(min=Decimal(0), max=Decimal(1), min_inclusive=False),
                         metadata={"description": "fraction of the obligation, e.g. \"0.5\""})
     fixed_sum = Money(allow_none=True)
     trigger_event = ma.fields.String(required=True, validate=one_of(["commencement", "occupation", "date", "manual"]))
-    trigger_dwellings = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    trigger_on = ma.fields.Date(allow_none=True, metadata={"description": "date trigger, or when a manual one was met"})
+    trigger_dwellings = Whole(allow_none=True, minimum=1)
+    trigger_on = LedgerDate(allow_none=True, metadata={"description": "date trigger, or when a manual one was met"})
     index = ma.fields.String(validate=one_of(Index), metadata={"description": "default: the obligation's"})
-    base_date = ma.fields.Date(allow_none=True)
+    base_date = LedgerDate(allow_none=True)
     floor = ma.fields.Boolean(load_default=False)
     created_by = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
@@ -355,8 +473,8 @@ class InstalmentSchema(Schema):
 
 class MilestoneSchema(Schema):
     kind = ma.fields.String(required=True, validate=one_of(["commencement", "occupation", "completion"]))
-    on = ma.fields.Date(required=True)
-    occupied = ma.fields.Integer(validate=validate.Range(min=1),
+    on = LedgerDate(required=True)
+    occupied = Whole(minimum=1,
                                  metadata={"description": "occupation: dwellings occupied so far (cumulative)"})
 
 
@@ -380,7 +498,7 @@ class InvoiceSchema(Schema):
 
 
 class IssueRequest(Schema):
-    on = ma.fields.Date(metadata={"description": "issue what is due by this date; default today"})
+    on = LedgerDate(metadata={"description": "issue what is due by this date; default today"})
 
 
 class WaitingSchema(Schema):
@@ -394,7 +512,7 @@ class IssueResult(Schema):
 
 
 class PaymentIn(Schema):
-    entry_id = ma.fields.Integer(required=True, metadata={"description": "id of the receipt that pays"})
+    entry_id = Whole(required=True, minimum=1, metadata={"description": "id of the receipt that pays"})
     amount = Money(required=True)
 
 
@@ -407,7 +525,7 @@ class PaymentOut(Schema):
 
 
 class IncomeDueQuery(Schema):
-    as_of = ma.fields.Date()
+    as_of = LedgerDate()
 
 
 class IncomeDueItem(Schema):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.db import write_transaction
-from ledger.domain import rules
+from ledger.domain import limits, rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolated
 from ledger.domain.money import ZERO
@@ -36,6 +36,18 @@ REVERSED_REFERENCE = ("a {kind} with reference {reference!r} was recorded and th
 def auto_allocation_reference(reference: str) -> str:
     """The reference of the allocation recorded with a spend or transfer that needs one."""
     return f"{reference}/auto-allocation"
+
+
+def audit_key(kind: str, reference: str) -> str:
+    """How the audit log names an entry (its target_reference)."""
+    return f"{kind}:{reference}"
+
+
+#: The longest reference an entry may be given (API and imports). What is built from it must
+#: still fit the String(255) columns: its auto-allocation's reversal, and the audit key of that.
+REFERENCE_MAX_LENGTH = limits.LINE - max(
+    len(audit_key(kind, rules.reversal_reference(auto_allocation_reference("")))) for kind in EntryKind
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,7 +144,7 @@ def _insert(session: Session, entry: Entry, *, actor: Actor, action: str) -> Ent
         actor=actor,
         action=action,
         target_type="entries",
-        target_reference=f"{entry.kind}:{entry.reference}",
+        target_reference=audit_key(entry.kind, entry.reference),
         after=audit.snapshot(entry),
         reason=entry.reason,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ledger import clock
 from ledger.db import write_transaction
-from ledger.domain import indexation
+from ledger.domain import indexation, limits
 from ledger.domain.errors import Conflict, InvalidInput
 from ledger.domain.indexation import IndexMissing, IndexPoint, Milestones, TriggerEvent
 from ledger.domain.money import ZERO
@@ -40,6 +40,15 @@ from ledger.services.registry import get_one
 
 #: Income due for longer than this is overdue income (SPEC rule 11).
 OVERDUE_AFTER_DAYS = 30
+
+
+def invoice_reference(instalment_reference: str) -> str:
+    """The reference of the invoice issued for an instalment."""
+    return f"{instalment_reference}/invoice"
+
+
+#: The longest reference an instalment may be given: its invoice's must fit String(255) too.
+INSTALMENT_REFERENCE_MAX_LENGTH = limits.LINE - len(invoice_reference(""))
 
 
 #: The unique key of an index value: one value per series, period and publication date.
@@ -250,7 +259,7 @@ def _invoice(session: Session, instalment: Instalment, obligation: Obligation, a
             return None
     worked = indexation.indexed_amount(base, base=base_point, trigger=trigger_point, floor=instalment.floor)
     invoice = Invoice(
-        reference=f"{instalment.reference}/invoice", instalment_id=instalment.id, due_on=due, issued_on=today,
+        reference=invoice_reference(instalment.reference), instalment_id=instalment.id, due_on=due, issued_on=today,
         base_amount=base, amount=worked.amount, index=instalment.index,
         base_period=base_point.period if base_point else None, base_value=base_point.value if base_point else None,
         base_published_on=base_point.published_on if base_point else None,
