@@ -244,8 +244,14 @@ def list_tokens(session: Session, *, email: str | None = None) -> list[ApiToken]
     return list(session.scalars(query))
 
 
+#: Ids are 32-bit on PostgreSQL, which refuses a larger number with an error, not a miss.
+MAX_ID = 2**31 - 1
+
+
 def get_token(session: Session, token_id: int) -> ApiToken:
-    token = session.scalar(select(ApiToken).join(ApiToken.user).where(ApiToken.id == token_id))
+    token = None
+    if 1 <= token_id <= MAX_ID:
+        token = session.scalar(select(ApiToken).join(ApiToken.user).where(ApiToken.id == token_id))
     if token is None:
         raise NotFound(f"no token {token_id}")
     return token
@@ -267,8 +273,8 @@ def revoke_token(session: Session, token: str | int, *, actor: Actor) -> ApiToke
     Refused at once: the next request with it gets 401. Revoking twice changes nothing."""
     with write_transaction(session):
         query = select(ApiToken).join(ApiToken.user).with_for_update(of=ApiToken)
-        if isinstance(token, int) or token.isdigit():
-            found = session.scalars(query.where(ApiToken.id == int(token))).all()
+        if isinstance(token, int) or (token.isascii() and token.isdigit()):
+            found = session.scalars(query.where(ApiToken.id == int(token))).all() if 1 <= int(token) <= MAX_ID else []
         else:
             found = session.scalars(query.where(ApiToken.prefix == token[:10])).all()
         if not found:

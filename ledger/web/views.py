@@ -304,6 +304,8 @@ def record(reference: str, kind: str) -> ResponseReturnValue:
 @bp.route("/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
 @officer_or_admin
 def reverse(entry_id: int) -> ResponseReturnValue:
+    if entry_id > users.MAX_ID:  # PostgreSQL would refuse the number with an error, not a miss
+        abort(404)
     s = get_session()
     entry = entry_service.get_entry(s, entry_id)
     errors: dict[str, list[str]] = {}

@@ -329,3 +329,26 @@ def test_tokens_made_before_expiry_existed_get_a_year_but_at_least_a_months_grac
     old, recent = (datetime.fromisoformat(str(v)) for v in (old, recent))
     assert timedelta(days=29) < old - now < timedelta(days=31)  # the month's grace
     assert recent - now == timedelta(days=355)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/api/v1/tokens/99999999999999999999999"), ("DELETE", "/api/v1/tokens/2147483648"),
+    ("POST", "/api/v1/tokens/9223372036854775808/revocation"), ("GET", "/api/v1/users/" + "x" * 5000 + "@x"),
+    ("PATCH", "/api/v1/users/nobody@x"), ("POST", "/api/v1/users/%C3%A9@x/unlock"),
+])
+def test_account_paths_out_of_any_range_are_404s_on_both_engines(app: Flask, db: Session, method: str,
+                                                                  path: str) -> None:
+    users.add_user(db, email="admin@x", role="admin", password=None, actor=SYSTEM)
+    headers = {"Authorization": f"Bearer {users.create_token(db, email='admin@x', actor=SYSTEM)}"}
+    response = app.test_client().open(path, method=method, headers=headers, json={} if method == "PATCH" else None)
+    assert response.status_code == 404, response.get_data(as_text=True)
+
+
+def test_a_web_entry_number_beyond_any_id_is_a_404_on_both_engines(app: Flask, db: Session) -> None:
+    users.add_user(db, email="officer@x", role="officer", password="correct horse", actor=SYSTEM)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"email": "officer@x", "password": "correct horse", "csrf_token": token})
+    assert client.get("/entries/99999999999999999999/reverse").status_code == 404
+    assert client.get("/entries/2147483648/reverse").status_code == 404
