@@ -99,6 +99,32 @@ def at_risk_floor(url: str) -> dict[str, object]:
     return {"seconds": time.perf_counter() - started, "rows": count}
 
 
+def writers(url: str, out: str, repeat: int) -> dict[str, object]:
+    """The report writers alone, on rows read once: best of ``repeat`` runs each (what a
+    change to reports/ costs, without the reads' noise; run it at two commits to compare)."""
+    from ledger.gc_pause import gc_paused
+    from ledger.services.balances import at_risk as at_risk_rows
+    from ledger.services.ifs import ifs_report
+    from reports.at_risk import at_risk_csv, at_risk_workbook
+    from reports.ifs_workbook import write_ifs_workbook
+
+    app = _app(url)
+    with app.extensions["ledger.sessions"]() as session:
+        report = ifs_report(session, year=2023)
+        rows = at_risk_rows(session, as_of=date(2026, 11, 28))
+    jobs = {"ifs_workbook": lambda: write_ifs_workbook(report, out),
+            "at_risk_workbook": lambda: at_risk_workbook(rows, as_of=date(2026, 11, 28), version="bench"),
+            "at_risk_csv": lambda: at_risk_csv(rows)}
+    best = dict.fromkeys(jobs, float("inf"))
+    with gc_paused():
+        for _ in range(repeat):
+            for name, job in jobs.items():
+                started = time.perf_counter()
+                job()
+                best[name] = min(best[name], time.perf_counter() - started)
+    return {"seconds": best, "at_risk_rows": len(rows)}
+
+
 def import_csv(url: str, directory: str) -> dict[str, object]:
     from importers.gov_csv import plan_gov_csv
     from ledger.gc_pause import gc_paused
@@ -156,6 +182,7 @@ def main() -> None:
     parser.add_argument("--dir")
     parser.add_argument("--cells", type=int)
     parser.add_argument("--collector", choices=["paused", "running"], default="paused")
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     result = {
         "generate": lambda: generate(args.url, args.scale),
@@ -166,6 +193,7 @@ def main() -> None:
         "import": lambda: import_csv(args.url, args.dir),
         "import-floor": lambda: import_floor(args.url, args.dir),
         "export": lambda: export(args.url, args.dir),
+        "writers": lambda: writers(args.url, args.out, args.repeat),
     }[args.operation]()
     json.dump(result, sys.stdout, default=str)
 

@@ -1,5 +1,7 @@
 """Write the three CSV files of the government developer-contributions format (current
-`reference` headers), UTF-8 without BOM, as planning.data.gov.uk collects them."""
+`reference` headers), UTF-8 without BOM, as planning.data.gov.uk collects them. The values
+are written exactly as stored, never prefixed against spreadsheet formulas: this is data
+for the national pipeline, not a file to open in a spreadsheet (docs/REPORTS.md)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ def write_gov_csv(directory: Path, *, agreements: Sequence[dict[str, str]],
     for (name, fields), rows in zip(FILES.items(), (agreements, contributions, transactions), strict=True):
         path = directory / name
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+            # Every field quoted: a carriage return inside a value (not in the "\n" line
+            # terminator, so QUOTE_MINIMAL would leave it bare) must not split its row.
+            writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_ALL)
             writer.writeheader()
             writer.writerows(rows)
         written.append(path)

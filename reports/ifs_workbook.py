@@ -163,8 +163,8 @@ def _summary(workbook: Workbook, sheet, report: IfsReport, label: str) -> None: 
     first = 4
     sheet.freeze_panes = f"A{first + 1}"
     sheet.append([cell(sheet, f"Infrastructure Funding Statement {label}: section 106 report", font=TITLE_FONT)])
-    sheet.append([f"Reported year 1 April {report.year} to 31 March {report.year + 1}. Ledger as known at "
-                  f"{report.as_known_at:%d %B %Y %H:%M} UTC. s106-ledger {report.version}."])
+    sheet.append([cell(sheet, f"Reported year 1 April {report.year} to 31 March {report.year + 1}. Ledger as known "
+                       f"at {report.as_known_at:%d %B %Y %H:%M} UTC. s106-ledger {report.version}.")])
     sheet.append([])
     write_table(sheet, [
         Column("Legal reference", lambda i: i.reference, None), Column("Item", lambda i: i.label, None),

@@ -18,6 +18,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 MONEY = "£#,##0.00"
+CENT = Decimal("0.01")
 COUNT = "#,##0"
 DATE = "d mmmm yyyy"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -54,6 +55,12 @@ def day(heading: str, attribute: str) -> Column:
 
 #: Types a cell takes as they are (the common case, checked first: millions of cells).
 _AS_THEY_ARE = frozenset({str, Decimal, int, date, datetime, type(None)})
+#: A leading character that makes a spreadsheet program read typed or imported text as a
+#: formula (OWASP "CSV Injection": =, +, -, @, tab, carriage return).
+FORMULA_START = frozenset("=+-@\t\r")
+#: Text a workbook must write as an explicit string cell: openpyxl would write text starting
+#: "=" as a formula and "#N/A" and the other error codes as error values.
+_NOT_PLAIN_TEXT = FORMULA_START | {"#"}
 
 
 def plain(value: Any) -> Any:
@@ -67,8 +74,17 @@ def plain(value: Any) -> Any:
 
 def cell(sheet: WriteOnlyWorksheet, value: Any, *, number_format: str | None = None, font: Font | None = None,
          fill: str | None = None, wrap: bool = False) -> WriteOnlyCell:
-    return _styled(WriteOnlyCell(sheet, value=plain(value)), number_format=number_format, font=font, fill=fill,
-                   wrap=wrap)
+    """A cell for a value. Text is a string cell whatever it starts with: openpyxl would write
+    text starting "=" as a formula and "#N/A" as an error value, so such text is set back to
+    a string and marked as text (quotePrefix, as a typed apostrophe marks it), so that editing
+    the cell in a spreadsheet program keeps it text too. The value itself is unchanged."""
+    value = plain(value)
+    written = _styled(WriteOnlyCell(sheet, value=value), number_format=number_format, font=font, fill=fill,
+                      wrap=wrap)
+    if isinstance(value, str) and value[:1] in _NOT_PLAIN_TEXT:
+        written.data_type = "s"
+        written.quotePrefix = True
+    return written
 
 
 def _styled(written: Cell, *, number_format: str | None = None, font: Font | None = None, fill: str | None = None,
@@ -146,9 +162,12 @@ def write_table(
                 value = plain(value)
             number_format = format_of(row) if format_of else fixed_format
             fill = fill_of(row) if fill_of else None
-            # Unstyled values go in as they are: openpyxl makes cells of them itself.
-            cells.append(styled.holding(index, value, number_format, fill) if value is not None and (number_format or fill)
-                         else value)
+            if value.__class__ is str and value and value[0] in _NOT_PLAIN_TEXT:
+                cells.append(cell(sheet, value, number_format=number_format, fill=fill))
+            elif value is not None and (number_format or fill):
+                cells.append(styled.holding(index, value, number_format, fill))
+            else:  # unstyled values go in as they are: openpyxl makes cells of them itself
+                cells.append(value)
             if total and value is not None:
                 totals[index] += value
         sheet.append(cells)
@@ -178,23 +197,27 @@ def set_up_printing(sheet: WriteOnlyWorksheet, title: str) -> None:
 
 
 def csv_text(rows: Iterable[Any], fields: Sequence[str]) -> str:
-    """Rows as CSV with these fields: money as plain decimal strings, dates ISO, yes/no."""
+    """Rows as CSV with these fields, for people to open in a spreadsheet program: money as
+    plain decimals and counts as whole numbers (both unquoted), dates ISO, yes/no. Text is
+    quoted, so no separator or line break inside it can start a new cell, and text starting
+    with a formula character gets a leading apostrophe (OWASP "CSV Injection")."""
     import csv
     from io import StringIO
 
-    def show(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, Decimal):
-            return f"{value:.2f}"
-        if isinstance(value, date):
-            return value.isoformat()
-        return str(value)
+    def show(value: Any) -> Any:
+        if value.__class__ is not str:
+            if value is None:
+                return ""
+            if isinstance(value, bool):
+                return "yes" if value else "no"
+            if isinstance(value, int | Decimal):  # numbers, written bare: "-5.00" stays a number
+                return value.quantize(CENT) if isinstance(value, Decimal) else value
+            value = value.isoformat() if isinstance(value, date) else str(value)
+        return "'" + value if value and value[0] in FORMULA_START else value
 
     buffer = StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # QUOTE_NONNUMERIC quotes what is not a number: the text, never the money or counts.
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(fields)
     for row in rows:
         writer.writerow([show(getattr(row, field)) for field in fields])
