@@ -471,6 +471,10 @@ def backup(out: str) -> None:
                f"({target.stat().st_size:,} bytes)")
 
 
+#: gunicorn's largest request line (its default is 4094).
+MAX_REQUEST_LINE = 8190
+
+
 @ledger_cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8106, type=int, show_default=True)
@@ -499,6 +503,9 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("preload_app", False)  # load() runs in each worker, after the fork
+            # gunicorn's most: a longer request line gets gunicorn's own HTML 414, before the
+            # app; up to it, the app answers (a problem+json for the API).
+            self.cfg.set("limit_request_line", MAX_REQUEST_LINE)
             self.cfg.set("accesslog", "-")
             # The worker's pid first: which worker answered is the first question about a fault.
             self.cfg.set("access_log_format", '%(p)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"')
