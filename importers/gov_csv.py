@@ -178,18 +178,6 @@ def _amount(row: Row) -> tuple[Decimal | None, str | None]:
         return None, str(error)
 
 
-def _superseded(row: Row, start: date | None) -> date | None:
-    """The guidance leaves end-date blank unless a row was superseded. A row whose end-date
-    is after its start-date was replaced by a later one; an end-date equal to the start
-    date is read as a one-day event (North Tyneside publishes every row that way)."""
-    text = row.get("end-date")
-    if not text:
-        return None
-    try:
-        end = parse_date(text)
-    except ValueError:
-        return None
-    return end if start is not None and end > start else None
 
 
 class GovCsvImport:
@@ -211,7 +199,24 @@ class GovCsvImport:
         self.agreements(agreements)
         self.contributions(contributions)
         self.transactions(transactions)
+        self.plan.refuse_unstorable()
         return self.plan
+
+    def superseded(self, row: Row, start: date | None, source: SourceRow) -> date | None:
+        """The guidance leaves end-date blank unless a row was superseded. A row whose end-date
+        is after its start-date was replaced by a later one; an end-date equal to the start
+        date is read as a one-day event (North Tyneside publishes every row that way). An
+        end-date that is no date the ledger takes (9999-12-31 for "open-ended") is ignored,
+        with a warning."""
+        text = row.get("end-date")
+        if not text:
+            return None
+        try:
+            end = parse_date(text)
+        except ValueError as error:
+            self.plan.warn(source, "end-date", f"end-date {error}: ignored")
+            return None
+        return end if start is not None and end > start else None
 
     def unique(self, reference: str, seen: Counter[str], source: SourceRow) -> str:
         found = _unique(reference, seen)
@@ -255,7 +260,7 @@ class GovCsvImport:
                 authority_code=self.authority(row), signed_on=signed_on,
                 planning_application=row.get("planning-application") or None, site_name=row.get("name") or None,
                 document_url=row.get("document-url") or None, notes=row.get("notes") or None,
-                superseded_on=_superseded(row, signed_on), needs_review=agreement_type is None, source=source,
+                superseded_on=self.superseded(row, signed_on, source), needs_review=agreement_type is None, source=source,
             )
             self.plan.agreements.append(plan)
             self.agreement_refs.setdefault(raw_reference, plan)
@@ -298,7 +303,7 @@ class GovCsvImport:
                     start = parse_date(row.get("start-date"))
                 except ValueError as error:
                     self.plan.warn(source, "start-date", f"start-date {error}: ignored")
-            superseded = _superseded(row, start)
+            superseded = self.superseded(row, start, source)
             if superseded:
                 self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: a later row replaces it")
                 continue
@@ -381,7 +386,7 @@ class GovCsvImport:
             except ValueError as error:
                 self.plan.reject(source, "start-date", f"start-date {error}")
                 continue
-            superseded = _superseded(row, occurred_on)
+            superseded = self.superseded(row, occurred_on, source)
             if superseded:
                 self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: a later row replaces it")
                 continue

@@ -3,13 +3,17 @@ handed to one service call that writes them in one transaction."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ledger.domain import limits
+from ledger.domain.limits import CODE, INT32_MAX, LINE, URL
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import EntryKind
+from ledger.domain.vocab import PROJECT_KINDS, EntryKind
+from ledger.services.entries import REFERENCE_MAX_LENGTH as ENTRY_REFERENCE_MAX_LENGTH
 
 REJECTED = "rejected"
 WARNING = "warning"
@@ -116,9 +120,112 @@ class ImportPlan:
     def rejected(self) -> list[ImportIssue]:
         return [i for i in self.issues if i.severity == REJECTED]
 
+    def refuse_unstorable(self) -> None:
+        """Refuse every planned record holding a value no column can keep (a reference or
+        name longer than its column, or than what is built from it leaves room for; a NUL; a
+        count past 32 bits), and every record that hangs on a refused one, each into the
+        rejects report with its row. PostgreSQL would otherwise refuse the whole import with
+        a database error; SQLite would keep what the API refuses."""
+        self.authorities = {code: name for code, name in self.authorities.items() if len(code) <= CODE}
+        refused: dict[str, str] = {}  # refused agreement reference -> why
+        kept_agreements = []
+        for agreement in self.agreements:
+            problem = _first_problem(agreement, AGREEMENT_LIMITS)
+            if problem is None:
+                kept_agreements.append(agreement)
+                continue
+            refused[agreement.reference] = f"agreement {_shown(agreement.reference)}: {problem[1]}"
+            if agreement.source is not None:
+                self.reject(agreement.source, *problem)
+        self.agreements = kept_agreements
+        refused_agreements, refused = refused, {}  # now refused obligation reference -> why
+        kept_obligations = []
+        for obligation in self.obligations:
+            problem = _first_problem(obligation, OBLIGATION_LIMITS)
+            if problem is None and obligation.agreement_reference in refused_agreements:
+                problem = ("agreement_reference", f"refused with {refused_agreements[obligation.agreement_reference]}")
+            if problem is None:
+                kept_obligations.append(obligation)
+                continue
+            refused[obligation.reference] = f"obligation {_shown(obligation.reference)}: {problem[1]}"
+            if obligation.source is not None:
+                self.reject(obligation.source, *problem)
+        self.obligations = kept_obligations
+        placeholder_projects = {o.reference for o in self.obligations if len(default_project_name(o.reference)) > LINE}
+        kept_entries = []
+        for entry in self.entries:
+            problem = _first_problem(entry, ENTRY_LIMITS)
+            if problem is None and entry.obligation_reference in refused:
+                problem = ("obligation_reference", f"refused with {refused[entry.obligation_reference]}")
+            if (problem is None and entry.kind in PROJECT_KINDS and not entry.project_reference
+                    and entry.obligation_reference in placeholder_projects):
+                problem = ("obligation_reference", "the project made for this entry would have a name longer than "
+                           f"{LINE} characters: give the obligation a shorter reference")
+            if problem is None:
+                kept_entries.append(entry)
+            else:
+                self.reject(entry.source, *problem)
+        self.entries = kept_entries
+        kept_dues = []
+        for due in self.dues:
+            problem = _first_problem(due, DUE_LIMITS)
+            if problem is None and due.obligation_reference in refused:
+                problem = ("obligation_reference", f"refused with {refused[due.obligation_reference]}")
+            if problem is None:
+                kept_dues.append(due)
+            else:
+                self.reject(due.source, *problem)
+        self.dues = kept_dues
+
     @property
     def warnings(self) -> list[ImportIssue]:
         return [i for i in self.issues if i.severity == WARNING]
+
+
+def default_project_name(obligation_reference: str) -> str:
+    """The project an import makes for an entry that names none (services.imports): its
+    name is the longer of what is built from the obligation's reference."""
+    return f"Not recorded: imported for {obligation_reference}"
+
+
+#: (attribute, longest, one line): what each planned record's text must fit (ledger.models).
+AGREEMENT_LIMITS = (("reference", LINE, True), ("authority_code", CODE, True), ("type", CODE, True),
+                    ("planning_application", LINE, False), ("site_name", LINE, False),
+                    ("document_url", URL, False), ("notes", None, False))
+OBLIGATION_LIMITS = (("reference", LINE, True), ("purpose", CODE, True), ("service", CODE, True),
+                     ("unit_kind", CODE, True), ("school_category", CODE, True), ("trigger", None, False),
+                     ("units", INT32_MAX, False), ("repayment_years", INT32_MAX, False))
+ENTRY_LIMITS = (("reference", ENTRY_REFERENCE_MAX_LENGTH, True), ("project_reference", LINE, True),
+                ("recipient", LINE, False))
+DUE_LIMITS = (("reference", LINE, True),)
+# What no engine stores in text: NUL (PostgreSQL) and lone surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _first_problem(record: object, checks: tuple[tuple[str, int | None, bool], ...]) -> tuple[str, str] | None:
+    """(attribute, why) of the first value of ``record`` that does not fit, or None.
+    References and codes (one line) take no control characters; other text no NUL."""
+    for name, longest, one_line in checks:
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if isinstance(value, int):
+            if longest is not None and value > longest:
+                return name, f"{value} is more than the ledger can count"
+            continue
+        problem = limits.unprintable(value) if one_line else None
+        if problem is None and _UNSTORABLE.search(value):
+            problem = "must not contain a NUL character"
+        if problem is None and longest is not None and len(value) > longest:
+            problem = f"must be at most {longest} characters long, not {len(value)}"
+        if problem:
+            return name, f"{name} {problem}"
+    return None
+
+
+def _shown(reference: str) -> str:
+    """A reference as a reason quotes it: a long one cut short."""
+    return repr(reference if len(reference) <= 40 else reference[:37] + "...")
 
 
 @dataclass(kw_only=True)

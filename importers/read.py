@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from ledger.domain.dates import LATEST_DATE
+from ledger.domain.limits import INT32_MAX
 from ledger.domain.money import MoneyError, parse_money_lenient
 
 #: Largest file an import reads; a bigger one is refused rather than read into memory.
@@ -40,7 +42,8 @@ def read_csv(path: Path, *, max_bytes: int = MAX_BYTES) -> tuple[list[str], Iter
     raw = path.read_bytes()
     if raw.startswith(b"PK\x03\x04"):
         raise ImportRefused(f"{path.name}: this is an Excel workbook saved under a .csv name; save it as CSV")
-    if b"\x00" in raw[:65536]:
+    # Anywhere in the file, not only near the start: PostgreSQL cannot store a NUL.
+    if b"\x00" in raw:
         raise ImportRefused(f"{path.name}: this is not a text file")
     try:
         text = raw.decode("utf-8-sig")
@@ -72,13 +75,14 @@ def _is_cp1252(raw: bytes) -> bool:
     return True
 
 
-_DATE_FORMATS = tuple((pattern, re.compile(shape)) for pattern, shape in (
+# ASCII digits only, as money: `\d` (and strptime) would also read other scripts' digits.
+_DATE_FORMATS = tuple((pattern, re.compile(shape, re.ASCII)) for pattern, shape in (
     ("%Y-%m-%d", r"\d{4}-\d{1,2}-\d{1,2}"), ("%d/%m/%Y", r"\d{1,2}/\d{1,2}/\d{4}"),
     ("%d/%m/%y", r"\d{1,2}/\d{1,2}/\d{2}"), ("%Y-%m", r"\d{4}-\d{1,2}"), ("%Y", r"\d{4}"),
     ("%d-%m-%Y", r"\d{1,2}-\d{1,2}-\d{4}"), ("%d.%m.%Y", r"\d{1,2}\.\d{1,2}\.\d{4}")))
-#: ISO dates in ASCII digits, most files' only shape, are read without strptime (several
-#: times slower: it shows on a 100,000-row file). date() refuses exactly what `%Y-%m-%d`
-#: refuses there (month 0 or 13, 30 February); other digits still go through strptime.
+#: ISO dates, most files' only shape, are read without strptime (several times slower: it
+#: shows on a 100,000-row file). date() refuses exactly what `%Y-%m-%d` refuses there
+#: (month 0 or 13, 30 February).
 _ASCII_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 
 
@@ -86,7 +90,9 @@ _ASCII_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 def parse_date(text: str) -> date:
     """A date in one of the declared formats: ISO `YYYY-MM-DD` (also `YYYY-MM`, `YYYY`, and
     ISO with a time), UK `DD/MM/YYYY`, `DD/MM/YY`, `DD-MM-YYYY`, `DD.MM.YYYY`. No guessing
-    between day-first and month-first: a US-style date is refused when the day is over 12."""
+    between day-first and month-first: a US-style date is refused when the day is over 12.
+    Placeholders for "unknown" (before 1980) and dates after 2199-12-31 (9999-12-31 often
+    means "open-ended"), which the ledger does not take, are refused too."""
     value = text.strip()
     if not value:
         raise ValueError("is empty")
@@ -98,9 +104,16 @@ def parse_date(text: str) -> date:
         raise ValueError(f"{text.strip()!r} is not a real date") from None
     if parsed is None:
         raise ValueError(f"{text.strip()!r} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)")
-    if parsed < EARLIEST_PLAUSIBLE:
-        raise ValueError(f"{text.strip()!r} is a placeholder, not a real date")
-    return parsed
+    return plausible(parsed, text.strip())
+
+
+def plausible(day: date, text: str) -> date:
+    """``day`` if the ledger takes it as a real date; ValueError naming ``text`` if not."""
+    if day < EARLIEST_PLAUSIBLE:
+        raise ValueError(f"{text!r} is a placeholder, not a real date")
+    if day > LATEST_DATE:
+        raise ValueError(f"{text!r} is after {LATEST_DATE.isoformat()}, the last date the ledger takes")
+    return day
 
 
 def _date_in_declared_format(value: str) -> date | None:
@@ -125,6 +138,9 @@ def parse_amount(text: str) -> Decimal:
 
 def parse_units(text: str) -> int:
     value = text.strip().replace(",", "")
-    if not re.fullmatch(r"\d+(\.0+)?", value):
+    if not re.fullmatch(r"[0-9]+(\.0+)?", value):
         raise ValueError(f"{text.strip()!r} is not a whole number of units")
-    return int(Decimal(value))
+    units = int(Decimal(value))
+    if units > INT32_MAX:
+        raise ValueError(f"{text.strip()!r} is more units than the ledger can count")
+    return units

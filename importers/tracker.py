@@ -23,12 +23,12 @@ from openpyxl.utils.datetime import from_excel
 from importers.gov_csv import normalise_purpose, normalise_type
 from importers.plan import AgreementPlan, EntryPlan, ImportPlan, ObligationPlan, SourceRow
 from importers.read import (
-    EARLIEST_PLAUSIBLE,
     ImportRefused,
     header_key,
     parse_amount,
     parse_date,
     parse_units,
+    plausible,
 )
 from ledger.domain.money import PENNY
 from ledger.domain.vocab import SERVICE_PURPOSE, AgreementType, EntryKind, UnitKind
@@ -112,12 +112,14 @@ def cell_date(value: Any) -> date:
     elif isinstance(value, date):
         found = value
     elif isinstance(value, int | Decimal) or (value is not None and not isinstance(value, str)):
-        found = from_excel(value).date()
+        try:
+            found = from_excel(value).date()
+        except (OverflowError, ValueError, TypeError):
+            # A serial past the calendar's end (or not a number at all) is no date.
+            raise ValueError(f"{value!r} is not a date") from None
     else:
         return parse_date(value or "")
-    if found < EARLIEST_PLAUSIBLE:
-        raise ValueError(f"{found.isoformat()} is a placeholder, not a real date")
-    return found
+    return plausible(found, found.isoformat())
 
 
 def read_sheet(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, Any]]]:
@@ -198,6 +200,7 @@ def plan_tracker(path: Path, mapping_path: Path) -> ImportPlan:
         if obligation is None:
             continue
         _money(plan, file, line, values, obligation, references)
+    plan.refuse_unstorable()
     return plan
 
 
@@ -231,18 +234,38 @@ def _obligation(plan: ImportPlan, mapping: Mapping, file: str, line: int, values
             units = parse_units(cell_text(values.get("units")))
         except ValueError as error:
             plan.warn(source, "units", f"units {error}: ignored")
+    repayment_years = 10
     years_text = cell_text(values.get("repayment_years"))
+    if years_text:
+        try:
+            repayment_years = _repayment_years(years_text)
+        except ValueError as error:
+            plan.warn(source, "repayment_years", f"repayment years {error}: taken as 10")
     obligation = ObligationPlan(
         reference=reference, agreement_reference=agreement.reference, purpose=purpose, service=service,
         amount=amount, units=units,
         unit_kind=(UnitKind.AFFORDABLE_HOUSING_UNITS.value if purpose == "affordable-housing"
                    else UnitKind.SCHOOL_PLACES.value if purpose == "education" else UnitKind.OTHER.value) if units else None,
         trigger=cell_text(values.get("trigger")) or None,
-        repayment_years=int(Decimal(years_text)) if years_text.replace(".", "", 1).isdigit() else 10,
+        repayment_years=repayment_years,
         needs_review=not known, source=source)
     obligations[reference] = obligation
     plan.obligations.append(obligation)
     return obligation
+
+
+#: The longest time limit a deed may set, as the API takes (api.schemas.Obligation).
+MAX_REPAYMENT_YEARS = 100
+
+
+def _repayment_years(text: str) -> int:
+    """Whole years in ASCII digits (`10`, `10.0`), from 1 to 100."""
+    if not re.fullmatch(r"[0-9]{1,3}(\.0*)?", text):
+        raise ValueError(f"{text!r} is not a whole number of years")
+    years = int(Decimal(text))
+    if not 1 <= years <= MAX_REPAYMENT_YEARS:
+        raise ValueError(f"{text!r} is not between 1 and {MAX_REPAYMENT_YEARS}")
+    return years
 
 
 def _money(plan: ImportPlan, file: str, line: int, values: dict[str, Any], obligation: ObligationPlan,
