@@ -508,5 +508,5 @@ def unlock(session: Session, email: str, *, actor: Actor) -> None:
 
 
 def throttle_of(session: Session, key: str) -> SignInThrottle | None:
-    """A counter as it stands (tests, `users list`)."""
+    """A counter as it stands (tests and diagnosis)."""
     return session.scalar(select(SignInThrottle).where(SignInThrottle.key == key))
