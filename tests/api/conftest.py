@@ -29,7 +29,10 @@ def headers(app: Flask) -> dict[str, dict[str, str]]:
     with factory() as session:
         for role in ROLES:
             users.add_user(session, email=f"{role}@test.s106", role=role, password=None, actor=SYSTEM)
-            result[role] = {"Authorization": f"Bearer {users.create_token(session, email=f'{role}@test.s106', actor=SYSTEM)}"}
+            # The longest lifetime: some tests freeze the clock years after today's tokens.
+            token = users.create_token(session, email=f"{role}@test.s106", actor=SYSTEM,
+                                       expires_in_days=users.MAX_TOKEN_LIFETIME_DAYS)
+            result[role] = {"Authorization": f"Bearer {token}"}
     return result
 
 
