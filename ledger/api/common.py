@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
-from flask import Request, g
+import marshmallow as ma
+from flask import Request, current_app, g
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import validate
 from sqlalchemy import Select
@@ -22,6 +23,8 @@ from ledger.services.registry import Filters, page
 #: Page numbers stop here: the offset they make (page x page size) must fit the database's
 #: 64-bit integers on both engines.
 MAX_PAGE = 1_000_000
+#: No configuration makes a page bigger than this.
+LARGEST_PAGE_SIZE = 10_000
 
 
 def read_json(body: bytes) -> Any:
@@ -54,27 +57,37 @@ class JsonBodyParser(FlaskParser):
               messages={"json": {"body": [f"not valid JSON: {reason}"]}})
 
 
+class PageSize(validate.Validator):
+    """At most the configured MAX_PAGE_SIZE (read per request: settings come with the app)."""
+
+    def __call__(self, value: int) -> int:
+        largest = int(current_app.config["MAX_PAGE_SIZE"])
+        if value > largest:
+            raise ma.ValidationError(f"must be at most {largest}")
+        return value
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with the parser above, the page sizes docs/API.md states
-    and a page number that cannot overflow the database's OFFSET."""
+    """flask-smorest's Blueprint with the parser above, the configured page sizes
+    (PAGE_SIZE, MAX_PAGE_SIZE) and a page number that cannot overflow the database's OFFSET."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
     PAGINATION_ARGUMENTS_PARSER = JsonBodyParser()
-    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
 
     def paginate(self, pager: Any = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         decorate = super().paginate(pager, **kwargs)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             wrapper = decorate(func)
-            # flask-smorest makes a pagination schema class per view; bound its page and
-            # take ASCII digits only, as every other whole number the API reads.
+            # flask-smorest makes a pagination schema class per view and fixes its sizes when
+            # the view is declared: give it the app's, a bounded page, and ASCII digits only.
             schema = wrapper._apidoc["pagination"]["parameters"]["schema"]  # type: ignore[attr-defined]
-            declared = schema._declared_fields
-            declared["page"] = schemas.Whole(load_default=declared["page"].load_default, minimum=1, maximum=MAX_PAGE)
-            size = next(v for v in declared["page_size"].validators if isinstance(v, validate.Range))
-            declared["page_size"] = schemas.Whole(load_default=declared["page_size"].load_default, minimum=1,
-                                                  maximum=size.max)
+            schema._declared_fields["page"] = schemas.Whole(load_default=1, minimum=1, maximum=MAX_PAGE)
+            schema._declared_fields["page_size"] = schemas.Whole(
+                load_default=lambda: int(current_app.config["PAGE_SIZE"]), minimum=1, maximum=LARGEST_PAGE_SIZE,
+                validate=PageSize(),
+                metadata={"description": "default LEDGER_PAGE_SIZE, at most LEDGER_MAX_PAGE_SIZE (50 and 500 "
+                                         "unless configured)"})
             return wrapper
 
         return decorator

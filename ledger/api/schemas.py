@@ -55,6 +55,11 @@ class Printable(validate.Validator):
         return value
 
 
+#: Printable in the OpenAPI description (ECMAScript regular expressions, as JSON Schema has).
+LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+PROSE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
 class Text(ma.fields.String):
     """A string that fits its column: at most ``max_length`` characters (at least
     ``min_length``), printable, on one line unless ``multiline``."""
@@ -62,8 +67,11 @@ class Text(ma.fields.String):
     def __init__(self, *, max_length: int = limits.LINE, min_length: int | None = None, multiline: bool = False,
                  validate: Any = None, **kwargs: Any) -> None:
         extra = [] if validate is None else validate if isinstance(validate, list) else [validate]
+        metadata = kwargs.pop("metadata", {})
+        if not any(isinstance(v, ma.validate.Regexp) for v in extra):  # a slug's pattern says more
+            metadata = {"pattern": PROSE_PATTERN if multiline else LINE_PATTERN} | metadata
         super().__init__(validate=[ma.validate.Length(min=min_length, max=max_length), Printable(multiline=multiline),
-                                   *extra], **kwargs)
+                                   *extra], metadata=metadata, **kwargs)
 
 
 class Code(Text):
@@ -114,6 +122,8 @@ class Whole(ma.fields.Integer):
 
 
 DATE_RANGE = f"between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+#: The range in the OpenAPI description, which has no minimum for a string: years 1900-2199.
+YEARS_PATTERN = "^(19|2[01])[0-9][0-9]-"
 
 
 class LedgerDate(ma.fields.Date):
@@ -121,6 +131,9 @@ class LedgerDate(ma.fields.Date):
     A completion in 9999 would put repayment deadlines past the calendar's end."""
 
     default_error_messages = {"range": f"must be {DATE_RANGE}"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"pattern": YEARS_PATTERN} | kwargs.pop("metadata", {}), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         day: date = super()._deserialize(value, attr, data, **kwargs)
@@ -136,7 +149,8 @@ class Moment(ma.fields.AwareDateTime):
     default_error_messages = {"range": f"must be {DATE_RANGE}"}
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(default_timezone=None, **kwargs)
+        metadata = {"pattern": YEARS_PATTERN} | kwargs.pop("metadata", {})
+        super().__init__(default_timezone=None, metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         moment: datetime = super()._deserialize(value, attr, data, **kwargs)

@@ -24,7 +24,7 @@ from flask import Flask, request
 from flask.testing import FlaskClient
 from sqlalchemy import JSON, String, func, select
 
-from ledger import models
+from ledger import create_app, models
 from ledger.api import schemas
 from ledger.domain import limits
 from ledger.extensions import get_session
@@ -444,4 +444,40 @@ def test_a_value_no_schema_checked_is_a_422_from_the_database(served: tuple[Flas
         assert response.mimetype == "application/problem+json"
         assert response.json["type"] == "/problems/validation-error"
     assert row_counts(app) == before
+    app.extensions["ledger.engine"].dispose()
+
+
+def test_the_openapi_description_states_the_limits(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    entry = spec["components"]["schemas"]["EntryIn"]["properties"]
+    assert entry["reference"]["maxLength"] == ENTRY_REFERENCE
+    assert entry["reason"]["maxLength"] == limits.PROSE and entry["reason"]["pattern"] == schemas.PROSE_PATTERN
+    assert entry["occurred_on"]["pattern"] == schemas.YEARS_PATTERN
+    page = next(p for p in spec["paths"]["/api/v1/agreements"]["get"]["parameters"] if p["name"] == "page")
+    assert page["schema"]["maximum"] == 1_000_000
+    entry_id = spec["paths"]["/api/v1/entries/{entry_id}"]["parameters"][0]
+    assert entry_id["schema"]["maximum"] == limits.INT32_MAX
+
+
+def test_the_described_patterns_refuse_what_the_checks_refuse() -> None:
+    line, prose = re.compile(schemas.LINE_PATTERN), re.compile(schemas.PROSE_PATTERN)
+    for code in [*range(0xD800), *range(0xE000, 0x10000)]:
+        character = chr(code)
+        # fullmatch: in Python, unlike ECMAScript, `$` also matches before a final newline.
+        assert (line.fullmatch(character) is None) == (limits.unprintable(character) is not None), hex(code)
+        assert (prose.fullmatch(character) is None) == (limits.unprintable(character, multiline=True) is not None)
+    years = re.compile(schemas.YEARS_PATTERN)
+    assert years.match("1900-01-01") and years.match("2199-12-31")
+    assert not years.match("1899-12-31") and not years.match("2200-01-01") and not years.match("9999-12-31")
+
+
+def test_page_sizes_are_the_configured_ones(served: tuple[Flask, dict], officer: dict) -> None:
+    url = str(served[0].config["DATABASE_URL"])
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "ENV": "testing",
+                      "PAGE_SIZE": 1, "MAX_PAGE_SIZE": 3})
+    client = app.test_client()
+    first = client.get("/api/v1/projects", headers=officer)
+    assert len(first.json) == 1 and json.loads(first.headers["X-Pagination"])["total_pages"] == 2
+    assert len(client.get("/api/v1/projects?page_size=3", headers=officer).json) == 2
+    refused(client.get("/api/v1/projects?page_size=4", headers=officer), 422, "page_size", "query")
     app.extensions["ledger.engine"].dispose()
