@@ -4,7 +4,6 @@ that no burst of attempts gets past, tokens' expiry, revocation and last use, mi
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,12 +15,12 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ledger.db import ledger_revision, make_engine, make_session_factory
+from ledger.db import ledger_revision, make_engine
 from ledger.domain.errors import Conflict
 from ledger.migrate import downgrade, upgrade
 from ledger.models import ApiToken, AuditEvent, SignInThrottle
 from ledger.services import SYSTEM, audit, users
-from tests.conftest import make_test_app
+from tests.threads import all_at_once, app_for_threads
 
 THREADS = 16
 NOW = "2026-01-05 10:00:30"
@@ -29,14 +28,8 @@ NOW = "2026-01-05 10:00:30"
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    application = make_test_app(database_url)
-    application.extensions["ledger.engine"].dispose()
-    # One connection per thread: the default pool (5 + 10 overflow) would queue the sixteenth.
-    engine = make_engine(database_url, pool_size=THREADS, max_overflow=8)
-    application.extensions["ledger.engine"] = engine
-    application.extensions["ledger.sessions"] = make_session_factory(engine)
-    yield application
-    engine.dispose()
+    with app_for_threads(database_url, THREADS) as application:
+        yield application
 
 
 @pytest.fixture
@@ -47,24 +40,12 @@ def db(app: Flask) -> Iterator[Session]:
 
 def at_once(app: Flask, work: Callable[[Session, int], object], *, threads: int = THREADS) -> list[object]:
     """Run ``work(session, n)`` in ``threads`` threads released together; what each returned or raised."""
-    barrier = threading.Barrier(threads)
-    results: list[object] = [None] * threads
-
-    def run(n: int) -> None:
-        with app.extensions["ledger.sessions"]() as session:
-            barrier.wait()
-            try:
-                results[n] = work(session, n)
-            except Exception as error:  # an outcome to assert on, not a hung test
-                results[n] = error
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers), "a thread never finished"
-    return results
+    sessions = [app.extensions["ledger.sessions"]() for _ in range(threads)]
+    try:
+        return list(all_at_once(threads, lambda n: work(sessions[n], n)))
+    finally:
+        for session in sessions:
+            session.close()
 
 
 def events(session: Session, *where: object) -> list[AuditEvent]:

@@ -4,7 +4,6 @@ never a 500. PostgreSQL runs them truly at once (row locks); SQLite one after an
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -16,12 +15,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.db import make_engine, make_session_factory
 from ledger.domain.errors import Conflict
 from ledger.models import Agreement, IndexValue, Instalment, Invoice, InvoicePayment, Obligation, Project
 from ledger.services import SYSTEM, income, users
-from tests.conftest import make_test_app
 from tests.factories import OFFICER, make_ledger, make_obligation, post
+from tests.threads import all_at_once, app_for_threads
 
 THREADS = 16
 OBLIGATION = "20/00001/FUL/1"
@@ -30,14 +28,8 @@ Call = tuple[str, str, dict[str, Any]]
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    application = make_test_app(database_url)
-    application.extensions["ledger.engine"].dispose()
-    # One connection per thread: the default pool (5 + 10 overflow) would queue the sixteenth.
-    engine = make_engine(database_url, pool_size=THREADS, max_overflow=4)
-    application.extensions["ledger.engine"] = engine
-    application.extensions["ledger.sessions"] = make_session_factory(engine)
-    yield application
-    engine.dispose()
+    with app_for_threads(database_url, THREADS) as application:
+        yield application
 
 
 @pytest.fixture
@@ -56,26 +48,15 @@ def headers(app: Flask) -> dict[str, str]:
 
 def race(app: Flask, headers: dict[str, str], calls: Sequence[Call]) -> list[tuple[int, Any]]:
     """Send every call from a thread of its own, all released together; (status, body) of each."""
-    barrier = threading.Barrier(len(calls))
-    results: list[tuple[int, Any]] = [(0, None)] * len(calls)
+    clients = [app.test_client() for _ in calls]
 
-    def send(n: int) -> None:
+    def send(n: int) -> tuple[int, Any]:
         method, path, body = calls[n]
-        client = app.test_client()
-        barrier.wait()
-        try:
-            response = client.open(path, method=method, json=body, headers=headers)
-            results[n] = (response.status_code, response.get_json())
-        except Exception as error:  # a crash is an outcome to assert on, not a hung test
-            results[n] = (-1, repr(error))
+        response = clients[n].open(path, method=method, json=body, headers=headers)
+        return response.status_code, response.get_json()
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished"
-    return results
+    return [(-1, repr(result)) if isinstance(result, BaseException) else result
+            for result in all_at_once(len(calls), send)]
 
 
 def statuses(results: list[tuple[int, Any]]) -> Counter[int]:
@@ -220,25 +201,16 @@ def test_milestones_and_issue_runs_at_once_issue_each_invoice_once(
 
 
 def test_sixteen_users_added_with_one_email_at_once_make_one_and_fifteen_conflicts(app: Flask, db: Session) -> None:
-    factory = app.extensions["ledger.sessions"]
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[str] = []
+    sessions = [app.extensions["ledger.sessions"]() for _ in range(THREADS)]
 
-    def add() -> None:
-        with factory() as own:
-            barrier.wait()
-            try:
-                users.add_user(own, email="twice@test.s106", role="member", password=None, actor=SYSTEM)
-                outcomes.append("created")
-            except Conflict as conflict:
-                outcomes.append(f"conflict on {', '.join(conflict.errors)}")
-            except Exception as error:  # a crash is an outcome to assert on
-                outcomes.append(repr(error))
+    def add(n: int) -> str:
+        try:
+            users.add_user(sessions[n], email="twice@test.s106", role="member", password=None, actor=SYSTEM)
+            return "created"
+        except Conflict as conflict:
+            return f"conflict on {', '.join(conflict.errors)}"
+        finally:
+            sessions[n].close()
 
-    threads = [threading.Thread(target=add) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    outcomes = [repr(o) if isinstance(o, BaseException) else o for o in all_at_once(THREADS, add)]
     assert Counter(outcomes) == {"created": 1, "conflict on email": THREADS - 1}, outcomes
