@@ -1,6 +1,5 @@
 """Two or more officers writing to one obligation at once never break an invariant."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +14,7 @@ from ledger.domain.errors import RuleViolated
 from ledger.services import SYSTEM, balances
 from ledger.services.imports import apply_import
 from tests.factories import make_ledger, make_project, post, write_gov_files
+from tests.threads import all_at_once
 
 WRITERS = 8
 
@@ -27,28 +27,18 @@ def test_concurrent_spends_never_overspend(any_app: Flask, session: Session) -> 
     session.close()
 
     factory = any_app.extensions["ledger.sessions"]
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    sessions = [factory() for _ in range(WRITERS)]
 
-    def spend(n: int) -> None:
-        with factory() as own:
-            barrier.wait()
-            try:
-                post(own, "spend", "30.00", date(2024, 6, 1), project=f"PRJ-C{n}", reference=f"S{n}")
-                result = "ok"
-            except RuleViolated:
-                result = "refused"
-            except Exception as error:
-                result = f"error: {error!r}"
-        with lock:
-            outcomes.append(result)
+    def spend(n: int) -> str:
+        try:
+            post(sessions[n], "spend", "30.00", date(2024, 6, 1), project=f"PRJ-C{n}", reference=f"S{n}")
+            return "ok"
+        except RuleViolated:
+            return "refused"
+        finally:
+            sessions[n].close()
 
-    threads = [threading.Thread(target=spend, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = [f"error: {o!r}" if isinstance(o, BaseException) else o for o in all_at_once(WRITERS, spend)]
 
     assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * (WRITERS - 3), outcomes
     with factory() as fresh:
