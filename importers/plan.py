@@ -126,7 +126,9 @@ class ImportPlan:
         count past 32 bits), and every record that hangs on a refused one, each into the
         rejects report with its row. PostgreSQL would otherwise refuse the whole import with
         a database error; SQLite would keep what the API refuses."""
-        self.authorities = {code: name for code, name in self.authorities.items() if len(code) <= CODE}
+        # An authority whose code does not fit is not made; its agreements are refused below.
+        self.authorities = {code: name for code, name in self.authorities.items()
+                            if limits.text_problem(code, max_length=CODE) is None}
         refused: dict[str, str] = {}  # refused agreement reference -> why
         kept_agreements = []
         for agreement in self.agreements:

@@ -138,3 +138,16 @@ def test_a_reference_too_long_for_its_column_is_refused_with_what_hangs_on_it(se
     assert session.scalar(select(func.count()).select_from(Agreement)) == 1
     # Nothing is lost silently: each file's money adds up, the refused rows' included.
     assert all(line.adds_up for line in result.summary)
+
+
+def test_an_authority_code_that_does_not_fit_refuses_its_agreements(session: Session, tmp_path: Path) -> None:
+    directory = write_gov_files(tmp_path / "council", [("T-1", "received", "100.00", "01/06/2020")])
+    plan = plan_gov_csv(directory, organisation="E" * 65)
+    result = apply_import(session, plan, actor=OFFICER)
+    assert result.committed and not plan.authorities
+    reasons = {(i.source.reference, i.field): i.reason for i in result.rejected}
+    assert "at most 64 characters" in reasons["DA-1", "authority_code"]
+    assert "refused with agreement 'DA-1'" in reasons["DA-1/C1", "agreement_reference"]
+    assert "refused with obligation 'DA-1/C1'" in reasons["T-1", "obligation_reference"]
+    assert session.scalar(select(func.count()).select_from(Entry)) == 0
+    assert all(line.adds_up for line in result.summary)
