@@ -35,6 +35,18 @@ def unprintable(text: str, *, multiline: bool = False) -> str | None:
     return f"must not contain {what} (U+{ord(found.group()):04X} at position {found.start() + 1})"
 
 
+def printable(text: str, *, multiline: bool = False) -> str:
+    """``text`` with each character ``unprintable`` objects to written as its escape
+    (``\\x00``, ``\\x1b``, ``\\ud800``): what was sent stays visible, and either engine
+    stores it (the audit log keeps refused requests, whatever they held)."""
+    return (_NOT_IN_PROSE if multiline else _NOT_IN_A_LINE).sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def text_problem(text: str, *, max_length: int, multiline: bool = False) -> str | None:
     """Why ``text`` cannot be stored in a column of ``max_length`` characters, or None."""
     if len(text) > max_length:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ledger import clock
 from ledger.db import write_transaction
+from ledger.domain import limits
 from ledger.models import AuditEvent, Base
 from ledger.services import Actor
 
@@ -44,11 +45,32 @@ TRUNCATED = "…"
 ANONYMOUS = "anonymous"
 
 
-def bounded(text: str | None, size: int) -> str | None:
-    """``text`` cut to ``size`` characters, the cut marked with an ellipsis."""
-    if text is None or len(text) <= size:
+def bounded(text: str | None, size: int, *, multiline: bool = False) -> str | None:
+    """``text`` as either engine stores it: control characters (but tab and line breaks
+    when ``multiline``) and lone surrogates written as escapes (limits.printable; PostgreSQL
+    refuses NUL, neither engine takes a lone surrogate), then cut to ``size`` characters,
+    the cut marked with an ellipsis. A refused request may have held anything."""
+    if text is None:
+        return None
+    text = limits.printable(text, multiline=multiline)
+    if len(text) <= size:
         return text
     return text[: size - len(TRUNCATED)] + TRUNCATED
+
+
+def _storable(value: Any) -> Any:
+    """A JSON value (before, after) with every string, key or value, made printable."""
+    if isinstance(value, str):
+        return limits.printable(value, multiline=True)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _json(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return _storable(json.loads(json.dumps(value, default=_plain))) if value else None
 
 
 def record(
@@ -72,9 +94,9 @@ def record(
         outcome=outcome,
         target_type=bounded(target_type, ACTION_SIZE),
         target_reference=bounded(target_reference, TARGET_SIZE),
-        reason=bounded(reason, REASON_SIZE),
-        before=json.loads(json.dumps(before, default=_plain)) if before else None,
-        after=json.loads(json.dumps(after, default=_plain)) if after else None,
+        reason=bounded(reason, REASON_SIZE, multiline=True),
+        before=_json(before),
+        after=_json(after),
         client=bounded(client, CLIENT_SIZE),
         count=1,
     )
@@ -107,7 +129,7 @@ def count_refusal(
     now = clock.now()
     values = {
         "actor": bounded(actor, ACTOR_SIZE), "action": bounded(action, ACTION_SIZE),
-        "reason": bounded(reason, REASON_SIZE), "client": bounded(client, CLIENT_SIZE),
+        "reason": bounded(reason, REASON_SIZE, multiline=True), "client": bounded(client, CLIENT_SIZE),
     }
     grouped = [now.strftime("%Y-%m-%dT%H:%M"), values["client"] or "", values["actor"], values["reason"]]
     if actor != ANONYMOUS:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ledger.db import ledger_revision, make_engine
+from ledger.domain import limits
 from ledger.domain.errors import Conflict
 from ledger.migrate import downgrade, upgrade
 from ledger.models import ApiToken, AuditEvent, SignInThrottle
@@ -85,6 +86,30 @@ def test_stored_values_are_cut_to_their_columns_with_a_marker(db: Session) -> No
     assert (len(row.actor), len(row.action), len(row.target_reference or ""), len(row.reason or ""),
             len(row.client or "")) == (255, 64, 255, 2000, 64)
     assert row.actor.endswith("a\u2026") and (row.reason or "").endswith("d\u2026")
+
+
+@pytest.mark.parametrize("odd", ["\x00", "\ud800", "\x1b"], ids=["nul", "lone-surrogate", "escape"])
+def test_a_refusal_holding_what_no_column_keeps_is_stored_written_out(db: Session, odd: str) -> None:
+    written = limits.printable(odd)
+    with freeze_time(NOW):
+        for _ in range(2):
+            audit.record_refusal(db, actor=f"m{odd}@x", action=f"GET /{odd}", reason=f"no{odd}\nway", client=f"192.0.2.1{odd}",
+                                 target_reference=f"/agreements/{odd}")
+    [row] = events(db)
+    assert (row.actor, row.action, row.reason, row.client, row.target_reference, row.count) == (
+        f"m{written}@x", f"GET /{written}", f"no{written}\nway", f"192.0.2.1{written}", f"/agreements/{written}", 2)
+
+
+def test_an_event_holding_what_no_column_keeps_is_stored_written_out(db: Session) -> None:
+    odd = "\x00\ud800\x9b"
+    with db.begin():
+        audit.record(db, actor=odd, action=odd, target_type=odd, target_reference=odd, reason=f"{odd}\r\n\t",
+                     client=odd, before={odd: [odd, {"note": odd}]}, after={"n": 1, "text": f"a\n{odd}"})
+    [row] = events(db)
+    written = r"\x00\ud800\x9b"
+    assert {row.actor, row.action, row.target_type, row.target_reference, row.client} == {written}
+    assert row.reason == f"{written}\r\n\t"
+    assert row.before == {written: [written, {"note": written}]} and row.after == {"n": 1, "text": f"a\n{written}"}
 
 
 def test_the_audit_log_stays_append_only_but_for_a_count_moving_on(db: Session, database_url: str) -> None:
