@@ -8,6 +8,7 @@ from pathlib import Path
 
 from importers.plan import REJECTED, ImportIssue, SummaryLine
 from ledger.domain.money import format_money
+from reports.workbook import spreadsheet_value
 
 REJECT_COLUMNS = ("file", "line", "reference", "status", "amount", "field", "reason")
 
@@ -16,12 +17,14 @@ def write_rejects(path: Path, issues: Sequence[ImportIssue]) -> int:
     """Every refused row with file, line, reference, status, amount, field and reason."""
     rejected = sorted((i for i in issues if i.severity == REJECTED), key=lambda i: (i.source.file, i.source.line))
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        # People open it in a spreadsheet program, and it holds whatever the refused files
+        # held: text is quoted and a formula is shown, never run (as the at-risk CSV).
+        writer = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
         writer.writerow(REJECT_COLUMNS)
         for issue in rejected:
             source = issue.source
-            writer.writerow([source.file, source.line, source.reference, source.status,
-                             "" if source.amount is None else f"{source.amount:.2f}", issue.field, issue.reason])
+            writer.writerow([spreadsheet_value(value) for value in (
+                source.file, source.line, source.reference, source.status, source.amount, issue.field, issue.reason)])
     return len(rejected)
 
 

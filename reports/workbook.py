@@ -196,29 +196,33 @@ def set_up_printing(sheet: WriteOnlyWorksheet, title: str) -> None:
     sheet.oddFooter.right.text = "Page &P of &N"
 
 
+def spreadsheet_value(value: Any) -> Any:
+    """A value for a CSV that people open in a spreadsheet program (write it with
+    csv.QUOTE_NONNUMERIC): money and counts stay numbers, so "-5.00" is still a number;
+    dates ISO; yes/no; text starting with a formula character gets a leading apostrophe
+    (OWASP "CSV Injection"), so the program shows it instead of running it."""
+    if value.__class__ is not str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, int | Decimal):
+            return value.quantize(CENT) if isinstance(value, Decimal) else value
+        value = value.isoformat() if isinstance(value, date) else str(value)
+    return "'" + value if value and value[0] in FORMULA_START else value
+
+
 def csv_text(rows: Iterable[Any], fields: Sequence[str]) -> str:
-    """Rows as CSV with these fields, for people to open in a spreadsheet program: money as
-    plain decimals and counts as whole numbers (both unquoted), dates ISO, yes/no. Text is
-    quoted, so no separator or line break inside it can start a new cell, and text starting
-    with a formula character gets a leading apostrophe (OWASP "CSV Injection")."""
+    """Rows as CSV with these fields, for people to open in a spreadsheet program. Text is
+    quoted, so no separator or line break inside it can start a new cell; each value as
+    spreadsheet_value makes it."""
     import csv
     from io import StringIO
-
-    def show(value: Any) -> Any:
-        if value.__class__ is not str:
-            if value is None:
-                return ""
-            if isinstance(value, bool):
-                return "yes" if value else "no"
-            if isinstance(value, int | Decimal):  # numbers, written bare: "-5.00" stays a number
-                return value.quantize(CENT) if isinstance(value, Decimal) else value
-            value = value.isoformat() if isinstance(value, date) else str(value)
-        return "'" + value if value and value[0] in FORMULA_START else value
 
     buffer = StringIO()
     # QUOTE_NONNUMERIC quotes what is not a number: the text, never the money or counts.
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(fields)
     for row in rows:
-        writer.writerow([show(getattr(row, field)) for field in fields])
+        writer.writerow([spreadsheet_value(getattr(row, field)) for field in fields])
     return buffer.getvalue()

@@ -128,6 +128,6 @@ def test_import_through_the_command_line_with_dry_run_strict_and_rejects(app: Fl
     assert real.exit_code == 0, real.output
     assert "written in one transaction" in real.output
     assert "NO" not in [line.split()[-1] for line in real.output.splitlines() if line.startswith("developer-")]
-    assert rejects.read_text().startswith("file,line,reference,status,amount,field,reason")
+    assert next(csv.reader(rejects.read_text(encoding="utf-8").splitlines())) == list(REJECT_COLUMNS)
     with app.extensions["ledger.sessions"]() as session:
         assert set(session.scalars(select(Agreement.authority_code))) == {"E08000022"}

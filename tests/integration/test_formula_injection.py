@@ -187,3 +187,21 @@ def test_libreoffice_opens_the_reports_without_a_formula(hostile: Session, tmp_p
     developers = [as_xml_reads_it(value) for value in HOSTILE]
     assert set(developers) <= understood["income-due.xlsx"]
     assert {("" if v.startswith("#") else "'") + v for v in developers} <= understood["income-due-csv.csv"]
+
+
+def test_the_rejects_report_shows_hostile_text_as_text(tmp_path: Path) -> None:
+    """The rejects CSV holds what the refused files held, and people open it to fix them."""
+    from importers.gov_csv import plan_gov_csv
+    from importers.report import write_rejects
+    from tests.factories import write_gov_files
+
+    # write_gov_files writes plain lines: no commas or line breaks in these.
+    hostile = ['=HYPERLINK("http://evil.example")', "+1+1", "-1+1", "@SUM(1)", "#N/A"]
+    files = write_gov_files(tmp_path / "files", [(value, "no-such-status", "-5.00", "01/05/2020")
+                                                 for value in hostile])
+    rejects = tmp_path / "rejects.csv"
+    assert write_rejects(rejects, plan_gov_csv(files).issues) == len(hostile)
+    text = rejects.read_text(encoding="utf-8")
+    assert csv_column(text, "reference") == {("" if v.startswith("#") else "'") + v for v in hostile}
+    # Amounts stay numbers, unquoted: a refused refund of -5.00 is not a formula.
+    assert csv_column(text, "amount") == {"-5.00"} and ",-5.00," in text
