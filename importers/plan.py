@@ -184,9 +184,13 @@ class ImportPlan:
         return [i for i in self.issues if i.severity == WARNING]
 
 
+def default_project_reference(obligation_reference: str) -> str:
+    """The project an import makes for an entry that names none (services.imports)."""
+    return f"{obligation_reference}/project"
+
+
 def default_project_name(obligation_reference: str) -> str:
-    """The project an import makes for an entry that names none (services.imports): its
-    name is the longer of what is built from the obligation's reference."""
+    """That project's name: the longer of what is built from the obligation's reference."""
     return f"Not recorded: imported for {obligation_reference}"
 
 

@@ -18,7 +18,17 @@ from typing import Any, NamedTuple
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from importers.plan import REJECTED, EntryPlan, ImportIssue, ImportPlan, SourceRow, SummaryLine, summarise
+from importers.plan import (
+    REJECTED,
+    EntryPlan,
+    ImportIssue,
+    ImportPlan,
+    SourceRow,
+    SummaryLine,
+    default_project_name,
+    default_project_reference,
+    summarise,
+)
 from ledger import clock
 from ledger.db import refresh_statistics, write_transaction
 from ledger.domain import rules
@@ -270,8 +280,8 @@ class _Writer:
                 needed.setdefault(self._project_reference(e, obligation), obligation)
         have = set(self.session.scalars(select(Project.reference)))
         self._bulk(Project, [
-            {"reference": reference, "name": reference if reference.rsplit("/", 1)[-1] != "project"
-             else f"Not recorded: imported for {obligation.reference}", "service": obligation.service,
+            {"reference": reference, "name": default_project_name(obligation.reference)
+             if reference == default_project_reference(obligation.reference) else reference, "service": obligation.service,
              "division_code": None, "repays_borrowing": False, "needs_review": True} | self.stamp()
             for reference, obligation in needed.items() if reference not in have
         ], "projects")
@@ -279,7 +289,7 @@ class _Writer:
 
     @staticmethod
     def _project_reference(entry: EntryPlan, obligation: _Obligation) -> str:
-        return entry.project_reference or f"{obligation.reference}/project"
+        return entry.project_reference or default_project_reference(obligation.reference)
 
     def _lock_obligations(self) -> datetime:
         """Row-lock every stored obligation the import writes to, in id order, as an API write
