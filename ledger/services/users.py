@@ -50,6 +50,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,6 +63,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ledger import clock
 from ledger.db import write_transaction
+from ledger.domain import limits
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.domain.vocab import Role
 from ledger.models import ApiToken, Division, SignInThrottle, User
@@ -70,6 +72,8 @@ from ledger.services.audit import ANONYMOUS
 from ledger.services.constraints import as_domain_errors
 
 TOKEN_PREFIX = "s106_"
+#: What issue_token makes: the prefix and 32 random bytes in URL-safe base64 (43 characters).
+TOKEN_SHAPE = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}")
 TOKEN_LIFETIME_DAYS = 365
 MAX_TOKEN_LIFETIME_DAYS = 3650
 #: A token's last use is written when the stored one is older than this: not once per request.
@@ -91,10 +95,23 @@ def _normal_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _utf8(text: str) -> bool:
+    """Whether ``text`` has a UTF-8 form to hash: a lone surrogate (a JSON "\\ud800" escape
+    makes one, a WSGI environ may hold one) has none."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(f"password: {MIN_PASSWORD} to {MAX_PASSWORD} characters",
                            errors={"password": [f"{MIN_PASSWORD} to {MAX_PASSWORD} characters"]})
+    if not _utf8(password):
+        raise InvalidInput("password: must not contain a lone surrogate",
+                           errors={"password": ["must not contain a lone surrogate"]})
 
 
 def _check_division(session: Session, division_code: str | None) -> None:
@@ -120,7 +137,7 @@ def add_user(
 ) -> User:
     """Create a user; a member may have a home division."""
     email = _normal_email(email)
-    if "@" not in email:
+    if "@" not in email or limits.unprintable(email):
         raise InvalidInput("email: not an email address", errors={"email": ["not an email address"]})
     _check_role(role)
     if password is not None:
@@ -302,7 +319,11 @@ _TOKEN_OWNER = (
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
     """The user a bearer token belongs to, or None for an unknown, revoked or expired token
-    or a disabled user. Notes the token's use when the stored last use is stale."""
+    or a disabled user. Notes the token's use when the stored last use is stale.
+    Anything not of a token's shape is unknown without a look-up (a lone surrogate, which
+    a WSGI environ can hold, could not even be hashed)."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
     found = session.connection().execute(_TOKEN_OWNER, {"digest": _digest(token)}).first()
     if found is None:
         return None
@@ -477,10 +498,17 @@ def sign_in(session: Session, email: str, password: str, *, client: str | None, 
         audit.record_refusal(session, actor=ANONYMOUS, action="sign-in", client=client, target_reference=address,
                              reason="too many attempts: not checked")
         raise throttled from None
-    user = session.execute(select(User.email, User.role, User.division_code, User.password_hash, User.disabled_at)
-                           .where(User.email == address)).first()
-    # The same scrypt work whether or not the email has an account with a password.
-    matches = check_password_hash(user.password_hash if user and user.password_hash else DUMMY_HASH, password)
+    # No account has an email with a control character or a lone surrogate (add_user), and
+    # neither engine could be asked about one with a lone surrogate.
+    user = None if limits.unprintable(address) else session.execute(
+        select(User.email, User.role, User.division_code, User.password_hash, User.disabled_at)
+        .where(User.email == address)).first()
+    # The same scrypt work whether or not the email has an account with a password, and
+    # whether or not the password can be hashed: one that cannot matches nothing.
+    hashable = _utf8(password)
+    checked = check_password_hash(user.password_hash if user and user.password_hash else DUMMY_HASH,
+                                  password if hashable else "")
+    matches = hashable and checked
     if user is None or not user.password_hash or not matches or user.disabled_at is not None:
         reason = "user disabled" if user and matches and user.disabled_at else "wrong email or password"
         audit.record_refusal(session, actor=user.email if user else ANONYMOUS, action="sign-in", client=client,

@@ -74,6 +74,7 @@ def test_an_admin_adds_and_changes_a_user(app: Flask, client: FlaskClient, beare
     ({"email": "x\x00@kent.gov.uk", "role": "member"}, "email"),
     ({"email": "x@kent.gov.uk", "role": "member", "password": "short"}, "password"),
     ({"email": "x@kent.gov.uk", "role": "member", "password": "p" * 1025}, "password"),
+    ({"email": "x@kent.gov.uk", "role": "member", "password": "correct horse\ud800"}, "password"),
     ({"email": "x@kent.gov.uk", "role": "member", "division_code": "nowhere"}, "division_code"),
     ({"email": "x@kent.gov.uk", "role": "member", "name": "n" * 256}, "name"),
     ({"email": "x@kent.gov.uk", "role": "member", "is_admin": True}, "is_admin"),
@@ -124,7 +125,7 @@ def test_an_expired_token_is_refused(client: FlaskClient, bearer: dict) -> None:
         assert client.get("/api/v1/agreements", headers=bearer["member"]).status_code == 401
 
 
-@pytest.mark.parametrize("days", [0, 3651, "30", 1.5, None])
+@pytest.mark.parametrize("days", [0, 3651, "thirty", 1.5, None])
 def test_a_token_lives_one_day_to_ten_years(client: FlaskClient, bearer: dict, days: object) -> None:
     response = client.post("/api/v1/tokens", headers=bearer["admin"],
                            json={"email": "member@test.s106", "expires_in_days": days})
@@ -182,3 +183,28 @@ def test_a_flood_of_refused_requests_adds_a_row_a_minute(app: Flask, client: Fla
         ("anonymous", "a bearer token is required", 1),
     ]
     assert rows[0].action == "GET (no such path)" and rows[0].target_reference == "/api/v1/x0/"
+
+
+@pytest.mark.parametrize("odd", ["\ud800", "\udcff", "\x00", "é", "\x9b", " s106_x", "s106_" + "A" * 44],
+                         ids=["lone-surrogate", "surrogate-escape", "nul", "latin-1", "c1-control", "space",
+                              "too-long"])
+def test_a_token_not_of_a_tokens_shape_is_unknown_a_401(app: Flask, client: FlaskClient, bearer: dict,
+                                                        odd: str) -> None:
+    """A real server hands the header over as Latin-1; a WSGI environ can hold anything."""
+    good = bearer["officer"]["Authorization"]
+    for header in (f"Bearer {odd}", f"{good}{odd}", f"Bearer {odd}{good.split()[1]}"):
+        with freeze_time(NOW):
+            response = client.get("/api/v1/agreements", environ_base={"HTTP_AUTHORIZATION": header})
+        assert response.status_code == 401, header
+        assert response.content_type == "application/problem+json"
+    assert {r.reason for r in audit_events(app, AuditEvent.outcome == "refused")} == {
+        "the bearer token is unknown, expired or revoked, or its user disabled"}
+
+
+def test_a_new_password_with_a_lone_surrogate_is_refused_naming_it(app: Flask, client: FlaskClient,
+                                                                   bearer: dict) -> None:
+    with freeze_time(NOW):
+        response = client.patch("/api/v1/users/member@test.s106", headers=bearer["admin"],
+                                json={"password": "\udcff" * 8})
+    assert response.status_code == 422 and {e["field"] for e in response.json["errors"]} == {"password"}
+    assert audit_events(app, AuditEvent.action == "change-user") == []

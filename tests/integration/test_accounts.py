@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger.db import ledger_revision, make_engine
 from ledger.domain import limits
-from ledger.domain.errors import Conflict
+from ledger.domain.errors import Conflict, InvalidInput
 from ledger.migrate import downgrade, upgrade
 from ledger.models import ApiToken, AuditEvent, SignInThrottle
 from ledger.services import SYSTEM, audit, users
@@ -228,6 +228,35 @@ def test_counters_are_forgotten_after_a_day_and_pruned_on_a_success(db: Session,
         users.sign_in(db, officer, "correct horse", client="203.0.113.51")
     db.rollback()
     assert db.scalars(select(SignInThrottle.key)).all() == [users.address_key("203.0.113.50")]
+
+
+@pytest.mark.parametrize(("email", "password", "client"), [
+    ("officer@kent.gov.uk", "correct horse\ud800", "192.0.2.1"),
+    ("\ud800officer@kent.gov.uk", "correct horse", "192.0.2.1"),
+    ("officer@kent.gov.uk\x00", "correct horse", "192.0.2.1"),
+    ("\x1b[2J@kent.gov.uk", "\udcff" * 8, "192.0.2.1\ud800"),
+], ids=["surrogate-in-password", "surrogate-in-email", "nul-in-email", "everything-odd"])
+def test_a_sign_in_with_what_no_column_keeps_is_refused_and_audited(db: Session, officer: str, email: str,
+                                                                    password: str, client: str) -> None:
+    with freeze_time(NOW):
+        with pytest.raises(users.SignInRefused) as refused:
+            users.sign_in(db, email, password, client=client)
+        assert not isinstance(refused.value, users.SignInThrottled)
+        users.sign_in(db, officer, "correct horse", client="192.0.2.1")  # the address was counted, not stuck
+    [refusal] = events(db, AuditEvent.outcome == "refused")
+    assert refusal.target_reference == limits.printable(email.strip().lower())
+    assert refusal.client == limits.printable(client) and refusal.reason == "wrong email or password"
+
+
+@pytest.mark.parametrize(("email", "password", "field"), [
+    ("a\x00@x", "correct horse", "email"), ("\ud800@x", "correct horse", "email"), ("a\t@x", "correct horse", "email"),
+    ("a@x", "correct horse\ud800", "password"),
+])
+def test_no_account_is_made_with_what_no_column_keeps(db: Session, email: str, password: str, field: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        users.add_user(db, email=email, role="officer", password=password, actor=SYSTEM)
+    assert set(refused.value.errors or {}) == {field}
+    assert events(db) == []
 
 
 @pytest.mark.parametrize(("client", "key"), [

@@ -295,6 +295,40 @@ def test_failed_sign_ins_are_audited_per_minute(app: Flask, client: FlaskClient,
         (officer, "ok", "signed in", 1)]
 
 
+def multipart(fields: dict[str, bytes]) -> tuple[bytes, str]:
+    """A form as raw bytes, so a test can send what no encoder would make."""
+    parts = [b"--B\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (name.encode(), value)
+             for name, value in fields.items()]
+    return b"".join(parts) + b"--B--\r\n", "multipart/form-data; boundary=B"
+
+
+def test_a_sign_in_with_odd_characters_is_a_401_page_and_audited_printable(app: Flask, officer: str) -> None:
+    """A form never brings a lone surrogate (werkzeug keeps undecodable escapes as typed and
+    replaces undecodable bytes), but control characters and the bytes of one do arrive;
+    and a WSGI server may hand over any client address."""
+    surrogate_bytes = "\ud800".encode(errors="surrogatepass")
+    client = app.test_client()
+    with freeze_time("2026-01-05 10:00:00"):
+        assert sign_in(client, officer).status_code == 302  # a known device from now on
+        answers = [
+            sign_in(client, "\x1b[2J\x85@kent.gov.uk", "wrong\x01\x9b", address="192.0.2.11").status_code,
+            client.post("/login", data=f"email=%ED%A0%80@x&password=%ED%A0%80%ED%A0%80&csrf_token={csrf(client)}",
+                        content_type="application/x-www-form-urlencoded",
+                        environ_base={"REMOTE_ADDR": "192.0.2.12"}).status_code,
+            client.post("/login", data=multipart({"email": surrogate_bytes + b"@x", "password": b"\xff" * 8,
+                                                  "csrf_token": csrf(client).encode()})[0],
+                        content_type=multipart({})[1], environ_base={"REMOTE_ADDR": "192.0.2.13"}).status_code,
+            client.post("/login", data={"email": officer, "password": "wrong", "csrf_token": csrf(client)},
+                        environ_base={"REMOTE_ADDR": "192.0.2.1\ud800\x00"}).status_code,
+        ]
+        assert sign_in(client, officer).status_code == 302
+    assert answers == [401] * 4
+    refused = audit_rows(app, AuditEvent.outcome == "refused")
+    assert [(r.target_reference, r.client) for r in refused] == [
+        (r"\x1b[2j\x85@kent.gov.uk", "192.0.2.11"), ("%ed%a0%80@x", "192.0.2.12"), ("\ufffd\ufffd\ufffd@x", "192.0.2.13"),
+        (officer, r"192.0.2.1\ud800\x00")]
+
+
 def test_behind_a_proxy_the_forwarded_address_is_the_client(sqlite_url: str) -> None:
     app = create_app({"TESTING": True, "DATABASE_URL": sqlite_url, "SECRET_KEY": "s", "ENV": "testing",
                       "PROXY_FIX": 1})
