@@ -14,6 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ledger import clock
+from ledger.api import schemas
 from ledger.api.common import actor
 from ledger.domain.vocab import Role
 from ledger.extensions import get_session
@@ -27,18 +28,11 @@ tokens_blp = Blueprint("tokens", __name__, url_prefix=f"{PREFIX}/tokens", descri
 BLUEPRINTS = (users_blp, tokens_blp)
 
 
-def _printable(text: str) -> bool:
-    if not text.isprintable():
-        raise ma.ValidationError("must not contain control characters")
-    return True
+def _email(**kwargs: Any) -> schemas.Text:
+    return schemas.Text(min_length=3, max_length=254, validate=ma.validate.Regexp(
+        r"^[^@\s]+@[^@\s]+$", error="not an email address"), **kwargs)
 
 
-def _line(size: int, **kwargs: Any) -> ma.fields.String:
-    return ma.fields.String(validate=[ma.validate.Length(max=size), _printable], **kwargs)
-
-
-EMAIL = {"validate": [ma.validate.Length(min=3, max=254), _printable,
-                      ma.validate.Regexp(r"^[^@\s]+@[^@\s]+$", error="not an email address")]}
 PASSWORD = ma.fields.String(load_only=True, validate=ma.validate.Length(min=users.MIN_PASSWORD, max=users.MAX_PASSWORD))
 
 
@@ -54,10 +48,10 @@ class UserOut(ma.Schema):
 
 
 class UserIn(ma.Schema):
-    email = ma.fields.String(required=True, **EMAIL)
+    email = _email(required=True)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf([str(r) for r in Role]))
-    name = _line(255)
-    division_code = _line(64, allow_none=True)
+    name = schemas.Text()
+    division_code = schemas.Code(allow_none=True)
     password = PASSWORD
 
 
@@ -66,7 +60,7 @@ class UserChange(ma.Schema):
     sessions, and `disabled: true` refuses their tokens until `disabled: false`."""
 
     role = ma.fields.String(validate=ma.validate.OneOf([str(r) for r in Role]))
-    division_code = _line(64, allow_none=True)
+    division_code = schemas.Code(allow_none=True)
     disabled = ma.fields.Boolean()
     password = PASSWORD
 
@@ -99,13 +93,13 @@ class NewToken:
 
 
 class TokenIn(ma.Schema):
-    email = ma.fields.String(required=True, **EMAIL)
-    expires_in_days = ma.fields.Integer(strict=True, load_default=users.TOKEN_LIFETIME_DAYS,
-                                        validate=ma.validate.Range(1, users.MAX_TOKEN_LIFETIME_DAYS))
+    email = _email(required=True)
+    expires_in_days = schemas.Whole(minimum=1, maximum=users.MAX_TOKEN_LIFETIME_DAYS,
+                                    load_default=users.TOKEN_LIFETIME_DAYS)
 
 
 class TokenQuery(ma.Schema):
-    email = ma.fields.String(**EMAIL)
+    email = _email()
 
 
 @users_blp.route("")

@@ -416,6 +416,8 @@ class AuditEvent(Schema):
     reason = ma.fields.String(allow_none=True)
     before = ma.fields.Dict(allow_none=True)
     after = ma.fields.Dict(allow_none=True)
+    count = ma.fields.Integer(metadata={"description": "refusals alike from one client in this event's minute"})
+    client = ma.fields.String(allow_none=True, metadata={"description": "the client's address"})
 
 
 class FieldError(Schema):
