@@ -267,6 +267,13 @@ def _page() -> int:
 
 
 # -- forms ---------------------------------------------------------------------------------
+def _field_errors(invalid: ma.ValidationError) -> dict[str, list[str]]:
+    """A schema's refusal as messages by field, as the templates show them."""
+    messages = invalid.messages if isinstance(invalid.messages, dict) else {"_schema": invalid.messages}
+    return {field: [str(m) for m in (found if isinstance(found, list) else [found])]
+            for field, found in messages.items()}
+
+
 class EntryForm(schemas.EntryIn):
     """The API's entry schema, reading an HTML form: blank optional fields mean absent."""
 
@@ -290,7 +297,7 @@ def record(reference: str, kind: str) -> ResponseReturnValue:
             entry, _created = entry_service.record_entry(
                 s, entry_service.EntryRequest(**data | {"kind": EntryKind(kind)}), actor=current_actor())  # type: ignore[arg-type]
         except ma.ValidationError as invalid:
-            errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in invalid.messages.items()}  # type: ignore[union-attr]
+            errors = _field_errors(invalid)
         except LedgerError as refused:
             errors = refused.errors or {"amount": [refused.detail]}
         else:
@@ -301,18 +308,21 @@ def record(reference: str, kind: str) -> ResponseReturnValue:
                            projects=projects), 422 if errors else 200
 
 
-@bp.route("/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
+@bp.route("/entries/<entry_id>/reverse", methods=["GET", "POST"])
 @officer_or_admin
-def reverse(entry_id: int) -> ResponseReturnValue:
-    if entry_id > users.MAX_ID:  # PostgreSQL would refuse the number with an error, not a miss
+def reverse(entry_id: str) -> ResponseReturnValue:
+    # Not werkzeug's int converter, which reads any script's digits ("١٢" is 12). Past a
+    # 32-bit id PostgreSQL would refuse the number with an error, not a miss.
+    number = int(entry_id) if re.fullmatch(r"[0-9]{1,10}", entry_id) else 0
+    if not 1 <= number <= users.MAX_ID:
         abort(404)
     s = get_session()
-    entry = entry_service.get_entry(s, entry_id)
+    entry = entry_service.get_entry(s, number)
     errors: dict[str, list[str]] = {}
     reason = request.form.get("reason", "")
     if request.method == "POST":
         try:
-            entry_service.reverse_entry(s, entry_id, actor=current_actor(), reason=reason)  # type: ignore[arg-type]
+            entry_service.reverse_entry(s, number, actor=current_actor(), reason=reason)  # type: ignore[arg-type]
         except LedgerError as refused:
             # Every refusal of a reversal concerns the entry as a whole: show it by the reason.
             errors = {"reason": [refused.detail]}
@@ -424,7 +434,7 @@ def index_values() -> ResponseReturnValue:
             data = IndexValueForm().load(values)
             income.add_index_values(s, [data], actor=actor)
         except ma.ValidationError as invalid:
-            errors = {k: [str(m) for m in v] for k, v in invalid.messages.items()}  # type: ignore[union-attr]
+            errors = _field_errors(invalid)
         except LedgerError as refused:
             errors = refused.errors or {"value": [refused.detail]}
         else:
@@ -444,21 +454,28 @@ class IndexValueForm(schemas.IndexValueSchema):
         return data
 
 
+class MilestoneForm(schemas.MilestoneSchema):
+    """The API's milestone schema (dates 1900 to 2199, whole numbers in ASCII digits),
+    reading the agreement page's form: a blank field is absent."""
+
+    @ma.pre_load
+    def _form(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if k != "csrf_token" and v != ""}
+
+
 @bp.post("/agreements/<path:reference>/milestones")
 @officer_or_admin
 def milestone(reference: str) -> ResponseReturnValue:
-    form = request.form
     try:
-        on = date.fromisoformat(form.get("on", ""))
-        occupied = int(form["occupied"]) if form.get("occupied", "").isdigit() else None
-        invoices = income.record_milestone(get_session(), reference, kind=form.get("kind", ""), on=on,
-                                           occupied=occupied, actor=current_actor())  # type: ignore[arg-type]
-    except ValueError:
-        flash("The milestone needs a date.")
+        data = MilestoneForm().load(request.form.to_dict())
+        invoices = income.record_milestone(get_session(), reference, **data, actor=current_actor())  # type: ignore[arg-type]
+    except ma.ValidationError as invalid:
+        flash("Not recorded: " + "; ".join(f"{field}: {' '.join(messages)}"
+                                           for field, messages in _field_errors(invalid).items()))
     except LedgerError as refused:
         flash(f"Not recorded: {refused.detail}")
     else:
-        flash(f"{form.get('kind', '').capitalize()} recorded; {len(invoices)} invoice(s) issued.")
+        flash(f"{data['kind'].capitalize()} recorded; {len(invoices)} invoice(s) issued.")
     return redirect(url_for("web.agreement", reference=reference))
 
 

@@ -432,6 +432,51 @@ def test_pages_and_years_are_plain_numbers_in_range(admin_client: FlaskClient, q
     assert admin_client.get(f"/agreements?{query}").status_code == status
 
 
+MILESTONES = "/agreements/20/00001/FUL/milestones"
+
+
+@pytest.mark.parametrize(("form", "flashed"), [
+    ({"kind": "completion", "on": "9999-12-31"}, "on: must be between 1900-01-01 and 2199-12-31"),
+    ({"kind": "completion", "on": "1899-12-31"}, "on: must be between 1900-01-01 and 2199-12-31"),
+    ({"kind": "completion", "on": "2024-02-30"}, "on: Not a valid date."),
+    ({"kind": "completion", "on": ""}, "on: Missing data for required field."),
+    ({"kind": "topping-out", "on": "2024-01-01"}, "kind: Must be one of: commencement, occupation, completion."),
+    ({"kind": "occupation", "on": "2024-01-01", "occupied": str(2**31)}, "occupied: Must be greater than or equal"),
+    ({"kind": "occupation", "on": "2024-01-01", "occupied": "0"}, "occupied: Must be greater than or equal to 1"),
+    ({"kind": "occupation", "on": "2024-01-01", "occupied": "\u00b2"}, "occupied: Not a valid integer."),
+    ({"kind": "occupation", "on": "2024-01-01", "occupied": "\u0661\u0662"}, "occupied: Not a valid integer."),
+    ({"kind": "occupation", "on": "2024-01-01", "occupied": " 12"}, "occupied: Not a valid integer."),
+    ({"kind": "occupation", "on": "2024-01-01"}, "Not recorded: occupied: the number of dwellings occupied so far"),
+    ({"kind": "completion", "on": "2024-01-01", "when": "now"}, "when: Unknown field."),
+], ids=["year-9999", "before-1900", "no-such-day", "no-date", "unknown-kind", "past-32-bits", "none-occupied",
+        "superscript-two", "arabic-indic-digits", "spaced", "occupation-without-a-count", "unknown-field"])
+def test_a_refused_milestone_names_the_field_and_records_nothing(admin_client: FlaskClient, form: dict[str, str],
+                                                                 flashed: str) -> None:
+    response = admin_client.post(MILESTONES, data=form | {"csrf_token": csrf(admin_client, "/agreements/20/00001/FUL")},
+                                 follow_redirects=True)
+    assert response.status_code == 200
+    assert "Not recorded: " in response.get_data(as_text=True) and flashed in response.get_data(as_text=True)
+    assert audit_rows(admin_client.application, AuditEvent.action.in_(
+        ["record-commencement", "record-occupation", "record-completion"])) == []
+
+
+def test_a_milestone_from_the_form_is_recorded(admin_client: FlaskClient) -> None:
+    token = csrf(admin_client, "/agreements/20/00001/FUL")
+    page = admin_client.post(MILESTONES, data={"kind": "occupation", "on": "2199-12-31", "occupied": "12",
+                                               "csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "Occupation recorded; 0 invoice(s) issued." in page and "12 dwellings occupied by 31 December 2199" in page
+    [recorded] = audit_rows(admin_client.application, AuditEvent.action == "record-occupation")
+    assert recorded.after["occupied"] == 12  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/entries/1/reverse", 200), ("/entries/%D9%A1/reverse", 404), ("/entries/%EF%BC%91/reverse", 404),
+    ("/entries/0/reverse", 404), ("/entries/2147483648/reverse", 404), ("/entries/01/reverse", 200),
+])
+def test_an_entry_number_is_ascii_digits(admin_client: FlaskClient, path: str, status: int) -> None:
+    assert admin_client.get(path).status_code == status
+
+
 def test_a_control_character_in_a_path_or_a_form_is_a_400(admin_client: FlaskClient) -> None:
     assert admin_client.get("/agreements/AG%00/1").status_code == 400
     assert admin_client.post("/login", data={"email": "a\x00@b", "password": "x"}).status_code == 400
