@@ -10,9 +10,10 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.domain import limits
+from ledger.domain.entry_kinds import PROJECT_KINDS
 from ledger.domain.limits import CODE, INT32_MAX, LINE, URL
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import PROJECT_KINDS, EntryKind
+from ledger.domain.vocab import EntryKind
 from ledger.services.entries import REFERENCE_MAX_LENGTH as ENTRY_REFERENCE_MAX_LENGTH
 
 REJECTED = "rejected"

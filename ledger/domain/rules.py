@@ -16,9 +16,10 @@ from itertools import groupby
 
 from ledger.domain.dates import Deadline, NoDeadline, add_months
 from ledger.domain.entries import LedgerEntry
+from ledger.domain.entry_kinds import INFLOWS, KIND_RULES, NONE, OUTFLOWS, TOTALS, held_from, signed
 from ledger.domain.errors import RuleViolation
 from ledger.domain.money import ZERO, format_money
-from ledger.domain.vocab import OUTFLOWS, Band, EntryKind
+from ledger.domain.vocab import Band
 
 HELD_NOT_NEGATIVE = "held-not-negative"
 PROJECT_ALLOCATION_NOT_NEGATIVE = "project-allocation-not-negative"
@@ -46,7 +47,8 @@ def in_force(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Balances:
-    """An obligation's money at the end of a date (SPEC rule 4)."""
+    """An obligation's money at the end of a date (SPEC rule 4). The totals are those of
+    entry_kinds.TOTALS: each kind's row says which one its amount is counted in."""
 
     received: Decimal = ZERO
     spent: Decimal = ZERO
@@ -57,7 +59,7 @@ class Balances:
     @property
     def held(self) -> Decimal:
         """H = R - S - T - P."""
-        return self.received - self.spent - self.transferred - self.repaid
+        return held_from(lambda name: getattr(self, name))
 
     @property
     def allocated_unspent(self) -> Decimal:
@@ -70,39 +72,37 @@ class Balances:
         return self.held - self.allocated_unspent
 
 
+# Each balance total a kind is counted in must be a field of Balances: checked at import.
+if set(TOTALS) - set(Balances.__dataclass_fields__):
+    raise TypeError(f"rules.Balances has no field for the totals {sorted(set(TOTALS) - set(Balances.__dataclass_fields__))}")
+
+
 class _Running:
-    """Running totals while walking entries in date order."""
+    """Running totals while walking entries in date order, each entry counted as its
+    kind's row says (entry_kinds.KINDS)."""
 
     def __init__(self) -> None:
-        self.totals: dict[EntryKind, Decimal] = defaultdict(lambda: ZERO)
+        self.totals: dict[str, Decimal] = dict.fromkeys(TOTALS, ZERO)
         self.by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.allocated_unspent = ZERO
 
     def add(self, entry: LedgerEntry) -> None:
-        self.totals[entry.kind] += entry.amount
-        # A repayment names no project: it draws on unallocated money (rule 6).
-        if entry.project is None or entry.kind is EntryKind.REPAYMENT:
+        rule = KIND_RULES[entry.kind]
+        if rule.total is not None:
+            self.totals[rule.total] += entry.amount
+        # A kind that leaves projects' money alone (a repayment, rule 6) changes no project.
+        if entry.project is None or rule.allocated == NONE:
             return
-        change = entry.amount if entry.kind is EntryKind.ALLOCATION else -entry.amount
+        change = signed(rule.allocated, entry.amount)
         self.by_project[entry.project] += change
         self.allocated_unspent += change
 
     @property
     def held(self) -> Decimal:
-        t = self.totals
-        return (
-            t[EntryKind.RECEIPT] - t[EntryKind.SPEND] - t[EntryKind.TRANSFER] - t[EntryKind.REPAYMENT]
-        )
+        return held_from(self.totals.__getitem__)
 
     def snapshot(self) -> Balances:
-        t = self.totals
-        return Balances(
-            received=t[EntryKind.RECEIPT],
-            spent=t[EntryKind.SPEND],
-            transferred=t[EntryKind.TRANSFER],
-            repaid=t[EntryKind.REPAYMENT],
-            by_project={p: v for p, v in self.by_project.items() if v != ZERO},
-        )
+        return Balances(**self.totals, by_project={p: v for p, v in self.by_project.items() if v != ZERO})
 
 
 def _by_date(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
@@ -171,10 +171,10 @@ def project_shortfall(entries: Iterable[LedgerEntry], *, project: str, from_date
     (SPEC rule 5). Entries within a date are unordered, as for the invariants."""
     lowest = ZERO
     balance = ZERO
-    relevant = (e for e in entries if e.project == project and e.kind is not EntryKind.REPAYMENT)
+    relevant = (e for e in entries if e.project == project and KIND_RULES[e.kind].allocated != NONE)
     for day, same_day in groupby(_by_date(relevant), key=lambda e: e.occurred_on):
         for entry in same_day:
-            balance += entry.amount if entry.kind is EntryKind.ALLOCATION else -entry.amount
+            balance += signed(KIND_RULES[entry.kind].allocated, entry.amount)
         if day >= from_date:
             lowest = min(lowest, balance)
     return -lowest
@@ -216,7 +216,7 @@ def receipt_positions(
     earliest deadline first. The allocated-unspent money ``U`` is then taken to be the
     earliest-deadline remaining money. Positions come back in consumption order.
     """
-    receipts = [e for e in entries if e.kind is EntryKind.RECEIPT and e.occurred_on <= on]
+    receipts = [e for e in entries if e.kind in INFLOWS and e.occurred_on <= on]
     deadlines = {r.id: deadline_of(r) for r in receipts}
     receipts.sort(key=lambda r: consumption_order(r, deadlines[r.id]))
     remaining = {r.id: r.amount for r in receipts}

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 
 class EntryKind(StrEnum):
+    """What each kind does is its row in ledger.domain.entry_kinds.KINDS."""
+
     RECEIPT = "receipt"
     ALLOCATION = "allocation"
     DEALLOCATION = "deallocation"
@@ -14,15 +16,6 @@ class EntryKind(StrEnum):
     TRANSFER = "transfer"
     REPAYMENT = "repayment"
 
-
-#: Kinds that take money out of the held balance.
-OUTFLOWS = frozenset({EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT})
-#: Kinds that must name a project.
-PROJECT_KINDS = frozenset(
-    {EntryKind.ALLOCATION, EntryKind.DEALLOCATION, EntryKind.SPEND, EntryKind.TRANSFER}
-)
-#: Kinds whose amount may include interest.
-INTEREST_KINDS = frozenset({EntryKind.RECEIPT, EntryKind.REPAYMENT})
 
 
 class AuthorityKind(StrEnum):

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from ledger.db import write_transaction
 from ledger.domain import limits, rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
+from ledger.domain.entry_kinds import INTEREST_KINDS, PROJECT_KINDS
 from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolated
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import INTEREST_KINDS, PROJECT_KINDS, EntryKind
+from ledger.domain.vocab import EntryKind
 from ledger.models import Entry, Obligation, Project
 from ledger.services import Actor, audit
 from ledger.services.constraints import as_domain_errors

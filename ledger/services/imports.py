@@ -33,9 +33,10 @@ from ledger import clock
 from ledger.db import refresh_statistics, write_transaction
 from ledger.domain import rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
+from ledger.domain.entry_kinds import OUTFLOWS, PROJECT_KINDS
 from ledger.domain.errors import RuleViolation
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import OUTFLOWS, PROJECT_KINDS, EntryKind
+from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
 from ledger.services.constraints import as_domain_errors

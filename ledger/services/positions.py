@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from ledger.db_types import Pence
 from ledger.domain import rules
 from ledger.domain.entries import LedgerEntry
+from ledger.domain.entry_kinds import OUTFLOWS
 from ledger.domain.money import ZERO, from_pence
 from ledger.domain.rules import ReceiptPosition
-from ledger.domain.vocab import OUTFLOWS, EntryKind
+from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, Entry, Obligation, Project
 from ledger.services.ledger_rows import (
     ObligationInfo,
