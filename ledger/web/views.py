@@ -18,9 +18,10 @@ from werkzeug.urls import iri_to_uri
 from ledger import __version__, clock
 from ledger.api import schemas
 from ledger.domain.dates import financial_year_bounds, financial_year_of
+from ledger.domain.entry_kinds import KINDS, PROJECT_KINDS
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
-from ledger.domain.vocab import PROJECT_KINDS, Band, EntryKind, Index, Purpose, Role
+from ledger.domain.vocab import Band, EntryKind, Index, Purpose, Role
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import (
     Agreement,
@@ -52,9 +53,7 @@ from reports.ifs_workbook import build_ifs_workbook
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BAND_LABELS = {Band.OVERDUE: "Overdue", Band.RED: "Due within 12 months", Band.AMBER: "Due within 24 months",
                Band.GREEN: "Later", Band.UNKNOWN_DEADLINE: "Deadline not yet known", Band.NO_DEADLINE: "No deadline"}
-KIND_LABELS = {EntryKind.RECEIPT: "Record a receipt", EntryKind.ALLOCATION: "Allocate money to a project",
-               EntryKind.DEALLOCATION: "Take money back from a project", EntryKind.SPEND: "Record spend",
-               EntryKind.TRANSFER: "Record a transfer to another body", EntryKind.REPAYMENT: "Record a repayment"}
+KIND_LABELS = {rule.kind: rule.label for rule in KINDS}
 PAGE_SIZE = 50
 #: Dates a page accepts in its query string (the API's schemas take the same range).
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
