@@ -20,7 +20,8 @@ from pathlib import Path
 
 from importers.plan import AgreementPlan, DuePlan, EntryPlan, ImportPlan, ObligationPlan, SourceRow
 from importers.read import ImportRefused, header_key, parse_amount, parse_date, parse_units, read_csv
-from ledger.domain.vocab import AgreementType, EntryKind, Purpose, UnitKind
+from ledger.domain.entry_kinds import KIND_OF_NEGATIVE_STATUS, KIND_OF_STATUS, KIND_RULES
+from ledger.domain.vocab import AgreementType, Purpose, UnitKind
 
 AGREEMENT_FILE = "developer-agreement.csv"
 CONTRIBUTION_FILE = "developer-agreement-contribution.csv"
@@ -62,10 +63,8 @@ REQUIRED = {
                        "start-date"),
 }
 
-STATUS_KIND = {
-    "received": EntryKind.RECEIPT, "allocated": EntryKind.ALLOCATION, "spent": EntryKind.SPEND,
-    "transferred": EntryKind.TRANSFER, "returned": EntryKind.REPAYMENT,
-}
+#: The funding status read as income due; every other status names a kind (entry_kinds.KIND_OF_STATUS).
+SECURED = "secured"
 STATUS_PATCHES = {"recieved": "received", "receieved": "received", "recevied": "received", "repaid": "returned",
                   "refunded": "returned", "transfered": "transferred", "spend": "spent"}
 PURPOSE_PATCHES = {
@@ -288,7 +287,7 @@ class GovCsvImport:
         for row in rows:
             raw_reference = row.get("reference")
             amount, amount_error = _amount(row)
-            source = SourceRow(file=CONTRIBUTION_FILE, line=row.line, reference=raw_reference, status="secured",
+            source = SourceRow(file=CONTRIBUTION_FILE, line=row.line, reference=raw_reference, status=SECURED,
                                amount=amount)
             self.plan.sources.append(source)
             if not raw_reference:
@@ -370,15 +369,15 @@ class GovCsvImport:
             source = SourceRow(file=TRANSACTION_FILE, line=row.line, reference=raw_reference, status=status or "(blank)",
                                amount=amount)
             self.plan.sources.append(source)
-            if status not in STATUS_KIND and status != "secured":
+            if status not in KIND_OF_STATUS and status != SECURED:
                 self.plan.reject(source, "contribution-funding-status",
-                                 f"status {row.get('contribution-funding-status')!r} is not one of received, allocated, "
-                                 "spent, transferred, returned, secured")
+                                 f"status {row.get('contribution-funding-status')!r} is not one of "
+                                 f"{', '.join([*KIND_OF_STATUS, SECURED])}")
                 continue
             if amount_error:
                 self.plan.reject(source, "amount", amount_error)
                 continue
-            if amount is None and status != "secured":
+            if amount is None and status != SECURED:
                 self.plan.reject(source, "amount", "amount is empty: a units-only row carries no money")
                 continue
             try:
@@ -393,13 +392,13 @@ class GovCsvImport:
             if not raw_reference:
                 self.plan.reject(source, "reference", "reference is empty")
                 continue
-            kind = STATUS_KIND.get(status)
+            kind = KIND_OF_STATUS.get(status)
             if amount is not None and amount < 0:
-                if kind is EntryKind.ALLOCATION:
-                    # Allocated money handed back has no status of its own; s106-ledger publishes
-                    # it as a negative allocated amount, so that is how it is read back.
-                    self.plan.warn(source, "amount", f"negative allocated amount {amount} read as a deallocation")
-                    kind = EntryKind.DEALLOCATION
+                if status in KIND_OF_NEGATIVE_STATUS:
+                    # A kind with no status of its own (allocated money handed back) is published
+                    # as a negative amount of another kind's status, so that is how it is read back.
+                    kind = KIND_OF_NEGATIVE_STATUS[status]
+                    self.plan.warn(source, "amount", f"negative {status} amount {amount} read as a {kind}")
                 else:
                     self.plan.warn(source, "amount",
                                    f"negative amount {amount} read as {abs(amount)} (finance sign convention)")
@@ -411,7 +410,7 @@ class GovCsvImport:
             obligation = self.obligation_refs.get(contribution) or self.placeholder_obligation(
                 contribution or f"{raw_reference} (contribution)", on=occurred_on, source=source)
             reference = self.unique(raw_reference, seen[status], source)
-            if status == "secured":
+            if status == SECURED:
                 self.plan.dues.append(DuePlan(reference=reference, obligation_reference=obligation.reference,
                                               amount=amount, due_on=occurred_on, source=source))
                 continue
@@ -419,7 +418,7 @@ class GovCsvImport:
             self.plan.entries.append(EntryPlan(
                 kind=kind, reference=reference, obligation_reference=obligation.reference, amount=amount,  # type: ignore[arg-type]
                 occurred_on=occurred_on, source=source,
-                recipient=UNKNOWN_RECIPIENT if kind is EntryKind.TRANSFER else None,
+                recipient=UNKNOWN_RECIPIENT if KIND_RULES[kind].recipient else None,
             ))
 
 

@@ -30,6 +30,7 @@ from importers.read import (
     parse_units,
     plausible,
 )
+from ledger.domain.entry_kinds import KIND_RULES
 from ledger.domain.money import PENNY
 from ledger.domain.vocab import SERVICE_PURPOSE, AgreementType, EntryKind, UnitKind
 
@@ -278,7 +279,7 @@ def _money(plan: ImportPlan, file: str, line: int, values: dict[str, Any], oblig
         raw = values.get(amount_field)
         if raw in (None, "") or (isinstance(raw, str) and not raw.strip()):
             continue
-        status = "received" if kind is EntryKind.RECEIPT else "spent"
+        status = KIND_RULES[kind].status
         try:
             amount = cell_money(raw)
         except ValueError as error:
@@ -310,5 +311,5 @@ def _money(plan: ImportPlan, file: str, line: int, values: dict[str, Any], oblig
         plan.entries.append(EntryPlan(
             kind=kind, reference=reference, obligation_reference=obligation.reference, amount=amount,
             occurred_on=occurred_on, source=source,
-            project_reference=cell_text(values.get("project_reference")) or None if kind is EntryKind.SPEND else None,
+            project_reference=cell_text(values.get("project_reference")) or None if KIND_RULES[kind].project else None,
         ))

@@ -15,6 +15,7 @@ from openpyxl.styles import Font
 from openpyxl.workbook.defined_name import DefinedName
 
 from ledger.domain.dates import financial_year_label
+from ledger.domain.entry_kinds import TOTALS
 from ledger.domain.ifs import IfsReport
 from ledger.domain.vocab import Band
 from reports.at_risk import AT_RISK_COLUMNS, BAND_FILLS, band_totals
@@ -72,9 +73,8 @@ MOVEMENT_COLUMNS = [
     text("Service", "service"),
 ]
 AREA_COLUMNS = [
-    text("Code", "code", 14), text("Name", "name", 32), money("Secured", "secured"), money("Received", "received"),
-    money("Spent", "spent"), money("Transferred", "transferred"), money("Repaid", "repaid"),
-    money("Retained", "retained"),
+    text("Code", "code", 14), text("Name", "name", 32), money("Secured", "secured"),
+    *(money(total.capitalize(), total) for total in TOTALS), money("Retained", "retained"),
 ]
 
 

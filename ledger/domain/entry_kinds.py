@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind
+
+T = TypeVar("T")
 
 #: Effects on a balance: the amount is added, taken away, or leaves it alone.
 ADDS, TAKES, NONE = 1, -1, 0
@@ -137,6 +140,15 @@ def held_from(total: Callable[[str], Decimal]) -> Decimal:
     for name, effect in TOTALS.items():
         held += signed(effect, total(name))
     return held
+
+
+def with_totals(record: type[T]) -> type[T]:
+    """Class decorator for a dataclass of money totals: refuses, when it is defined, a
+    record without a field for each balance total (so a new total cannot be missed)."""
+    missing = sorted(set(TOTALS) - set(record.__dataclass_fields__))  # type: ignore[attr-defined]
+    if missing:
+        raise TypeError(f"{record.__qualname__} has no field for the balance totals {missing}")
+    return record
 
 
 def join_kinds(kinds: frozenset[EntryKind]) -> str:

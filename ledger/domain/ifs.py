@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from ledger.domain.entry_kinds import with_totals
 from ledger.domain.money import ZERO
 
 
@@ -114,6 +115,7 @@ class RetainedRow:
     earliest_deadline: date | None
 
 
+@with_totals
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AreaTotals:
     """Figures for one authority, one division or one service."""

@@ -16,7 +16,16 @@ from itertools import groupby
 
 from ledger.domain.dates import Deadline, NoDeadline, add_months
 from ledger.domain.entries import LedgerEntry
-from ledger.domain.entry_kinds import INFLOWS, KIND_RULES, NONE, OUTFLOWS, TOTALS, held_from, signed
+from ledger.domain.entry_kinds import (
+    INFLOWS,
+    KIND_RULES,
+    NONE,
+    OUTFLOWS,
+    TOTALS,
+    held_from,
+    signed,
+    with_totals,
+)
 from ledger.domain.errors import RuleViolation
 from ledger.domain.money import ZERO, format_money
 from ledger.domain.vocab import Band
@@ -45,6 +54,7 @@ def in_force(
     return [e for e in known if e.reverses is None and e.id not in cancelled]
 
 
+@with_totals
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Balances:
     """An obligation's money at the end of a date (SPEC rule 4). The totals are those of
@@ -72,19 +82,17 @@ class Balances:
         return self.held - self.allocated_unspent
 
 
-# Each balance total a kind is counted in must be a field of Balances: checked at import.
-if set(TOTALS) - set(Balances.__dataclass_fields__):
-    raise TypeError(f"rules.Balances has no field for the totals {sorted(set(TOTALS) - set(Balances.__dataclass_fields__))}")
+class RunningTotals:
+    """An obligation's balances as entries are added in any order: after the last one, the
+    balances at the end of the latest date so far. Each entry counts as its kind's row
+    says (entry_kinds.KINDS)."""
 
-
-class _Running:
-    """Running totals while walking entries in date order, each entry counted as its
-    kind's row says (entry_kinds.KINDS)."""
-
-    def __init__(self) -> None:
+    def __init__(self, entries: Iterable[LedgerEntry] = ()) -> None:
         self.totals: dict[str, Decimal] = dict.fromkeys(TOTALS, ZERO)
         self.by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.allocated_unspent = ZERO
+        for entry in entries:
+            self.add(entry)
 
     def add(self, entry: LedgerEntry) -> None:
         rule = KIND_RULES[entry.kind]
@@ -101,6 +109,17 @@ class _Running:
     def held(self) -> Decimal:
         return held_from(self.totals.__getitem__)
 
+    def broken(self, projects: Iterable[str]) -> list[tuple[str, str | None]]:
+        """The invariants of SPEC rule 4 these balances break, each with its project (for
+        ``U_p >= 0``, looking at ``projects`` only), in the order they are reported. With
+        money held negative, ``U <= H`` fails as a mere consequence: only the cause is named."""
+        held = self.held
+        found: list[tuple[str, str | None]] = [(HELD_NOT_NEGATIVE, None)] if held < ZERO else []
+        found.extend((PROJECT_ALLOCATION_NOT_NEGATIVE, p) for p in sorted(projects) if self.by_project[p] < ZERO)
+        if ZERO <= held < self.allocated_unspent:
+            found.append((ALLOCATED_WITHIN_HELD, None))
+        return found
+
     def snapshot(self) -> Balances:
         return Balances(**self.totals, by_project={p: v for p, v in self.by_project.items() if v != ZERO})
 
@@ -111,11 +130,7 @@ def _by_date(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
 
 def balances_at(entries: Iterable[LedgerEntry], on: date) -> Balances:
     """Balances at the end of ``on`` from entries in force (SPEC rule 4)."""
-    running = _Running()
-    for entry in entries:
-        if entry.occurred_on <= on:
-            running.add(entry)
-    return running.snapshot()
+    return RunningTotals(e for e in entries if e.occurred_on <= on).snapshot()
 
 
 def invariant_violations(entries: Iterable[LedgerEntry]) -> list[RuleViolation]:
@@ -126,7 +141,7 @@ def invariant_violations(entries: Iterable[LedgerEntry]) -> list[RuleViolation]:
     (each project's allocated-unspent money) and ``U <= H`` (allocations never exceed the
     money held, which is also why repayments draw on unallocated money only, rule 6).
     """
-    running = _Running()
+    running = RunningTotals()
     found: dict[str, RuleViolation] = {}
     for day, same_day in groupby(_by_date(entries), key=lambda e: e.occurred_on):
         touched: set[str] = set()
@@ -134,35 +149,29 @@ def invariant_violations(entries: Iterable[LedgerEntry]) -> list[RuleViolation]:
             running.add(entry)
             if entry.project is not None:
                 touched.add(entry.project)
-        held = running.held
-        if held < ZERO and HELD_NOT_NEGATIVE not in found:
-            found[HELD_NOT_NEGATIVE] = RuleViolation(
-                invariant=HELD_NOT_NEGATIVE,
-                on=day,
-                message=f"money held on {day.isoformat()} would be {format_money(held)}",
-            )
-        for project in sorted(touched):
-            if running.by_project[project] < ZERO and PROJECT_ALLOCATION_NOT_NEGATIVE not in found:
-                found[PROJECT_ALLOCATION_NOT_NEGATIVE] = RuleViolation(
-                    invariant=PROJECT_ALLOCATION_NOT_NEGATIVE,
-                    on=day,
-                    message=(
-                        f"money allocated and unspent on project {project} on "
-                        f"{day.isoformat()} would be {format_money(running.by_project[project])}"
-                    ),
-                    field="project_reference",
-                )
-        # With held money negative, U <= H fails as a mere consequence: report the cause.
-        if ZERO <= held < running.allocated_unspent and ALLOCATED_WITHIN_HELD not in found:
-            found[ALLOCATED_WITHIN_HELD] = RuleViolation(
-                invariant=ALLOCATED_WITHIN_HELD,
-                on=day,
-                message=(
-                    f"on {day.isoformat()} {format_money(running.allocated_unspent)} would be "
-                    f"allocated but only {format_money(held)} held"
-                ),
-            )
+        for invariant, project in running.broken(touched):
+            if invariant not in found:
+                found[invariant] = _violation(invariant, day, running, project)
     return sorted(found.values(), key=lambda v: (v.on, _INVARIANT_ORDER.index(v.invariant)))
+
+
+def _violation(invariant: str, day: date, running: RunningTotals, project: str | None) -> RuleViolation:
+    on = day.isoformat()
+    if invariant == HELD_NOT_NEGATIVE:
+        return RuleViolation(invariant=invariant, on=day,
+                             message=f"money held on {on} would be {format_money(running.held)}")
+    if invariant == PROJECT_ALLOCATION_NOT_NEGATIVE:
+        assert project is not None
+        return RuleViolation(
+            invariant=invariant, on=day, field="project_reference",
+            message=(f"money allocated and unspent on project {project} on {on} would be "
+                     f"{format_money(running.by_project[project])}"),
+        )
+    return RuleViolation(
+        invariant=invariant, on=day,
+        message=(f"on {on} {format_money(running.allocated_unspent)} would be allocated but only "
+                 f"{format_money(running.held)} held"),
+    )
 
 
 def project_shortfall(entries: Iterable[LedgerEntry], *, project: str, from_date: date) -> Decimal:

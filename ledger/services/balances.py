@@ -3,7 +3,6 @@ totals. All take an optional ``as_known_at`` moment (SPEC rule 12)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,9 +15,10 @@ from ledger.db import read_snapshot
 from ledger.domain import rules
 from ledger.domain.dates import Deadline, NoDeadline
 from ledger.domain.entries import LedgerEntry
+from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
-from ledger.domain.vocab import Band, EntryKind
+from ledger.domain.vocab import Band
 from ledger.models import Agreement, Division, Entry, Obligation, Project
 from ledger.services.entries import history
 from ledger.services.ledger_rows import (
@@ -147,6 +147,7 @@ def sort_at_risk(rows: list[AtRiskRow]) -> list[AtRiskRow]:
     return sorted(rows, key=lambda r: (r.deadline or date.max, r.agreement_reference, r.receipt_reference))
 
 
+@with_totals
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DivisionSummary:
     division: Division
@@ -162,7 +163,7 @@ class DivisionSummary:
 
     @property
     def held(self) -> Decimal:
-        return self.received - self.spent - self.transferred - self.repaid
+        return held_from(lambda name: getattr(self, name))
 
 
 def division_summary(
@@ -179,13 +180,15 @@ def division_summary(
     secured = session.scalar(
         select(func.sum(Obligation.amount)).join(Obligation.agreement).where(in_division, Agreement.signed_on <= on)
     ) or ZERO
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    totals = dict.fromkeys(TOTALS, ZERO)
     for kind, total in session.execute(
         select(Entry.kind, func.sum(Entry.amount))
         .where(entries_of_obligations(session, in_division), Entry.occurred_on <= on, in_force_condition(as_known_at))
         .group_by(Entry.kind)
     ):
-        totals[kind] = total
+        counted_in = KIND_RULES[kind].total
+        if counted_in:
+            totals[counted_in] += total
     risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
     for row in at_risk(
         session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
@@ -198,10 +201,7 @@ def division_summary(
         on=on,
         agreements=agreement_count,
         secured=secured,
-        received=totals[EntryKind.RECEIPT],
-        spent=totals[EntryKind.SPEND],
-        transferred=totals[EntryKind.TRANSFER],
-        repaid=totals[EntryKind.REPAYMENT],
+        **totals,
         at_risk=risk,
         projects=list(projects),
     )

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 from ledger.db import write_transaction
 from ledger.domain import limits, rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
-from ledger.domain.entry_kinds import INTEREST_KINDS, PROJECT_KINDS
+from ledger.domain.entry_kinds import (
+    AUTO_ALLOCATING,
+    INTEREST_KINDS,
+    PROJECT_KINDS,
+    RECIPIENT_KINDS,
+    join_kinds,
+)
 from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolated
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind
@@ -75,13 +81,13 @@ def _shape_errors(request: EntryRequest) -> dict[str, list[str]]:
         errors["project_reference"] = [f"a {request.kind} must name a project"]
     if request.kind not in PROJECT_KINDS and request.project_reference:
         errors["project_reference"] = [f"a {request.kind} does not name a project"]
-    if request.kind is EntryKind.TRANSFER and not request.recipient:
-        errors["recipient"] = ["a transfer must name its recipient"]
-    if request.kind is not EntryKind.TRANSFER and request.recipient:
-        errors["recipient"] = ["only a transfer has a recipient"]
+    if request.kind in RECIPIENT_KINDS and not request.recipient:
+        errors["recipient"] = [f"a {request.kind} must name its recipient"]
+    if request.kind not in RECIPIENT_KINDS and request.recipient:
+        errors["recipient"] = [f"only a {join_kinds(RECIPIENT_KINDS)} has a recipient"]
     if request.interest is not None:
         if request.kind not in INTEREST_KINDS:
-            errors["interest"] = ["only a receipt or repayment includes interest"]
+            errors["interest"] = [f"only a {join_kinds(INTEREST_KINDS)} includes interest"]
         elif request.interest > request.amount:
             errors["interest"] = ["cannot exceed the amount"]
     if not request.reason.strip():
@@ -202,7 +208,7 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
         )
         candidates = [new]
         shortfall = ZERO
-        if request.kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+        if request.kind in AUTO_ALLOCATING:
             assert request.project_reference is not None
             shortfall = rules.project_shortfall(
                 rules.in_force([*past, new]), project=request.project_reference, from_date=request.occurred_on

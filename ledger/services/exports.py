@@ -11,20 +11,9 @@ from sqlalchemy.orm import Session
 
 from ledger import clock
 from ledger.db import read_snapshot
-from ledger.domain.vocab import EntryKind
+from ledger.domain.entry_kinds import KIND_RULES
 from ledger.models import Agreement, Entry, Obligation
 from ledger.services.balances import in_force_condition
-
-#: Funding status of each entry kind. A deallocation has no status of its own: it is
-#: published as a negative `allocated` amount, so allocated amounts still add up.
-STATUS = {
-    EntryKind.RECEIPT: "received",
-    EntryKind.ALLOCATION: "allocated",
-    EntryKind.DEALLOCATION: "allocated",
-    EntryKind.SPEND: "spent",
-    EntryKind.TRANSFER: "transferred",
-    EntryKind.REPAYMENT: "returned",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +74,17 @@ def gov_csv_rows(session: Session, *, as_known_at: datetime | None = None) -> Go
         .join(Agreement, Obligation.agreement_id == Agreement.id)
         .where(in_force_condition(known)).order_by(Entry.id)
     ):
-        kind = EntryKind(entry.kind)
+        # Its funding status, and whether it is published as a negative amount of it (entry_kinds).
+        rule = KIND_RULES[entry.kind]
         # References are unique per kind in the ledger but must be unique per file here.
-        reference = entry.reference if entry.reference not in used else f"{entry.reference}-{kind}"
+        reference = entry.reference if entry.reference not in used else f"{entry.reference}-{rule.kind}"
         used.add(reference)
-        amount = -entry.amount if kind is EntryKind.DEALLOCATION else entry.amount
+        amount = -entry.amount if rule.negated else entry.amount
         transactions.append({
             "reference": reference,
-            "name": kind.value,
+            "name": rule.kind.value,
             "developer-agreement-contribution": obligation_reference,
-            "contribution-funding-status": STATUS[kind],
+            "contribution-funding-status": rule.status,
             "amount": _money(amount),
             "units": "",
             "notes": entry.recipient or "",

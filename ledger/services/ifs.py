@@ -20,6 +20,18 @@ from ledger import __version__
 from ledger.db import known_moment, read_snapshot
 from ledger.db_types import Pence
 from ledger.domain.dates import NoDeadline, financial_year_bounds, repayment_deadline
+from ledger.domain.entry_kinds import (
+    ADDS,
+    INFLOWS,
+    KIND_RULES,
+    KINDS,
+    TAKES,
+    TOTALS,
+    IfsRole,
+    kinds_in,
+    kinds_where,
+    signed,
+)
 from ledger.domain.errors import LedgerError
 from ledger.domain.ifs import (
     ITEMS,
@@ -33,9 +45,10 @@ from ledger.domain.ifs import (
     SecuredRow,
 )
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import EntryKind, Purpose, UnitKind
+from ledger.domain.vocab import Purpose, UnitKind
 from ledger.models import Authority, Division, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
+from ledger.services.kind_sql import Effect, kind_is
 from ledger.services.ledger_rows import Shared, agreements_known_at, in_force_condition
 from ledger.services.positions import allocated_by_project, obligation_positions
 
@@ -66,7 +79,7 @@ def _movements(session: Session, condition: ColumnElement[bool], shared: Shared,
     for (kind, reference, occurred_on, agreement, obligation, authority, division, purpose, service, project,
          project_name, repays, recipient, amount, interest, years, basis, completion_on) in rows:
         deadline = None
-        if kind == EntryKind.RECEIPT:
+        if kind in INFLOWS:
             due = repayment_deadline(occurred_on, years=years, basis=basis, completion_on=completion_on)
             deadline = None if isinstance(due, NoDeadline) else due
         found.append(MovementRow(
@@ -114,8 +127,14 @@ def ifs_report(
         # SQL subtraction of two sums would come back as bare pence: keep the money type.
         return type_coerce(total - taken, Pence())
 
-    def kind_is(*kinds: EntryKind) -> ColumnElement[bool]:
-        return Entry.kind.in_([k.value for k in kinds])
+    def role_sum(role: IfsRole, *conditions: ColumnElement[bool]) -> ColumnElement[Decimal]:
+        """The money of the kinds whose IFS role is ``role`` (entry_kinds.KINDS)."""
+        return entry_sum(*conditions, kind_is(kinds_in(role)))
+
+    def effect_sum(effect: Effect, *conditions: ColumnElement[bool]) -> ColumnElement[Decimal]:
+        """A balance from the kinds that change it: what they add less what they take."""
+        return less(entry_sum(*conditions, kind_is(kinds_where(lambda r: effect(r) == ADDS))),
+                    entry_sum(*conditions, kind_is(kinds_where(lambda r: effect(r) == TAKES))))
 
     signed_in_year = (agreement.signed_on.between(start, end), agreement.created_at <= known,
                       Obligation.created_at <= known)
@@ -131,20 +150,17 @@ def ifs_report(
             .join(*with_agreement).where(*signed_in_year).group_by(Obligation.unit_kind)
         ).all()
     )
+    # Each figure from the kinds' IFS roles, or from their effects on allocated and held money.
     sums = {
-        "s106_b_money_received": entry_sum(in_year, kind_is(EntryKind.RECEIPT)),
-        "s106_e_allocated_not_spent": less(entry_sum(to_end, kind_is(EntryKind.ALLOCATION)), entry_sum(
-            to_end, kind_is(EntryKind.DEALLOCATION, EntryKind.SPEND, EntryKind.TRANSFER))),
-        "s106_f_money_spent": entry_sum(in_year, kind_is(EntryKind.SPEND, EntryKind.TRANSFER)),
-        "s106_h_borrowing_repaid": entry_sum(in_year, kind_is(EntryKind.SPEND), Project.repays_borrowing.is_(True)),
-        "s106_h_monitoring_spent": entry_sum(
-            in_year, kind_is(EntryKind.SPEND), Obligation.purpose == Purpose.MONITORING_FEES.value),
-        "s106_i_money_retained": less(entry_sum(to_end, kind_is(EntryKind.RECEIPT)), entry_sum(
-            to_end, kind_is(EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))),
-        "s106_i_commuted_sums_retained": less(entry_sum(
-            to_end, Obligation.commuted_sum.is_(True), kind_is(EntryKind.RECEIPT)), entry_sum(
-            to_end, Obligation.commuted_sum.is_(True), kind_is(EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))),
-        "s106_money_repaid": entry_sum(in_year, kind_is(EntryKind.REPAYMENT)),
+        "s106_b_money_received": role_sum(IfsRole.RECEIVED, in_year),
+        "s106_e_allocated_not_spent": effect_sum(lambda r: r.allocated, to_end),
+        "s106_f_money_spent": role_sum(IfsRole.SPENT, in_year),
+        "s106_h_borrowing_repaid": role_sum(IfsRole.SPENT_BY_AUTHORITY, in_year, Project.repays_borrowing.is_(True)),
+        "s106_h_monitoring_spent": role_sum(
+            IfsRole.SPENT_BY_AUTHORITY, in_year, Obligation.purpose == Purpose.MONITORING_FEES.value),
+        "s106_i_money_retained": effect_sum(lambda r: r.held, to_end),
+        "s106_i_commuted_sums_retained": effect_sum(lambda r: r.held, to_end, Obligation.commuted_sum.is_(True)),
+        "s106_money_repaid": role_sum(IfsRole.REPAID, in_year),
     }
     # Every money figure from one pass over the entries.
     money = session.execute(
@@ -176,11 +192,10 @@ def ifs_report(
             .order_by(agreement.signed_on, agreement.reference, Obligation.id)
         )
     ]
-    movements = _movements(session, shared=shared, known_at=known, condition=in_force & in_year & kind_is(
-        EntryKind.RECEIPT, EntryKind.SPEND, EntryKind.TRANSFER, EntryKind.REPAYMENT))
-    received = [m for m in movements if m.kind == EntryKind.RECEIPT]
-    spent = [m for m in movements if m.kind in (EntryKind.SPEND, EntryKind.TRANSFER)]
-    repaid = [m for m in movements if m.kind == EntryKind.REPAYMENT]
+    sheets = {role: kinds_in(role) for role in (IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID)}
+    movements = _movements(session, shared=shared, known_at=known,
+                           condition=in_force & in_year & kind_is(frozenset().union(*sheets.values())))
+    received, spent, repaid = ([m for m in movements if m.kind in kinds] for kinds in sheets.values())
 
     # Each obligation's money at the start and end of the year, from SQL totals and its receipts.
     allocated = [
@@ -250,8 +265,7 @@ def _areas(
     for s in secured:
         totals[getattr(s, key) or ""]["secured"] += s.amount or ZERO
     for m in movements:
-        column = {"receipt": "received", "spend": "spent", "transfer": "transferred", "repayment": "repaid"}[m.kind]
-        totals[getattr(m, key) or ""][column] += m.amount
+        totals[getattr(m, key) or ""][KIND_RULES[m.kind].total] += m.amount  # type: ignore[index]
     for r in retained:
         totals[getattr(r, key) or ""]["retained"] += r.held
     return [
@@ -262,21 +276,22 @@ def _areas(
 
 def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unallocated: Decimal) -> list[Check]:
     v = report.value
-    moved = {kind: _total(m for m in [*report.received, *report.spent, *report.repaid] if m.kind == kind)
-             for kind in ("receipt", "spend", "transfer", "repayment")}
+    # Each movement once, though a kind may be listed on more than one sheet.
+    listed = {id(m): m for m in [*report.received, *report.spent, *report.repaid]}.values()
+    by_authority = kinds_in(IfsRole.SPENT_BY_AUTHORITY)
     checks = [
-        Check(name="Retained at start + received - spent - transferred - repaid = retained at end",
+        Check(name=f"Retained at start{_signed_totals()} = retained at end",
               expected=v("s106_i_money_retained"),
-              actual=held_at_start + moved["receipt"] - moved["spend"] - moved["transfer"] - moved["repayment"]),
+              actual=held_at_start + sum((signed(KIND_RULES[m.kind].held, m.amount) for m in listed), ZERO)),
         Check(name="Secured sheet total = (a)", expected=v("s106_a_money_secured"), actual=_total(report.secured)),
         Check(name="Received sheet total = (b)", expected=v("s106_b_money_received"), actual=_total(report.received)),
         Check(name="Allocated sheet total = (e)", expected=v("s106_e_allocated_not_spent"),
               actual=_total(report.allocated)),
         Check(name="Spent sheet total = (f)", expected=v("s106_f_money_spent"), actual=_total(report.spent)),
         Check(name="Spent sheet, projects repaying borrowing = (h)(ii)", expected=v("s106_h_borrowing_repaid"),
-              actual=_total(m for m in report.spent if m.kind == "spend" and m.repays_borrowing)),
+              actual=_total(m for m in report.spent if m.kind in by_authority and m.repays_borrowing)),
         Check(name="Spent sheet, monitoring fees = (h)(iii)", expected=v("s106_h_monitoring_spent"),
-              actual=_total(m for m in report.spent if m.kind == "spend" and m.purpose == Purpose.MONITORING_FEES)),
+              actual=_total(m for m in report.spent if m.kind in by_authority and m.purpose == Purpose.MONITORING_FEES)),
         Check(name="Retained sheet total = (i)", expected=v("s106_i_money_retained"),
               actual=_total(report.retained, "held")),
         Check(name="Retained sheet, commuted sums = (i) commuted sums", expected=v("s106_i_commuted_sums_retained"),
@@ -296,11 +311,24 @@ def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unalloca
         Check(name="Non-monetary sheet school places by category = (d)(ii)", expected=v("s106_d_school_places"),
               actual=sum(report.school_places_by_category.values())),
     ]
+    received_in, spent_in = _totals_of(IfsRole.RECEIVED), _totals_of(IfsRole.SPENT)
     for label, areas in (("authority", report.by_authority), ("division", report.by_division)):
-        checks.append(Check(name=f"By {label}: received adds up to (b)", expected=v("s106_b_money_received"),
-                            actual=sum((a.received for a in areas), ZERO)))
-        checks.append(Check(name=f"By {label}: spent and transferred add up to (f)", expected=v("s106_f_money_spent"),
-                            actual=sum((a.spent + a.transferred for a in areas), ZERO)))
+        checks.append(Check(name=f"By {label}: {' and '.join(received_in)} adds up to (b)",
+                            expected=v("s106_b_money_received"),
+                            actual=sum((getattr(a, t) for a in areas for t in received_in), ZERO)))
+        checks.append(Check(name=f"By {label}: {' and '.join(spent_in)} add up to (f)", expected=v("s106_f_money_spent"),
+                            actual=sum((getattr(a, t) for a in areas for t in spent_in), ZERO)))
         checks.append(Check(name=f"By {label}: retained adds up to (i)", expected=v("s106_i_money_retained"),
                             actual=sum((a.retained for a in areas), ZERO)))
     return checks
+
+
+def _signed_totals() -> str:
+    """`` + received - spent - transferred - repaid``: the balance totals with their signs."""
+    return "".join(f" {'+' if effect == ADDS else '-'} {name}" for name, effect in TOTALS.items())
+
+
+def _totals_of(role: IfsRole) -> list[str]:
+    """The balance totals (area columns) the kinds of ``role`` are counted in, in table order."""
+    kinds = kinds_in(role)
+    return list(dict.fromkeys(rule.total for rule in KINDS if rule.kind in kinds and rule.total))

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
 from ledger.domain.dates import add_months
+from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import Band, EntryKind
+from ledger.domain.vocab import Band
 from ledger.models import Agreement, Division, Entry, Obligation
 from ledger.services.balances import AtRiskRow, at_risk, in_force_condition
 
@@ -81,6 +82,7 @@ def largest_at_risk(rows: list[AtRiskRow], *, limit: int) -> list[ObligationAtRi
     return sorted(found, key=lambda o: o.remaining, reverse=True)[:limit]
 
 
+@with_totals
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DivisionTotals:
     code: str
@@ -96,7 +98,7 @@ class DivisionTotals:
 
     @property
     def held(self) -> Decimal:
-        return self.received - self.spent - self.transferred - self.repaid
+        return held_from(lambda name: getattr(self, name))
 
 
 def division_totals(session: Session, *, on: date, red_months: int = 12, amber_months: int = 24) -> list[DivisionTotals]:
@@ -105,14 +107,16 @@ def division_totals(session: Session, *, on: date, red_months: int = 12, amber_m
     secured = dict(session.execute(
         select(Agreement.division_code, func.sum(Obligation.amount)).join(Obligation.agreement)
         .where(Agreement.signed_on <= on).group_by(Agreement.division_code)).all())
-    moved: dict[tuple[str | None, str], Decimal] = {
-        (division, kind): total for division, kind, total in session.execute(
+    moved: dict[str | None, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(TOTALS, ZERO))
+    for division, kind, total in session.execute(
             select(Agreement.division_code, Entry.kind, func.sum(Entry.amount))
             .join(Obligation, Entry.obligation_id == Obligation.id)
             .join(Agreement, Obligation.agreement_id == Agreement.id)
             .where(Entry.occurred_on <= on, in_force_condition(None))
-            .group_by(Agreement.division_code, Entry.kind))
-    }
+            .group_by(Agreement.division_code, Entry.kind)):
+        counted_in = KIND_RULES[kind].total
+        if counted_in:
+            moved[division][counted_in] += total
     risk: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     for row in at_risk(session, as_of=on, red_months=red_months, amber_months=amber_months):
         if row.band in URGENT:
@@ -121,10 +125,7 @@ def division_totals(session: Session, *, on: date, red_months: int = 12, amber_m
         DivisionTotals(
             code=d.code, name=d.name, authority_code=d.authority_code, members=list(d.members or []),
             secured=secured.get(d.code) or ZERO,
-            received=moved.get((d.code, EntryKind.RECEIPT.value), ZERO),
-            spent=moved.get((d.code, EntryKind.SPEND.value), ZERO),
-            transferred=moved.get((d.code, EntryKind.TRANSFER.value), ZERO),
-            repaid=moved.get((d.code, EntryKind.REPAYMENT.value), ZERO),
+            **moved[d.code],
             at_risk=risk[d.code],
         )
         for d in session.scalars(select(Division).order_by(Division.name))

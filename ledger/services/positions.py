@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from ledger.db_types import Pence
 from ledger.domain import rules
 from ledger.domain.entries import LedgerEntry
-from ledger.domain.entry_kinds import OUTFLOWS
+from ledger.domain.entry_kinds import INFLOWS, KIND_RULES, OUTFLOWS
 from ledger.domain.money import ZERO, from_pence
 from ledger.domain.rules import ReceiptPosition
-from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, Entry, Obligation, Project
+from ledger.services.kind_sql import effect_whens, kind_is, moving, signed_amount
 from ledger.services.ledger_rows import (
     ObligationInfo,
     Shared,
@@ -29,8 +29,6 @@ from ledger.services.ledger_rows import (
     deadline_rule,
     in_force_condition,
 )
-
-_OUTFLOWS = [kind.value for kind in OUTFLOWS]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,8 +70,9 @@ def obligation_positions(
     )
     # Amounts as stored pence: only the receipts of obligations holding money become Decimal.
     receipts = session.connection().execute(
-        select(Entry.obligation_id, Entry.id, Entry.reference, Entry.occurred_on, type_coerce(Entry.amount, BigInteger))
-        .where(Entry.kind == EntryKind.RECEIPT.value, *in_force, *chosen)
+        select(Entry.obligation_id, Entry.id, Entry.reference, Entry.occurred_on, type_coerce(Entry.amount, BigInteger),
+               Entry.kind)
+        .where(kind_is(INFLOWS), *in_force, *chosen)
         .order_by(Entry.obligation_id, Entry.occurred_on, Entry.id)
         .execution_options(yield_per=20_000)
     )
@@ -118,15 +117,10 @@ def entries_of_obligations(session: Session, *where: ColumnElement[bool]) -> Col
 
 def _totals(since: date | None) -> Select:  # type: ignore[type-arg]
     """Per obligation: held, outflows, allocated-unspent money, and held before ``since``."""
-    held = case((Entry.kind == EntryKind.RECEIPT.value, Entry.amount), (Entry.kind.in_(_OUTFLOWS), -Entry.amount))
-    outflow = case((Entry.kind.in_(_OUTFLOWS), Entry.amount))
-    # U: allocations less deallocations, spend and transfers on projects; repayments name none.
-    allocated = case(
-        (Entry.project_id.is_(None), None),
-        (Entry.kind == EntryKind.ALLOCATION.value, Entry.amount),
-        (Entry.kind.in_([EntryKind.DEALLOCATION.value, EntryKind.SPEND.value, EntryKind.TRANSFER.value]),
-         -Entry.amount),
-    )
+    held = signed_amount(lambda rule: rule.held)
+    outflow = case((kind_is(OUTFLOWS), Entry.amount))
+    # U: each kind's effect on the allocated money of the project it names.
+    allocated = case((Entry.project_id.is_(None), None), *effect_whens(lambda rule: rule.allocated))
     before = func.sum(case((Entry.occurred_on < since, held))) if since else cast(null(), Pence())
     return select(Entry.obligation_id, func.sum(held).label("held"), func.sum(outflow).label("outflow"),
                   func.sum(allocated).label("allocated"), before.label("held_before"))
@@ -144,7 +138,7 @@ def _remaining(  # type: ignore[type-arg]
     ):
         if remaining == ZERO:
             continue
-        receipt = LedgerEntry(id=row[1], kind=EntryKind.RECEIPT, amount=amount, occurred_on=shared(row[3]),
+        receipt = LedgerEntry(id=row[1], kind=KIND_RULES[row[5]].kind, amount=amount, occurred_on=shared(row[3]),
                               reference=row[2])
         positions.append(ReceiptPosition(receipt=receipt, deadline=shared(deadline_of(receipt)), remaining=remaining,
                                          allocated=allocated_part))
@@ -156,13 +150,12 @@ def allocated_by_project(
 ) -> list[tuple[str, str, str, str | None, str, str, Decimal]]:
     """Money allocated and unspent at the end of ``on`` per project and obligation:
     (project reference, name, service, division, obligation reference, agreement reference, amount)."""
-    amount = func.sum(case((Entry.kind == EntryKind.ALLOCATION.value, Entry.amount), else_=-Entry.amount))
+    amount = func.sum(signed_amount(lambda rule: rule.allocated))
     # Sum by ids first, then name them: grouping by the text columns would sort every entry.
     totals = (
         select(Entry.project_id, Entry.obligation_id, amount.label("amount"))
         .where(Entry.project_id.is_not(None), Entry.occurred_on <= on, in_force_condition(known_at),
-               Entry.kind.in_([EntryKind.ALLOCATION.value, EntryKind.DEALLOCATION.value, EntryKind.SPEND.value,
-                               EntryKind.TRANSFER.value]))
+               kind_is(moving(lambda rule: rule.allocated)))
         .group_by(Entry.project_id, Entry.obligation_id)
         .having(amount != ZERO)
         .subquery()
