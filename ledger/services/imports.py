@@ -3,7 +3,8 @@
 Reference data is created where missing (existing records are kept as they are). Entries
 go through the same ledger rules as the API, obligation by obligation in date order: an
 entry that would break an invariant is refused into the rejects report and the rest are
-written. Repeating an import changes nothing: references are idempotency keys.
+written (checked by services.import_replay, which replays a history only when it must).
+Repeating an import changes nothing: references are idempotency keys.
 """
 
 from __future__ import annotations
@@ -31,22 +32,17 @@ from importers.plan import (
 )
 from ledger import clock
 from ledger.db import refresh_statistics, write_transaction
-from ledger.domain import rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
-from ledger.domain.entry_kinds import OUTFLOWS, PROJECT_KINDS
-from ledger.domain.errors import RuleViolation
+from ledger.domain.entry_kinds import AUTO_ALLOCATING, KIND_RULES, PROJECT_KINDS
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
 from ledger.services.constraints import as_domain_errors
 from ledger.services.entries import AUTO_ALLOCATION_REASON, REVERSED_REFERENCE, auto_allocation_reference
+from ledger.services.import_replay import History
 from ledger.services.ledger_rows import entries_by_obligation
 from ledger.services.locks import lock_for_money
-
-#: Same-day order when an import replays a history: money arrives before it is used.
-KIND_ORDER = {EntryKind.RECEIPT: 0, EntryKind.ALLOCATION: 1, EntryKind.DEALLOCATION: 2, EntryKind.SPEND: 3,
-              EntryKind.TRANSFER: 3, EntryKind.REPAYMENT: 4}
 
 
 @dataclass
@@ -103,79 +99,8 @@ class _Obligation(NamedTuple):
     service: str
 
 
-class _History:
-    """One obligation's entries as the import adds to them, each addition checked by the
-    ledger rules (SPEC rule 4) as the API checks it.
-
-    Replaying the whole history for every new entry costs time in proportion to the history.
-    An import mostly appends: an entry dated on or after every entry in force, added to a
-    history that breaks no invariant, changes only the balances at the end of its own date,
-    which are the running totals. For such an entry the totals decide exactly what the
-    replay would (no balance of an earlier date changes, and every project it does not
-    touch was already checked). Anything else, and every refusal (for its wording), is
-    replayed through the rules."""
-
-    def __init__(self, stored: list[LedgerEntry]) -> None:
-        self.entries = stored
-        self.keeps_invariants = True
-        self.last_day = date.min
-        self.held = self.allocated_unspent = ZERO
-        self.by_project: dict[str, Decimal] = {}
-        if stored:
-            in_force = rules.in_force(stored)
-            self.keeps_invariants = not rules.invariant_violations(in_force)
-            self.last_day = max((e.occurred_on for e in in_force), default=date.min)
-            totals = rules.balances_at(in_force, date.max)
-            self.held = totals.held
-            self.allocated_unspent = totals.allocated_unspent
-            self.by_project = dict(totals.by_project)
-
-    def _appends(self, day: date) -> bool:
-        return self.keeps_invariants and day >= self.last_day
-
-    def project_shortfall(self, entry: LedgerEntry) -> Decimal:
-        """rules.project_shortfall of ``entry``'s project from its date, with ``entry`` added."""
-        assert entry.project is not None
-        if self._appends(entry.occurred_on):
-            # Only the end of the entry's own date is on or after it: the project's total then.
-            return -min(ZERO, self.by_project.get(entry.project, ZERO) - entry.amount)
-        return rules.project_shortfall(rules.in_force([*self.entries, entry]), project=entry.project,
-                                       from_date=entry.occurred_on)
-
-    def add(self, new: list[LedgerEntry]) -> RuleViolation | None:
-        """Add ``new`` (entries of one date) unless it would break an invariant; if it
-        would, add nothing and return the first violation, as the rules report it."""
-        held, allocated_unspent, projects = self._totals_with(new)
-        if not (self._appends(new[0].occurred_on) and held >= ZERO and allocated_unspent <= held
-                and all(v >= ZERO for v in projects.values())):
-            violations = rules.invariant_violations(rules.in_force([*self.entries, *new]))
-            if violations:
-                return violations[0]
-        self.entries.extend(new)
-        self.held, self.allocated_unspent = held, allocated_unspent
-        self.by_project.update(projects)
-        self.last_day = max(self.last_day, new[0].occurred_on)
-        # Checked either way: the history with ``new`` breaks no invariant.
-        self.keeps_invariants = True
-        return None
-
-    def _totals_with(self, new: list[LedgerEntry]) -> tuple[Decimal, Decimal, dict[str, Decimal]]:
-        """Money held, allocated-unspent money, and the projects ``new`` changes, once it is
-        added (as rules.balances_at counts them)."""
-        held, allocated_unspent = self.held, self.allocated_unspent
-        projects: dict[str, Decimal] = {}
-        for e in new:
-            if e.kind is EntryKind.RECEIPT:
-                held += e.amount
-            elif e.kind in OUTFLOWS:
-                held -= e.amount
-            # A repayment names no project: it draws on unallocated money (rule 6).
-            if e.project is None or e.kind is EntryKind.REPAYMENT:
-                continue
-            change = e.amount if e.kind is EntryKind.ALLOCATION else -e.amount
-            projects[e.project] = projects.get(e.project, self.by_project.get(e.project, ZERO)) + change
-            allocated_unspent += change
-        return held, allocated_unspent, projects
+#: The old name of import_replay.History, which tests/importers/test_import_history.py imports.
+_History = History
 
 
 class _Writer:
@@ -317,7 +242,7 @@ class _Writer:
         references: dict[EntryKind, list[str]] = defaultdict(list)
         for e in self.plan.entries:
             references[e.kind].append(e.reference)
-            if e.kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+            if e.kind in AUTO_ALLOCATING:
                 # The automatic allocation it may need takes a reference of its own.
                 references[EntryKind.ALLOCATION].append(auto_allocation_reference(e.reference))
         stored: dict[tuple[EntryKind, str], tuple[int, Decimal, date]] = {}
@@ -346,8 +271,9 @@ class _Writer:
         done = 0
         for reference, planned in by_obligation.items():
             obligation = obligations[reference]
-            history = _History(histories[obligation.id])
-            planned.sort(key=lambda e: (e.occurred_on, KIND_ORDER[e.kind], e.source.line))
+            history = History(histories[obligation.id])
+            # Same-day order: money arrives before it is used (each kind's import_order).
+            planned.sort(key=lambda e: (e.occurred_on, KIND_RULES[e.kind].import_order, e.source.line))
             for e in planned:
                 done += 1
                 if done % 1000 == 0:
@@ -370,7 +296,7 @@ class _Writer:
                 candidate = LedgerEntry(id=UNSAVED_ID - len(rows), kind=e.kind, amount=e.amount,
                                         occurred_on=e.occurred_on, reference=e.reference, project=project)
                 candidates = [candidate]
-                if e.kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+                if e.kind in AUTO_ALLOCATING:
                     assert project is not None
                     shortfall = history.project_shortfall(candidate)
                     if shortfall > ZERO:
