@@ -11,14 +11,13 @@ import marshmallow as ma
 from flask import Request, current_app, g
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import validate
-from sqlalchemy import Select
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from ledger.api import schemas
 from ledger.extensions import get_session
 from ledger.services import Actor
-from ledger.services.registry import Filters, page
+from ledger.services.registry import Filters, Query, page
 
 #: Page numbers stop here: the offset they make (page x page size) must fit the database's
 #: 64-bit integers on both engines.
@@ -98,10 +97,11 @@ def actor() -> Actor:
 
 
 def filters(args: dict[str, Any]) -> Filters:
+    """A collection's filter parameters (schemas.Filters) as the services take them."""
     return Filters(**{k: args.get(k) for k in ("authority", "division", "purpose", "service")})
 
 
-def paged(query: Select[Any], pagination: PaginationParameters) -> list[Any]:
+def paged(query: Query, pagination: PaginationParameters) -> list[Any]:
     rows, total = page(get_session(), query, offset=pagination.first_item, limit=pagination.page_size)
     pagination.item_count = total
     return rows

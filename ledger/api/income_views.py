@@ -6,14 +6,13 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
-from sqlalchemy import select
 
 from ledger import clock
 from ledger.api import schemas
 from ledger.api.common import Blueprint, actor, paged
 from ledger.extensions import get_session
 from ledger.models import IndexValue, Instalment, Invoice, InvoicePayment, Obligation
-from ledger.services import income, registry
+from ledger.services import income, listing, registry
 
 PREFIX = "/api/v1"
 index_values = Blueprint("index-values", __name__, url_prefix=f"{PREFIX}/index-values",
@@ -34,10 +33,7 @@ class IndexValues(MethodView):
     @index_values.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[IndexValue]:
         """Index values, by series, period and publication"""
-        query = select(IndexValue).order_by(IndexValue.index, IndexValue.period, IndexValue.published_on)
-        if args.get("index"):
-            query = query.where(IndexValue.index == args["index"])
-        return paged(query, pagination_parameters)
+        return paged(listing.index_values_query(index=args.get("index")), pagination_parameters)
 
     @index_values.arguments(schemas.IndexValueSchema)
     @index_values.response(201, schemas.IndexValueSchema)
@@ -53,7 +49,7 @@ class Instalments(MethodView):
         """An obligation's instalments"""
         s = get_session()
         obligation = registry.get_one(s, Obligation, "reference", reference, what="obligation")
-        return list(s.scalars(select(Instalment).where(Instalment.obligation_id == obligation.id).order_by(Instalment.id)))
+        return listing.instalments_of(s, obligation)
 
     @instalments.arguments(schemas.InstalmentSchema)
     @instalments.response(201, schemas.InstalmentSchema)
@@ -78,7 +74,7 @@ class Invoices(MethodView):
     @invoices.paginate()
     def get(self, pagination_parameters: PaginationParameters) -> list[Invoice]:
         """Invoices issued, newest first"""
-        return paged(select(Invoice).order_by(Invoice.id.desc()), pagination_parameters)
+        return paged(listing.invoices_query(), pagination_parameters)
 
 
 @invoices.route("/issue")

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
-from sqlalchemy import select
 
 from ledger import clock
 from ledger.api import schemas
@@ -15,8 +14,8 @@ from ledger.domain import limits
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import EntryKind
 from ledger.extensions import band_thresholds, get_session
-from ledger.models import Agreement, Entry, Obligation, Project
-from ledger.services import audit, balances
+from ledger.models import Entry
+from ledger.services import audit, balances, listing
 from ledger.services import entries as entry_service
 
 PREFIX = "/api/v1"
@@ -37,24 +36,8 @@ class Entries(MethodView):
     @entries.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Entry]:
         """List entries, oldest first"""
-        query = select(Entry).join(Obligation, Entry.obligation_id == Obligation.id).join(
-            Agreement, Obligation.agreement_id == Agreement.id
-        ).order_by(Entry.id)
-        f = filters(args)
-        if f.authority:
-            query = query.where(Agreement.authority_code == f.authority)
-        if f.division:
-            query = query.where(Agreement.division_code == f.division)
-        if f.purpose:
-            query = query.where(Obligation.purpose == f.purpose)
-        if f.service:
-            query = query.where(Obligation.service == f.service)
-        if args.get("kind"):
-            query = query.where(Entry.kind == args["kind"])
-        if args.get("obligation"):
-            query = query.where(Obligation.reference == args["obligation"])
-        if args.get("project"):
-            query = query.where(Entry.project_id.in_(select(Project.id).where(Project.reference == args["project"])))
+        query = listing.entries_query(filters(args), kind=args.get("kind"), obligation=args.get("obligation"),
+                                      project=args.get("project"))
         return paged(query, pagination_parameters)
 
     @entries.arguments(schemas.EntryIn)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.db import lock_ledger, write_transaction
+from ledger.domain.dates import financial_year_bounds
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.models import Agreement, Authority, Base, Division, Obligation, Project
 from ledger.services import Actor, audit
@@ -23,16 +24,63 @@ from ledger.services.ledger_rows import CORRECTABLE_DETAILS
 from ledger.services.locks import lock_for_money
 
 T = TypeVar("T", bound=Base)
+#: A query of rows, for ``page`` to cut into pages.
+Query: TypeAlias = Select[Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Filters:
-    """Collection filters of SPEC §6."""
+    """Collection filters of SPEC §6, and the agreements page's search and year. The one
+    place they become SQL is ``conditions``: the API, the web pages and the reports all
+    filter through it, so a filter means the same wherever it is given."""
 
     authority: str | None = None
     division: str | None = None
     purpose: str | None = None
     service: str | None = None
+    #: Text in an agreement's reference, site, planning application or developer.
+    search: str | None = None
+    #: The financial year (by the calendar year it starts in) an agreement was signed in.
+    signed_in_year: int | None = None
+
+    def conditions(self, rows: type[Base]) -> list[ColumnElement[bool]]:
+        """These filters as conditions on a query of ``rows``: authorities, divisions,
+        agreements, projects, or obligations joined to their agreement (as the entries and
+        at-risk queries are). A filter those rows do not have is ignored (a project has no
+        purpose, a division no service)."""
+        if rows is Authority:
+            return [Authority.code == self.authority] if self.authority else []
+        if rows is Division:
+            return _present((Division.authority_code, self.authority), (Division.code, self.division))
+        if rows is Project:
+            found = _present((Project.division_code, self.division), (Project.service, self.service))
+            if self.authority:
+                found.append(Project.division_code.in_(
+                    select(Division.code).where(Division.authority_code == self.authority)))
+            return found
+        of_obligation = _present((Obligation.purpose, self.purpose), (Obligation.service, self.service))
+        if rows is Obligation:
+            return self._of_agreement() + of_obligation
+        if rows is Agreement:
+            # One obligation must match both purpose and service, not one each.
+            matching = [Agreement.id.in_(select(Obligation.agreement_id).where(*of_obligation))] if of_obligation else []
+            return self._of_agreement() + matching
+        raise TypeError(f"no filters for {rows.__name__}")
+
+    def _of_agreement(self) -> list[ColumnElement[bool]]:
+        found = _present((Agreement.authority_code, self.authority), (Agreement.division_code, self.division))
+        if self.search:
+            like = f"%{self.search}%"
+            found.append(or_(Agreement.reference.ilike(like), Agreement.site_name.ilike(like),
+                             Agreement.planning_application.ilike(like), Agreement.developer.ilike(like)))
+        if self.signed_in_year is not None:
+            found.append(Agreement.signed_on.between(*financial_year_bounds(self.signed_in_year)))
+        return found
+
+
+def _present(*pairs: tuple[Any, object]) -> list[ColumnElement[bool]]:
+    """column == value for each pair whose value is given."""
+    return [column == value for column, value in pairs if value]
 
 
 def _exists(session: Session, model: type[Base], column: str, value: object) -> bool:
@@ -158,7 +206,7 @@ def create_project(session: Session, values: Mapping[str, Any], *, actor: Actor)
         return _insert(session, Project(**values), actor=actor, key="reference", reason=None)
 
 
-def page(session: Session, query: Select[Any], *, offset: int, limit: int) -> tuple[list[Any], int]:
+def page(session: Session, query: Query, *, offset: int, limit: int) -> tuple[list[Any], int]:
     """One page of a query and the total count."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(query.offset(offset).limit(limit)).all()
@@ -166,62 +214,24 @@ def page(session: Session, query: Select[Any], *, offset: int, limit: int) -> tu
 
 
 def authorities_query(filters: Filters) -> Select[tuple[Authority]]:
-    query = select(Authority).order_by(Authority.code)
-    if filters.authority:
-        query = query.where(Authority.code == filters.authority)
-    return query
+    return select(Authority).where(*filters.conditions(Authority)).order_by(Authority.code)
 
 
 def divisions_query(filters: Filters) -> Select[tuple[Division]]:
-    query = select(Division).order_by(Division.code)
-    if filters.authority:
-        query = query.where(Division.authority_code == filters.authority)
-    if filters.division:
-        query = query.where(Division.code == filters.division)
-    return query
+    return select(Division).where(*filters.conditions(Division)).order_by(Division.code)
 
 
 def agreements_query(filters: Filters) -> Select[tuple[Agreement]]:
-    query = select(Agreement).order_by(Agreement.signed_on.desc(), Agreement.id.desc())
-    if filters.authority:
-        query = query.where(Agreement.authority_code == filters.authority)
-    if filters.division:
-        query = query.where(Agreement.division_code == filters.division)
-    if filters.purpose or filters.service:
-        matching = select(Obligation.agreement_id)
-        if filters.purpose:
-            matching = matching.where(Obligation.purpose == filters.purpose)
-        if filters.service:
-            matching = matching.where(Obligation.service == filters.service)
-        query = query.where(Agreement.id.in_(matching))
-    return query
+    return (select(Agreement).where(*filters.conditions(Agreement))
+            .order_by(Agreement.signed_on.desc(), Agreement.id.desc()))
 
 
 def obligations_query(filters: Filters, *, agreement_reference: str | None = None) -> Select[tuple[Obligation]]:
-    query = select(Obligation).join(Obligation.agreement).order_by(Obligation.id)
+    query = select(Obligation).join(Obligation.agreement).where(*filters.conditions(Obligation)).order_by(Obligation.id)
     if agreement_reference:
         query = query.where(Agreement.reference == agreement_reference)
-    if filters.authority:
-        query = query.where(Agreement.authority_code == filters.authority)
-    if filters.division:
-        query = query.where(Agreement.division_code == filters.division)
-    if filters.purpose:
-        query = query.where(Obligation.purpose == filters.purpose)
-    if filters.service:
-        query = query.where(Obligation.service == filters.service)
     return query
 
 
 def projects_query(filters: Filters) -> Select[tuple[Project]]:
-    query = select(Project).order_by(Project.reference)
-    if filters.division:
-        query = query.where(Project.division_code == filters.division)
-    if filters.service:
-        query = query.where(Project.service == filters.service)
-    if filters.authority:
-        query = query.where(
-            Project.division_code.in_(
-                select(Division.code).where(Division.authority_code == filters.authority)
-            )
-        )
-    return query
+    return select(Project).where(*filters.conditions(Project)).order_by(Project.reference)

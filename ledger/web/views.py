@@ -12,29 +12,18 @@ from urllib.parse import urlparse
 import marshmallow as ma
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Select, func, or_, select
 from werkzeug.urls import iri_to_uri
 
 from ledger import __version__, clock
 from ledger.api import schemas
-from ledger.domain.dates import financial_year_bounds, financial_year_of
+from ledger.domain.dates import financial_year_of
 from ledger.domain.entry_kinds import KINDS, PROJECT_KINDS
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import Band, EntryKind, Index, Purpose, Role
 from ledger.extensions import band_thresholds, download, get_session
-from ledger.models import (
-    Agreement,
-    Authority,
-    Division,
-    Entry,
-    IndexValue,
-    Instalment,
-    Invoice,
-    Obligation,
-    Project,
-)
-from ledger.services import audit, balances, income, overview, registry, users
+from ledger.models import Agreement, Obligation, Project
+from ledger.services import audit, balances, income, listing, overview, registry, users
 from ledger.services import entries as entry_service
 from ledger.services.ifs import ifs_report
 from ledger.web import bp, charts
@@ -196,40 +185,27 @@ def dashboard() -> ResponseReturnValue:
 
 
 # -- agreements and obligations ------------------------------------------------------------
-def _agreement_query() -> Select[tuple[Agreement]]:
-    filters = registry.Filters(**{name: query_arg(name, text_value) or None
-                                  for name in ("authority", "division", "purpose", "service")})
-    query = registry.agreements_query(filters)
-    search = query_arg("q", text_value)
-    if search:
-        like = f"%{search}%"
-        query = query.where(or_(Agreement.reference.ilike(like), Agreement.site_name.ilike(like),
-                                Agreement.planning_application.ilike(like), Agreement.developer.ilike(like)))
-    signed_in_year = query_arg("year", year)
-    if signed_in_year is not None:
-        start, end = financial_year_bounds(signed_in_year)
-        query = query.where(Agreement.signed_on.between(start, end))
-    return query
+def _agreement_filters() -> registry.Filters:
+    """The agreements page's query string as filters."""
+    return registry.Filters(**{name: query_arg(name, text_value) or None
+                               for name in ("authority", "division", "purpose", "service")},
+                            search=query_arg("q", text_value), signed_in_year=query_arg("year", year))
 
 
 @bp.get("/agreements")
 @requires()
 def agreements() -> ResponseReturnValue:
     s = get_session()
-    query = _agreement_query()
-    if query_arg("at_risk", text_value):
-        urgent = {r.agreement_reference for r in balances.at_risk(s, as_of=clock.today(), **band_thresholds())
-                  if r.band in overview.URGENT}
-        query = query.where(Agreement.reference.in_(urgent))
+    filters = _agreement_filters()
+    urgent_on = clock.today() if query_arg("at_risk", text_value) else None
     page = _page()
-    rows, total = registry.page(s, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    years = sorted({financial_year_of(d) for d in s.scalars(select(Agreement.signed_on).distinct())}, reverse=True)
+    rows, total = listing.agreement_list(s, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                         urgent_on=urgent_on, **band_thresholds())
+    choices = listing.agreement_choices(s)
     return render_template(
         "agreements.html", agreements=rows, total=total, page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1),
-        authorities=s.scalars(select(Authority).order_by(Authority.name)).all(),
-        divisions=s.scalars(select(Division).order_by(Division.name)).all(),
-        purposes=[str(p) for p in Purpose],
-        services=sorted(s.scalars(select(Obligation.service).distinct())), years=years, args=request.args)
+        authorities=choices.authorities, divisions=choices.divisions, purposes=[str(p) for p in Purpose],
+        services=choices.services, years=choices.years, args=request.args)
 
 
 @bp.get("/agreements/<path:reference>")
@@ -239,10 +215,8 @@ def agreement(reference: str) -> ResponseReturnValue:
     found = registry.get_one(s, Agreement, "reference", reference, what="agreement")
     today = clock.today()
     held = {o.reference: balances.obligation_balance(s, o.reference, on=today).balances for o in found.obligations}
-    instalments = s.execute(select(Instalment, Invoice).outerjoin(Invoice, Invoice.instalment_id == Instalment.id)
-                            .where(Instalment.obligation_id.in_([o.id for o in found.obligations]))
-                            .order_by(Instalment.id)).all()
-    return render_template("agreement.html", agreement=found, held=held, today=today, instalments=instalments,
+    return render_template("agreement.html", agreement=found, held=held, today=today,
+                           instalments=listing.instalments_and_invoices(s, found),
                            milestones=income.milestones_of(s, found))
 
 
@@ -252,8 +226,7 @@ def obligation(reference: str) -> ResponseReturnValue:
     s = get_session()
     on = query_arg("on", day) or clock.today()
     result = balances.obligation_balance(s, reference, on=on)
-    entries = s.scalars(select(Entry).where(Entry.obligation_id == result.obligation.id).order_by(
-        Entry.occurred_on, Entry.id)).all()
+    entries = listing.obligation_entries(s, result.obligation)
     reversed_ids = {e.reverses for e in entries if e.reverses}
     bands = {p.receipt.id: band_for(p.deadline, as_of=on, **band_thresholds()) for p in result.receipts}
     return render_template("obligation.html", result=result, obligation=result.obligation, entries=entries,
@@ -302,7 +275,7 @@ def record(reference: str, kind: str) -> ResponseReturnValue:
         else:
             flash(f"{KIND_LABELS[EntryKind(kind)].split(' ', 1)[1].capitalize()}: {entry.reference} saved.")
             return redirect(url_for("web.obligation", reference=reference))
-    projects = s.scalars(select(Project).order_by(Project.reference)).all() if kind in PROJECT_KINDS else []
+    projects = listing.projects(s) if kind in PROJECT_KINDS else []
     return render_template("record.html", obligation=found, kind=EntryKind(kind), values=values, errors=errors,
                            projects=projects), 422 if errors else 200
 
@@ -344,8 +317,7 @@ def divisions() -> ResponseReturnValue:
 def division(code: str) -> ResponseReturnValue:
     s = get_session()
     summary = balances.division_summary(s, code, on=clock.today(), **band_thresholds())
-    agreements_here = s.scalars(select(Agreement).where(Agreement.division_code == code).order_by(
-        Agreement.signed_on.desc())).all()
+    agreements_here = listing.agreements(s, registry.Filters(division=code))
     money_chart = charts.horizontal_bars([
         charts.Bar("Secured", summary.secured, "bar secured"), charts.Bar("Received", summary.received, "bar received"),
         charts.Bar("Spent", summary.spent, "bar spent"), charts.Bar("Transferred", summary.transferred, "bar spent"),
@@ -439,9 +411,7 @@ def index_values() -> ResponseReturnValue:
         else:
             flash(f"{data['index']} for {data['period']:%B %Y} recorded.")
             return redirect(url_for("web.index_values"))
-    rows = s.scalars(select(IndexValue).order_by(IndexValue.index, IndexValue.period.desc(),
-                                                 IndexValue.published_on.desc())).all()
-    return render_template("index_values.html", rows=rows, errors=errors, values=values,
+    return render_template("index_values.html", rows=listing.index_values(s), errors=errors, values=values,
                            indices=[i for i in Index if i != Index.NONE]), 422 if errors else 200
 
 
@@ -483,6 +453,5 @@ def milestone(reference: str) -> ResponseReturnValue:
 def project(reference: str) -> ResponseReturnValue:
     s = get_session()
     found = registry.get_one(s, Project, "reference", reference, what="project")
-    spent = s.scalars(select(Entry).where(Entry.project_id == found.id).order_by(Entry.occurred_on.desc()).limit(200)).all()
-    count = s.scalar(select(func.count()).select_from(Entry).where(Entry.project_id == found.id))
+    spent, count = listing.project_entries(s, found)
     return render_template("project.html", project=found, entries=spent, count=count)
