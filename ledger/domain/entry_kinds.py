@@ -156,29 +156,31 @@ def join_kinds(kinds: frozenset[EntryKind]) -> str:
     return " or ".join(rule.kind.value for rule in KINDS if rule.kind in kinds)
 
 
-def _contradictions() -> list[str]:
-    """What is wrong with the table; empty when every kind has one consistent row."""
+def contradictions(table: tuple[KindRule, ...]) -> list[str]:
+    """What is wrong with a table of kinds; empty when every kind has one consistent row."""
     found = []
-    kinds = [rule.kind for rule in KINDS]
+    kinds = [rule.kind for rule in table]
     if sorted(kinds) != sorted(EntryKind):
         found.append(f"the table must have one row per EntryKind: rows {kinds}, kinds {list(EntryKind)}")
-    for rule in KINDS:
+    for rule in table:
         if rule.held not in (ADDS, TAKES, NONE) or rule.allocated not in (ADDS, TAKES, NONE):
             found.append(f"{rule.kind}: effects are ADDS, TAKES or NONE")
         if (rule.total is None) != (rule.held == NONE):
             found.append(f"{rule.kind}: a kind moves money held if and only if it is counted in a balance total")
-        if rule.total and any(other.total == rule.total and other.held != rule.held for other in KINDS):
+        if rule.total and any(other.total == rule.total and other.held != rule.held for other in table):
             found.append(f"{rule.kind}: every kind counted in {rule.total!r} must move money held the same way")
+        if rule.ifs and rule.total is None:
+            found.append(f"{rule.kind}: a kind that feeds the IFS's money lines must be counted in a balance total")
         if rule.allocated != NONE and not rule.project:
             found.append(f"{rule.kind}: a kind that changes a project's money must name the project")
         if rule.auto_allocates and rule.allocated != TAKES:
             found.append(f"{rule.kind}: only a kind that draws on a project's money can allocate a shortfall")
-        if sum(1 for other in KINDS if (other.status, other.negated) == (rule.status, rule.negated)) > 1:
+        if sum(1 for other in table if (other.status, other.negated) == (rule.status, rule.negated)) > 1:
             found.append(f"{rule.kind}: another kind is published as {'negative ' * rule.negated}{rule.status!r}")
-        if rule.negated and rule.status not in KIND_OF_STATUS:
+        if rule.negated and not any(other.status == rule.status and not other.negated for other in table):
             found.append(f"{rule.kind}: a negative {rule.status!r} needs a kind published as a positive one")
     return found
 
 
-if _contradictions():  # at import: no lookup by kind can fail later
-    raise TypeError("ledger.domain.entry_kinds: " + "; ".join(_contradictions()))
+if contradictions(KINDS):  # at import: no lookup by kind can fail later
+    raise TypeError("ledger.domain.entry_kinds: " + "; ".join(contradictions(KINDS)))

@@ -6,11 +6,13 @@ The service layer fills these from the ledger; the workbook writer only lays the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 
-from ledger.domain.entry_kinds import with_totals
+from ledger.domain.entry_kinds import IfsRole, with_totals
 from ledger.domain.money import ZERO
 
 
@@ -45,6 +47,20 @@ ITEMS: tuple[tuple[str, str, str], ...] = (
     ("s106_i_commuted_sums_retained", "Of which commuted sums for longer-term maintenance", "Sch 2 para 3(i)"),
     ("s106_money_repaid", "Money repaid to developers in the year", "not required (extra)"),
 )
+
+#: The figures of the year's money each IFS role feeds: an entry's amount is counted in every
+#: figure of every role of its kind (entry_kinds.KindRule.ifs), where the figure's own
+#: condition holds (services.ifs: the (h) lines count projects repaying borrowing and
+#: monitoring fees only). (e) and (i) come from every kind's effects on allocated and held money.
+ROLE_FIGURES: Mapping[IfsRole, tuple[str, ...]] = MappingProxyType({
+    IfsRole.RECEIVED: ("s106_b_money_received",),
+    IfsRole.SPENT: ("s106_f_money_spent",),
+    IfsRole.SPENT_BY_AUTHORITY: ("s106_h_borrowing_repaid", "s106_h_monitoring_spent"),
+    IfsRole.REPAID: ("s106_money_repaid",),
+})
+if set(ROLE_FIGURES) != set(IfsRole) or not {n for names in ROLE_FIGURES.values() for n in names} <= {
+        name for name, _, _ in ITEMS}:
+    raise TypeError("ifs.ROLE_FIGURES must name figures of ITEMS for every IfsRole")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,7 @@ from ledger.domain.entry_kinds import (
 from ledger.domain.errors import LedgerError
 from ledger.domain.ifs import (
     ITEMS,
+    ROLE_FIGURES,
     AllocatedRow,
     AreaTotals,
     Check,
@@ -150,17 +151,14 @@ def ifs_report(
             .join(*with_agreement).where(*signed_in_year).group_by(Obligation.unit_kind)
         ).all()
     )
-    # Each figure from the kinds' IFS roles, or from their effects on allocated and held money.
-    sums = {
-        "s106_b_money_received": role_sum(IfsRole.RECEIVED, in_year),
+    # The year's money by the kinds' IFS roles, (e) and (i) by the kinds' effects (entry_kinds.KINDS).
+    only = {"s106_h_borrowing_repaid": (Project.repays_borrowing.is_(True),),
+            "s106_h_monitoring_spent": (Obligation.purpose == Purpose.MONITORING_FEES.value,)}
+    sums = {name: role_sum(role, in_year, *only.get(name, ())) for role, names in ROLE_FIGURES.items() for name in names}
+    sums |= {
         "s106_e_allocated_not_spent": effect_sum(lambda r: r.allocated, to_end),
-        "s106_f_money_spent": role_sum(IfsRole.SPENT, in_year),
-        "s106_h_borrowing_repaid": role_sum(IfsRole.SPENT_BY_AUTHORITY, in_year, Project.repays_borrowing.is_(True)),
-        "s106_h_monitoring_spent": role_sum(
-            IfsRole.SPENT_BY_AUTHORITY, in_year, Obligation.purpose == Purpose.MONITORING_FEES.value),
         "s106_i_money_retained": effect_sum(lambda r: r.held, to_end),
         "s106_i_commuted_sums_retained": effect_sum(lambda r: r.held, to_end, Obligation.commuted_sum.is_(True)),
-        "s106_money_repaid": role_sum(IfsRole.REPAID, in_year),
     }
     # Every money figure from one pass over the entries.
     money = session.execute(
