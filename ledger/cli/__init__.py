@@ -1,0 +1,48 @@
+"""Command line: `s106 ...`, also `flask --app wsgi ledger ...`. Thin over the services.
+
+One module per command group; each adds its commands to ``ledger_cli`` (cli/group.py)
+when imported here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+# Imported for what importing them does: each adds its commands to ledger_cli.
+from ledger.cli import data, imports, reports, serve, tokens, users  # noqa: F401
+from ledger.cli.group import ledger_cli
+from ledger.cli.serve import MAX_REQUEST_LINE
+
+__all__ = ["MAX_REQUEST_LINE", "ledger_cli", "main"]
+
+
+def main() -> None:
+    """Console script `s106`: the ledger commands at the top level."""
+    from ledger import create_app
+
+    cli = FlaskGroup(
+        name="s106", create_app=lambda: create_app(), add_default_commands=False,
+        add_version_option=False, load_dotenv=False, help="s106-ledger: Section 106 ledger.",
+    )
+    for name, command in ledger_cli.commands.items():
+        cli.add_command(command, name)
+    try:
+        result = cli.main(args=sys.argv[1:], prog_name="s106", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:  # usage errors included: one line, not the usage text
+        click.echo(f"Error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Error: aborted", err=True)
+        sys.exit(1)
+    except Exception as error:  # a failure the command did not foresee: one line, non-zero
+        if os.environ.get("LEDGER_DEBUG"):
+            raise
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        click.echo(f"Error: {type(error).__name__}: {first_line} (set LEDGER_DEBUG=1 for details)", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

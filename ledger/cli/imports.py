@@ -1,0 +1,118 @@
+"""`s106 import ...`: government CSV files and spreadsheet trackers, with a report."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.cli.group import ledger_cli, note
+from ledger.extensions import get_session
+from ledger.gc_pause import gc_paused
+from ledger.services import SYSTEM
+
+
+@ledger_cli.group("import")
+def import_group() -> None:
+    """Import data from files."""
+
+
+class Progress:
+    """Rows done and rows a second on stderr: redrawn in place on a terminal, a line per
+    quarter otherwise (logs, CI)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.done = total, label, 0
+        self.started = self.last = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self.next_quarter = 0.25
+
+    def __call__(self, rows: int) -> None:
+        self.done += rows
+        now = time.perf_counter()
+        rate = self.done / max(now - self.started, 1e-9)
+        line = f"{self.label}: {self.done:,}/{self.total:,} rows, {rate:,.0f} rows/s"
+        if self.tty and now - self.last > 0.2:
+            click.echo(f"\r{line}", nl=False, err=True)
+            self.last = now
+        elif not self.tty and self.total and self.done / self.total >= self.next_quarter:
+            click.echo(line, err=True)
+            self.next_quarter += 0.25
+
+    def close(self) -> float:
+        elapsed = time.perf_counter() - self.started
+        if self.tty:
+            click.echo("", err=True)
+        return elapsed
+
+
+def _report_import(result: Any, rejects: str | None, timing: str) -> None:
+    from importers.report import summary_table, write_rejects
+
+    for line in summary_table(result.summary):
+        click.echo(line)
+    warnings = [i for i in result.issues if i.severity == "warning"]
+    click.echo(f"{len(result.rejected):,} rows rejected, {len(warnings):,} warnings; {timing}")
+    if rejects:
+        count = write_rejects(Path(rejects), result.issues)
+        click.echo(f"rejects report: {rejects} ({count:,} rows)")
+    elif result.rejected:
+        click.echo("add --rejects FILE.csv to write the rejected rows with their reasons")
+    created = ", ".join(f"{n:,} {what}" for what, n in result.created.items()) or "nothing new"
+    if result.dry_run:
+        click.echo(f"dry run: nothing written (would create {created})")
+    elif result.committed:
+        click.echo(f"written in one transaction: {created}")
+
+
+@gc_paused()
+def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str | None) -> None:
+    from importers.read import ImportRefused
+    from ledger.services.imports import apply_import
+
+    started = time.perf_counter()
+    try:
+        plan = plan_builder()
+    except ImportRefused as error:
+        raise click.ClickException(str(error)) from None
+    note(f"read {len(plan.sources):,} rows in {time.perf_counter() - started:.1f} s")
+    progress = Progress(len(plan.entries), "writing")
+    result = apply_import(get_session(), plan, actor=SYSTEM, dry_run=dry_run, strict=strict, progress=progress)
+    progress.close()
+    seconds = time.perf_counter() - started
+    rows = len(plan.entries)
+    _report_import(result, rejects, f"{rows:,} ledger rows read, checked and written in {seconds:.1f} s "
+                                    f"({rows / max(seconds, 1e-9):,.0f} rows/s)")
+    if strict and result.rejected:
+        raise click.ClickException(f"--strict: {len(result.rejected):,} rows rejected, so nothing was written")
+
+
+@import_group.command("gov-csv")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--organisation", default=None, help="authority code for every row (overrides the files)")
+@click.option("--dry-run", is_flag=True, help="check everything, write nothing, print the report")
+@click.option("--strict", is_flag=True, help="write nothing if any row is rejected")
+@click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="write rejected rows to FILE.csv")
+def import_gov_csv(directory: str, organisation: str | None, dry_run: bool, strict: bool, rejects: str | None) -> None:
+    """Import the three government developer-contributions CSV files from DIRECTORY."""
+    from importers.gov_csv import plan_gov_csv
+
+    _run_import(lambda: plan_gov_csv(Path(directory), organisation=organisation), dry_run=dry_run, strict=strict,
+                rejects=rejects)
+
+
+@import_group.command("tracker")
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("--mapping", "mapping", required=True, type=click.Path(dir_okay=False),
+              help="TOML mapping: sheet, header row, columns (docs/examples/tracker-mapping.toml)")
+@click.option("--dry-run", is_flag=True, help="check everything, write nothing, print the report")
+@click.option("--strict", is_flag=True, help="write nothing if any row is rejected")
+@click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="write rejected rows to FILE.csv")
+def import_tracker(workbook: str, mapping: str, dry_run: bool, strict: bool, rejects: str | None) -> None:
+    """Import a spreadsheet tracker (.xlsx) through a mapping file."""
+    from importers.tracker import plan_tracker
+
+    _run_import(lambda: plan_tracker(Path(workbook), Path(mapping)), dry_run=dry_run, strict=strict, rejects=rejects)
