@@ -1,5 +1,6 @@
 """Property tests: whatever sequence of entries the rules accept keeps every invariant,
-and per-receipt remaining money always adds up to the money held."""
+per-receipt remaining money always adds up to the money held, and the import's fast path
+decides what the rules decide. Every kind of the entry-kind table is drawn."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,18 +10,21 @@ from hypothesis import strategies as st
 
 from ledger.domain import rules
 from ledger.domain.dates import repayment_deadline
-from ledger.domain.entries import LedgerEntry
+from ledger.domain.entries import UNSAVED_ID, LedgerEntry
+from ledger.domain.entry_kinds import AUTO_ALLOCATING, INFLOWS, PROJECT_KINDS
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind
+from ledger.services.import_replay import History
 
 START = date(2015, 1, 1)
 
 @st.composite
 def proposal(draw: st.DrawFn) -> tuple:  # type: ignore[type-arg]
-    """One proposed entry. Receipts are common and larger than outflows, and dates fall in
-    a short window, so that many outflows find money to draw on and some do not."""
-    kind = draw(st.sampled_from([EntryKind.RECEIPT] * 3 + list(EntryKind)))
-    top = 50_000 if kind is EntryKind.RECEIPT else 15_000
+    """One proposed entry of any kind. Money coming in is common and larger than the rest,
+    and dates fall in a short window, so that many outflows find money to draw on and some
+    do not."""
+    kind = draw(st.sampled_from(sorted(INFLOWS) * 3 + list(EntryKind)))
+    top = 50_000 if kind in INFLOWS else 15_000
     amount = Decimal(draw(st.integers(min_value=1, max_value=top))) / 100
     day = START + timedelta(days=draw(st.integers(min_value=0, max_value=400)))
     project = draw(st.sampled_from(["P1", "P2"]))
@@ -46,10 +50,10 @@ def accepted_history(proposed: list) -> list[LedgerEntry]:  # type: ignore[type-
             continue
         entry = LedgerEntry(
             id=n, kind=kind, amount=amount, occurred_on=day, reference=f"E{n}",
-            project=None if kind in (EntryKind.RECEIPT, EntryKind.REPAYMENT) else project,
+            project=project if kind in PROJECT_KINDS else None,
         )
         candidates = [entry]
-        if kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+        if kind in AUTO_ALLOCATING:
             shortfall = rules.project_shortfall(rules.in_force([*history, entry]), project=project, from_date=day)
             if shortfall > ZERO:
                 candidates.insert(0, LedgerEntry(id=-n, kind=EntryKind.ALLOCATION, amount=shortfall,
@@ -98,10 +102,41 @@ def test_remaining_from_totals_equals_the_entry_by_entry_walk(proposed: list, ye
     """The closed form the reports compute from SQL totals gives what walking every
     outflow through the receipts gives, at every date of an accepted history."""
     for day, history, walked, balances in positions_at_every_date(proposed, years):
-        receipts = sorted((e for e in history if e.kind is EntryKind.RECEIPT and e.occurred_on <= day),
+        receipts = sorted((e for e in history if e.kind in INFLOWS and e.occurred_on <= day),
                           key=lambda e: (e.occurred_on, e.id))
         from_totals = rules.remaining_in_received_order(
             [r.amount for r in receipts], outflow=balances.spent + balances.transferred + balances.repaid,
             allocated_unspent=balances.allocated_unspent)
         assert [p.receipt.id for p in walked] == [r.id for r in receipts]
         assert [(p.remaining, p.allocated) for p in walked] == from_totals
+
+
+@settings(max_examples=300, deadline=None)
+@given(proposals, proposals, st.booleans())
+def test_the_import_fast_path_decides_and_counts_as_the_rules_do(
+    stored: list, planned: list, in_date_order: bool  # type: ignore[type-arg]
+) -> None:
+    """services.import_replay.History, adding entries to a stored history (reversals
+    included) one at a time as an import does, gives each project's shortfall and refuses
+    what the rules give and refuse, with the same violation; and its running totals stay
+    the rules' balances of the entries it kept."""
+    kept = accepted_history(stored)
+    history = History(list(kept))
+    if in_date_order:  # as an import orders one obligation's entries
+        planned = sorted(planned, key=lambda p: p[2])
+    for n, (kind, amount, day, project, _) in enumerate(planned):
+        entry = LedgerEntry(id=UNSAVED_ID - 2 * n, kind=kind, amount=amount, occurred_on=day, reference=f"N{n}",
+                            project=project if kind in PROJECT_KINDS else None)
+        candidates = [entry]
+        if kind in AUTO_ALLOCATING:
+            shortfall = rules.project_shortfall(rules.in_force([*kept, entry]), project=project, from_date=day)
+            assert history.project_shortfall(entry) == shortfall
+            if shortfall > ZERO:
+                candidates.insert(0, LedgerEntry(id=entry.id - 1, kind=EntryKind.ALLOCATION, amount=shortfall,
+                                                 occurred_on=day, reference=f"N{n}/auto", project=project))
+        violations = rules.invariant_violations(rules.in_force([*kept, *candidates]))
+        assert history.add(candidates) == (violations[0] if violations else None)
+        if not violations:
+            kept.extend(candidates)
+        assert history.entries == kept
+        assert history.running.snapshot() == rules.balances_at(rules.in_force(kept), date.max)
