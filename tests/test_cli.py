@@ -121,6 +121,32 @@ def test_demo_differs_with_another_seed(app: Flask) -> None:
     assert len(set(first)) > 1
 
 
+def test_the_demo_offers_small_and_county_the_benchmarks_build_national(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["ledger", "demo", "--scale", "national"])
+    assert result.exit_code == 2
+    assert "'national' is not one of 'small', 'county'" in result.output
+
+
+#: Every command group and command, as `s106 --help` lists them: each module of ledger/cli
+#: adds its own, and none may go missing.
+COMMANDS = {
+    "backup": None, "demo": None, "init-db": None, "serve": None,
+    "export": ["gov-csv"], "import": ["gov-csv", "tracker"], "index": ["import"], "invoices": ["issue"],
+    "report": ["at-risk", "ifs", "income-due"], "tokens": ["create", "list", "revoke"],
+    "users": ["add", "list", "set", "unlock"],
+}
+
+
+def test_every_command_is_there() -> None:
+    import click
+
+    from ledger.cli import ledger_cli
+
+    found = {name: sorted(command.commands) if isinstance(command, click.Group) else None
+             for name, command in ledger_cli.commands.items()}
+    assert found == COMMANDS
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

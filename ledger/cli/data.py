@@ -10,6 +10,7 @@ import click
 
 from ledger import clock
 from ledger.cli.group import fail, ledger_cli, note
+from ledger.demo import SCALES
 from ledger.domain.errors import LedgerError
 from ledger.extensions import get_engine, get_session
 from ledger.gc_pause import gc_paused
@@ -26,7 +27,9 @@ def init_db() -> None:
 
 
 @ledger_cli.command("demo")
-@click.option("--scale", type=click.Choice(["small", "county", "national"]), default="small", show_default=True)
+@click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,
+              help="; ".join(f"{s.name}: {s.agreements:,} agreements" for s in SCALES.values())
+              + " (bench/ builds a national ledger)")
 @click.option("--seed", type=int, default=106, show_default=True)
 @click.option("--if-empty", is_flag=True, help="do nothing, successfully, when the ledger already has data")
 @gc_paused()
