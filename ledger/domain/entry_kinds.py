@@ -39,6 +39,10 @@ class IfsRole(StrEnum):
     REPAID = "repaid"
 
 
+#: Roles whose kinds are listed, entry by entry, on a sheet of the IFS (Received, Spent, Repaid).
+SHEET_ROLES = frozenset({IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KindRule:
     """One kind of entry: its effects on the balances of SPEC rule 4 and how it is
@@ -171,6 +175,9 @@ def contradictions(table: tuple[KindRule, ...]) -> list[str]:
             found.append(f"{rule.kind}: every kind counted in {rule.total!r} must move money held the same way")
         if rule.ifs and rule.total is None:
             found.append(f"{rule.kind}: a kind that feeds the IFS's money lines must be counted in a balance total")
+        if rule.held != NONE and not rule.ifs & SHEET_ROLES:
+            found.append(f"{rule.kind}: a kind that moves money held must be listed on an IFS sheet (a role of "
+                         f"{', '.join(sorted(SHEET_ROLES))}), or the IFS's money retained does not reconcile")
         if rule.allocated != NONE and not rule.project:
             found.append(f"{rule.kind}: a kind that changes a project's money must name the project")
         if rule.auto_allocates and rule.allocated != TAKES:

@@ -25,6 +25,7 @@ from ledger.domain.entry_kinds import (
     INFLOWS,
     KIND_RULES,
     KINDS,
+    SHEET_ROLES,
     TAKES,
     TOTALS,
     IfsRole,
@@ -191,6 +192,7 @@ def ifs_report(
         )
     ]
     sheets = {role: kinds_in(role) for role in (IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID)}
+    assert set(sheets) == SHEET_ROLES
     movements = _movements(session, shared=shared, known_at=known,
                            condition=in_force & in_year & kind_is(frozenset().union(*sheets.values())))
     received, spent, repaid = ([m for m in movements if m.kind in kinds] for kinds in sheets.values())
