@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
+
+from ledger.speed.reused_cells import styled_cells
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 MONEY = "£#,##0.00"
 CENT = Decimal("0.01")
@@ -100,35 +104,6 @@ def _styled(written: Cell, *, number_format: str | None = None, font: Font | Non
     return written
 
 
-class _ReusedCell(Cell):
-    """openpyxl tries a cell as a value before taking it as a cell, and builds an error
-    message naming it on the way: keep that name cheap, it is asked for once per cell."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "reused cell"
-
-
-class _StyledCells:
-    """One reusable cell per column and style. A write-only sheet serialises each appended
-    row at once, so a styled cell can carry the next row's value: creating a cell and
-    looking up its style for each of millions of values was most of a national workbook's cost."""
-
-    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
-        self.sheet = sheet
-        self.cells: dict[tuple[int, str | None, str | None], WriteOnlyCell] = {}
-
-    def holding(self, index: int, value: Any, number_format: str | None, fill: str | None) -> WriteOnlyCell:
-        key = (index, number_format, fill)
-        styled = self.cells.get(key)
-        if styled is None:
-            styled = self.cells[key] = _styled(_ReusedCell(self.sheet, row=1, column=1), number_format=number_format,
-                                               fill=fill)
-        styled.value = value
-        return styled
-
-
 def set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
     """Column widths: a write-only sheet takes them before its first row."""
     for index, width in enumerate(widths, start=1):
@@ -148,7 +123,7 @@ def write_table(
         sheet.print_title_rows = "1:1"
     sheet.append([cell(sheet, c.heading, font=HEADER_FONT, fill="1F4E78", wrap=True) for c in columns])
     totals = [Decimal(0) for _ in columns]
-    styled = _StyledCells(sheet)
+    styled = styled_cells(sheet, _styled)
     # Per column: how to get the value, its fixed format or a function giving one, its fill.
     specs = [(index, c.value, None if callable(c.format) else c.format, c.format if callable(c.format) else None,
               c.fill, c.total) for index, c in enumerate(columns)]
@@ -165,7 +140,7 @@ def write_table(
             if value.__class__ is str and value and value[0] in _NOT_PLAIN_TEXT:
                 cells.append(cell(sheet, value, number_format=number_format, fill=fill))
             elif value is not None and (number_format or fill):
-                cells.append(styled.holding(index, value, number_format, fill))
+                cells.append(styled(index, value, number_format, fill))
             else:  # unstyled values go in as they are: openpyxl makes cells of them itself
                 cells.append(value)
             if total and value is not None:

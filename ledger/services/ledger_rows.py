@@ -7,32 +7,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
-from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, select, true
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from ledger.domain.dates import Deadline, repayment_deadline
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, AgreementHistory, Entry, Obligation, Project
+from ledger.speed.shared import Shared as Shared  # re-exported until positions.py and ifs.py import it
+from ledger.speed.unindexed import Unindexed
 
 _KINDS = {kind.value: kind for kind in EntryKind}
-T = TypeVar("T")
-
-
-class Shared:
-    """One copy of each repeated value. A national report holds hundreds of thousands of
-    rows whose codes, vocabulary words, names and dates repeat, and the database driver
-    makes a new object for every one of them."""
-
-    def __init__(self) -> None:
-        self._seen: dict[object, object] = {}
-
-    def __call__(self, value: T) -> T:
-        return self._seen.setdefault(value, value)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,31 +69,6 @@ def deadline_rule(obligation: Obligation | ObligationInfo, completion_on: date |
         )
 
     return deadline_of
-
-
-class Unindexed(ColumnElement[Any]):
-    """A column SQLite must not reach through its index: ``+column`` there (SQLite's
-    documented way to say so), the plain column elsewhere. PostgreSQL's statistics see
-    that nearly every entry passes such a test; SQLite's do not, and it would walk the
-    index and read the table in random order."""
-
-    # The wrapped column is its cache key: statements using it compile once, as any other.
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-    inherit_cache = True
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(Unindexed)
-def _plain(element: Unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.column, **kw))
-
-
-@compiles(Unindexed, "sqlite")
-def _unary_plus(element: Unindexed, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(element.column, **kw)}"
 
 
 def in_force_condition(as_known_at: datetime | None) -> ColumnElement[bool]:

@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 from sqlalchemy import text
 
-from ledger.api.cache import CACHED_ENDPOINTS
 from ledger.db import ledger_revision
 from ledger.extensions import get_session
 from ledger.services import SYSTEM, users
+from ledger.speed.response_cache import CACHED_ENDPOINTS
 
 BALANCE = "/api/v1/obligations/20%2F00001%2FFUL%2F1/balance?on=2021-01-01"
 SUMMARY = "/api/v1/divisions/ashford-central/summary?on=2029-07-01"

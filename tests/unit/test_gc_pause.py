@@ -3,7 +3,7 @@ with the collector back as it was, whichever ends first."""
 
 import gc
 
-from ledger.gc_pause import gc_paused
+from ledger.speed.gc_pause import gc_paused
 
 
 def test_overlapping_pauses_restore_the_collector_when_the_last_ends() -> None:
