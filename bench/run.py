@@ -1,6 +1,7 @@
 """`make bench`: s106-ledger against floors measured in the same run, on the same data.
 
-Prints one table: operation, size, database, time, floor, ratio to floor, peak memory.
+Prints one table: operation, size, database, time, floor, ratio to floor, peak memory; and
+at county size a second: what each speed device (ledger/speed) buys (bench/devices.py).
 Sizes and databases: BENCH_SIZES=small,county,national and BENCH_DATABASES=sqlite,postgresql
 (the defaults). PostgreSQL is a throwaway server started for the run (tests/postgres.py).
 Every operation runs in a process of its own, so its peak memory (max RSS) is its own.
@@ -160,10 +161,15 @@ def _load_one_server(table: Table, url: str, database: str, division: str, oblig
 
 
 def main() -> None:
+    from bench.devices import compare as compare_devices
+    from bench.devices import format_row as format_device
+    from bench.devices import header as device_header
+
     sizes = os.environ.get("BENCH_SIZES", "small,county,national").split(",")
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
     WORK.mkdir(exist_ok=True)
     table = Table()
+    devices: list[dict[str, object]] = []
     print(f"s106-ledger benchmarks: sizes {', '.join(sizes)}; databases {', '.join(databases)}; "
           f"{os.cpu_count()} cores", flush=True)
     print(Table.header(), flush=True)
@@ -191,12 +197,6 @@ def main() -> None:
                                   "--out", str(WORK / "floor.xlsx"))
                 table.add("IFS workbook 2023/24", size, database, ours["seconds"], floor["seconds"], memory,  # type: ignore[arg-type]
                           f"{ours['cells']:,} cells")
-                if size != "national":  # what the CLI's collector pause saves (issue 11: CLI only)
-                    running, memory = run_op("-m", "bench.ops", "ifs", "--url", url, "--out", out,
-                                             "--collector", "running")
-                    table.add("IFS workbook, collector running", size, database, running["seconds"],
-                              floor["seconds"], memory,  # type: ignore[arg-type]
-                              f"paused: {ours['seconds']:.2f} s")  # type: ignore[str-format]
                 ours, memory = run_op("-m", "bench.ops", "at-risk", "--url", url)
                 floor, _ = run_op("-m", "bench.ops", "at-risk-floor", "--url", url)
                 table.add("at-risk report", size, database, ours["seconds"], floor["seconds"], memory,  # type: ignore[arg-type]
@@ -215,8 +215,13 @@ def main() -> None:
                           f"{ours['rows']:,} rows, {ours['rows_per_second']:,.0f} rows/s")
                 if size == "county":
                     api_load(table, url, database)
+                    print(device_header(), flush=True)
+                    devices.extend(compare_devices(url, database, int(os.environ.get("BENCH_ROUNDS", "5"))))
     (WORK / "results.json").write_text(json.dumps(table.rows, indent=1, default=str))
+    (WORK / "devices.json").write_text(json.dumps(devices, indent=1))
     print("\n" + "\n".join([Table.header(), *(Table.format(r) for r in table.rows)]))
+    if devices:  # what each speed device buys (bench/devices.py)
+        print("\n" + "\n".join([device_header(), *(format_device(r) for r in devices)]))
 
 
 if __name__ == "__main__":
