@@ -13,8 +13,8 @@ from ledger.cli.group import fail, ledger_cli, note
 from ledger.demo import SCALES
 from ledger.domain.errors import LedgerError
 from ledger.extensions import get_engine, get_session
-from ledger.gc_pause import gc_paused
 from ledger.services import SYSTEM, income
+from ledger.speed.gc_pause import gc_paused
 
 
 @ledger_cli.command("init-db")

@@ -11,8 +11,8 @@ import click
 
 from ledger.cli.group import ledger_cli, note
 from ledger.extensions import get_session
-from ledger.gc_pause import gc_paused
 from ledger.services import SYSTEM
+from ledger.speed.gc_pause import gc_paused
 
 
 @ledger_cli.group("import")

@@ -14,7 +14,7 @@ from ledger.cli.group import fail, ledger_cli, note
 from ledger.domain.dates import financial_year_label
 from ledger.domain.errors import LedgerError
 from ledger.extensions import band_thresholds, get_session
-from ledger.gc_pause import gc_paused
+from ledger.speed.gc_pause import gc_paused
 
 
 def _moment(text: str | None) -> datetime | None:
