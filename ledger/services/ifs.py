@@ -278,7 +278,7 @@ def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unalloca
     v = report.value
     # Each movement once, though a kind may be listed on more than one sheet.
     listed = {id(m): m for m in [*report.received, *report.spent, *report.repaid]}.values()
-    by_authority = kinds_in(IfsRole.SPENT_BY_AUTHORITY)
+    spent_by_authority = kinds_in(IfsRole.SPENT_BY_AUTHORITY)
     checks = [
         Check(name=f"Retained at start{_signed_totals()} = retained at end",
               expected=v("s106_i_money_retained"),
@@ -289,9 +289,9 @@ def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unalloca
               actual=_total(report.allocated)),
         Check(name="Spent sheet total = (f)", expected=v("s106_f_money_spent"), actual=_total(report.spent)),
         Check(name="Spent sheet, projects repaying borrowing = (h)(ii)", expected=v("s106_h_borrowing_repaid"),
-              actual=_total(m for m in report.spent if m.kind in by_authority and m.repays_borrowing)),
+              actual=_total(m for m in report.spent if m.kind in spent_by_authority and m.repays_borrowing)),
         Check(name="Spent sheet, monitoring fees = (h)(iii)", expected=v("s106_h_monitoring_spent"),
-              actual=_total(m for m in report.spent if m.kind in by_authority and m.purpose == Purpose.MONITORING_FEES)),
+              actual=_total(m for m in report.spent if m.kind in spent_by_authority and m.purpose == Purpose.MONITORING_FEES)),
         Check(name="Retained sheet total = (i)", expected=v("s106_i_money_retained"),
               actual=_total(report.retained, "held")),
         Check(name="Retained sheet, commuted sums = (i) commuted sums", expected=v("s106_i_commuted_sums_retained"),
