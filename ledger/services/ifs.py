@@ -51,8 +51,9 @@ from ledger.domain.vocab import Purpose, UnitKind
 from ledger.models import Authority, Division, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
 from ledger.services.kind_sql import Effect, kind_is
-from ledger.services.ledger_rows import Shared, agreements_known_at, in_force_condition
+from ledger.services.ledger_rows import agreements_known_at, in_force_condition
 from ledger.services.positions import allocated_by_project, obligation_positions
+from ledger.speed.shared import Shared
 
 
 class ReportCheckFailed(LedgerError):

@@ -22,13 +22,8 @@ from ledger.domain.money import ZERO, from_pence
 from ledger.domain.rules import ReceiptPosition
 from ledger.models import Agreement, Entry, Obligation, Project
 from ledger.services.kind_sql import effect_whens, kind_is, moving, signed_amount
-from ledger.services.ledger_rows import (
-    ObligationInfo,
-    Shared,
-    agreements_known_at,
-    deadline_rule,
-    in_force_condition,
-)
+from ledger.services.ledger_rows import ObligationInfo, agreements_known_at, deadline_rule, in_force_condition
+from ledger.speed.shared import Shared
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
