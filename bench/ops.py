@@ -99,15 +99,8 @@ def collector_paused():  # type: ignore[no-untyped-def]
     return nullcontext() if "gc_pause" in WITHOUT else gc_paused()
 
 
-#: The national ledger: 100,000 agreements across 300 planning authorities (Kent's twelve
-#: districts, then invented towns). Only the benchmarks need one so big: `s106 demo` offers
-#: the small and county scales.
-NATIONAL = {"agreements": 100_000, "authorities": 300}
-
-
 def generate(url: str, scale: str) -> dict[str, object]:
-    """The demo ledger: small or county as `s106 demo` makes them, or national."""
-    from ledger.demo import Scale
+    """The demo ledger at one of `s106 demo`'s scales."""
     from ledger.demo import generate as make
     from ledger.migrate import upgrade
 
@@ -115,8 +108,7 @@ def generate(url: str, scale: str) -> dict[str, object]:
     upgrade(app.extensions["ledger.engine"])
     started = time.perf_counter()
     with app.extensions["ledger.sessions"]() as session:
-        counts = make(session, scale=Scale("national", **NATIONAL) if scale == "national" else scale, seed=106,
-                      today=date(2026, 11, 28))
+        counts = make(session, scale=scale, seed=106, today=date(2026, 11, 28))
     return {"seconds": time.perf_counter() - started, **counts}
 
 

@@ -121,10 +121,12 @@ def test_demo_differs_with_another_seed(app: Flask) -> None:
     assert len(set(first)) > 1
 
 
-def test_the_demo_offers_small_and_county_the_benchmarks_build_national(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["ledger", "demo", "--scale", "national"])
-    assert result.exit_code == 2
-    assert "'national' is not one of 'small', 'county'" in result.output
+def test_the_demo_offers_the_scales_spec_names(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["ledger", "demo", "--help"])
+    assert result.exit_code == 0
+    assert "small: 150 agreements; county: 3,000 agreements; national: 100,000 agreements" in " ".join(result.output.split())
+    refused = app.test_cli_runner().invoke(args=["ledger", "demo", "--scale", "planet"])
+    assert refused.exit_code == 2 and "'planet' is not one of 'small', 'county', 'national'" in refused.output
 
 
 #: Every command group and command, as `s106 --help` lists them: each module of ledger/cli

@@ -81,5 +81,5 @@ def test_a_scale_of_its_own(sqlite_url: str) -> None:
     assert counts["agreements"] == 40
 
 
-def test_the_cli_offers_small_and_county() -> None:
-    assert list(SCALES) == ["small", "county"]
+def test_the_cli_offers_the_scales_spec_names() -> None:
+    assert list(SCALES) == ["small", "county", "national"]

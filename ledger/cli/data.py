@@ -28,8 +28,7 @@ def init_db() -> None:
 
 @ledger_cli.command("demo")
 @click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,
-              help="; ".join(f"{s.name}: {s.agreements:,} agreements" for s in SCALES.values())
-              + " (bench/ builds a national ledger)")
+              help="; ".join(f"{s.name}: {s.agreements:,} agreements" for s in SCALES.values()))
 @click.option("--seed", type=int, default=106, show_default=True)
 @click.option("--if-empty", is_flag=True, help="do nothing, successfully, when the ledger already has data")
 @gc_paused()
