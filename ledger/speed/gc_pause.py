@@ -1,8 +1,8 @@
 """Pausing Python's cyclic garbage collector while an import or a report builds its rows.
 
-Buys, at county size on SQLite in CPU time: a government CSV import of 100,000 rows 12%
-(7.9 s against 9.0 s), the county demo ledger 19% (5.1 s against 6.3 s); the IFS workbook
-2% (2.83 s against 2.89 s), within the noise. (``python -m bench.devices``,
+Buys, at county size on SQLite in CPU time: a government CSV import of 100,000 rows 13%
+(7.1 s against 8.1 s). The county demo ledger (4.9 s against 5.0 s) and the IFS workbook
+(2.77 s against 2.81 s) gain 1-2%, within the noise. (``python -m bench.devices``,
 docs/PERFORMANCE.md "Speed devices".)
 Costs: the collector is process-wide, so a pause must never be taken while serving requests
 (only the CLI commands take it: tests/test_architecture.py); cyclic garbage made during a

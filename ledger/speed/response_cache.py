@@ -1,7 +1,7 @@
 """The heavier read endpoints' responses, kept per process until the ledger changes.
 
-Buys: a repeated division summary at county size answered in 0.7 ms instead of 17.8 ms, an
-obligation balance in 0.6 ms instead of 2.1 ms (CPU time through the app, SQLite:
+Buys: a repeated division summary at county size answered in 0.5 ms instead of 17.2 ms, an
+obligation balance in 0.5 ms instead of 2.1 ms (CPU time through the app, SQLite:
 ``python -m bench.devices``); under load, 16 clients on 2 workers, a summary's p95 4.4 ms
 instead of 101 ms (`make bench`, rows "API ..." and "API ..., uncached";
 docs/PERFORMANCE.md "Speed devices").

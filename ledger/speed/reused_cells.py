@@ -1,9 +1,9 @@
 """One reusable styled cell per table column, for write-only workbooks.
 
-Buys: the at-risk workbook at county size (6,293 receipts) written in 1.33 s of CPU
-instead of 1.95 s (32% less); the IFS workbook's writing 4% (2.55 s against 2.66 s: most
-of its cells are unstyled text, which openpyxl takes as plain values anyway).
-``python -m bench.devices``.
+Buys: at county size, the rows read once, the at-risk workbook (6,293 receipts) written in
+1.10 s of CPU instead of 1.48 s (26% less; 32% in another run), the IFS workbook in 2.08 s
+instead of 2.51 s (17%; 4% in another run: most of its cells are unstyled text, which
+openpyxl takes as plain values anyway). ``python -m bench.devices``.
 Costs: it leans on how openpyxl's write-only sheet works inside (the private module
 openpyxl.worksheet._write_only): each appended row is written out before ``append``
 returns, so a cell can carry the next row's value. Where the installed openpyxl is not a

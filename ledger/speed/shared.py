@@ -1,8 +1,8 @@
 """One copy of each repeated value in a report's rows.
 
 Buys: the IFS report's rows at county size hold 8.7 MB instead of 12.4 MB (30% less), the
-at-risk report's 3.4 MB instead of 4.7 MB, at no measurable cost in time (IFS 3.29 s of
-CPU against 3.30 s on SQLite): ``python -m bench.devices``. Rows grow with the ledger
+at-risk report's 3.5 MB instead of 4.7 MB, at no measurable cost in time (IFS 2.81 s of
+CPU against 2.80 s on SQLite): ``python -m bench.devices``. Rows grow with the ledger
 (33 times from county to national), so at national size that is of the order of 120 MB
 against the 500 MB target (by proportion; the national IFS peaked at 321 MB).
 Costs: a dictionary of every distinct value until the report is built, and a call on each

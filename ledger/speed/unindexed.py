@@ -1,12 +1,13 @@
 """Keeping SQLite off an index when a test passes nearly every row.
 
-Buys: on SQLite an uncached division summary at county size in 22 ms of CPU instead of
-39 ms: without it SQLite finds nearly every entry through the ``reverses`` index (for
-``reverses IS NULL``) and reads the table in that order. At county size the IFS and at-risk
-reports gain nothing measurable (IFS 3.85 s of CPU with it, 3.74 s without, within the
-noise of a loaded machine): their tables fit in memory. At national size, when it was
-added, SQLite without it walked the ``created_at`` index for the IFS figures: 12 s for that
-query alone. ``python -m bench.devices``; PostgreSQL gets the plain column and is unchanged.
+Buys: on SQLite an uncached division summary at county size in 15 ms of CPU instead of
+33 ms: without it SQLite finds nearly every entry through the ``reverses`` index (for
+``reverses IS NULL``) and reads the table in that order. At county size the at-risk report
+gains about 5% (191 ms against 204 ms) and the IFS nothing beyond the noise (2.79 s
+against 2.90 s, and the other way round in another run): their tables fit in memory. At
+national size, when it was added, SQLite without it walked the ``created_at`` index for the
+IFS figures: 12 s for that query alone. ``python -m bench.devices``; PostgreSQL gets the
+plain column and is unchanged.
 Costs: a custom SQL element (two compile rules, a cache key), and a planner hint that holds
 only while nearly every entry passes the tests it wraps (services/ledger_rows.py
 in_force_condition: known at the moment, not a reversal).
