@@ -15,7 +15,6 @@ from ledger.domain.dates import Deadline, repayment_deadline
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, AgreementHistory, Entry, Obligation, Project
-from ledger.speed.shared import Shared as Shared  # re-exported until positions.py and ifs.py import it
 from ledger.speed.unindexed import Unindexed
 
 _KINDS = {kind.value: kind for kind in EntryKind}
