@@ -73,9 +73,6 @@ def test_a_filter_read_by_hand_is_found() -> None:
     assert filter_reads(ast.parse("query.where(*filters.conditions(Obligation))")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="services/balances.py at_risk still turns the filters into conditions "
-                                       "itself; it should call filters.conditions(Obligation). Remove this "
-                                       "marker when it does.")
 def test_filters_become_sql_only_in_filters_conditions() -> None:
     assert filter_readers() == {}
 

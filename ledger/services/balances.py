@@ -97,17 +97,9 @@ def at_risk(
     sorted by deadline (none last), then agreement and receipt. From obligation totals and
     receipts (services.positions), not a replay of every entry."""
     read_snapshot(session)
-    conditions = []
-    if filters.authority:
-        conditions.append(Agreement.authority_code == filters.authority)
-    if filters.division:
-        conditions.append(Agreement.division_code == filters.division)
-    if filters.purpose:
-        conditions.append(Obligation.purpose == filters.purpose)
-    if filters.service:
-        conditions.append(Obligation.service == filters.service)
     rows: list[AtRiskRow] = []
-    for position in obligation_positions(session, on=as_of, known_at=as_known_at, where=tuple(conditions)):
+    conditions = tuple(filters.conditions(Obligation))
+    for position in obligation_positions(session, on=as_of, known_at=as_known_at, where=conditions):
         rows.extend(at_risk_rows(position.info, position.receipts, as_of=as_of, red_months=red_months,
                                  amber_months=amber_months))
     return sort_at_risk(rows)

@@ -99,10 +99,6 @@ class _Obligation(NamedTuple):
     service: str
 
 
-#: The old name of import_replay.History, which tests/importers/test_import_history.py imports.
-_History = History
-
-
 class _Writer:
     def __init__(self, session: Session, plan: ImportPlan, *, actor: Actor,
                  progress: Callable[[int], None] | None) -> None:

@@ -17,7 +17,7 @@ from werkzeug.urls import iri_to_uri
 from ledger import __version__, clock
 from ledger.api import schemas
 from ledger.domain.dates import financial_year_of
-from ledger.domain.entry_kinds import KINDS, PROJECT_KINDS
+from ledger.domain.entry_kinds import KIND_RULES, KINDS
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import Band, EntryKind, Index, Purpose, Role
@@ -275,9 +275,10 @@ def record(reference: str, kind: str) -> ResponseReturnValue:
         else:
             flash(f"{KIND_LABELS[EntryKind(kind)].split(' ', 1)[1].capitalize()}: {entry.reference} saved.")
             return redirect(url_for("web.obligation", reference=reference))
-    projects = listing.projects(s) if kind in PROJECT_KINDS else []
-    return render_template("record.html", obligation=found, kind=EntryKind(kind), values=values, errors=errors,
-                           projects=projects), 422 if errors else 200
+    rule = KIND_RULES[EntryKind(kind)]
+    projects = listing.projects(s) if rule.project else []
+    return render_template("record.html", obligation=found, kind=EntryKind(kind), rule=rule, values=values,
+                           errors=errors, projects=projects), 422 if errors else 200
 
 
 @bp.route("/entries/<entry_id>/reverse", methods=["GET", "POST"])

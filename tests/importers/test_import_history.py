@@ -12,7 +12,7 @@ from ledger.domain import rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind
-from ledger.services.imports import _History
+from ledger.services.import_replay import History
 
 START = date(2020, 1, 1)
 #: Few amounts and days, so balances often land exactly on zero and entries share dates.
@@ -64,7 +64,7 @@ def replayed(past: list[LedgerEntry], new: list[tuple[EntryKind, Decimal, date, 
 
 def with_history(past: list[LedgerEntry], new: list[tuple[EntryKind, Decimal, date, str]]) -> list[object]:
     decisions: list[object] = []
-    history = _History(list(past))
+    history = History(list(past))
     for n, (kind, amount, day, project) in enumerate(new):
         candidate = LedgerEntry(id=UNSAVED_ID - 2 * n, kind=kind, amount=amount, occurred_on=day, reference=f"N{n}",
                                 project=None if kind in (EntryKind.RECEIPT, EntryKind.REPAYMENT) else project)
@@ -91,7 +91,7 @@ def test_an_entry_dated_before_the_history_is_replayed() -> None:
     receipt = LedgerEntry(id=1, kind=EntryKind.RECEIPT, amount=Decimal("5.00"), occurred_on=START + timedelta(days=5))
     spend = LedgerEntry(id=2, kind=EntryKind.SPEND, amount=Decimal("2.00"), occurred_on=START + timedelta(days=1),
                         project="P1")
-    history = _History([receipt])
+    history = History([receipt])
     violation = history.add([LedgerEntry(id=3, kind=EntryKind.ALLOCATION, amount=Decimal("2.00"),
                                          occurred_on=spend.occurred_on, project="P1"), spend])
     assert violation is not None and violation.invariant == rules.HELD_NOT_NEGATIVE

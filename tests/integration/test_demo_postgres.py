@@ -1,5 +1,5 @@
-"""After `s106 demo`, which writes rows with ids of its own, the app still creates rows: on
-PostgreSQL every id sequence has been moved past the highest id the demo wrote."""
+"""After `s106 demo` the app still creates rows: on PostgreSQL every id sequence is past the
+highest id the demo wrote (the database numbered them all)."""
 
 from __future__ import annotations
 
