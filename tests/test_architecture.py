@@ -8,7 +8,7 @@ import ledger.domain
 
 DOMAIN = Path(ledger.domain.__file__).parent
 FORBIDDEN = ("flask", "sqlalchemy", "marshmallow", "alembic", "psycopg", "werkzeug", "ledger.models",
-             "ledger.services", "ledger.db", "ledger.speed", "ledger.gc_pause", "ledger.api")
+             "ledger.services", "ledger.db", "ledger.speed", "ledger.api")
 ROOT = DOMAIN.parents[1]
 #: Each speed device and the only places (files, or folders ending "/") that may import it.
 #: A device is a trade (its module says what it buys and what it costs), so each use is
@@ -16,16 +16,15 @@ ROOT = DOMAIN.parents[1]
 DEVICE_USERS = {
     # The collector is process-wide: paused on a request path, one slow report would leave
     # a threaded server without it. Only the CLI commands pause it.
-    "ledger.speed.gc_pause": {"ledger/cli.py", "ledger/cli/", "ledger/gc_pause.py"},
+    "ledger.speed.gc_pause": {"ledger/cli/"},
     "ledger.speed.response_cache": {"ledger/api/__init__.py", "ledger/api/cache.py"},
     "ledger.speed.shared": {"ledger/services/ifs.py", "ledger/services/positions.py"},
     "ledger.speed.unindexed": {"ledger/services/ledger_rows.py"},
     "ledger.speed.reused_cells": {"reports/workbook.py"},
 }
-#: The old names of moved devices: two kept (ledger/gc_pause.py, ledger/api/cache.py) until
-#: their users import them from ledger/speed, two to catch a use through ledger_rows.py.
+#: The old names of moved devices: one kept (ledger/api/cache.py) until ledger/api/__init__.py
+#: imports from ledger/speed, two to catch a use through ledger_rows.py.
 OLD_NAMES = {
-    "ledger.gc_pause": "ledger.speed.gc_pause",
     "ledger.api.cache": "ledger.speed.response_cache",
     "ledger.services.ledger_rows.Shared": "ledger.speed.shared",
     "ledger.services.ledger_rows.Unindexed": "ledger.speed.unindexed",
