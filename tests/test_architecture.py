@@ -17,13 +17,12 @@ DEVICE_USERS = {
     # The collector is process-wide: paused on a request path, one slow report would leave
     # a threaded server without it. Only the CLI commands pause it.
     "ledger.speed.gc_pause": {"ledger/cli/"},
-    "ledger.speed.response_cache": {"ledger/api/__init__.py", "ledger/api/cache.py"},
+    "ledger.speed.response_cache": {"ledger/api/__init__.py"},
     "ledger.speed.shared": {"ledger/services/ifs.py", "ledger/services/positions.py"},
     "ledger.speed.unindexed": {"ledger/services/ledger_rows.py"},
     "ledger.speed.reused_cells": {"reports/workbook.py"},
 }
-#: The old names of moved devices: one kept (ledger/api/cache.py) until ledger/api/__init__.py
-#: imports from ledger/speed, two to catch a use through ledger_rows.py.
+#: The old names of moved devices, to catch a use by habit.
 OLD_NAMES = {
     "ledger.api.cache": "ledger.speed.response_cache",
     "ledger.services.ledger_rows.Shared": "ledger.speed.shared",

@@ -27,7 +27,7 @@ class LedgerApi(Api):
 
 def register_api(app: Flask) -> LedgerApi:
     from ledger.api import account_views, auth, income_views, ledger_views, reference_views, report_views
-    from ledger.api.cache import enable_response_cache
+    from ledger.speed.response_cache import enable_response_cache
 
     api = LedgerApi(app)
     blueprints = (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
