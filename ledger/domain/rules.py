@@ -89,6 +89,9 @@ class RunningTotals:
 
     def __init__(self, entries: Iterable[LedgerEntry] = ()) -> None:
         self.totals: dict[str, Decimal] = dict.fromkeys(TOTALS, ZERO)
+        #: H, kept as each entry is added (it equals held_from(totals)): an import asks for
+        #: it after every row.
+        self.held = ZERO
         self.by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.allocated_unspent = ZERO
         for entry in entries:
@@ -98,16 +101,13 @@ class RunningTotals:
         rule = KIND_RULES[entry.kind]
         if rule.total is not None:
             self.totals[rule.total] += entry.amount
+            self.held += signed(rule.held, entry.amount)
         # A kind that leaves projects' money alone (a repayment, rule 6) changes no project.
         if entry.project is None or rule.allocated == NONE:
             return
         change = signed(rule.allocated, entry.amount)
         self.by_project[entry.project] += change
         self.allocated_unspent += change
-
-    @property
-    def held(self) -> Decimal:
-        return held_from(self.totals.__getitem__)
 
     def broken(self, projects: Iterable[str]) -> list[tuple[str, str | None]]:
         """The invariants of SPEC rule 4 these balances break, each with its project (for

@@ -140,3 +140,5 @@ def test_the_import_fast_path_decides_and_counts_as_the_rules_do(
             kept.extend(candidates)
         assert history.entries == kept
         assert history.running.snapshot() == rules.balances_at(rules.in_force(kept), date.max)
+        # Money held is kept as entries are added: it must stay what the totals make it.
+        assert history.running.held == history.running.snapshot().held
