@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from ledger import create_app
 
@@ -280,6 +281,23 @@ class Stopwatch:
         self.wall[name], self.cpu[name] = time.perf_counter() - wall, time.process_time() - cpu
 
 
+def api_targets(session: Session) -> tuple[str, str, str]:
+    """A member's token for the API benchmarks, the division with the most agreements and
+    the obligation with the most entries: the heaviest answers the cache keeps."""
+    from ledger.domain.errors import Conflict
+    from ledger.services import SYSTEM, users
+
+    with suppress(Conflict):  # a ledger kept from an earlier run has the user already
+        users.add_user(session, email="bench@bench.test", role="member", password=None, actor=SYSTEM)
+    token = users.create_token(session, email="bench@bench.test", actor=SYSTEM)
+    division = session.execute(text(
+        "SELECT division_code FROM agreements GROUP BY division_code ORDER BY count(*) DESC LIMIT 1")).scalar()
+    obligation = session.execute(text(
+        "SELECT o.reference FROM entries e JOIN obligations o ON o.id = e.obligation_id "
+        "GROUP BY o.reference ORDER BY count(*) DESC LIMIT 1")).scalar()
+    return token, division, obligation
+
+
 def ab(url: str, device: str, measure: str, out: str, directory: str, repeat: int) -> dict[str, object]:
     """``measure`` with and without ``device`` in turn, in one process: a round to warm up,
     then ``repeat`` rounds in ABBA order (so a drift in the machine's load falls on both
@@ -289,9 +307,8 @@ def ab(url: str, device: str, measure: str, out: str, directory: str, repeat: in
     from statistics import median
 
     from importers.gov_csv import plan_gov_csv
-    from ledger.domain.errors import Conflict
     from ledger.migrate import upgrade
-    from ledger.services import SYSTEM, users
+    from ledger.services import SYSTEM
     from ledger.services.balances import at_risk
     from ledger.services.ifs import ifs_report
     from ledger.services.imports import apply_import
@@ -362,14 +379,7 @@ def ab(url: str, device: str, measure: str, out: str, directory: str, repeat: in
             served["with"] = uncached
         served["without"] = uncached
         with sessions() as session:
-            with suppress(Conflict):  # a ledger kept from an earlier run has the user already
-                users.add_user(session, email="bench@bench.test", role="member", password=None, actor=SYSTEM)
-            token = users.create_token(session, email="bench@bench.test", actor=SYSTEM)
-            division = session.execute(text(
-                "SELECT division_code FROM agreements GROUP BY division_code ORDER BY count(*) DESC LIMIT 1")).scalar()
-            obligation = session.execute(text(
-                "SELECT o.reference FROM entries e JOIN obligations o ON o.id = e.obligation_id "
-                "GROUP BY o.reference ORDER BY count(*) DESC LIMIT 1")).scalar()
+            token, division, obligation = api_targets(session)
         paths = (("division summary", f"/api/v1/divisions/{division}/summary?on=2026-11-28"),
                  ("obligation balance", f"/api/v1/obligations/{quote(obligation, safe='')}/balance?on=2026-11-28"))
     if measure == "writers":

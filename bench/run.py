@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import quote
 
@@ -102,20 +102,12 @@ def api_load(table: Table, url: str, database: str) -> None:
     if shutil.which("wrk") is None:
         print("wrk not installed (apt-get install wrk): API load skipped", flush=True)
         return
+    from bench.ops import api_targets
     from ledger import create_app
-    from ledger.domain.errors import Conflict
-    from ledger.services import SYSTEM, users
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "ENV": "development"})
     with app.extensions["ledger.sessions"]() as session:
-        with suppress(Conflict):  # a ledger kept from an earlier run has the user already
-            users.add_user(session, email="bench@bench.test", role="member", password=None, actor=SYSTEM)
-        token = users.create_token(session, email="bench@bench.test", actor=SYSTEM)
-        division = session.execute(text(
-            "SELECT division_code FROM agreements GROUP BY division_code ORDER BY count(*) DESC LIMIT 1")).scalar()
-        obligation = session.execute(text(
-            "SELECT o.reference FROM entries e JOIN obligations o ON o.id = e.obligation_id "
-            "GROUP BY o.reference ORDER BY count(*) DESC LIMIT 1")).scalar()
+        token, division, obligation = api_targets(session)
     app.extensions["ledger.engine"].dispose()
     # Once as served (responses kept until the next write), once computing every answer.
     for cache_size, label in (("512", ""), ("0", ", uncached")):

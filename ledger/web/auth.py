@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -84,8 +84,8 @@ def current_actor() -> Actor | None:
         g.actor = None
         email = session.get("email")
         if email:
-            age = clock.now().timestamp() - float(session.get("signed_in_at", 0))
-            if 0 <= age <= current_app.permanent_session_lifetime.total_seconds():
+            signed_in = datetime.fromtimestamp(int(session.get("signed_in_at", 0)), UTC)
+            if timedelta(0) <= clock.now() - signed_in <= current_app.permanent_session_lifetime:
                 g.actor = users.actor_for_session(get_session(), email, session.get("version"))
             if g.actor is None:
                 session.clear()
