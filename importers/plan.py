@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from ledger.domain import limits
 from ledger.domain.entry_kinds import PROJECT_KINDS
@@ -15,6 +17,9 @@ from ledger.domain.limits import CODE, INT32_MAX, LINE, URL
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind
 from ledger.services.entries import REFERENCE_MAX_LENGTH as ENTRY_REFERENCE_MAX_LENGTH
+
+#: A planned record: an agreement, obligation, entry or income due.
+R = TypeVar("R")
 
 REJECTED = "rejected"
 WARNING = "warning"
@@ -130,55 +135,52 @@ class ImportPlan:
         # An authority whose code does not fit is not made; its agreements are refused below.
         self.authorities = {code: name for code, name in self.authorities.items()
                             if limits.text_problem(code, max_length=CODE) is None}
-        refused: dict[str, str] = {}  # refused agreement reference -> why
-        kept_agreements = []
-        for agreement in self.agreements:
-            problem = _first_problem(agreement, AGREEMENT_LIMITS)
-            if problem is None:
-                kept_agreements.append(agreement)
-                continue
-            refused[agreement.reference] = f"agreement {_shown(agreement.reference)}: {problem[1]}"
-            if agreement.source is not None:
-                self.reject(agreement.source, *problem)
-        self.agreements = kept_agreements
-        refused_agreements, refused = refused, {}  # now refused obligation reference -> why
-        kept_obligations = []
-        for obligation in self.obligations:
-            problem = _first_problem(obligation, OBLIGATION_LIMITS)
-            if problem is None and obligation.agreement_reference in refused_agreements:
-                problem = ("agreement_reference", f"refused with {refused_agreements[obligation.agreement_reference]}")
-            if problem is None:
-                kept_obligations.append(obligation)
-                continue
-            refused[obligation.reference] = f"obligation {_shown(obligation.reference)}: {problem[1]}"
-            if obligation.source is not None:
-                self.reject(obligation.source, *problem)
-        self.obligations = kept_obligations
+        self.agreements, refused_agreements = self._keep_storable(self.agreements, AGREEMENT_LIMITS, "agreement")
+        self.obligations, refused = self._keep_storable(self.obligations, OBLIGATION_LIMITS, "obligation",
+                                                        hangs_on=("agreement_reference", refused_agreements))
         placeholder_projects = {o.reference for o in self.obligations if len(default_project_name(o.reference)) > LINE}
-        kept_entries = []
-        for entry in self.entries:
-            problem = _first_problem(entry, ENTRY_LIMITS)
-            if problem is None and entry.obligation_reference in refused:
-                problem = ("obligation_reference", f"refused with {refused[entry.obligation_reference]}")
-            if (problem is None and entry.kind in PROJECT_KINDS and not entry.project_reference
-                    and entry.obligation_reference in placeholder_projects):
-                problem = ("obligation_reference", "the project made for this entry would have a name longer than "
-                           f"{LINE} characters: give the obligation a shorter reference")
+
+        def project_name_fits(entry: EntryPlan) -> tuple[str, str] | None:
+            if entry.kind in PROJECT_KINDS and not entry.project_reference \
+                    and entry.obligation_reference in placeholder_projects:
+                return ("obligation_reference", "the project made for this entry would have a name longer than "
+                        f"{LINE} characters: give the obligation a shorter reference")
+            return None
+
+        self.entries, _ = self._keep_storable(self.entries, ENTRY_LIMITS, "entry",
+                                              hangs_on=("obligation_reference", refused), also=project_name_fits)
+        self.dues, _ = self._keep_storable(self.dues, DUE_LIMITS, "income due",
+                                           hangs_on=("obligation_reference", refused))
+
+    def _keep_storable(
+        self, records: list[R], checks: tuple[tuple[str, int | None, bool], ...], what: str, *,
+        hangs_on: tuple[str, dict[str, str]] | None = None,
+        also: Callable[[R], tuple[str, str] | None] | None = None,
+    ) -> tuple[list[R], dict[str, str]]:
+        """The records that fit their columns and do not hang on a refused one (``hangs_on``:
+        the attribute naming it, and the refused references with why); each other one goes
+        into the rejects report. Returns the kept ones, and why each refused one was, by
+        reference (for the records that hang on these)."""
+        kept: list[R] = []
+        refused: dict[str, str] = {}
+        for record in records:
+            problem = _first_problem(record, checks)
+            if problem is None and hangs_on is not None:
+                attribute, refused_parents = hangs_on
+                parent = getattr(record, attribute)
+                if parent in refused_parents:
+                    problem = (attribute, f"refused with {refused_parents[parent]}")
+            if problem is None and also is not None:
+                problem = also(record)
             if problem is None:
-                kept_entries.append(entry)
-            else:
-                self.reject(entry.source, *problem)
-        self.entries = kept_entries
-        kept_dues = []
-        for due in self.dues:
-            problem = _first_problem(due, DUE_LIMITS)
-            if problem is None and due.obligation_reference in refused:
-                problem = ("obligation_reference", f"refused with {refused[due.obligation_reference]}")
-            if problem is None:
-                kept_dues.append(due)
-            else:
-                self.reject(due.source, *problem)
-        self.dues = kept_dues
+                kept.append(record)
+                continue
+            reference = getattr(record, "reference", None)
+            if reference is not None:
+                refused[reference] = f"{what} {_shown(reference)}: {problem[1]}"
+            if record.source is not None:  # type: ignore[attr-defined]
+                self.reject(record.source, *problem)  # type: ignore[attr-defined]
+        return kept, refused
 
     @property
     def warnings(self) -> list[ImportIssue]:
