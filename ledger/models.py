@@ -38,6 +38,11 @@ class Authority(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str]
     kind: Mapped[str] = mapped_column(String(32))
+    # Terms an obligation created without its own takes (SPEC 8.2): unknown until the
+    # council says what its deeds usually provide.
+    default_repayment_basis: Mapped[str] = mapped_column(String(32), default="unknown",
+                                                         server_default=text("'unknown'"))
+    default_repayment_years: Mapped[int | None]
 
 
 class Division(Base):
@@ -121,6 +126,8 @@ class Obligation(Base):
     trigger: Mapped[str | None] = mapped_column(Text)
     repayment_years: Mapped[int | None]
     repayment_basis: Mapped[str] = mapped_column(String(32), default="receipt")
+    # The obligation of an earlier agreement this one (of a deed of variation) replaces (SPEC 8.1).
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"))
     needs_review: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
@@ -160,6 +167,8 @@ class Entry(Base):
     occurred_on: Mapped[date]
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     recipient: Mapped[str | None]
+    # An opening balance's date of receipt, where known: its deadline counts from it (SPEC 8.3).
+    original_received_on: Mapped[date | None]
     # Unique: an entry can be reversed once (SPEC rule 2), enforced by the database too.
     reverses: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), unique=True)
     created_by: Mapped[str]

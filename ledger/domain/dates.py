@@ -17,7 +17,7 @@ class NoDeadline(StrEnum):
     """Why a receipt has no repayment date."""
 
     NONE = "no-deadline"  # the obligation has no time limit
-    UNKNOWN = "unknown-deadline"  # counts from completion, which has not been reported
+    UNKNOWN = "unknown-deadline"  # terms unknown, or counted from a date not yet known
 
 
 Deadline = date | NoDeadline
@@ -80,24 +80,35 @@ def add_months(day: date, months: int) -> date:
 
 
 def repayment_deadline(
-    received_on: date,
+    received_on: date | None,
     *,
     years: int | None,
     basis: str = "receipt",
     completion_on: date | None = None,
+    last_received_on: date | None = None,
 ) -> Deadline:
-    """The date by which a receipt must be spent or repaid (SPEC rule 7).
+    """The date by which a receipt must be spent or repaid (SPEC rule 7, SPEC 8.2).
 
-    Unspent money is repayable ``years`` after receipt (basis ``receipt``, the
-    usual clause: "the spend-by clock starts at receipt", DOMAIN.md §4.3) or
-    after the development completes (basis ``completion``). Null ``years``
-    means the deed sets no time limit; completion basis with no completion
-    date yet means the deadline is not yet known.
+    Unspent money is repayable ``years`` after receipt (basis ``receipt``, the usual
+    clause: "the spend-by clock starts at receipt", DOMAIN.md §4.3), after the development
+    completes (``completion``) or after the obligation's last receipt (``last-payment``,
+    ``last_received_on``). Basis ``none`` has no time limit; ``unknown`` means the terms
+    have not been read from the deed. A receipt whose date is not known (an opening balance
+    without its original date), or a completion not yet reported, gives an unknown deadline.
+    Null ``years`` on a basis that needs them is read as no time limit, as stored before
+    SPEC 8.2.
     """
+    if basis == "none":
+        return NoDeadline.NONE
+    if basis == "unknown":
+        return NoDeadline.UNKNOWN
     if years is None:
         return NoDeadline.NONE
     if basis == "completion":
         if completion_on is None:
             return NoDeadline.UNKNOWN
         return add_years(completion_on, years)
-    return add_years(received_on, years)
+    start = (last_received_on or received_on) if basis == "last-payment" else received_on
+    if start is None:
+        return NoDeadline.UNKNOWN
+    return add_years(start, years)

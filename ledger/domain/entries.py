@@ -24,3 +24,5 @@ class LedgerEntry:
     project: str | None = None
     reverses: int | None = None
     created_at: datetime | None = None
+    #: An opening balance's original date of receipt, where known (SPEC 8.3).
+    original_received_on: date | None = None

@@ -37,10 +37,14 @@ class IfsRole(StrEnum):
     SPENT_BY_AUTHORITY = "spent-by-authority"
     #: Money repaid to developers (an extra line), and the Repaid sheet.
     REPAID = "repaid"
+    #: Money held at a cut-over whose receipts are not in the ledger (SPEC 8.3): never in (b),
+    #: listed on the Data quality sheet.
+    OPENING = "opening"
 
 
-#: Roles whose kinds are listed, entry by entry, on a sheet of the IFS (Received, Spent, Repaid).
-SHEET_ROLES = frozenset({IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID})
+#: Roles whose kinds are listed, entry by entry, on a sheet of the IFS (Received, Spent,
+#: Repaid, and Data quality for opening balances).
+SHEET_ROLES = frozenset({IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID, IfsRole.OPENING})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +71,9 @@ class KindRule:
     status: str
     #: Published as a negative amount of that status, and a negative amount of it read as this kind.
     negated: bool = False
+    #: A row of that status is read as this kind. An opening balance is published as money
+    #: received (so a published file still adds up) but a file's receipts are receipts.
+    read_from_status: bool = True
     #: Same-day order when an import replays a history: money arrives before it is used.
     import_order: int
     #: The words the web shows for recording one (page title, button, record form).
@@ -93,6 +100,11 @@ KINDS: tuple[KindRule, ...] = (
     # A repayment names no project: it draws on unallocated money (rule 6).
     KindRule(kind=EntryKind.REPAYMENT, held=TAKES, allocated=NONE, total="repaid", project=False, interest=True,
              status="returned", import_order=4, label="Record a repayment", ifs=frozenset({IfsRole.REPAID})),
+    # Money held at a cut-over date whose receipts are not in the ledger (SPEC 8.3): held
+    # like a receipt, counted in money received, but never in the year's receipts (b).
+    KindRule(kind=EntryKind.OPENING_BALANCE, held=ADDS, allocated=NONE, total="received", project=False,
+             status="received", read_from_status=False, import_order=0, label="Record an opening balance",
+             ifs=frozenset({IfsRole.OPENING})),
 )
 
 #: The rule of each kind.
@@ -127,9 +139,9 @@ def kinds_in(role: IfsRole) -> frozenset[EntryKind]:
 TOTALS: Mapping[str, int] = MappingProxyType({rule.total: rule.held for rule in KINDS if rule.total})
 #: The kind a government status names, and the kind a negative amount of that status names.
 KIND_OF_STATUS: Mapping[str, EntryKind] = MappingProxyType(
-    {rule.status: rule.kind for rule in KINDS if not rule.negated})
+    {rule.status: rule.kind for rule in KINDS if not rule.negated and rule.read_from_status})
 KIND_OF_NEGATIVE_STATUS: Mapping[str, EntryKind] = MappingProxyType(
-    {rule.status: rule.kind for rule in KINDS if rule.negated})
+    {rule.status: rule.kind for rule in KINDS if rule.negated and rule.read_from_status})
 
 
 def signed(effect: int, amount: Decimal) -> Decimal:
@@ -182,7 +194,8 @@ def contradictions(table: tuple[KindRule, ...]) -> list[str]:
             found.append(f"{rule.kind}: a kind that changes a project's money must name the project")
         if rule.auto_allocates and rule.allocated != TAKES:
             found.append(f"{rule.kind}: only a kind that draws on a project's money can allocate a shortfall")
-        if sum(1 for other in table if (other.status, other.negated) == (rule.status, rule.negated)) > 1:
+        if rule.read_from_status and sum(1 for other in table if other.read_from_status and (
+                other.status, other.negated) == (rule.status, rule.negated)) > 1:
             found.append(f"{rule.kind}: another kind is published as {'negative ' * rule.negated}{rule.status!r}")
         if rule.negated and not any(other.status == rule.status and not other.negated for other in table):
             found.append(f"{rule.kind}: a negative {rule.status!r} needs a kind published as a positive one")

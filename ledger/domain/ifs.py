@@ -57,6 +57,7 @@ ROLE_FIGURES: Mapping[IfsRole, tuple[str, ...]] = MappingProxyType({
     IfsRole.SPENT: ("s106_f_money_spent",),
     IfsRole.SPENT_BY_AUTHORITY: ("s106_h_borrowing_repaid", "s106_h_monitoring_spent"),
     IfsRole.REPAID: ("s106_money_repaid",),
+    IfsRole.OPENING: (),
 })
 if set(ROLE_FIGURES) != set(IfsRole) or not {n for names in ROLE_FIGURES.values() for n in names} <= {
         name for name, _, _ in ITEMS}:
@@ -170,6 +171,8 @@ class IfsReport:
     allocated: list[AllocatedRow]
     spent: list[MovementRow]
     repaid: list[MovementRow]
+    #: Opening balances dated in the year (SPEC 8.3): held money, never in (b).
+    opening: list[MovementRow]
     retained: list[RetainedRow]
     at_risk: list[object]
     by_authority: list[AreaTotals]

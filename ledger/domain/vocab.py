@@ -15,7 +15,7 @@ class EntryKind(StrEnum):
     SPEND = "spend"
     TRANSFER = "transfer"
     REPAYMENT = "repayment"
-
+    OPENING_BALANCE = "opening-balance"
 
 
 class AuthorityKind(StrEnum):
@@ -119,8 +119,38 @@ class Index(StrEnum):
 
 
 class RepaymentBasis(StrEnum):
-    RECEIPT = "receipt"
-    COMPLETION = "completion"
+    """What a repayment deadline counts from (SPEC 8.2)."""
+
+    RECEIPT = "receipt"  # years from each receipt
+    COMPLETION = "completion"  # years from the development's completion
+    LAST_PAYMENT = "last-payment"  # years from the obligation's last receipt
+    NONE = "none"  # no time limit: CIL, and deeds without a repayment clause
+    UNKNOWN = "unknown"  # terms not yet read from the deed
+
+
+#: Bases that take a number of years; the others take none.
+BASES_WITH_YEARS = frozenset({RepaymentBasis.RECEIPT, RepaymentBasis.COMPLETION, RepaymentBasis.LAST_PAYMENT})
+
+
+class AgreementClass(StrEnum):
+    """Which report of the Infrastructure Funding Statement an agreement's money belongs in
+    (SPEC 8.1): planning obligations (Schedule 2 paragraph 3), CIL (paragraph 1) or highway
+    agreements under section 278 (paragraph 4)."""
+
+    S106 = "s106"
+    CIL = "cil"
+    S278 = "s278"
+
+
+AGREEMENT_CLASS = {
+    AgreementType.SECTION_106: AgreementClass.S106,
+    AgreementType.UNILATERAL_UNDERTAKING: AgreementClass.S106,
+    AgreementType.DEED_OF_VARIATION: AgreementClass.S106,
+    AgreementType.COMMUNITY_INFRASTRUCTURE_LEVY: AgreementClass.CIL,
+    AgreementType.SECTION_278: AgreementClass.S278,
+}
+#: Agreement types whose obligations are planning obligations (the s106 figures).
+PLANNING_OBLIGATION_TYPES = frozenset(t.value for t, c in AGREEMENT_CLASS.items() if c is AgreementClass.S106)
 
 
 class Role(StrEnum):

@@ -192,11 +192,11 @@ def ifs_report(
             .order_by(agreement.signed_on, agreement.reference, Obligation.id)
         )
     ]
-    sheets = {role: kinds_in(role) for role in (IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID)}
+    sheets = {role: kinds_in(role) for role in (IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID, IfsRole.OPENING)}
     assert set(sheets) == SHEET_ROLES
     movements = _movements(session, shared=shared, known_at=known,
                            condition=in_force & in_year & kind_is(frozenset().union(*sheets.values())))
-    received, spent, repaid = ([m for m in movements if m.kind in kinds] for kinds in sheets.values())
+    received, spent, repaid, opening = ([m for m in movements if m.kind in kinds] for kinds in sheets.values())
 
     # Each obligation's money at the start and end of the year, from SQL totals and its receipts.
     allocated = [
@@ -247,7 +247,7 @@ def ifs_report(
     items = [Item(name=n, label=label, reference=ref, value=figures[n]) for n, label, ref in ITEMS]
     report = IfsReport(
         year=year, start=start, end=end, as_known_at=known, version=__version__, items=items,
-        secured=secured, received=received, allocated=allocated, spent=spent, repaid=repaid,
+        secured=secured, received=received, allocated=allocated, spent=spent, repaid=repaid, opening=opening,
         retained=retained, at_risk=list(sort_at_risk(at_risk)), by_authority=by_authority,
         by_division=by_division, by_service=by_service, school_places_by_category=dict(school_places),
     )
@@ -266,6 +266,8 @@ def _areas(
     for s in secured:
         totals[getattr(s, key) or ""]["secured"] += s.amount or ZERO
     for m in movements:
+        if IfsRole.OPENING in KIND_RULES[m.kind].ifs:  # held, but not received in the year
+            continue
         totals[getattr(m, key) or ""][KIND_RULES[m.kind].total] += m.amount  # type: ignore[index]
     for r in retained:
         totals[getattr(r, key) or ""]["retained"] += r.held
@@ -278,7 +280,7 @@ def _areas(
 def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unallocated: Decimal) -> list[Check]:
     v = report.value
     # Each movement once, though a kind may be listed on more than one sheet.
-    listed = {id(m): m for m in [*report.received, *report.spent, *report.repaid]}.values()
+    listed = {id(m): m for m in [*report.received, *report.spent, *report.repaid, *report.opening]}.values()
     spent_by_authority = kinds_in(IfsRole.SPENT_BY_AUTHORITY)
     checks = [
         Check(name=f"Retained at start{_signed_totals()} = retained at end",

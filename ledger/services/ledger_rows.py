@@ -56,15 +56,21 @@ def entries_by_obligation(session: Session, *, obligation_ids: list[int]) -> Ite
         ]
 
 
-def deadline_rule(obligation: Obligation | ObligationInfo, completion_on: date | None) -> Callable[[LedgerEntry], Deadline]:
-    """The repayment deadline of each receipt of this obligation (SPEC rule 7)."""
+def deadline_rule(
+    obligation: Obligation | ObligationInfo, completion_on: date | None, last_received_on: date | None = None,
+) -> Callable[[LedgerEntry], Deadline]:
+    """The repayment deadline of each receipt of this obligation (SPEC rule 7, 8.2, 8.3):
+    an opening balance counts from its original date of receipt, unknown without one."""
 
     def deadline_of(receipt: LedgerEntry) -> Deadline:
+        received_on = (receipt.original_received_on if receipt.kind is EntryKind.OPENING_BALANCE
+                       else receipt.occurred_on)
         return repayment_deadline(
-            receipt.occurred_on,
+            received_on,
             years=obligation.repayment_years,
             basis=obligation.repayment_basis,
             completion_on=completion_on,
+            last_received_on=last_received_on,
         )
 
     return deadline_of

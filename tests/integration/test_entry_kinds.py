@@ -208,7 +208,8 @@ def status_amount(rule: KindRule, amount: Decimal) -> str:
     return str(-amount if rule.negated else amount)
 
 
-@kinds
+@pytest.mark.parametrize("rule", [r for r in KINDS if r.read_from_status],
+                         ids=[r.kind.value for r in KINDS if r.read_from_status])
 def test_a_row_with_each_kinds_status_imports_as_that_kind(session: Session, tmp_path: Path, rule: KindRule) -> None:
     rows = [(f"NEED-{n}", needed.status, status_amount(needed, NEEDED_AMOUNT[needed.held]), "01/06/2022")
             for n, needed in enumerate(needs(rule))]
@@ -233,7 +234,11 @@ def test_the_export_publishes_each_kinds_status_and_reads_back_as_the_kind(
     assert published["K-1"]["contribution-funding-status"] == rule.status
     assert published["K-1"]["amount"] == status_amount(rule, AMOUNT)
     read_back = {e.reference: e for e in plan_gov_csv(tmp_path).entries}
-    assert (read_back["K-1"].kind, read_back["K-1"].amount) == (rule.kind, AMOUNT)
+    # A kind published under another kind's status (an opening balance, as money received)
+    # reads back as that kind.
+    read_as = rule.kind if rule.read_from_status else next(
+        r.kind for r in KINDS if r.read_from_status and (r.status, r.negated) == (rule.status, rule.negated))
+    assert (read_back["K-1"].kind, read_back["K-1"].amount) == (read_as, AMOUNT)
 
 
 # -- the IFS -----------------------------------------------------------------------------------
