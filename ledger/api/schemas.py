@@ -290,6 +290,9 @@ class EntryIn(Schema):
     project_reference = Text(allow_none=True)
     recipient = Text(allow_none=True)
     interest = Money(allow_none=True)
+    original_received_on = LedgerDate(allow_none=True, metadata={
+        "description": "an opening-balance's original date of receipt, if known: its repayment deadline "
+                       "counts from it (unknown without it); not after occurred_on"})
     reason = Prose(required=True, min_length=1)
 
 
@@ -303,6 +306,7 @@ class EntryOut(Schema):
     occurred_on = ma.fields.Date()
     project_reference = ma.fields.Function(lambda e: e.project.reference if e.project else None)
     recipient = ma.fields.String(allow_none=True)
+    original_received_on = ma.fields.Date(allow_none=True)
     reverses = ma.fields.Integer(allow_none=True)
     created_by = ma.fields.String()
     created_at = ma.fields.DateTime()

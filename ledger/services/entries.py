@@ -70,6 +70,8 @@ class EntryRequest:
     project_reference: str | None = None
     recipient: str | None = None
     interest: Decimal | None = None
+    #: An opening balance's original date of receipt, where known (SPEC 8.3).
+    original_received_on: date | None = None
 
 
 def _shape_errors(request: EntryRequest) -> dict[str, list[str]]:
@@ -90,6 +92,12 @@ def _shape_errors(request: EntryRequest) -> dict[str, list[str]]:
             errors["interest"] = [f"only a {join_kinds(INTEREST_KINDS)} includes interest"]
         elif request.interest > request.amount:
             errors["interest"] = ["cannot exceed the amount"]
+    if request.original_received_on is not None:
+        if request.kind is not EntryKind.OPENING_BALANCE:
+            errors["original_received_on"] = [f"only an {EntryKind.OPENING_BALANCE} has an original date of receipt"]
+        elif request.original_received_on > request.occurred_on:
+            # Money held at the cut-over date was received by then.
+            errors["original_received_on"] = ["must not be after the opening balance's date"]
     if not request.reason.strip():
         errors["reason"] = ["must not be empty"]
     return errors
@@ -101,14 +109,14 @@ def history(session: Session, obligation_id: int) -> list[LedgerEntry]:
     # skips building ORM objects on every write and every balance read.
     rows = session.connection().execute(
         select(Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference, Project.reference,
-               Entry.reverses, Entry.created_at)
+               Entry.reverses, Entry.created_at, Entry.original_received_on)
         .outerjoin(Project, Entry.project_id == Project.id)
         .where(Entry.obligation_id == obligation_id)
         .order_by(Entry.id)
     )
     return [
         LedgerEntry(id=r[0], kind=EntryKind(r[1]), amount=r[2], occurred_on=r[3], reference=r[4], project=r[5],
-                    reverses=r[6], created_at=r[7])
+                    reverses=r[6], created_at=r[7], original_received_on=r[8])
         for r in rows
     ]
 
@@ -132,6 +140,7 @@ def _same_content(existing: Entry, request: EntryRequest, obligation_id: int, pr
         and existing.project_id == project_id
         and (existing.recipient or None) == (request.recipient or None)
         and (existing.interest or ZERO) == (request.interest or ZERO)
+        and existing.original_received_on == request.original_received_on
     )
 
 
@@ -205,6 +214,7 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
             occurred_on=request.occurred_on,
             reference=reference,
             project=request.project_reference,
+            original_received_on=request.original_received_on,
         )
         candidates = [new]
         shortfall = ZERO
@@ -254,6 +264,7 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
                 occurred_on=request.occurred_on,
                 project_id=project_id,
                 recipient=request.recipient,
+                original_received_on=request.original_received_on,
                 created_by=actor.email,
                 created_at=now,
                 reason=request.reason,
@@ -294,6 +305,7 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str)
                 occurred_on=original.occurred_on,
                 project_id=original.project_id,
                 recipient=original.recipient,
+                original_received_on=original.original_received_on,
                 reverses=original.id,
                 created_by=actor.email,
                 created_at=now,
