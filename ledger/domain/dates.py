@@ -91,12 +91,13 @@ def repayment_deadline(
 
     Unspent money is repayable ``years`` after receipt (basis ``receipt``, the usual
     clause: "the spend-by clock starts at receipt", DOMAIN.md §4.3), after the development
-    completes (``completion``) or after the obligation's last receipt (``last-payment``,
-    ``last_received_on``). Basis ``none`` has no time limit; ``unknown`` means the terms
-    have not been read from the deed. A receipt whose date is not known (an opening balance
-    without its original date), or a completion not yet reported, gives an unknown deadline.
-    Null ``years`` on a basis that needs them is read as no time limit, as stored before
-    SPEC 8.2.
+    completes (``completion``) or after the obligation's last receipt on or before the date
+    asked about (``last-payment``: ``last_received_on``, which the caller works out with
+    rules.last_received_on; without it the deadline is unknown, never one per receipt).
+    Basis ``none`` has no time limit; ``unknown`` means the terms have not been read from
+    the deed. A receipt whose date is not known (an opening balance without its original
+    date), or a completion not yet reported, gives an unknown deadline. Null ``years`` on a
+    basis that needs them is read as no time limit, as stored before SPEC 8.2.
     """
     if basis == "none":
         return NoDeadline.NONE
@@ -105,10 +106,11 @@ def repayment_deadline(
     if years is None:
         return NoDeadline.NONE
     if basis == "completion":
-        if completion_on is None:
-            return NoDeadline.UNKNOWN
-        return add_years(completion_on, years)
-    start = (last_received_on or received_on) if basis == "last-payment" else received_on
+        start = completion_on
+    elif basis == "last-payment":
+        start = last_received_on
+    else:
+        start = received_on
     if start is None:
         return NoDeadline.UNKNOWN
     return add_years(start, years)

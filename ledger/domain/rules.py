@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import groupby
+from itertools import groupby, pairwise
 
 from ledger.domain.dates import Deadline, NoDeadline, add_months
 from ledger.domain.entries import LedgerEntry
@@ -28,7 +28,7 @@ from ledger.domain.entry_kinds import (
 )
 from ledger.domain.errors import RuleViolation
 from ledger.domain.money import ZERO, format_money
-from ledger.domain.vocab import Band
+from ledger.domain.vocab import Band, EntryKind
 
 HELD_NOT_NEGATIVE = "held-not-negative"
 PROJECT_ALLOCATION_NOT_NEGATIVE = "project-allocation-not-negative"
@@ -204,13 +204,46 @@ class ReceiptPosition:
 
 
 def consumption_order(receipt: LedgerEntry, deadline: Deadline) -> tuple[int, date, date, int]:
-    """Sort key of SPEC rule 8: earliest deadline first, receipts whose deadline is unknown
-    (completion not yet reported, so at least ``years`` away) next, no deadline last;
-    then received date, then id."""
+    """Sort key of SPEC rule 8 (and 8.2): earliest known deadline first, receipts whose
+    deadline is unknown (terms not read from the deed, a completion not yet reported, an
+    opening balance without its original date) next, no deadline last; then received date
+    (the date it came into the ledger), then id."""
     if isinstance(deadline, NoDeadline):
         rank = 1 if deadline is NoDeadline.UNKNOWN else 2
         return (rank, date.max, receipt.occurred_on, receipt.id)
     return (0, deadline, receipt.occurred_on, receipt.id)
+
+
+def received_on(inflow: LedgerEntry) -> date | None:
+    """When the money of an inflow was received: an opening balance's original date of
+    receipt (None where it is not known, SPEC 8.3), a receipt's own date."""
+    if inflow.kind is EntryKind.OPENING_BALANCE:
+        return inflow.original_received_on
+    return inflow.occurred_on
+
+
+def last_received_on(entries: Iterable[LedgerEntry], *, on: date) -> date | None:
+    """The obligation's last date of receipt on or before ``on``, which a ``last-payment``
+    deadline counts from (SPEC 8.2); None when it cannot be known: no receipt yet, or an
+    opening balance without its original date that came in after every known receipt (its
+    money may have been received after them; one dated before a later receipt cannot be)."""
+    inflows = [e for e in entries if e.kind in INFLOWS and e.occurred_on <= on]
+    latest = max((d for d in map(received_on, inflows) if d is not None), default=None)
+    for inflow in inflows:
+        if received_on(inflow) is None and (latest is None or inflow.occurred_on > latest):
+            return None
+    return latest
+
+
+def consumed_in_received_order(receipts: Sequence[LedgerEntry], deadlines: Sequence[Deadline]) -> bool:
+    """Whether rule 8 consumes these receipts (given in received order: date, then id) in
+    that same order: so when their consumption keys never go down along it. Then
+    ``remaining_in_received_order`` gives what ``receipt_positions`` gives. Receipts alone
+    always pass (every basis gives a deadline that is a non-decreasing function of the
+    received date); an opening balance counting from its original date, or unknown without
+    it, may not."""
+    keys = [consumption_order(r, d)[:2] for r, d in zip(receipts, deadlines, strict=True)]
+    return all(a <= b for a, b in pairwise(keys))
 
 
 def receipt_positions(
@@ -264,9 +297,11 @@ def remaining_in_received_order(
 
     The same answer as ``receipt_positions`` for a ledger that keeps the invariants, without
     the entries themselves, so reports can take totals from one SQL pass:
-    - within one obligation, consumption order is received order, because every receipt's
-      deadline is the same non-decreasing function of its received date (same period and
-      basis; completion-based and open-ended deadlines are equal for all its receipts);
+    - within one obligation, consumption order is received order when every receipt's
+      deadline is a non-decreasing function of its received date (same period and basis;
+      completion, last-payment, unknown and open-ended deadlines are equal for all its
+      receipts). An opening balance may break this: callers check with
+      ``consumed_in_received_order`` and replay with ``receipt_positions`` where it fails;
     - money held is never negative at the end of any date, so the outflows up to any date
       never exceed the receipts up to it, and earliest-first consumption never reaches a
       receipt dated after the outflow that would take it.

@@ -50,9 +50,9 @@ def obligation_balance(
     """Balances and per-receipt positions of one obligation at the end of ``on``."""
     obligation = get_one(session, Obligation, "reference", reference, what="obligation")
     entries = known_at(history(session, obligation.id), as_known_at)
-    positions = rules.receipt_positions(
-        entries, on=on, deadline_of=deadline_rule(obligation, obligation.agreement.completion_on)
-    )
+    deadline_of = deadline_rule(obligation, obligation.agreement.completion_on,
+                                rules.last_received_on(entries, on=on))
+    positions = rules.receipt_positions(entries, on=on, deadline_of=deadline_of)
     return ObligationBalance(
         obligation=obligation, on=on, balances=rules.balances_at(entries, on), receipts=positions
     )

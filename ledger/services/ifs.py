@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import groupby
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from ledger import __version__
 from ledger.db import known_moment, read_snapshot
 from ledger.db_types import Pence
 from ledger.domain.dates import NoDeadline, financial_year_bounds, repayment_deadline
+from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import (
     ADDS,
     INFLOWS,
@@ -47,7 +49,8 @@ from ledger.domain.ifs import (
     SecuredRow,
 )
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import Purpose, UnitKind
+from ledger.domain.rules import last_received_on
+from ledger.domain.vocab import EntryKind, Purpose, RepaymentBasis, UnitKind
 from ledger.models import Authority, Division, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
 from ledger.services.kind_sql import Effect, kind_is
@@ -64,14 +67,19 @@ class ReportCheckFailed(LedgerError):
     status = 500
 
 
-def _movements(session: Session, condition: ColumnElement[bool], shared: Shared, known_at: datetime) -> list[MovementRow]:
-    """Movement rows as plain column tuples (no ORM objects: there are many at national size)."""
+def _movements(
+    session: Session, condition: ColumnElement[bool], shared: Shared, known_at: datetime, on: date,
+) -> list[MovementRow]:
+    """Movement rows as plain column tuples (no ORM objects: there are many at national size).
+    Receipts' deadlines are as at the end of ``on``."""
     agreement = agreements_known_at(known_at)  # its details as known then
+    last_received = _last_received_on(session, known_at=known_at, on=on)
     rows = session.connection().execute(
         select(Entry.kind, Entry.reference, Entry.occurred_on, agreement.reference, Obligation.reference,
                agreement.authority_code, agreement.division_code, Obligation.purpose, Obligation.service,
                Project.reference, Project.name, Project.repays_borrowing, Entry.recipient, Entry.amount,
-               Entry.interest, Obligation.repayment_years, Obligation.repayment_basis, agreement.completion_on)
+               Entry.interest, Obligation.repayment_years, Obligation.repayment_basis, agreement.completion_on,
+               Entry.original_received_on, Entry.obligation_id)
         .join(Obligation, Entry.obligation_id == Obligation.id)
         .join(agreement, Obligation.agreement_id == agreement.id)
         .outerjoin(Project, Entry.project_id == Project.id)
@@ -80,10 +88,13 @@ def _movements(session: Session, condition: ColumnElement[bool], shared: Shared,
     )
     found = []
     for (kind, reference, occurred_on, agreement, obligation, authority, division, purpose, service, project,
-         project_name, repays, recipient, amount, interest, years, basis, completion_on) in rows:
+         project_name, repays, recipient, amount, interest, years, basis, completion_on, original_received_on,
+         obligation_id) in rows:
         deadline = None
         if kind in INFLOWS:
-            due = repayment_deadline(occurred_on, years=years, basis=basis, completion_on=completion_on)
+            received = original_received_on if kind == EntryKind.OPENING_BALANCE else occurred_on
+            due = repayment_deadline(received, years=years, basis=basis, completion_on=completion_on,
+                                     last_received_on=last_received.get(obligation_id))
             deadline = None if isinstance(due, NoDeadline) else due
         found.append(MovementRow(
             kind=shared(kind), entry_reference=reference, occurred_on=shared(occurred_on),
@@ -93,6 +104,26 @@ def _movements(session: Session, condition: ColumnElement[bool], shared: Shared,
             repays_borrowing=bool(repays), recipient=shared(recipient), amount=amount, interest=interest,
             deadline=shared(deadline),
         ))
+    return found
+
+
+def _last_received_on(session: Session, *, known_at: datetime, on: date) -> dict[int, date]:
+    """Each last-payment obligation's last date of receipt on or before ``on``, where it can
+    be known (rules.last_received_on). Such obligations are few: their inflows are read."""
+    last_payment = select(Obligation.id).where(Obligation.repayment_basis == RepaymentBasis.LAST_PAYMENT.value)
+    rows = session.connection().execute(
+        select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.original_received_on)
+        .where(Entry.obligation_id.in_(last_payment), kind_is(INFLOWS), Entry.occurred_on <= on,
+               in_force_condition(known_at))
+        .order_by(Entry.obligation_id)
+    )
+    found = {}
+    for obligation_id, inflows in groupby(rows, key=lambda r: r[0]):
+        latest = last_received_on(
+            [LedgerEntry(id=r[1], kind=KIND_RULES[r[2]].kind, amount=r[3], occurred_on=r[4], original_received_on=r[5])
+             for r in inflows], on=on)
+        if latest is not None:
+            found[obligation_id] = latest
     return found
 
 
@@ -194,7 +225,7 @@ def ifs_report(
     ]
     sheets = {role: kinds_in(role) for role in (IfsRole.RECEIVED, IfsRole.SPENT, IfsRole.REPAID, IfsRole.OPENING)}
     assert set(sheets) == SHEET_ROLES
-    movements = _movements(session, shared=shared, known_at=known,
+    movements = _movements(session, shared=shared, known_at=known, on=end,
                            condition=in_force & in_year & kind_is(frozenset().union(*sheets.values())))
     received, spent, repaid, opening = ([m for m in movements if m.kind in kinds] for kinds in sheets.values())
 

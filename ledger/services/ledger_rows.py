@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger.domain.dates import Deadline, repayment_deadline
 from ledger.domain.entries import LedgerEntry
+from ledger.domain.rules import received_on
 from ledger.domain.vocab import EntryKind
 from ledger.models import Agreement, AgreementHistory, Entry, Obligation, Project
 from ledger.speed.unindexed import Unindexed
@@ -42,7 +43,7 @@ def entries_by_obligation(session: Session, *, obligation_ids: list[int]) -> Ite
     order, as domain records (the import checks its new entries against them)."""
     projects: dict[int, str] = {row[0]: row[1] for row in session.execute(select(Project.id, Project.reference))}
     query = (select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference,
-                    Entry.project_id, Entry.reverses)
+                    Entry.project_id, Entry.reverses, Entry.original_received_on)
              .where(Entry.obligation_id.in_(obligation_ids)).order_by(Entry.obligation_id, Entry.id))
     # Core rows straight from the connection: no ORM bookkeeping for many tuples.
     # The option goes on the statement: Connection.execution_options would change the
@@ -51,7 +52,8 @@ def entries_by_obligation(session: Session, *, obligation_ids: list[int]) -> Ite
     for obligation_id, group in groupby(rows, key=lambda r: r[0]):
         yield obligation_id, [
             LedgerEntry(id=r[1], kind=_KINDS[r[2]], amount=r[3], occurred_on=r[4], reference=r[5],
-                        project=projects.get(r[6]) if r[6] is not None else None, reverses=r[7])
+                        project=projects.get(r[6]) if r[6] is not None else None, reverses=r[7],
+                        original_received_on=r[8])
             for r in group
         ]
 
@@ -60,13 +62,13 @@ def deadline_rule(
     obligation: Obligation | ObligationInfo, completion_on: date | None, last_received_on: date | None = None,
 ) -> Callable[[LedgerEntry], Deadline]:
     """The repayment deadline of each receipt of this obligation (SPEC rule 7, 8.2, 8.3):
-    an opening balance counts from its original date of receipt, unknown without one."""
+    an opening balance counts from its original date of receipt, unknown without one. A
+    ``last-payment`` obligation needs ``last_received_on`` (rules.last_received_on at the
+    date asked about); without it its deadlines are unknown."""
 
     def deadline_of(receipt: LedgerEntry) -> Deadline:
-        received_on = (receipt.original_received_on if receipt.kind is EntryKind.OPENING_BALANCE
-                       else receipt.occurred_on)
         return repayment_deadline(
-            received_on,
+            received_on(receipt),
             years=obligation.repayment_years,
             basis=obligation.repayment_basis,
             completion_on=completion_on,

@@ -1,7 +1,11 @@
 """Where the money is, for reports over the whole ledger: each obligation's totals from one
 SQL aggregation, and each receipt's remaining and allocated money from those totals by the
-closed form of rule 8 (rules.remaining_in_received_order). No obligation's history is
-replayed entry by entry, so a national at-risk report or IFS reads totals and receipts only.
+closed form of rule 8 (rules.remaining_in_received_order). That form holds while rule 8
+consumes an obligation's receipts in received order, which only an opening balance can
+upset (its deadline counts from its original date of receipt, or is unknown): the few
+obligations where it does have their history replayed (rules.receipt_positions). The rest
+are never replayed entry by entry, so a national at-risk report or IFS reads totals and
+receipts only.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import INFLOWS, KIND_RULES, OUTFLOWS
 from ledger.domain.money import ZERO, from_pence
 from ledger.domain.rules import ReceiptPosition
+from ledger.domain.vocab import EntryKind, RepaymentBasis
 from ledger.models import Agreement, Entry, Obligation, Project
 from ledger.services.kind_sql import effect_whens, kind_is, moving, signed_amount
 from ledger.services.ledger_rows import ObligationInfo, agreements_known_at, deadline_rule, in_force_condition
@@ -63,10 +68,11 @@ def obligation_positions(
         .where((held != ZERO) | (held_before != ZERO))
         .order_by(totals.c.obligation_id)
     )
+    replayable = _histories_with_opening_balances(session, (*in_force, *chosen))
     # Amounts as stored pence: only the receipts of obligations holding money become Decimal.
     receipts = session.connection().execute(
         select(Entry.obligation_id, Entry.id, Entry.reference, Entry.occurred_on, type_coerce(Entry.amount, BigInteger),
-               Entry.kind)
+               Entry.kind, Entry.original_received_on)
         .where(kind_is(INFLOWS), *in_force, *chosen)
         .order_by(Entry.obligation_id, Entry.occurred_on, Entry.id)
         .execution_options(yield_per=20_000)
@@ -90,7 +96,8 @@ def obligation_positions(
                 pending = next(stream, None)
             yield ObligationPosition(
                 info=info, held=held or ZERO, held_before=held_before or ZERO, allocated_unspent=allocated or ZERO,
-                receipts=_remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO, shared=shared),
+                receipts=_remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO, shared=shared,
+                                    on=on, history=replayable.get(obligation_id)),
             )
     finally:
         # The receipts may outlast the obligations: a PostgreSQL server cursor must be closed.
@@ -121,10 +128,40 @@ def _totals(since: date | None) -> Select:  # type: ignore[type-arg]
                   func.sum(allocated).label("allocated"), before.label("held_before"))
 
 
+def _histories_with_opening_balances(
+    session: Session, in_force: tuple[ColumnElement[bool], ...],
+) -> dict[int, list[LedgerEntry]]:
+    """The entries in force of each obligation with an opening balance, by obligation: the
+    only ones whose receipts rule 8 may not consume in received order. Few, so read whole."""
+    ids = select(Entry.obligation_id).where(Entry.kind == EntryKind.OPENING_BALANCE.value, *in_force)
+    rows = session.connection().execute(
+        select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference,
+               Project.reference, Entry.original_received_on)
+        .outerjoin(Project, Entry.project_id == Project.id)
+        .where(Entry.obligation_id.in_(ids), *in_force)
+        .order_by(Entry.obligation_id, Entry.id)
+    )
+    histories: dict[int, list[LedgerEntry]] = {}
+    for r in rows:
+        histories.setdefault(r[0], []).append(LedgerEntry(
+            id=r[1], kind=KIND_RULES[r[2]].kind, amount=r[3], occurred_on=r[4], reference=r[5], project=r[6],
+            original_received_on=r[7]))
+    return histories
+
+
 def _remaining(  # type: ignore[type-arg]
-    info: ObligationInfo, rows: list, *, outflow: Decimal, allocated: Decimal, shared: Shared,
+    info: ObligationInfo, rows: list, *, outflow: Decimal, allocated: Decimal, shared: Shared, on: date,
+    history: list[LedgerEntry] | None,
 ) -> list[ReceiptPosition]:
-    deadline_of = deadline_rule(info, info.completion_on)
+    """The receipts with money remaining, by the closed form of rule 8, or, for an obligation
+    with an opening balance (``history``) whose receipts are not consumed in received order,
+    by replaying its history."""
+    if history is not None:
+        return _remaining_with_opening_balances(info, rows, outflow=outflow, allocated=allocated, on=on,
+                                                history=history)
+    # Receipts only: the rows' last date is the last date of receipt.
+    last = rows[-1][3] if rows and info.repayment_basis == RepaymentBasis.LAST_PAYMENT else None
+    deadline_of = deadline_rule(info, info.completion_on, last)
     positions = []
     amounts = [from_pence(r[4]) for r in rows]
     for row, amount, (remaining, allocated_part) in zip(
@@ -134,10 +171,27 @@ def _remaining(  # type: ignore[type-arg]
         if remaining == ZERO:
             continue
         receipt = LedgerEntry(id=row[1], kind=KIND_RULES[row[5]].kind, amount=amount, occurred_on=shared(row[3]),
-                              reference=row[2])
+                              reference=row[2], original_received_on=row[6])
         positions.append(ReceiptPosition(receipt=receipt, deadline=shared(deadline_of(receipt)), remaining=remaining,
                                          allocated=allocated_part))
     return positions
+
+
+def _remaining_with_opening_balances(  # type: ignore[type-arg]
+    info: ObligationInfo, rows: list, *, outflow: Decimal, allocated: Decimal, on: date, history: list[LedgerEntry],
+) -> list[ReceiptPosition]:
+    deadline_of = deadline_rule(info, info.completion_on, rules.last_received_on(history, on=on))
+    receipts = [LedgerEntry(id=r[1], kind=KIND_RULES[r[5]].kind, amount=from_pence(r[4]), occurred_on=r[3],
+                            reference=r[2], original_received_on=r[6]) for r in rows]
+    deadlines = [deadline_of(r) for r in receipts]
+    if rules.consumed_in_received_order(receipts, deadlines):
+        closed = rules.remaining_in_received_order([r.amount for r in receipts], outflow=outflow,
+                                                   allocated_unspent=allocated)
+        positions = [ReceiptPosition(receipt=r, deadline=d, remaining=remaining, allocated=part)
+                     for r, d, (remaining, part) in zip(receipts, deadlines, closed, strict=True)]
+    else:
+        positions = rules.receipt_positions(history, on=on, deadline_of=deadline_of)
+    return [p for p in positions if p.remaining != ZERO]
 
 
 def allocated_by_project(
