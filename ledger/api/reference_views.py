@@ -47,6 +47,14 @@ class AuthorityByCode(MethodView):
         """One planning authority"""
         return registry.get_one(get_session(), Authority, "code", code, what="authority")
 
+    @authorities.arguments(schemas.AuthorityTerms)
+    @authorities.response(200, schemas.Authority)
+    def patch(self, data: dict[str, Any], code: str) -> Authority:
+        """Set the repayment terms the authority's new obligations take when given none, with a reason"""
+        return registry.set_authority_terms(get_session(), code, basis=data["default_repayment_basis"],
+                                            years=data["default_repayment_years"], actor=actor(),
+                                            reason=data["reason"])
+
 
 @divisions.route("")
 class Divisions(MethodView):

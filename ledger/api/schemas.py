@@ -15,7 +15,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ledger.domain import limits
-from ledger.domain.dates import EARLIEST_DATE, LATEST_DATE
+from ledger.domain.dates import EARLIEST_DATE, LATEST_DATE, MAX_REPAYMENT_YEARS
 from ledger.domain.money import MoneyError, parse_money
 from ledger.domain.vocab import (
     AgreementType,
@@ -196,6 +196,16 @@ class Authority(Schema):
     code = Code(required=True, min_length=1)
     name = Text(required=True, min_length=1)
     kind = ma.fields.String(required=True, validate=one_of(AuthorityKind))
+    default_repayment_basis = ma.fields.String(
+        validate=one_of(RepaymentBasis),
+        metadata={"description": "terms an obligation created without its own takes (SPEC 8.2); default unknown"})
+    default_repayment_years = Whole(allow_none=True, minimum=1, maximum=MAX_REPAYMENT_YEARS)
+
+
+class AuthorityTerms(Schema):
+    default_repayment_basis = ma.fields.String(required=True, validate=one_of(RepaymentBasis))
+    default_repayment_years = Whole(allow_none=True, load_default=None, minimum=1, maximum=MAX_REPAYMENT_YEARS)
+    reason = Prose(required=True, min_length=1)
 
 
 class Division(Schema):
@@ -256,10 +266,15 @@ class Obligation(Schema):
     index_base_date = LedgerDate(allow_none=True)
     trigger = Prose(allow_none=True)
     repayment_years = Whole(
-        allow_none=True, load_default=10, minimum=1, maximum=100,
-        metadata={"description": "null means no time limit"},
+        allow_none=True, minimum=1, maximum=MAX_REPAYMENT_YEARS,
+        metadata={"description": "1-30: required with basis receipt, completion or last-payment, empty with none "
+                                 "and unknown"},
     )
-    repayment_basis = ma.fields.String(load_default="receipt", validate=one_of(RepaymentBasis))
+    repayment_basis = ma.fields.String(
+        allow_none=True, validate=one_of(RepaymentBasis),
+        metadata={"description": "what the deadline counts from (SPEC 8.2); omitted with repayment_years, the "
+                                 "authority's default terms"},
+    )
     needs_review = ma.fields.Boolean(dump_only=True)
     created_by = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)

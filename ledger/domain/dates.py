@@ -6,6 +6,8 @@ from datetime import MAXYEAR, MINYEAR, date
 from enum import StrEnum
 from functools import lru_cache
 
+from ledger.domain.vocab import BASES_WITH_YEARS
+
 #: The dates the ledger takes (API, forms, imports): any business date of a planning
 #: obligation falls well inside, and deadlines, bands and as-known-at moments worked out
 #: from them stay far from the calendar's ends.
@@ -114,3 +116,20 @@ def repayment_deadline(
     if start is None:
         return NoDeadline.UNKNOWN
     return add_years(start, years)
+
+
+#: The longest time limit a deed sets that the ledger takes (SPEC 8.2).
+MAX_REPAYMENT_YEARS = 30
+
+
+def terms_errors(basis: str, years: int | None, *, years_field: str = "repayment_years") -> dict[str, list[str]]:
+    """What is wrong with repayment terms (SPEC 8.2), by field: years from 1 to 30 go with
+    ``receipt``, ``completion`` and ``last-payment`` and with no other basis."""
+    if basis in BASES_WITH_YEARS:
+        if years is None:
+            return {years_field: [f"required with basis {basis}"]}
+        if not 1 <= years <= MAX_REPAYMENT_YEARS:
+            return {years_field: [f"must be from 1 to {MAX_REPAYMENT_YEARS}"]}
+    elif years is not None:
+        return {years_field: [f"must be empty with basis {basis}"]}
+    return {}

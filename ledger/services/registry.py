@@ -14,8 +14,9 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.db import lock_ledger, write_transaction
-from ledger.domain.dates import financial_year_bounds
+from ledger.domain.dates import financial_year_bounds, terms_errors
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
+from ledger.domain.vocab import AgreementType, RepaymentBasis
 from ledger.models import Agreement, Authority, Base, Division, Obligation, Project
 from ledger.services import Actor, audit
 from ledger.services.agreement_history import keep_details
@@ -138,7 +139,53 @@ def _insert(session: Session, row: T, *, actor: Actor, key: str, reason: str | N
 
 def create_authority(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Authority:
     with as_domain_errors(), write_transaction(session):
+        _check_terms(values.get("default_repayment_basis", RepaymentBasis.UNKNOWN.value),
+                     values.get("default_repayment_years"), years_field="default_repayment_years")
         return _insert(session, Authority(**values), actor=actor, key="code", reason=None)
+
+
+def set_authority_terms(
+    session: Session, code: str, *, basis: str, years: int | None, actor: Actor, reason: str,
+) -> Authority:
+    """Set the repayment terms an obligation of this authority created without its own takes
+    (SPEC 8.2); the audit event keeps the old ones and why they changed. Obligations already
+    made keep theirs."""
+    with as_domain_errors(), write_transaction(session):
+        if basis not in set(RepaymentBasis):
+            raise InvalidInput(f"default_repayment_basis {basis!r} is not a basis",
+                               errors={"default_repayment_basis": [f"must be one of {', '.join(RepaymentBasis)}"]})
+        _check_terms(basis, years, years_field="default_repayment_years")
+        authority = get_one(session, Authority, "code", code, what="authority")
+        before = audit.snapshot(authority)
+        authority.default_repayment_basis, authority.default_repayment_years = basis, years
+        session.flush()
+        audit.record(session, actor=actor, action="set-authority-terms", target_type="authorities",
+                     target_reference=code, before=before, after=audit.snapshot(authority), reason=reason)
+        return authority
+
+
+def _check_terms(basis: str, years: int | None, *, years_field: str) -> None:
+    errors = terms_errors(basis, years, years_field=years_field)
+    if errors:
+        field, [problem] = next(iter(errors.items()))
+        raise InvalidInput(f"{field} {problem}", errors=errors)
+
+
+def obligation_terms(session: Session, agreement: Agreement, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The repayment terms of a new obligation (SPEC 8.2): its own, checked, or, given none,
+    its authority's default (none for CIL, which is never repaid)."""
+    basis, years = values.get("repayment_basis"), values.get("repayment_years")
+    if basis is None:
+        if years is not None:
+            raise InvalidInput("repayment_basis is required with repayment_years",
+                               errors={"repayment_basis": ["required with repayment_years"]})
+        if agreement.type == AgreementType.COMMUNITY_INFRASTRUCTURE_LEVY:
+            return {"repayment_basis": RepaymentBasis.NONE.value, "repayment_years": None}
+        authority = get_one(session, Authority, "code", agreement.authority_code, what="authority")
+        return {"repayment_basis": authority.default_repayment_basis,
+                "repayment_years": authority.default_repayment_years}
+    _check_terms(basis, years, years_field="repayment_years")
+    return {"repayment_basis": basis, "repayment_years": years}
 
 
 def create_division(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Division:
@@ -196,6 +243,7 @@ def create_obligation(
 ) -> Obligation:
     with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", agreement_reference, what="agreement")
+        values = dict(values) | obligation_terms(session, agreement, values)
         row = Obligation(agreement_id=agreement.id, **values)
         return _insert(session, row, actor=actor, key="reference", reason=None)
 
