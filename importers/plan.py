@@ -76,7 +76,10 @@ class ObligationPlan:
     school_category: str | None = None
     commuted_sum: bool = False
     trigger: str | None = None
-    repayment_years: int | None = 10
+    #: The terms the file gives (SPEC 8.2). A basis of None: the file gives none, and the
+    #: import takes the authority's default, or unknown with a warning (services.imports).
+    repayment_basis: str | None = None
+    repayment_years: int | None = None
     needs_review: bool = False
     source: SourceRow | None = None
 

@@ -30,9 +30,10 @@ from importers.read import (
     parse_units,
     plausible,
 )
+from ledger.domain.dates import MAX_REPAYMENT_YEARS
 from ledger.domain.entry_kinds import KIND_RULES
 from ledger.domain.money import PENNY
-from ledger.domain.vocab import SERVICE_PURPOSE, AgreementType, EntryKind, UnitKind
+from ledger.domain.vocab import SERVICE_PURPOSE, AgreementType, EntryKind, RepaymentBasis, UnitKind
 
 #: Fields a mapping may name, and which of them every mapping must name.
 AGREEMENT_FIELDS = ("agreement_reference", "agreement_type", "signed_on", "site_name", "planning_application",
@@ -235,38 +236,54 @@ def _obligation(plan: ImportPlan, mapping: Mapping, file: str, line: int, values
             units = parse_units(cell_text(values.get("units")))
         except ValueError as error:
             plan.warn(source, "units", f"units {error}: ignored")
-    repayment_years = 10
+    repayment_basis, repayment_years, needs_review = None, None, not known
     years_text = cell_text(values.get("repayment_years"))
     if years_text:
         try:
-            repayment_years = _repayment_years(years_text)
+            repayment_basis, repayment_years = read_repayment_terms(years_text)
         except ValueError as error:
-            plan.warn(source, "repayment_years", f"repayment years {error}: taken as 10")
+            repayment_basis, needs_review = RepaymentBasis.UNKNOWN.value, True
+            plan.warn(source, "repayment_years", f"repayment years {error}: terms unknown until read from the deed")
     obligation = ObligationPlan(
         reference=reference, agreement_reference=agreement.reference, purpose=purpose, service=service,
         amount=amount, units=units,
         unit_kind=(UnitKind.AFFORDABLE_HOUSING_UNITS.value if purpose == "affordable-housing"
                    else UnitKind.SCHOOL_PLACES.value if purpose == "education" else UnitKind.OTHER.value) if units else None,
         trigger=cell_text(values.get("trigger")) or None,
-        repayment_years=repayment_years,
-        needs_review=not known, source=source)
+        repayment_basis=repayment_basis, repayment_years=repayment_years,
+        needs_review=needs_review, source=source)
     obligations[reference] = obligation
     plan.obligations.append(obligation)
     return obligation
 
 
-#: The longest time limit a deed may set, as the API takes (api.schemas.Obligation).
-MAX_REPAYMENT_YEARS = 100
+#: Words for whole numbers of years a tracker may spell out ("seven years", "twenty-five").
+_NUMBER_WORDS = {word: n for n, word in enumerate((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"))} | {"twenty": 20, "thirty": 30}
+#: Cells that say the deed sets no time limit.
+_NO_LIMIT = frozenset({"none", "no limit", "no time limit", "n/a", "na", "not applicable", "nil", "-"})
 
 
-def _repayment_years(text: str) -> int:
-    """Whole years in ASCII digits (`10`, `10.0`), from 1 to 100."""
-    if not re.fullmatch(r"[0-9]{1,3}(\.0*)?", text):
-        raise ValueError(f"{text!r} is not a whole number of years")
-    years = int(Decimal(text))
+def read_repayment_terms(text: str) -> tuple[str, int | None]:
+    """(basis, years) from a tracker's "repayment years" cell (SPEC 8.2): "7", "7 years",
+    "7.0", "seven years" are 7 years from receipt, what such a column means; "none", "no
+    limit", "n/a" no time limit. Anything else is a ValueError: never a default."""
+    cleaned = re.sub(r"\s+", " ", text.strip().lower())
+    if cleaned in _NO_LIMIT:
+        return RepaymentBasis.NONE.value, None
+    number = re.sub(r"\s*\b(years?|yrs?)$", "", cleaned).strip()
+    if re.fullmatch(r"[0-9]{1,3}(\.0*)?", number):
+        years = int(Decimal(number))
+    else:
+        tens, _, ones = number.replace("-", " ").partition(" ")
+        if tens not in _NUMBER_WORDS or (ones and (tens not in ("twenty", "thirty") or ones not in _NUMBER_WORDS
+                                                    or not 1 <= _NUMBER_WORDS[ones] <= 9)):
+            raise ValueError(f"{text!r} is not a number of years or 'none'")
+        years = _NUMBER_WORDS[tens] + (_NUMBER_WORDS[ones] if ones else 0)
     if not 1 <= years <= MAX_REPAYMENT_YEARS:
-        raise ValueError(f"{text!r} is not between 1 and {MAX_REPAYMENT_YEARS}")
-    return years
+        raise ValueError(f"{text!r} is not between 1 and {MAX_REPAYMENT_YEARS} years")
+    return RepaymentBasis.RECEIPT.value, years
 
 
 def _money(plan: ImportPlan, file: str, line: int, values: dict[str, Any], obligation: ObligationPlan,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
@@ -21,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from importers.plan import (
     REJECTED,
+    WARNING,
     EntryPlan,
     ImportIssue,
     ImportPlan,
+    ObligationPlan,
     SourceRow,
     SummaryLine,
     default_project_name,
@@ -35,7 +38,7 @@ from ledger.db import refresh_statistics, write_transaction
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.entry_kinds import AUTO_ALLOCATING, KIND_RULES, PROJECT_KINDS
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import EntryKind
+from ledger.domain.vocab import AgreementType, EntryKind, RepaymentBasis
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
 from ledger.services.constraints import as_domain_errors
@@ -89,6 +92,24 @@ def apply_import(
         return result
     # Committing changes nothing the result reports: it is not summed up a second time.
     return replace(result, committed=True)
+
+
+class _TermsSource:
+    """What an obligation's terms are taken from when its file gives none: its agreement's
+    type and authority, and each authority's default terms (read once, when first asked)."""
+
+    def __init__(self, *, session: Session) -> None:
+        self.session = session
+
+    @cached_property
+    def agreements(self) -> dict[str, tuple[str, str]]:
+        return {r: (t, a) for r, t, a in self.session.execute(
+            select(Agreement.reference, Agreement.type, Agreement.authority_code))}
+
+    @cached_property
+    def defaults(self) -> dict[str, tuple[str, int | None]]:
+        return {c: (b, y) for c, b, y in self.session.execute(
+            select(Authority.code, Authority.default_repayment_basis, Authority.default_repayment_years))}
 
 
 class _Obligation(NamedTuple):
@@ -149,6 +170,7 @@ class _Writer:
         agreement_ids = dict(s.execute(select(Agreement.reference, Agreement.id)).all())
 
         have = set(s.scalars(select(Obligation.reference)))
+        terms = _TermsSource(session=s)
         rows = []
         for o in self.plan.obligations:
             if o.reference in have:
@@ -159,8 +181,8 @@ class _Writer:
             rows.append({"reference": o.reference, "agreement_id": agreement_ids[o.agreement_reference],
                          "purpose": o.purpose, "service": o.service, "amount": o.amount, "units": o.units,
                          "unit_kind": o.unit_kind, "school_category": o.school_category,
-                         "commuted_sum": o.commuted_sum, "trigger": o.trigger, "repayment_years": o.repayment_years,
-                         "repayment_basis": "receipt", "index": "none", "needs_review": o.needs_review} | self.stamp())
+                         "commuted_sum": o.commuted_sum, "trigger": o.trigger, "index": "none",
+                         "needs_review": o.needs_review} | self._terms(o, terms) | self.stamp())
         self._bulk(Obligation, rows, "obligations")
         # An obligation created just now has no entries yet: no history to read for it.
         self.created_obligations = {row["reference"] for row in rows}
@@ -170,6 +192,28 @@ class _Writer:
 
         self._dues(obligations)
         self._entries(obligations)
+
+    def _terms(self, obligation: ObligationPlan, source: _TermsSource) -> dict[str, Any]:
+        """A new obligation's repayment terms, never invented (SPEC 8.2): CIL has no time
+        limit; otherwise the file's terms, or its authority's default, or unknown (flagged for
+        review, with a warning)."""
+        agreement_type, authority = source.agreements[obligation.agreement_reference]
+        basis, years = obligation.repayment_basis, obligation.repayment_years
+        if agreement_type == AgreementType.COMMUNITY_INFRASTRUCTURE_LEVY:
+            if basis not in (None, RepaymentBasis.NONE) and obligation.source:
+                self.issues.append(ImportIssue(source=obligation.source, field="repayment_years", severity=WARNING,
+                                               reason="CIL is not repaid: its terms are taken as none"))
+            return {"repayment_basis": RepaymentBasis.NONE.value, "repayment_years": None}
+        if basis is None:
+            basis, years = source.defaults.get(authority, (RepaymentBasis.UNKNOWN.value, None))
+            if basis == RepaymentBasis.UNKNOWN:
+                if obligation.source:
+                    self.issues.append(ImportIssue(
+                        source=obligation.source, field="repayment_years", severity=WARNING,
+                        reason=f"no repayment terms in the file and no default set for authority {authority}: "
+                               "unknown until read from the deed (flagged for review)"))
+                return {"repayment_basis": basis, "repayment_years": None, "needs_review": True}
+        return {"repayment_basis": basis, "repayment_years": years}
 
     def _bulk(self, model: type, rows: list[dict[str, Any]], name: str) -> None:
         # Core inserts on the table: column types and defaults apply, without ORM bookkeeping.
