@@ -12,6 +12,9 @@ DEFAULTS: dict[str, object] = {
     # At-risk band thresholds in months (SPEC rule 9).
     "AT_RISK_RED_MONTHS": 12,
     "AT_RISK_AMBER_MONTHS": 24,
+    # The council publishing the statement (SPEC 8.6), e.g. "Kent County Council": in report
+    # titles, page headers and the web header. None: reports name the ledger's authorities.
+    "COUNCIL_NAME": None,
     "PAGE_SIZE": 50,
     # Responses of the heavier reads kept per worker until the next write (0: none kept).
     "RESPONSE_CACHE_SIZE": 512,

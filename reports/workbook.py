@@ -11,9 +11,11 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger.speed.reused_cells import styled_cells
@@ -22,9 +24,13 @@ if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 MONEY = "£#,##0.00"
+#: Whole pounds, for a page a councillor reads: the cell keeps the exact value.
+POUNDS = "£#,##0"
 CENT = Decimal("0.01")
 COUNT = "#,##0"
 DATE = "d mmmm yyyy"
+#: Dates in table columns: "30 Sep 2024" prints in 11 characters, "30 September 2024" in 17.
+SHORT_DATE = "d mmm yyyy"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 TOTAL_FONT = Font(bold=True)
@@ -54,7 +60,50 @@ def text(heading: str, attribute: str, width: int = 18) -> Column:
 
 
 def day(heading: str, attribute: str) -> Column:
-    return Column(heading, attrgetter(attribute), DATE, 17)
+    return Column(heading, attrgetter(attribute), SHORT_DATE, 13)
+
+
+#: Characters of padding a printed column needs beyond its longest value (cell margins, and
+#: digits and capitals a little wider than the average character the width unit counts).
+_PADDING = 2
+#: Narrowest column: a wrapped heading still shows a word.
+_NARROWEST = 6
+
+
+def fitted_widths(columns: Sequence[Column], rows: Sequence[Any]) -> list[int]:
+    """Column widths that print every value of these rows: text as long as its longest value
+    up to the column's width (a longer one is cut at the cell edge, the cell keeps it), money
+    and counts as wide as their largest value or total, so no cell prints as ``###`` whatever
+    the column's width says. A heading wraps, so only its longest word sets a minimum."""
+    widths = []
+    for column in columns:
+        words = max(len(word) for word in column.heading.split()) + _PADDING
+        values = [v for v in map(column.value, rows) if v is not None]
+        if column.format in (MONEY, POUNDS, COUNT) or (values and isinstance(values[0], int | Decimal)
+                                                       and not isinstance(values[0], bool)):
+            largest = sum((abs(v) for v in values), Decimal(0)) if column.total else max(map(abs, values), default=0)
+            shown = f"£{largest:,.2f}" if column.format != COUNT else f"{largest:,}"
+            widths.append(max(len(shown) + _PADDING + 1, words, _NARROWEST))  # +1: a minus sign
+        elif column.format in (SHORT_DATE, DATE) or callable(column.format):
+            widths.append(max(column.width, words))
+        else:
+            longest = max((len(plain(v)) if isinstance(v, str) else len(str(plain(v))) for v in values), default=0)
+            widths.append(max(min(longest + _PADDING, column.width), words, _NARROWEST))
+    return widths
+
+
+def heading_height(columns: Sequence[Column], widths: Sequence[int]) -> float:
+    """Points a header row of wrapped headings needs at these widths (15 points a line)."""
+    lines = 1
+    for column, width in zip(columns, widths, strict=True):
+        line, count = 0, 1
+        for word in column.heading.split():
+            if line and line + 1 + len(word) > width - _PADDING:
+                count, line = count + 1, len(word)
+            else:
+                line += (1 if line else 0) + len(word)
+        lines = max(lines, count)
+    return 15.0 * lines
 
 
 #: Types a cell takes as they are (the common case, checked first: millions of cells).
@@ -110,6 +159,13 @@ def set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
+def wrapped_height(text: str, width: int) -> float:
+    """Points a cell of wrapped text needs in a column this wide (15 points a line), set as
+    the row's height so that a printed page never overlaps one row with the next."""
+    per_line = max(int(width * 1.1) - 2, 10)  # text averages narrower than the digits a width unit counts
+    return 15.0 * max(1, sum(-(-max(len(part), 1) // per_line) for part in text.split("\n")))
+
+
 def write_table(
     sheet: WriteOnlyWorksheet, columns: Sequence[Column], rows: Iterable[Any], *, first_row: int = 1,
     total_label: str | None = "Total", filtered: bool = True,
@@ -121,6 +177,10 @@ def write_table(
         # A write-only sheet writes its view before its rows: freeze the header first.
         sheet.freeze_panes = "A2"
         sheet.print_title_rows = "1:1"
+    set_widths_of = sheet.column_dimensions
+    widths = [(set_widths_of[letter].width if letter in set_widths_of else None) or c.width
+              for letter, c in ((get_column_letter(i), c) for i, c in enumerate(columns, start=1))]
+    sheet.row_dimensions[first_row].height = heading_height(columns, widths)
     sheet.append([cell(sheet, c.heading, font=HEADER_FONT, fill="1F4E78", wrap=True) for c in columns])
     totals = [Decimal(0) for _ in columns]
     styled = styled_cells(sheet, _styled)
@@ -159,16 +219,61 @@ def write_table(
     return row_number + 1
 
 
-def set_up_printing(sheet: WriteOnlyWorksheet, title: str) -> None:
-    """Landscape A4, fit to one page wide, the sheet name in the header, page numbers below."""
+def write_sheet_table(sheet: WriteOnlyWorksheet, columns: Sequence[Column], rows: Sequence[Any], **options: Any) -> int:
+    """A sheet that is one table: widths fitted to the rows (set before the first row, as a
+    write-only sheet needs), then the table; ``options`` as write_table takes them."""
+    set_widths(sheet, fitted_widths(columns, rows))
+    return write_table(sheet, columns, rows, **options)
+
+
+def set_up_printing(sheet: WriteOnlyWorksheet, title: str, *, one_page: bool = False) -> None:
+    """Landscape A4 with narrow margins, fit to one page wide (and one page tall with
+    ``one_page``), the title in the header and page numbers below. A write-only sheet writes
+    its fit-to-page flag before its first row: call this first (ReportWorkbook does)."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
+    sheet.page_setup.fitToHeight = 1 if one_page else 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.25, footer=0.25)
     sheet.print_options.gridLines = False
-    sheet.oddHeader.center.text = title
+    # "&" starts a header code ("&P" is the page number): a council's "&" is written "&&".
+    sheet.oddHeader.center.text = title.replace("&", "&&")
     sheet.oddFooter.right.text = "Page &P of &N"
+
+
+class ReportWorkbook(Workbook):
+    """A write-only workbook whose every sheet is set up for printing as it is created, headed
+    "{heading}: {sheet name}": set-up made after a write-only sheet's rows loses its fit to
+    the page (the at-risk workbook once printed 704 pages showing 5 of its 13 columns)."""
+
+    def __init__(self, heading: str) -> None:
+        super().__init__(write_only=True)
+        self.heading = heading
+
+    def create_sheet(self, title: str | None = None, index: int | None = None, *,  # type: ignore[override]
+                     one_page: bool = False) -> WriteOnlyWorksheet:
+        sheet = super().create_sheet(title, index)
+        set_up_printing(sheet, f"{self.heading}: {title}", one_page=one_page)
+        return sheet
+
+    def save(self, filename: Any) -> None:
+        # A page header is written after the rows: set again here, every sheet's header is
+        # the workbook's, whatever a sheet's writer set.
+        for sheet in self.worksheets:
+            sheet.oddHeader.center.text = f"{self.heading}: {sheet.title}".replace("&", "&&")
+        super().save(filename)
+
+
+def council_name(configured: str | None, authority_names: Sequence[str]) -> str:
+    """The council a statement is from (SPEC 8.6): LEDGER_COUNCIL_NAME, or without it the
+    ledger's authorities: one or two by name, more as the first and how many others."""
+    if configured and configured.strip():
+        return configured.strip()
+    names = sorted(set(authority_names))
+    if len(names) <= 2:
+        return " and ".join(names) or "Council"
+    return f"{names[0]} and {len(names) - 1} other authorities"
 
 
 def spreadsheet_value(value: Any) -> Any:

@@ -76,6 +76,30 @@ SERVICES = (
     "other",
 )
 
+#: Each service's name as a council writes it, for reports and pages people read.
+SERVICE_LABELS = {
+    "education-primary": "Primary education",
+    "education-secondary": "Secondary education",
+    "send": "Special educational needs and disabilities",
+    "libraries": "Libraries",
+    "community-learning": "Community learning",
+    "youth": "Youth services",
+    "adult-social-care": "Adult social care",
+    "highways": "Highways",
+    "public-rights-of-way": "Public rights of way",
+    "waste": "Waste",
+    "monitoring": "Monitoring",
+    "other": "Other",
+}
+
+
+def service_label(service: str | None) -> str:
+    """A service's name; a service added since (SERVICES is extendable) as its slug in words."""
+    if not service:
+        return "(none recorded)"
+    return SERVICE_LABELS.get(service) or service.replace("-", " ").capitalize()
+
+
 #: Purpose code each service is published under (DOMAIN.md §2.4: no codes for libraries,
 #: social care, waste, youth, SEND or rights of way; counties map them as Norfolk does).
 SERVICE_PURPOSE = {
