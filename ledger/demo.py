@@ -141,9 +141,13 @@ class _Generator:
     def places(self) -> None:
         now = self.stamp(self.today)
         code, name = places.COUNTY
-        self.rows.authorities.append({"code": code, "name": name, "kind": "county"})
+        # The county's deeds usually give ten years from receipt: obligations it records
+        # without terms take them (SPEC 8.2). The districts' usual terms are not known.
+        self.rows.authorities.append({"code": code, "name": name, "kind": "county",
+                                      "default_repayment_basis": "receipt", "default_repayment_years": 10})
         for code, (name, divisions) in self.districts.items():
-            self.rows.authorities.append({"code": code, "name": places.council_name(name), "kind": "district"})
+            self.rows.authorities.append({"code": code, "name": places.council_name(name), "kind": "district",
+                                          "default_repayment_basis": "unknown", "default_repayment_years": None})
             for division in divisions:
                 members = [self.person() for _ in range(2 if self.random.random() < 0.1 else 1)]
                 self.rows.divisions.append(
@@ -276,6 +280,14 @@ class _Generator:
             amount = (rate * applicable).quantize(PENNY)
             years = self.random.choices((10, 5, 7, 15, None), (70, 10, 10, 5, 5))[0]
             basis = "completion" if dwellings >= 300 and self.random.random() < 0.3 else "receipt"
+            # A few of every other basis, chosen without drawing from the random stream so
+            # the rest of the ledger (and every IFS figure) is what it was before SPEC 8.2.
+            if years is None:
+                basis = "none"
+            elif self.obligation_key % 53 == 0:
+                basis, years = "unknown", None  # deed not yet read
+            elif self.obligation_key % 47 == 0:
+                basis = "last-payment"
             extra: dict[str, Any] = {
                 "trigger": self.random.choice(
                     ("50% on commencement, 50% on occupation of 50% of dwellings",
@@ -308,7 +320,8 @@ class _Generator:
                 school_category="primary", index="none", index_base_date=None,
                 trigger="transfer of serviced school site before occupation of 200th dwelling")
         monitoring_ref, monitoring_id = add("monitoring", self.money(300, 600), purpose="monitoring-fees",
-                                            index="none", index_base_date=None, repayment_years=None)
+                                            index="none", index_base_date=None, repayment_years=None,
+                                            repayment_basis="none")
         if signed + timedelta(days=30) <= self.today:
             fee = self.rows.obligations[-1]["amount"]
             received = self.day_between(signed, min(signed + timedelta(days=60), self.today))

@@ -15,7 +15,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import Band
+from ledger.domain.vocab import BAND_LABELS, Band
 from reports.workbook import (
     DATE,
     MONEY,
@@ -44,7 +44,7 @@ BAND_FILLS = {
 #: The at-risk columns, the band cell coloured by its band.
 AT_RISK_COLUMNS = [
     money(f, f) if f in MONEY_FIELDS else day(f, f) if f in DATE_FIELDS
-    else Column(f, lambda r: r.band, None, 16, fill=lambda r: BAND_FILLS[Band(r.band)]) if f == "band"
+    else Column(f, lambda r: BAND_LABELS[Band(r.band)], None, 16, fill=lambda r: BAND_FILLS[Band(r.band)]) if f == "band"
     else text(f, f) for f in FIELDS
 ]
 BANDED_COLUMNS = AT_RISK_COLUMNS
@@ -89,7 +89,7 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes
     by_band.freeze_panes = "A2"
     by_band.append([cell(by_band, "band", font=Font(bold=True)), cell(by_band, "remaining", font=Font(bold=True))])
     for band, amount in band_totals(rows).items():
-        by_band.append([cell(by_band, str(band), fill=BAND_FILLS[band]), cell(by_band, amount, number_format=MONEY)])
+        by_band.append([cell(by_band, BAND_LABELS[band], fill=BAND_FILLS[band]), cell(by_band, amount, number_format=MONEY)])
     by_band.append([cell(by_band, "Total", font=Font(bold=True)),
                     cell(by_band, sum((r.remaining for r in rows), ZERO), number_format=MONEY, font=Font(bold=True))])
     chart = BarChart()
@@ -102,7 +102,7 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes
 
     group_columns = [
         Column("name", lambda g: g["name"], None, 30),
-        *(Column(f, lambda g, f=f: g[f], MONEY, 16, True)
+        *(Column(BAND_LABELS.get(f, f), lambda g, f=f: g[f], MONEY, 16, True)
           for f in ("remaining", "allocated", "unallocated", "overdue", "red", "amber")),
     ]
     for title, key in (("By authority", lambda r: r.authority_code), ("By division", lambda r: r.division_code),
@@ -118,8 +118,11 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes
     lines = [
         ("As of", as_of),
         ("Produced by", f"s106-ledger {version}"),
-        ("Bands", "overdue: deadline before the as-of date; red: within 12 months; amber: within 24 months; "
-                  "green: later; no-deadline; unknown-deadline (counts from completion, not yet reported)."),
+        ("Bands", "Past repayment date: the deadline is before the as-of date (not called overdue: the clause "
+                  "may need a request from the developer, or a variation may have extended it); due within 12 "
+                  "months; due within 24 months; later; no repayment date; repayment date not yet known (terms "
+                  "not yet read from the deed, completion not yet reported, or an opening balance without its "
+                  "date of receipt)."),
         ("Remaining", "Money of the receipt still held. Outflows use the receipts with the earliest deadlines "
                       "first; allocated money is taken to be the earliest-deadline money."),
     ]

@@ -17,7 +17,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from ledger.domain.dates import financial_year_label
 from ledger.domain.entry_kinds import TOTALS
 from ledger.domain.ifs import IfsReport
-from ledger.domain.vocab import Band
+from ledger.domain.vocab import BAND_LABELS, Band
 from reports.at_risk import AT_RISK_COLUMNS, BAND_FILLS, band_totals
 from reports.workbook import (
     COUNT,
@@ -60,7 +60,7 @@ DEFINITIONS = (
      "entered into in the year; school places are split by school category."),
     ("Repayment deadline", "Receipt date (or completion date, where the deed says so) plus the repayment period; "
      "29 February plus whole years falls on 28 February."),
-    ("At risk", "Money remaining at 31 March by repayment deadline band: overdue, red (within 12 months), "
+    ("At risk", "Money remaining at 31 March by repayment deadline band: past repayment date, red (within 12 months), "
      "amber (within 24 months), green, no deadline, deadline unknown."),
     ("Reversals", "Corrections are reversal entries; a reversed entry and its reversal are both left out. "
      "Entries recorded after the as-known-at moment are ignored, so the statement can be reproduced."),
@@ -212,7 +212,7 @@ def _at_risk_sheet(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped
     sheet.append([cell(sheet, "Money remaining at 31 March by band", font=TOTAL_FONT)])
     top = end + 2
     for band, amount in band_totals(report.at_risk).items():  # type: ignore[arg-type]
-        sheet.append([cell(sheet, str(band), fill=BAND_FILLS[band]), cell(sheet, amount, number_format=MONEY)])
+        sheet.append([cell(sheet, BAND_LABELS[band], fill=BAND_FILLS[band]), cell(sheet, amount, number_format=MONEY)])
     chart = BarChart()
     chart.title = "Money at risk by band"
     chart.y_axis.numFmt = "£#,##0"

@@ -192,3 +192,16 @@ class Band(StrEnum):
     GREEN = "green"
     UNKNOWN_DEADLINE = "unknown-deadline"
     NO_DEADLINE = "no-deadline"
+
+
+#: Each band as people read it, on pages and in workbooks: the code stays ``overdue`` (API,
+#: CSV), the words say "past repayment date", not "overdue": the clause may need a request
+#: from the developer before money is repaid, or a variation may have extended it.
+BAND_LABELS = {
+    Band.OVERDUE: "Past repayment date",
+    Band.RED: "Due within 12 months",
+    Band.AMBER: "Due within 24 months",
+    Band.GREEN: "Later",
+    Band.UNKNOWN_DEADLINE: "Repayment date not yet known",
+    Band.NO_DEADLINE: "No repayment date",
+}

@@ -20,7 +20,7 @@ from ledger.domain.dates import financial_year_of
 from ledger.domain.entry_kinds import KIND_RULES, KINDS
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
-from ledger.domain.vocab import Band, EntryKind, Index, Purpose, Role
+from ledger.domain.vocab import BAND_LABELS, Band, EntryKind, Index, Purpose, Role
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import Agreement, Obligation, Project
 from ledger.services import audit, balances, income, listing, overview, registry, users
@@ -40,8 +40,6 @@ from reports.at_risk import at_risk_csv, at_risk_workbook
 from reports.ifs_workbook import build_ifs_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BAND_LABELS = {Band.OVERDUE: "Overdue", Band.RED: "Due within 12 months", Band.AMBER: "Due within 24 months",
-               Band.GREEN: "Later", Band.UNKNOWN_DEADLINE: "Deadline not yet known", Band.NO_DEADLINE: "No deadline"}
 KIND_LABELS = {rule.kind: rule.label for rule in KINDS}
 PAGE_SIZE = 50
 #: Dates a page accepts in its query string (the API's schemas take the same range).
