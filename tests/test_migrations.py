@@ -10,10 +10,12 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from ledger.db import make_engine
+from ledger.domain.dates import NoDeadline
 from ledger.domain.vocab import EntryKind
 from ledger.migrate import alembic_config, downgrade, upgrade
 from ledger.models import Base
 from ledger.services import Actor
+from ledger.services.balances import obligation_balance
 from ledger.services.entries import EntryRequest, record_entry
 
 
@@ -51,9 +53,16 @@ def test_a_ledger_with_data_upgrades_from_the_first_revision(database_url: str) 
             "INSERT INTO obligations (reference, agreement_id, purpose, service, commuted_sum, index, "
             "repayment_basis, needs_review, created_by, created_at) SELECT 'OB', id, 'education', 'send', false, "
             "'none', 'receipt', false, 'x', '2020-01-01 00:00:00' FROM agreements".replace(" index,", ' "index",')))
+        # Ten years from receipt, as stored before SPEC 8.2 (OB's null years meant no time limit).
+        connection.execute(text(
+            "INSERT INTO obligations (reference, agreement_id, purpose, service, commuted_sum, index, "
+            "repayment_years, repayment_basis, needs_review, created_by, created_at) SELECT 'OB10', id, 'education', "
+            "'send', false, 'none', 10, 'receipt', false, 'x', '2020-01-01 00:00:00' FROM agreements"
+            .replace(" index,", ' "index",')))
         connection.execute(text(
             "INSERT INTO entries (reference, kind, obligation_id, amount, occurred_on, created_by, created_at, reason) "
-            "SELECT 'R', 'receipt', id, 12345, '2020-02-01', 'x', '2020-02-01 00:00:00', 'r' FROM obligations"))
+            "SELECT 'R' || reference, 'receipt', id, 12345, '2020-02-01', 'x', '2020-02-01 00:00:00', 'r' "
+            "FROM obligations"))
     upgrade(engine)
     with Session(engine) as session:
         _entry, created = record_entry(session, EntryRequest(
@@ -61,6 +70,14 @@ def test_a_ledger_with_data_upgrades_from_the_first_revision(database_url: str) 
             reason="after the upgrade"), actor=Actor(email="x", role="officer"))
         assert created
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM entries")).scalar() == 2
+        assert connection.execute(text("SELECT count(*) FROM entries")).scalar() == 3
         assert connection.execute(text("SELECT needs_review FROM agreements")).scalar() in (0, False)
+    with Session(engine) as session:  # every deadline as it was: none for OB, ten years for OB10
+        terms = dict(session.execute(text(
+            "SELECT reference, repayment_basis || '/' || coalesce(cast(repayment_years AS varchar), '-') "
+            "FROM obligations")).all())
+        assert terms == {"OB": "none/-", "OB10": "receipt/10"}
+        deadlines = {reference: [p.deadline for p in obligation_balance(session, reference, on=date(2021, 6, 1)).receipts]
+                     for reference in terms}
+        assert deadlines == {"OB": [NoDeadline.NONE], "OB10": [date(2030, 2, 1)]}
     engine.dispose()
