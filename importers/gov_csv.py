@@ -422,8 +422,12 @@ class GovCsvImport:
             ))
 
 
-def plan_gov_csv(directory: Path, *, organisation: str | None = None) -> ImportPlan:
-    """Read the three files in ``directory`` into an ImportPlan (no database)."""
+def plan_gov_csv(directory: Path, *, organisation: str | None = None, opening_balances: bool = True) -> ImportPlan:
+    """Read the three files in ``directory`` into an ImportPlan (no database). Files that
+    start mid-history bring in opening balances where outflows exceed the receipts, unless
+    ``opening_balances`` is false (SPEC 8.3)."""
     if not directory.is_dir():
         raise ImportRefused(f"{directory}: not a directory")
-    return GovCsvImport(directory, organisation=organisation).build()
+    plan = GovCsvImport(directory, organisation=organisation).build()
+    plan.opening_balances = opening_balances
+    return plan

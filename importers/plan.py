@@ -118,6 +118,9 @@ class ImportPlan:
     issues: list[ImportIssue] = field(default_factory=list)
     #: Every source row that carries money or a record, for the summary.
     sources: list[SourceRow] = field(default_factory=list)
+    #: Bring in an opening balance where a contribution's outflows exceed its recorded
+    #: receipts, rather than refuse them (SPEC 8.3: the government CSV importer).
+    opening_balances: bool = False
 
     def reject(self, source: SourceRow, field_name: str, reason: str) -> None:
         self.issues.append(ImportIssue(source=source, field=field_name, reason=reason))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from importers.plan import REJECTED, ImportIssue, SummaryLine
@@ -41,3 +42,8 @@ def summary_table(lines: Sequence[SummaryLine]) -> list[str]:
             f"{format_money(line.rejected):>16}  {'yes' if line.adds_up else 'NO'}"
         )
     return out
+
+
+def opening_balances_line(count: int, money: Decimal) -> str:
+    """The summary's line for the opening balances an import brought in (SPEC 8.3)."""
+    return f"opening balances created: {count:,}, {format_money(money)} (each flagged needs-review)"

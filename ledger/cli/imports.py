@@ -50,10 +50,12 @@ class Progress:
 
 
 def _report_import(result: Any, rejects: str | None, timing: str) -> None:
-    from importers.report import summary_table, write_rejects
+    from importers.report import opening_balances_line, summary_table, write_rejects
 
     for line in summary_table(result.summary):
         click.echo(line)
+    if result.opening_balances:
+        click.echo(opening_balances_line(len(result.opening_balances), result.opening_balance_money))
     warnings = [i for i in result.issues if i.severity == "warning"]
     click.echo(f"{len(result.rejected):,} rows rejected, {len(warnings):,} warnings; {timing}")
     if rejects:
@@ -96,12 +98,21 @@ def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str 
 @click.option("--dry-run", is_flag=True, help="check everything, write nothing, print the report")
 @click.option("--strict", is_flag=True, help="write nothing if any row is rejected")
 @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="write rejected rows to FILE.csv")
-def import_gov_csv(directory: str, organisation: str | None, dry_run: bool, strict: bool, rejects: str | None) -> None:
-    """Import the three government developer-contributions CSV files from DIRECTORY."""
+@click.option("--no-opening-balances", is_flag=True,
+              help="reject spend, allocations, transfers and repayments beyond a contribution's recorded receipts "
+                   "instead of bringing in an opening balance for them")
+def import_gov_csv(directory: str, organisation: str | None, dry_run: bool, strict: bool, rejects: str | None,
+                   no_opening_balances: bool) -> None:
+    """Import the three government developer-contributions CSV files from DIRECTORY.
+
+    Where a contribution's allocations, spend, transfers or repayments exceed its recorded
+    receipts (files that start mid-history), one opening balance of the shortfall is brought
+    in, dated the day before the first outflow that needs it, and flagged for review."""
     from importers.gov_csv import plan_gov_csv
 
-    _run_import(lambda: plan_gov_csv(Path(directory), organisation=organisation), dry_run=dry_run, strict=strict,
-                rejects=rejects)
+    _run_import(lambda: plan_gov_csv(Path(directory), organisation=organisation,
+                                     opening_balances=not no_opening_balances),
+                dry_run=dry_run, strict=strict, rejects=rejects)
 
 
 @import_group.command("tracker")

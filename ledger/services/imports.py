@@ -4,6 +4,8 @@ Reference data is created where missing (existing records are kept as they are).
 go through the same ledger rules as the API, obligation by obligation in date order: an
 entry that would break an invariant is refused into the rejects report and the rest are
 written (checked by services.import_replay, which replays a history only when it must).
+Where the plan allows it (the government CSV files, SPEC 8.3), rows refused only for want of
+money held are kept instead, with one opening balance per contribution of what they lack.
 Repeating an import changes nothing: references are idempotency keys.
 """
 
@@ -35,17 +37,41 @@ from importers.plan import (
 )
 from ledger import clock
 from ledger.db import refresh_statistics, write_transaction
+from ledger.domain import rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.entry_kinds import AUTO_ALLOCATING, KIND_RULES, PROJECT_KINDS
-from ledger.domain.money import ZERO
+from ledger.domain.money import ZERO, format_money
+from ledger.domain.opening_balances import (
+    money_shortfall,
+    opening_balance_date,
+    opening_balance_reference,
+    wants_money,
+)
 from ledger.domain.vocab import AgreementType, EntryKind, RepaymentBasis
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit
 from ledger.services.constraints import as_domain_errors
-from ledger.services.entries import AUTO_ALLOCATION_REASON, REVERSED_REFERENCE, auto_allocation_reference
+from ledger.services.entries import (
+    AUTO_ALLOCATION_REASON,
+    REFERENCE_MAX_LENGTH,
+    REVERSED_REFERENCE,
+    auto_allocation_reference,
+)
 from ledger.services.import_replay import History
 from ledger.services.ledger_rows import entries_by_obligation
 from ledger.services.locks import lock_for_money
+
+OPENING_BALANCE_REASON = "opening balance brought in by an import: outflows exceed the recorded receipts"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpeningBalance:
+    """An opening balance an import brought in (SPEC 8.3)."""
+
+    reference: str
+    obligation_reference: str
+    amount: Decimal
+    occurred_on: date
 
 
 @dataclass
@@ -56,10 +82,15 @@ class ImportResult:
     summary: list[SummaryLine]
     issues: list[ImportIssue]
     created: dict[str, int] = field(default_factory=dict)
+    opening_balances: list[OpeningBalance] = field(default_factory=list)
 
     @property
     def rejected(self) -> list[ImportIssue]:
         return [i for i in self.issues if i.severity == REJECTED]
+
+    @property
+    def opening_balance_money(self) -> Decimal:
+        return sum((b.amount for b in self.opening_balances), ZERO)
 
 
 def _chunks(values: list[Any], size: int = 5000) -> list[list[Any]]:
@@ -120,6 +151,31 @@ class _Obligation(NamedTuple):
     service: str
 
 
+@dataclass
+class _Checked:
+    """One obligation's planned entries once checked: kept (each with the automatic
+    allocation it needs first), refused, or already in the ledger."""
+
+    allocated: set[str]
+    kept: list[tuple[EntryPlan, list[LedgerEntry]]] = field(default_factory=list)
+    refused: list[tuple[EntryPlan, str, str]] = field(default_factory=list)
+    unchanged: list[SourceRow] = field(default_factory=list)
+    #: What each row refused for want of money lacked, while the opening balance is sized.
+    top_ups: list[LedgerEntry] = field(default_factory=list)
+    first_needing: EntryPlan | None = None
+
+    def refuse(self, entry: EntryPlan, field_name: str, reason: str) -> None:
+        self.refused.append((entry, field_name, reason))
+
+    @property
+    def opening(self) -> LedgerEntry | None:
+        """The one opening balance the rows need: all they lacked, from the first that lacked it."""
+        if not self.top_ups:
+            return None
+        first = self.top_ups[0]
+        return replace(first, id=UNSAVED_ID, amount=sum((t.amount for t in self.top_ups), ZERO))
+
+
 class _Writer:
     def __init__(self, session: Session, plan: ImportPlan, *, actor: Actor,
                  progress: Callable[[int], None] | None) -> None:
@@ -133,12 +189,14 @@ class _Writer:
         self.created: dict[str, int] = defaultdict(int)
         self.created_obligations: set[str] = set()
         self.reversed: set[tuple[EntryKind, str]] = set()
+        self.opening_balances: list[OpeningBalance] = []
 
     def result(self, *, dry_run: bool, committed: bool) -> ImportResult:
         rejected = {i.source for i in self.issues if i.severity == REJECTED}
         return ImportResult(label=self.plan.label, dry_run=dry_run, committed=committed,
                             summary=summarise(self.plan.sources, rejected=rejected, unchanged=self.unchanged),
-                            issues=self.issues, created=dict(self.created))
+                            issues=self.issues, created=dict(self.created),
+                            opening_balances=list(self.opening_balances))
 
     def stamp(self) -> dict[str, Any]:
         return {"created_by": self.actor.email, "created_at": self.now}
@@ -280,6 +338,10 @@ class _Writer:
         references are the idempotency keys. One query per kind and chunk, on the unique index.
         Also notes which of them were reversed (self.reversed)."""
         references: dict[EntryKind, list[str]] = defaultdict(list)
+        if self.plan.opening_balances:
+            # One opening balance a contribution: an import that finds it stored adds no other.
+            references[EntryKind.OPENING_BALANCE] = sorted(
+                {opening_balance_reference(e.obligation_reference) for e in self.plan.entries})
         for e in self.plan.entries:
             references[e.kind].append(e.reference)
             if e.kind in AUTO_ALLOCATING:
@@ -308,51 +370,28 @@ class _Writer:
         stamp = self.stamp()
         rows: list[dict[str, Any]] = []
         allocated_here: set[str] = set()
-        done = 0
+        pending = 0
         for reference, planned in by_obligation.items():
             obligation = obligations[reference]
-            history = History(histories[obligation.id])
             # Same-day order: money arrives before it is used (each kind's import_order).
             planned.sort(key=lambda e: (e.occurred_on, KIND_RULES[e.kind].import_order, e.source.line))
-            for e in planned:
-                done += 1
-                if done % 1000 == 0:
-                    self.progress(1000)
-                twin = stored.get((e.kind, e.reference))
-                if twin is not None:
-                    if (e.kind, e.reference) in self.reversed:
-                        self._reject(e, "reference", REVERSED_REFERENCE.format(kind=e.kind, reference=e.reference))
-                    elif twin == (obligation.id, e.amount, e.occurred_on):
-                        self.unchanged.add(e.source)
-                    else:
-                        self._reject(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "
-                                     "ledger with different content")
-                    continue
-                if e.kind is EntryKind.ALLOCATION and e.reference in allocated_here:
-                    self._reject(e, "reference", f"an allocation with reference {e.reference!r} was recorded "
-                                 "earlier in this import (for a spend or transfer that needed one)")
-                    continue
-                project = self._project_reference(e, obligation) if e.kind in PROJECT_KINDS else None
-                candidate = LedgerEntry(id=UNSAVED_ID - len(rows), kind=e.kind, amount=e.amount,
-                                        occurred_on=e.occurred_on, reference=e.reference, project=project)
-                candidates = [candidate]
-                if e.kind in AUTO_ALLOCATING:
-                    assert project is not None
-                    shortfall = history.project_shortfall(candidate)
-                    if shortfall > ZERO:
-                        automatic = auto_allocation_reference(e.reference)
-                        if (EntryKind.ALLOCATION, automatic) in stored or automatic in allocated_here:
-                            self._reject(e, "reference", f"the allocation this {e.kind} needs would be recorded as "
-                                         f"{automatic!r}, which is already taken; give the {e.kind} another reference")
-                            continue
-                        candidates.insert(0, LedgerEntry(id=UNSAVED_ID - len(rows) - 1, kind=EntryKind.ALLOCATION,
-                                                         amount=shortfall, occurred_on=e.occurred_on,
-                                                         reference=automatic, project=project))
-                violation = history.add(candidates)
-                if violation:
-                    self._reject(e, violation.field, f"{violation.invariant}: {violation.message}")
-                    continue
-                allocated_here.update(c.reference for c in candidates if c.kind is EntryKind.ALLOCATION)
+            opening_reference = opening_balance_reference(obligation.reference)
+            may_open = (self.plan.opening_balances and (EntryKind.OPENING_BALANCE, opening_reference) not in stored
+                        and len(opening_reference) <= REFERENCE_MAX_LENGTH)
+            checked = self._check(obligation, planned, histories[obligation.id], stored, allocated_here,
+                                  opening_reference=opening_reference if may_open else None)
+            if checked.opening is not None:
+                # Checked again with the one balance in place from the start, so every row is
+                # refused or kept as it will be stored (its size was found by adding to it).
+                opening = checked.opening
+                checked = self._check(obligation, planned, [*histories[obligation.id], opening], stored,
+                                      allocated_here, opening_reference=None)
+                rows.append(self._opening_row(obligation, opening, checked.first_needing or planned[0]) | stamp)
+            allocated_here |= checked.allocated
+            self.unchanged.update(checked.unchanged)
+            for e, field_name, reason in checked.refused:
+                self._reject(e, field_name, reason)
+            for e, candidates in checked.kept:
                 for c in candidates:
                     # Interest and reverses are left out, so NULL: an import records neither
                     # (fewer columns also make the 100,000-row insert cheaper).
@@ -360,12 +399,90 @@ class _Writer:
                         "reference": c.reference, "kind": c.kind.value, "obligation_id": obligation.id,
                         "amount": c.amount, "occurred_on": c.occurred_on,
                         "project_id": projects[c.project] if c.project else None,
-                        "recipient": e.recipient if c is candidate else None,
-                        "reason": f"imported from {e.source.describe()}" if c is candidate else AUTO_ALLOCATION_REASON,
+                        "recipient": e.recipient if c is candidates[-1] else None,
+                        "reason": f"imported from {e.source.describe()}" if c is candidates[-1] else AUTO_ALLOCATION_REASON,
                         **stamp,
                     })
-        self.progress(done % 1000)
+            pending += len(planned)
+            if pending >= 1000:
+                self.progress(pending)
+                pending = 0
+        self.progress(pending)
         self._bulk(Entry, rows, "entries")
+
+    def _check(
+        self, obligation: _Obligation, planned: list[EntryPlan], stored_history: list[LedgerEntry],
+        stored: dict[tuple[EntryKind, str], tuple[int, Decimal, date]], allocated_before: set[str], *,
+        opening_reference: str | None,
+    ) -> _Checked:
+        """Check one obligation's planned entries, in date order, against its history. With
+        ``opening_reference``, a row refused for want of money held is taken with the money
+        it lacks added to one opening balance (the result's ``opening``): the sum of what each
+        such row lacked, so the deepest shortfall of the history, dated the day before the
+        first of them. Writes nothing: the caller keeps the result."""
+        checked = _Checked(allocated=set(allocated_before))
+        history = History(list(stored_history))
+        for e in planned:
+            twin = stored.get((e.kind, e.reference))
+            if twin is not None:
+                if (e.kind, e.reference) in self.reversed:
+                    checked.refuse(e, "reference", REVERSED_REFERENCE.format(kind=e.kind, reference=e.reference))
+                elif twin == (obligation.id, e.amount, e.occurred_on):
+                    checked.unchanged.append(e.source)
+                else:
+                    checked.refuse(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "
+                                   "ledger with different content")
+                continue
+            if e.kind is EntryKind.ALLOCATION and e.reference in checked.allocated:
+                checked.refuse(e, "reference", f"an allocation with reference {e.reference!r} was recorded "
+                               "earlier in this import (for a spend or transfer that needed one)")
+                continue
+            project = self._project_reference(e, obligation) if e.kind in PROJECT_KINDS else None
+            candidate = LedgerEntry(id=UNSAVED_ID - 1 - 2 * len(checked.kept), kind=e.kind, amount=e.amount,
+                                    occurred_on=e.occurred_on, reference=e.reference, project=project)
+            candidates = [candidate]
+            if e.kind in AUTO_ALLOCATING:
+                assert project is not None
+                shortfall = history.project_shortfall(candidate)
+                if shortfall > ZERO:
+                    automatic = auto_allocation_reference(e.reference)
+                    if (EntryKind.ALLOCATION, automatic) in stored or automatic in checked.allocated:
+                        checked.refuse(e, "reference", f"the allocation this {e.kind} needs would be recorded as "
+                                       f"{automatic!r}, which is already taken; give the {e.kind} another reference")
+                        continue
+                    candidates.insert(0, LedgerEntry(id=candidate.id - 1, kind=EntryKind.ALLOCATION,
+                                                     amount=shortfall, occurred_on=e.occurred_on,
+                                                     reference=automatic, project=project))
+            violation = history.add(candidates)
+            if violation and opening_reference is not None and wants_money(violation):
+                # Only money that would otherwise be refused, and only if it is all the row lacks.
+                lacking = money_shortfall(rules.in_force([*history.entries, *candidates]), from_date=e.occurred_on)
+                top_up = LedgerEntry(id=UNSAVED_ID - 2 * len(planned) - 2 - len(checked.top_ups),
+                                     kind=EntryKind.OPENING_BALANCE, amount=lacking,
+                                     occurred_on=opening_balance_date(e.occurred_on), reference=opening_reference)
+                if lacking > ZERO and history.add([*candidates, top_up]) is None:
+                    violation = None
+                    checked.top_ups.append(top_up)
+                    checked.first_needing = checked.first_needing or e
+            if violation:
+                checked.refuse(e, violation.field, f"{violation.invariant}: {violation.message}")
+                continue
+            checked.allocated.update(c.reference for c in candidates if c.kind is EntryKind.ALLOCATION)
+            checked.kept.append((e, candidates))
+        return checked
+
+    def _opening_row(self, obligation: _Obligation, opening: LedgerEntry, first_needing: EntryPlan) -> dict[str, Any]:
+        """The opening balance's row, noted in the result and flagged on the row that first needs it."""
+        self.opening_balances.append(OpeningBalance(reference=opening.reference, obligation_reference=obligation.reference,
+                                                    amount=opening.amount, occurred_on=opening.occurred_on))
+        self.issues.append(ImportIssue(
+            source=first_needing.source, field="amount", severity=WARNING,
+            reason=(f"the contribution's allocations, spend, transfers and repayments exceed its recorded receipts: "
+                    f"opening balance {opening.reference} of {format_money(opening.amount)} brought in on "
+                    f"{opening.occurred_on.isoformat()}, needs review (--no-opening-balances refuses such rows)")))
+        return {"reference": opening.reference, "kind": opening.kind.value, "obligation_id": obligation.id,
+                "amount": opening.amount, "occurred_on": opening.occurred_on, "project_id": None, "recipient": None,
+                "reason": f"{OPENING_BALANCE_REASON}: first needed by {first_needing.source.describe()}"}
 
     def _reject(self, entry: EntryPlan, field_name: str, reason: str) -> None:
         self.issues.append(ImportIssue(source=entry.source, field=field_name, reason=reason))
