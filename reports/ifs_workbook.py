@@ -19,6 +19,7 @@ from ledger.domain.entry_kinds import TOTALS
 from ledger.domain.ifs import IfsReport
 from ledger.domain.vocab import BAND_LABELS, Band
 from reports.at_risk import AT_RISK_COLUMNS, BAND_FILLS, band_totals
+from reports.ifs_sections import SECTION_SHEETS
 from reports.workbook import (
     COUNT,
     DATE,
@@ -36,7 +37,7 @@ from reports.workbook import (
 )
 
 SHEETS = ("Summary", "Secured", "Received", "Allocated", "Spent", "Retained", "At risk", "By authority",
-          "By division", "Non-monetary", "Checks", "Notes")
+          "By division", "Non-monetary", *SECTION_SHEETS, "Checks", "Notes")
 UNIT_ITEMS = {"s106_d_affordable_housing_units", "s106_d_school_places"}
 
 DEFINITIONS = (
@@ -139,6 +140,9 @@ def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO) -> None:
     sheet.append([cell(sheet, "Item (d)(ii): school places by category", font=TOTAL_FONT)])
     for category, places in sorted(report.school_places_by_category.items()):
         sheet.append([cell(sheet, category), cell(sheet, places, number_format=COUNT)])
+
+    for name, write in SECTION_SHEETS.items():  # CIL, Section 278, Data quality
+        write(workbook, sheets[name], report)
 
     def check_format(check: object) -> str:
         name = str(getattr(check, "name", ""))

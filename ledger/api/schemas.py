@@ -275,6 +275,9 @@ class Obligation(Schema):
         metadata={"description": "what the deadline counts from (SPEC 8.2); omitted with repayment_years, the "
                                  "authority's default terms"},
     )
+    replaces = Reference(load_only=True, allow_none=True, metadata={
+        "description": "a deed of variation's obligation: the obligation (of the agreement it varies) it replaces; "
+                       "item (a) counts only the difference"})
     needs_review = ma.fields.Boolean(dump_only=True)
     created_by = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)

@@ -1,5 +1,6 @@
-"""The section 106 report of the Infrastructure Funding Statement (SPEC §4; CIL Regulations
-2010 Schedule 2 paragraph 3, DOMAIN.md §1.4) as plain records.
+"""The Infrastructure Funding Statement as plain records: the section 106 report (SPEC §4;
+CIL Regulations 2010 Schedule 2 paragraph 3, DOMAIN.md §1.4) of planning obligations only,
+and the money of CIL (paragraph 1) and section 278 (paragraph 4) agreements apart (SPEC 8.1).
 
 The service layer fills these from the ledger; the workbook writer only lays them out.
 """
@@ -13,7 +14,8 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from ledger.domain.entry_kinds import IfsRole, with_totals
-from ledger.domain.money import ZERO
+from ledger.domain.money import ZERO, format_money
+from ledger.domain.vocab import AgreementClass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +66,38 @@ if set(ROLE_FIGURES) != set(IfsRole) or not {n for names in ROLE_FIGURES.values(
     raise TypeError("ifs.ROLE_FIGURES must name figures of ITEMS for every IfsRole")
 
 
+#: The CIL report's figures the ledger can know (SPEC 8.1; Schedule 2 paragraph 1, DOMAIN.md §1.2).
+#: Letters follow paragraph 1: (e) is CIL spend only, money passed to others is (i).
+CIL_ITEMS: tuple[tuple[str, str, str], ...] = (
+    ("cil_b_receipts", "CIL receipts in the year", "Sch 2 para 1(b)"),
+    ("cil_c_received_before_unallocated", "CIL received before the year and not allocated at its end",
+     "Sch 2 para 1(c)"),
+    ("cil_e_expenditure", "CIL spent in the year", "Sch 2 para 1(e)"),
+    ("cil_f_allocated_not_spent", "CIL allocated and not spent at the end of the year", "Sch 2 para 1(f)"),
+    ("cil_i_passed_to_others", "CIL passed to another body in the year", "Sch 2 para 1(i)"),
+    ("cil_l_retained", "CIL retained at the end of the year (received in any year)", "Sch 2 para 1(l)"),
+)
+
+#: Paragraph 1 items that need records this ledger does not keep.
+CIL_NOT_RECORDED: tuple[tuple[str, str], ...] = (
+    ("Sch 2 para 1(a)", "Total value of CIL set out in demand notices issued in the year"),
+    ("Sch 2 para 1(g)(iii)", "CIL spent on administrative expenses (regulation 61), and as a share of CIL collected"),
+    ("Sch 2 para 1(i)(i), (j), (k)", "The neighbourhood portion: CIL passed to parish councils (regulations 59A and "
+     "59B), spent or recovered under regulations 59E and 59F, and notices served under regulation 59E"),
+)
+
+#: Section 278 highway agreements' money (SPEC 8.1; Schedule 2 paragraph 4, DOMAIN.md §1.5),
+#: each balance as the section 106 item of the same letter.
+S278_ITEMS: tuple[tuple[str, str, str], ...] = (
+    ("s278_a_money_secured", "Money to be provided under section 278 agreements entered into in the year",
+     "Sch 2 para 4(a)"),
+    ("s278_b_money_received", "Money received under section 278 agreements in the year", "Sch 2 para 4"),
+    ("s278_f_money_spent", "Money spent in the year under section 278 agreements, including money transferred",
+     "Sch 2 para 4(b)"),
+    ("s278_i_money_retained", "Section 278 money retained at the end of the year", "Sch 2 para 4"),
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SecuredRow:
     agreement_reference: str
@@ -78,6 +112,28 @@ class SecuredRow:
     units: int | None
     unit_kind: str | None
     school_category: str | None
+    #: A deed of variation's obligation: the obligation it replaces and that one's amount (SPEC 8.1).
+    replaces_reference: str | None = None
+    replaced_amount: Decimal | None = None
+
+    @property
+    def counted_amount(self) -> Decimal | None:
+        """What (a) counts: a variation counts only what it changes, so money secured by the
+        varied agreement is not counted twice; a decrease is negative."""
+        if self.replaces_reference is None:
+            return self.amount
+        return (self.amount or ZERO) - (self.replaced_amount or ZERO)
+
+    @property
+    def explanation(self) -> str:
+        if self.replaces_reference is None:
+            return ""
+        change = self.counted_amount or ZERO
+        was = format_money(self.replaced_amount or ZERO)
+        if change < ZERO:
+            return (f"Replaces {self.replaces_reference} ({was}): the variation reduces the money secured, "
+                    f"counted as a decrease of {format_money(-change)}")
+        return f"Replaces {self.replaces_reference} ({was}): only the increase of {format_money(change)} is counted"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,7 +215,102 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClassReport:
+    """The year's money of the CIL or section 278 agreements (SPEC 8.1), with the rows behind it."""
+
+    agreement_class: AgreementClass
+    items: list[Item]
+    secured: list[SecuredRow]
+    received: list[MovementRow]
+    allocated: list[AllocatedRow]
+    #: Spend and transfers to other bodies.
+    spent: list[MovementRow]
+    repaid: list[MovementRow]
+    opening: list[MovementRow]
+    retained: list[RetainedRow]
+
+    def value(self, name: str) -> Decimal | int:
+        return next(i.value for i in self.items if i.name == name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlaggedRow:
+    """An obligation or project flagged for review (or a placeholder an import made), with the
+    money the statement counts on it: held at the year end (for a project, allocated and not
+    spent) and what left it in the year. Money received and still held is counted once."""
+
+    what: str
+    reference: str
+    agreement_reference: str | None
+    agreement_class: str | None
+    reason: str
+    held: Decimal
+    out_in_year: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.held + self.out_in_year
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownDeadlineRow:
+    """Money of a receipt (or opening balance) held at the year end whose repayment date is unknown."""
+
+    entry_reference: str
+    kind: str
+    occurred_on: date
+    obligation_reference: str
+    agreement_reference: str
+    agreement_class: str
+    remaining: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataQuality:
+    """What the statement's figures rest on that a person has still to confirm (SPEC 8.4). The
+    sections may overlap (an opening balance without its date of receipt has an unknown
+    deadline), so their totals are stated apart, never added."""
+
+    #: Obligations flagged needs-review (their own flag or their agreement's) and projects so flagged.
+    needs_review: list[FlaggedRow]
+    #: Opening balances dated in the year: held money whose receipts are not in the ledger.
+    opening: list[MovementRow]
+    unknown_deadlines: list[UnknownDeadlineRow]
+    #: Obligations an import made for transactions naming a contribution it did not have.
+    placeholders: list[FlaggedRow]
+
+    def totals(self) -> dict[str, Decimal]:
+        """Each section's money, by its title on the Data quality sheet."""
+        return {
+            DATA_QUALITY_SECTIONS[0]: sum((r.amount for r in self.needs_review), ZERO),
+            DATA_QUALITY_SECTIONS[1]: sum((r.amount for r in self.opening), ZERO),
+            DATA_QUALITY_SECTIONS[2]: sum((r.remaining for r in self.unknown_deadlines), ZERO),
+            DATA_QUALITY_SECTIONS[3]: sum((r.amount for r in self.placeholders), ZERO),
+        }
+
+
+DATA_QUALITY_SECTIONS = (
+    "Money on obligations, agreements and projects flagged needs-review",
+    "Opening balances dated in the year",
+    "Money held at the year end whose repayment date is unknown",
+    "Money on placeholder obligations made by an import",
+)
+
+
+def dependence_line(quality: DataQuality) -> str:
+    """The Summary's one line: whether the figures rest on flagged data, and how much money."""
+    flagged = [(title, total) for title, total in quality.totals().items() if total != ZERO]
+    if not flagged:
+        return "The figures do not depend on any data flagged on the Data quality sheet."
+    parts = "; ".join(f"{title.lower()}: {format_money(total)}" for title, total in flagged)
+    return f"The figures depend on data flagged on the Data quality sheet ({parts})."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IfsReport:
+    """The statement: the section 106 report's figures and rows (planning obligations only),
+    the CIL and section 278 money apart, and what the figures rest on (Data quality)."""
+
     year: int
     start: date
     end: date
@@ -179,6 +330,9 @@ class IfsReport:
     by_division: list[AreaTotals]
     by_service: list[AreaTotals]
     school_places_by_category: dict[str, int]
+    cil: ClassReport
+    s278: ClassReport
+    data_quality: DataQuality
     checks: list[Check] = field(default_factory=list)
 
     def value(self, name: str) -> Decimal | int:

@@ -244,8 +244,27 @@ def create_obligation(
     with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", agreement_reference, what="agreement")
         values = dict(values) | obligation_terms(session, agreement, values)
+        replaces = values.pop("replaces", None)
+        if replaces is not None:
+            values["replaces_id"] = _replaced_obligation(session, agreement, replaces)
         row = Obligation(agreement_id=agreement.id, **values)
         return _insert(session, row, actor=actor, key="reference", reason=None)
+
+
+def _replaced_obligation(session: Session, agreement: Agreement, reference: str) -> int:
+    """The id of the obligation a deed of variation's obligation replaces (SPEC 8.1): it must
+    be an obligation of the agreement the deed varies (422 naming ``replaces`` otherwise)."""
+    if agreement.type != AgreementType.DEED_OF_VARIATION or not agreement.varies:
+        raise InvalidInput(f"replaces: agreement {agreement.reference!r} is not a deed of variation naming the "
+                           "agreement it varies", errors={"replaces": ["only a deed of variation's obligation "
+                                                                       "replaces one, of the agreement it varies"]})
+    found = session.scalar(select(Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
+                           .where(Obligation.reference == reference, Agreement.reference == agreement.varies))
+    if found is None:
+        raise InvalidInput(f"replaces {reference!r} is not an obligation of {agreement.varies!r}, the agreement "
+                           f"{agreement.reference!r} varies", errors={"replaces": ["not an obligation of the varied "
+                                                                                   "agreement"]})
+    return found
 
 
 def create_project(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Project:
