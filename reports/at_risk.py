@@ -10,7 +10,6 @@ from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
@@ -21,14 +20,15 @@ from reports.workbook import (
     MONEY,
     TITLE_FONT,
     Column,
+    ReportWorkbook,
     cell,
     csv_text,
     day,
     money,
-    set_up_printing,
     set_widths,
     text,
-    write_table,
+    wrapped_height,
+    write_sheet_table,
 )
 
 #: The at-risk fields, in the order SPEC §6 fixes for the CSV and the API.
@@ -41,11 +41,18 @@ BAND_FILLS = {
     Band.OVERDUE: "C00000", Band.RED: "FF7C80", Band.AMBER: "FFC000", Band.GREEN: "A9D08E",
     Band.UNKNOWN_DEADLINE: "D9D9D9", Band.NO_DEADLINE: "F2F2F2",
 }
+#: Each field's heading in a workbook, in words (the CSV and the API keep the field names).
+HEADINGS = {
+    "agreement_reference": "Agreement", "obligation_reference": "Obligation", "authority_code": "Authority",
+    "division_code": "Division", "purpose": "Purpose", "service": "Service", "receipt_reference": "Receipt",
+    "received_on": "Received on", "deadline": "Repayment deadline", "remaining": "Remaining",
+    "allocated": "Allocated", "unallocated": "Unallocated", "band": "Band",
+}
 #: The at-risk columns, the band cell coloured by its band.
 AT_RISK_COLUMNS = [
-    money(f, f) if f in MONEY_FIELDS else day(f, f) if f in DATE_FIELDS
-    else Column(f, lambda r: BAND_LABELS[Band(r.band)], None, 16, fill=lambda r: BAND_FILLS[Band(r.band)]) if f == "band"
-    else text(f, f) for f in FIELDS
+    money(HEADINGS[f], f) if f in MONEY_FIELDS else day(HEADINGS[f], f) if f in DATE_FIELDS
+    else Column(HEADINGS[f], lambda r: BAND_LABELS[Band(r.band)], None, 16, fill=lambda r: BAND_FILLS[Band(r.band)]) if f == "band"
+    else text(HEADINGS[f], f, 20) for f in FIELDS
 ]
 BANDED_COLUMNS = AT_RISK_COLUMNS
 
@@ -76,13 +83,14 @@ def _grouped(rows: Sequence[Any], key: Callable[[Any], str]) -> list[dict[str, A
     return [{"name": name} | values for name, values in sorted(groups.items())]
 
 
-def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes:
+def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council: str | None = None) -> bytes:
     """The at-risk workbook: every row banded and coloured, then totals by band, authority,
-    division and service, with a chart of money by band. Written in write-only mode."""
-    workbook = Workbook(write_only=True)
+    division and service, with a chart of money by band. Written in write-only mode, each
+    sheet printing one page wide (ReportWorkbook), its columns as wide as their values."""
+    heading = f"Money at risk at {as_of:%d %B %Y}"
+    workbook = ReportWorkbook(f"{council}: {heading}" if council else heading)
     sheet = workbook.create_sheet("At risk")
-    set_widths(sheet, [c.width for c in BANDED_COLUMNS])
-    write_table(sheet, BANDED_COLUMNS, rows)
+    write_sheet_table(sheet, BANDED_COLUMNS, rows)
 
     by_band = workbook.create_sheet("By band")
     set_widths(by_band, [20, 18])
@@ -107,9 +115,7 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes
     ]
     for title, key in (("By authority", lambda r: r.authority_code), ("By division", lambda r: r.division_code),
                        ("By service", lambda r: r.service)):
-        grouped = workbook.create_sheet(title)
-        set_widths(grouped, [c.width for c in group_columns])
-        write_table(grouped, group_columns, _grouped(rows, key))
+        write_sheet_table(workbook.create_sheet(title), group_columns, _grouped(rows, key))
 
     notes = workbook.create_sheet("Notes")
     set_widths(notes, [16, 110])
@@ -126,12 +132,11 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes
         ("Remaining", "Money of the receipt still held. Outflows use the receipts with the earliest deadlines "
                       "first; allocated money is taken to be the earliest-deadline money."),
     ]
-    for heading, value in lines:
+    for row, (heading, value) in enumerate(lines, start=3):
+        notes.row_dimensions[row].height = wrapped_height(str(value), 110)
         notes.append([cell(notes, heading, font=Font(bold=True)),
                       cell(notes, value, number_format=DATE if isinstance(value, date) else None, wrap=True)])
 
-    for name in workbook.sheetnames:
-        set_up_printing(workbook[name], f"Money at risk at {as_of:%d %B %Y}: {name}")
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

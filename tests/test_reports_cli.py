@@ -11,11 +11,15 @@ import pytest
 from flask import Flask
 from freezegun import freeze_time
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from ledger.domain.vocab import BAND_LABELS, Band
+from ledger.models import Authority
 from ledger.services import SYSTEM, users
 from ledger.services.entries import reverse_entry
-from reports.at_risk import FIELDS
+from reports.at_risk import FIELDS, HEADINGS
 from reports.gov_csv import AGREEMENT_FIELDS, CONTRIBUTION_FIELDS, TRANSACTION_FIELDS
+from reports.ifs_workbook import PUBLIC_SHEETS, SHEETS
 from tests.factories import OFFICER, make_ledger, make_obligation, post
 
 
@@ -24,7 +28,7 @@ def ledger(app: Flask) -> Flask:
     with app.extensions["ledger.sessions"]() as session:
         make_ledger(session)
         make_obligation(session, reference="20/00001/FUL/2", service="highways", purpose="highways",
-                        repayment_years=None)
+                        repayment_years=None, repayment_basis="none")
         post(session, "receipt", "100.00", date(2015, 4, 1), reference="R-RED")       # deadline 1 April 2025
         post(session, "receipt", "200.00", date(2016, 3, 31), reference="R-AMBER")    # deadline 31 March 2026
         post(session, "receipt", "300.00", date(2014, 3, 30), reference="R-OVERDUE")  # deadline 30 March 2024
@@ -68,11 +72,12 @@ def test_at_risk_workbook_is_banded_with_totals(ledger: Flask, tmp_path: Path) -
     workbook = load_workbook(out)
     assert workbook.sheetnames == ["At risk", "By band", "By authority", "By division", "By service", "Notes"]
     sheet = workbook["At risk"]
-    assert [c.value for c in sheet[1]] == list(FIELDS)
-    assert sheet["M2"].value == "red" and sheet["M2"].fill.fgColor.rgb.endswith("FF7C80")
+    assert [c.value for c in sheet[1]] == [HEADINGS[f] for f in FIELDS]  # the fields of the CSV, in words
+    assert sheet["M2"].value == BAND_LABELS[Band.RED] and sheet["M2"].fill.fgColor.rgb.endswith("FF7C80")
     assert sheet["J2"].number_format == "£#,##0.00"
     by_band = {row[0]: row[1] for row in workbook["By band"].iter_rows(min_row=2, values_only=True)}
-    assert (by_band["red"], by_band["amber"], by_band["no-deadline"], by_band["Total"]) == (100, 200, 50, 350)
+    assert [by_band[BAND_LABELS[b]] for b in (Band.RED, Band.AMBER, Band.NO_DEADLINE)] + [by_band["Total"]] == [
+        100, 200, 50, 350]
     assert workbook["By band"]._charts
 
 
@@ -90,6 +95,7 @@ def test_report_ifs_command(ledger: Flask, tmp_path: Path) -> None:
     received = workbook.defined_names["s106_b_money_received"]
     [(sheet, cell)] = list(received.destinations)
     assert workbook[sheet][cell.replace("$", "")].value == 300  # R-OVERDUE on 30 March 2014 is in 2013/14
+    assert workbook.sheetnames == list(SHEETS)  # internal unless asked
     bad = ledger.test_cli_runner().invoke(args=["ledger", "report", "ifs", "--year", "2014", "--as-known-at",
                                                 "yesterday", "--out", str(out)])
     assert bad.exit_code != 0 and "--as-known-at" in bad.output
@@ -133,3 +139,59 @@ def test_report_downloads_through_the_api(ledger: Flask) -> None:
     assert load_workbook(BytesIO(at_risk_xlsx.data)).sheetnames[0] == "At risk"
     assert client.get("/api/v1/reports/ifs", headers=auth).status_code == 422
     assert client.get("/api/v1/reports/ifs?year=2014").status_code == 401
+
+
+def test_report_ifs_public_edition(ledger: Flask, tmp_path: Path) -> None:
+    out = tmp_path / "ifs.xlsx"
+    result = ledger.test_cli_runner().invoke(args=["ledger", "report", "ifs", "--year", "2013", "--edition", "public",
+                                                   "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "public edition" in result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == list(PUBLIC_SHEETS)
+    assert "Public edition" in workbook["Summary"]["A2"].value
+    bad = ledger.test_cli_runner().invoke(args=["ledger", "report", "ifs", "--year", "2013", "--edition", "draft",
+                                                "--out", str(out)])
+    assert bad.exit_code != 0 and "--edition" in bad.output
+
+
+def test_the_council_name_heads_workbooks_and_pages(ledger: Flask, tmp_path: Path) -> None:
+    ledger.config["COUNCIL_NAME"] = "Kent County Council"
+    out = tmp_path / "ifs.xlsx"
+    result = ledger.test_cli_runner().invoke(args=["ledger", "report", "ifs", "--year", "2013", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = load_workbook(out)["Summary"]
+    assert summary["A1"].value == "Kent County Council: Infrastructure Funding Statement 2013/14"
+    assert summary.oddHeader.center.text.startswith("Kent County Council: Infrastructure Funding Statement 2013/14")
+    at_risk_out = tmp_path / "at-risk.xlsx"
+    result = ledger.test_cli_runner().invoke(args=["ledger", "report", "at-risk", "--as-of", "2025-01-01",
+                                                   "--out", str(at_risk_out)])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(at_risk_out)["At risk"].oddHeader.center.text.startswith("Kent County Council: ")
+    assert "Kent County Council" in ledger.test_client().get("/login").get_data(as_text=True)
+
+
+def test_without_a_council_name_the_workbook_names_the_authority(ledger: Flask, tmp_path: Path) -> None:
+    out = tmp_path / "ifs.xlsx"
+    result = ledger.test_cli_runner().invoke(args=["ledger", "report", "ifs", "--year", "2013", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    title = load_workbook(out)["Summary"]["A1"].value
+    with ledger.extensions["ledger.sessions"]() as session:
+        [name] = session.scalars(select(Authority.name)).all()
+    assert title == f"{name}: Infrastructure Funding Statement 2013/14"
+    assert "council-name" not in ledger.test_client().get("/login").get_data(as_text=True)
+
+
+def test_ifs_download_takes_an_edition(ledger: Flask) -> None:
+    with ledger.extensions["ledger.sessions"]() as session:
+        users.add_user(session, email="m@test.s106", role="member", password=None, actor=SYSTEM)
+        token = users.create_token(session, email="m@test.s106", actor=SYSTEM)
+    client = ledger.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    public = client.get("/api/v1/reports/ifs?year=2014&edition=public", headers=auth)
+    assert public.status_code == 200
+    assert public.headers["Content-Disposition"] == 'attachment; filename="ifs-2014-15-public.xlsx"'
+    assert load_workbook(BytesIO(public.data)).sheetnames == list(PUBLIC_SHEETS)
+    bad = client.get("/api/v1/reports/ifs?year=2014&edition=draft", headers=auth)
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert "edition" in bad.get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 
 from ledger import __version__, clock
@@ -26,6 +26,9 @@ class IfsQuery(schemas.Schema):
     year = schemas.Whole(required=True, minimum=2000, maximum=2100,
                          metadata={"description": "reported year: 2023 means 2023/24"})
     as_known_at = schemas.Moment()
+    edition = ma.fields.String(load_default="internal", validate=ma.validate.OneOf(["public", "internal"]),
+                               metadata={"description": "public: what the council publishes (no money at risk, "
+                                                        "no repayment deadlines); internal: everything"})
 
 
 class AtRiskDownloadQuery(schemas.Filters):
@@ -41,7 +44,9 @@ class IfsWorkbook(MethodView):
         """The Infrastructure Funding Statement workbook for a reported year"""
         report = ifs_report(get_session(), year=args["year"], as_known_at=args.get("as_known_at"), **band_thresholds())
         label = financial_year_label(args["year"]).replace("/", "-")
-        return download(build_ifs_workbook(report), mimetype=XLSX, filename=f"ifs-{label}.xlsx")
+        workbook = build_ifs_workbook(report, edition=args["edition"], council=current_app.config["COUNCIL_NAME"])
+        suffix = "-public" if args["edition"] == "public" else ""
+        return download(workbook, mimetype=XLSX, filename=f"ifs-{label}{suffix}.xlsx")
 
 
 @reports.route("/at-risk")
@@ -54,5 +59,6 @@ class AtRiskDownload(MethodView):
         rows = balances.at_risk(get_session(), as_of=day, filters=filters(args), **band_thresholds())
         if args["format"] == "csv":
             return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{day.isoformat()}.csv")
-        return download(at_risk_workbook(rows, as_of=day, version=__version__), mimetype=XLSX,
+        workbook = at_risk_workbook(rows, as_of=day, version=__version__, council=current_app.config["COUNCIL_NAME"])
+        return download(workbook, mimetype=XLSX,
                         filename=f"at-risk-{day.isoformat()}.xlsx")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from flask import current_app
 
 from ledger import __version__, clock
 from ledger.cli.group import fail, ledger_cli, note
@@ -36,9 +37,12 @@ def report_group() -> None:
 @report_group.command("ifs")
 @click.option("--year", required=True, type=int, help="reported year: 2023 means 1 April 2023 to 31 March 2024")
 @click.option("--as-known-at", "as_known_at", default=None, help="ISO moment; default now")
+@click.option("--edition", type=click.Choice(["public", "internal"]), default="internal", show_default=True,
+              help="public: what the council publishes (no money at risk, no repayment deadlines); "
+                   "internal: everything")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
 @gc_paused()
-def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
+def report_ifs(year: int, as_known_at: str | None, edition: str, out: str) -> None:
     """Write the Infrastructure Funding Statement workbook for a reported year."""
     from ledger.services.ifs import ifs_report
     from reports.ifs_workbook import write_ifs_workbook
@@ -53,11 +57,11 @@ def report_ifs(year: int, as_known_at: str | None, out: str) -> None:
     # Written beside the target and moved into place: a failure leaves no half workbook.
     partial = Path(out).with_name(f".{Path(out).name}.partial")
     try:
-        write_ifs_workbook(report, partial)
+        write_ifs_workbook(report, partial, edition=edition, council=current_app.config["COUNCIL_NAME"])
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
-    click.echo(f"wrote {out}: IFS {financial_year_label(year)}, {len(report.checks)} checks hold, "
+    click.echo(f"wrote {out}: IFS {financial_year_label(year)} {edition} edition, {len(report.checks)} checks hold, "
                f"{time.perf_counter() - started:.1f} s")
 
 
@@ -78,7 +82,8 @@ def report_at_risk(as_of: datetime | None, out: str) -> None:
     if suffix == ".csv":
         Path(out).write_text(at_risk_csv(rows), encoding="utf-8")
     else:
-        Path(out).write_bytes(at_risk_workbook(rows, as_of=day, version=__version__))
+        Path(out).write_bytes(at_risk_workbook(rows, as_of=day, version=__version__,
+                                               council=current_app.config["COUNCIL_NAME"]))
     click.echo(f"wrote {out}: {len(rows):,} receipts with money remaining at {day.isoformat()}")
 
 
