@@ -19,7 +19,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from ledger.domain.dates import financial_year_label
 from ledger.domain.entry_kinds import TOTALS
-from ledger.domain.ifs import IfsReport
+from ledger.domain.ifs import IfsReport, dependence_line
 from ledger.domain.vocab import BAND_LABELS, Band, service_label
 from reports.at_risk import AT_RISK_COLUMNS, BAND_FILLS, band_totals
 from reports.ifs_sections import SECTION_SHEETS
@@ -312,7 +312,7 @@ def _summary(workbook: ReportWorkbook, sheet, report: IfsReport, label: str, cou
                               f"{report.year + 1}. {edition.capitalize()} edition.")])
     sheet.append([cell(sheet, f"Ledger as known at {report.as_known_at:%d %B %Y %H:%M} UTC; s106-ledger "
                               f"{report.version}. Amounts in whole pounds; the cells hold the pence.")])
-    sheet.append([])
+    sheet.append([cell(sheet, dependence_line(report.data_quality), font=TOTAL_FONT)])  # SPEC 8.4's one line
     write_table(sheet, [
         Column("Item", lambda i: i.label, None), Column("Legal reference", lambda i: i.reference, None),
         Column("Value", lambda i: i.value, lambda i: COUNT if i.name in UNIT_ITEMS else POUNDS),
