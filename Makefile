@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	@echo "password demo-password. An API token for the demo officer:"
 	@$(BIN)/s106 tokens create --email officer@demo.s106.test | tail -n 1
 	@echo ""
-	$(BIN)/s106 serve --port $(PORT)
+	LEDGER_COUNCIL_NAME="$${LEDGER_COUNCIL_NAME:-Demo County Council}" $(BIN)/s106 serve --port $(PORT)
 
 # axe-core for the accessibility checks in the browser tests; skipped (tests say so) without npm.
 node_modules/.installed: package.json package-lock.json

@@ -8,7 +8,6 @@ from datetime import date
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ledger.domain.money import ZERO
@@ -16,11 +15,11 @@ from reports.workbook import (
     COUNT,
     TITLE_FONT,
     Column,
+    ReportWorkbook,
     cell,
     csv_text,
     day,
     money,
-    set_up_printing,
     set_widths,
     text,
     write_table,
@@ -45,7 +44,7 @@ def income_due_csv(rows: Sequence[Any]) -> str:
 
 
 def income_due_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> bytes:
-    workbook = Workbook(write_only=True)
+    workbook = ReportWorkbook(f"Income due at {as_of:%d %B %Y}")
     sheet = workbook.create_sheet("Income due")
     set_widths(sheet, [c.width for c in COLUMNS])
     write_table(sheet, COLUMNS, rows)
@@ -63,8 +62,6 @@ def income_due_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> by
                         "published by that day, and never recalculated. Payments matched to it reduce what is due."),
     ]:
         notes.append([cell(notes, heading, font=Font(bold=True)), cell(notes, value, wrap=True)])
-    for name in workbook.sheetnames:
-        set_up_printing(workbook[name], f"Income due at {as_of:%d %B %Y}: {name}")
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
