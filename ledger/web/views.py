@@ -252,6 +252,29 @@ class EntryForm(schemas.EntryIn):
         return {k: v for k, v in data.items() if k != "csrf_token" and (v != "" or k in ("amount", "reason"))}
 
 
+#: The GOV.UK date input's three boxes, as its fields are named: ``{field}-day`` and so on.
+DATE_PARTS = ("day", "month", "year")
+#: Fields the record form asks for with a GOV.UK date input.
+DATE_INPUTS = ("original_received_on",)
+
+
+def joined_dates(values: dict[str, str]) -> dict[str, str]:
+    """The form's values with each date input's day, month and year boxes read as one ISO
+    date: blank boxes leave the date out, anything else that is no date is refused by the
+    schema under the field's name."""
+    joined = {k: v for k, v in values.items() if not k.endswith(tuple(f"-{part}" for part in DATE_PARTS))}
+    for name in DATE_INPUTS:
+        parts = [values.get(f"{name}-{part}", "").strip() for part in DATE_PARTS]
+        if not any(parts):
+            continue
+        day_, month, year_ = parts
+        if all(p.isascii() and p.isdigit() for p in parts) and len(day_) <= 2 and len(month) <= 2 and len(year_) == 4:
+            joined[name] = f"{year_}-{int(month):02d}-{int(day_):02d}"
+        else:
+            joined[name] = "/".join(parts)
+    return joined
+
+
 @bp.route("/obligations/<path:reference>/record/<kind>", methods=["GET", "POST"])
 @officer_or_admin
 def record(reference: str, kind: str) -> ResponseReturnValue:
@@ -263,7 +286,7 @@ def record(reference: str, kind: str) -> ResponseReturnValue:
     values = request.form.to_dict() if request.method == "POST" else {"occurred_on": clock.today().isoformat()}
     if request.method == "POST":
         try:
-            data = EntryForm().load(values | {"kind": kind, "obligation_reference": reference})
+            data = EntryForm().load(joined_dates(values) | {"kind": kind, "obligation_reference": reference})
             entry, _created = entry_service.record_entry(
                 s, entry_service.EntryRequest(**data | {"kind": EntryKind(kind)}), actor=current_actor())  # type: ignore[arg-type]
         except ma.ValidationError as invalid:
