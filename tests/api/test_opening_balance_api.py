@@ -117,3 +117,17 @@ def test_a_reversal_copies_the_original_date_and_takes_the_money_away(
     balance = client.get(f"{BALANCE}?on=2022-01-01", headers=officer).json
     assert (balance["held"], balance["receipts"]) == ("0.00", [])
     assert date.fromisoformat(reversal.json["occurred_on"]) == date(2021, 4, 1)
+
+
+def test_at_risk_lists_opening_balances_by_the_deadline_of_their_original_receipt(
+    api: tuple[FlaskClient, dict[str, str]],
+) -> None:
+    client, officer = api
+    assert client.post("/api/v1/entries", json=OPENING, headers=officer).status_code == 201
+    unknown = {k: v for k, v in OPENING.items() if k != "original_received_on"} | {"reference": "OB-2",
+                                                                                   "amount": "700.00"}
+    assert client.post("/api/v1/entries", json=unknown, headers=officer).status_code == 201
+    rows = client.get("/api/v1/at-risk?as_of=2024-12-31", headers=officer).json
+    found = {r["receipt_reference"]: (r["remaining"], r["deadline"], r["band"]) for r in rows}
+    # Ten years from 30 June 2015 is within twelve months of the end of 2024.
+    assert found == {"OB-1": ("2500.00", "2025-06-30", "red"), "OB-2": ("700.00", None, "unknown-deadline")}
