@@ -156,7 +156,11 @@ class _Checked:
     """One obligation's planned entries once checked: kept (each with the automatic
     allocation it needs first), refused, or already in the ledger."""
 
-    allocated: set[str]
+    #: Allocations recorded earlier in this import, by other obligations' rows (not copied:
+    #: an import of many obligations would copy a growing set for each).
+    allocated_before: set[str]
+    #: Allocations this obligation's kept rows record.
+    allocated: set[str] = field(default_factory=set)
     kept: list[tuple[EntryPlan, list[LedgerEntry]]] = field(default_factory=list)
     refused: list[tuple[EntryPlan, str, str]] = field(default_factory=list)
     unchanged: list[SourceRow] = field(default_factory=list)
@@ -166,6 +170,10 @@ class _Checked:
 
     def refuse(self, entry: EntryPlan, field_name: str, reason: str) -> None:
         self.refused.append((entry, field_name, reason))
+
+    def allocates(self, reference: str) -> bool:
+        """Whether this import already records an allocation under ``reference``."""
+        return reference in self.allocated or reference in self.allocated_before
 
     @property
     def opening(self) -> LedgerEntry | None:
@@ -420,7 +428,7 @@ class _Writer:
         it lacks added to one opening balance (the result's ``opening``): the sum of what each
         such row lacked, so the deepest shortfall of the history, dated the day before the
         first of them. Writes nothing: the caller keeps the result."""
-        checked = _Checked(allocated=set(allocated_before))
+        checked = _Checked(allocated_before=allocated_before)
         history = History(list(stored_history))
         for e in planned:
             twin = stored.get((e.kind, e.reference))
@@ -433,7 +441,7 @@ class _Writer:
                     checked.refuse(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "
                                    "ledger with different content")
                 continue
-            if e.kind is EntryKind.ALLOCATION and e.reference in checked.allocated:
+            if e.kind is EntryKind.ALLOCATION and checked.allocates(e.reference):
                 checked.refuse(e, "reference", f"an allocation with reference {e.reference!r} was recorded "
                                "earlier in this import (for a spend or transfer that needed one)")
                 continue
@@ -446,7 +454,7 @@ class _Writer:
                 shortfall = history.project_shortfall(candidate)
                 if shortfall > ZERO:
                     automatic = auto_allocation_reference(e.reference)
-                    if (EntryKind.ALLOCATION, automatic) in stored or automatic in checked.allocated:
+                    if (EntryKind.ALLOCATION, automatic) in stored or checked.allocates(automatic):
                         checked.refuse(e, "reference", f"the allocation this {e.kind} needs would be recorded as "
                                        f"{automatic!r}, which is already taken; give the {e.kind} another reference")
                         continue
