@@ -157,7 +157,7 @@ def write_data_quality(workbook: Workbook, sheet: WriteOnlyWorksheet, report: If
     """What the figures rest on that a person has still to confirm (SPEC 8.4)."""
     quality = report.data_quality
     written = _start(sheet, report, "data quality")
-    written.line(dependence_line(quality), wrap=True)
+    written.line(dependence_line(quality))  # one line, running on across the empty cells beside it
     written.line()
     for title, total in quality.totals().items():
         written.line(title, None, total)
