@@ -38,6 +38,8 @@ def make_obligation(session: Session, *, agreement: str = "20/00001/FUL", refere
                     amount: Decimal | None = Decimal("100000.00"), **extra: Any) -> Obligation:
     values = {"reference": reference, "purpose": purpose, "service": service, "amount": amount,
               "repayment_years": 10, "repayment_basis": "receipt"} | extra
+    if values["repayment_years"] is None and "repayment_basis" not in extra:
+        values["repayment_basis"] = "none"  # no period given: the deed sets no time limit
     return registry.create_obligation(session, agreement, values, actor=OFFICER)
 
 

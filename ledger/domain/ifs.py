@@ -336,7 +336,8 @@ class IfsReport:
     checks: list[Check] = field(default_factory=list)
 
     def value(self, name: str) -> Decimal | int:
-        return next(i.value for i in self.items if i.name == name)
+        """The figure with this defined name, of any class (``s106_*``, ``cil_*``, ``s278_*``)."""
+        return next(i.value for i in (*self.items, *self.cil.items, *self.s278.items) if i.name == name)
 
     @property
     def failed_checks(self) -> list[Check]:

@@ -266,7 +266,8 @@ def test_obligation_defaults_and_bad_vocabulary(client: FlaskClient, headers: di
     created = client.post("/api/v1/agreements/20%2F00001%2FFUL/obligations", headers=headers["officer"],
                           json={"reference": "X/1", "purpose": "education", "service": "send", "amount": None,
                                 "units": 12, "unit_kind": "school-places", "school_category": "send"}).json
-    assert (created["repayment_years"], created["repayment_basis"], created["index"]) == (10, "receipt", "none")
+    # No terms given and none set for the authority: unknown, never invented (SPEC 8.2).
+    assert (created["repayment_years"], created["repayment_basis"], created["index"]) == (None, "unknown", "none")
     bad = client.post("/api/v1/agreements/20%2F00001%2FFUL/obligations", headers=headers["officer"],
                       json={"reference": "X/2", "purpose": "schools", "service": "Send Team"})
     assert {e["field"] for e in bad.json["errors"]} == {"purpose", "service"}

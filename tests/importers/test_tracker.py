@@ -35,21 +35,21 @@ def build_tracker(path: Path) -> Path:
     sheet["A2"] = "Maintained by the Development Investment Team. Do not sort."
     headings = ["Planning ref", "Date of S106", "Site", "Developer", "Obligation", "Contribution for",
                 "Amount in S106 (£)", "Trigger", "Receipt no.", "Date received", "Amount received", "Date spent",
-                "Amount spent", "Project code"]
+                "Amount spent", "Project code", "Repayment period"]
     for column, heading in enumerate(headings, start=1):
         sheet.cell(row=4, column=column, value=heading).font = Font(bold=True)
     rows = [
         # Agreement 1: three payments, agreement cells merged over rows 5-7.
         ["AS/19/0001", datetime(2019, 5, 14), "Land at Church Lane, Ashford", "Persimmon Homes", "AS1-PRI",
          "Primary education", 250000, "50% on commencement", "RCT-1001", datetime(2020, 2, 29), 125000,
-         datetime(2021, 9, 1), 100000, "PRJ-ASH-PRI"],
+         datetime(2021, 9, 1), 100000, "PRJ-ASH-PRI", "10 years"],
         [None, None, None, None, "AS1-PRI", "Primary education", 250000, "50% on commencement", "RCT-1002",
-         44197, "£125,000.00", None, None, None],  # 44197 = 1 January 2021 as an Excel serial
+         44197, "£125,000.00", None, None, None, "10 years"],  # 44197 = 1 January 2021 as an Excel serial
         [None, None, None, None, "AS1-LIB", "Libraries", "£4,850.50", "on occupation", "RCT-1003", "15/03/2021",
-         "4,850.50", None, None, None],
+         "4,850.50", None, None, None, "none"],
         # Agreement 2: dates as UK text, a payment with no finance reference, and a highways spend.
         ["TW/20/0456", "01/07/2020", "Hop Garden, Paddock Wood", "Redrow Homes", "TW-HWY", "Highways", 80000,
-         "prior to commencement", None, "03/08/2021", 80000, "12/12/2022", 30000, "PRJ-TW-JUNCTION"],
+         "prior to commencement", None, "03/08/2021", 80000, "12/12/2022", 30000, "PRJ-TW-JUNCTION", "5"],
         ["TW/20/0456", "01/07/2020", "Hop Garden, Paddock Wood", "Redrow Homes", "TW-YTH", "Youth services",
          1200.456, None, None, "03/08/2021", 1200.456, None, None, None],  # third decimal: refused
         ["TOTAL", None, None, None, None, None, 336050.5, None, None, None, 335050.5, None, 130000, None],
