@@ -4,7 +4,8 @@ figure keeps its workbook-scoped defined name on the cell that holds it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from ledger.domain.ifs import (
     Item,
     dependence_line,
 )
+from ledger.domain.vocab import service_label
 from reports.workbook import (
     MONEY,
     TITLE_FONT,
@@ -28,7 +30,6 @@ from reports.workbook import (
     cell,
     day,
     money,
-    set_up_printing,
     set_widths,
     text,
     write_table,
@@ -103,8 +104,7 @@ class _Sheet:
 
 def _start(sheet: WriteOnlyWorksheet, report: IfsReport, title: str) -> _Sheet:
     label = financial_year_label(report.year)
-    set_up_printing(sheet, f"Infrastructure Funding Statement {label}: {sheet.title}")
-    set_widths(sheet, WIDTHS)
+    set_widths(sheet, WIDTHS)  # its page is set up as the workbook made it (workbook.ReportWorkbook)
     sheet.freeze_panes = "A3"  # the title stays in view; a write-only sheet takes it before any row
     written = _Sheet(sheet)
     written.line(f"Infrastructure Funding Statement {label}: {title}", font=TITLE_FONT)
@@ -124,7 +124,42 @@ def _figures(workbook: Workbook, written: _Sheet, items: list[Item]) -> None:
         workbook.defined_names[item.name] = DefinedName(item.name, attr_text=f"{where}!$C${first + offset}")
 
 
-def _rows(written: _Sheet, section: ClassReport) -> None:
+def project_totals(rows: Sequence[Any], amount_of: Callable[[Any], Mapping[str, Decimal]]) -> list[dict[str, Any]]:
+    """Amounts by item of infrastructure (project), by the item's name."""
+    totals: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        key = (row.project_name or "(no item of infrastructure recorded)", row.project_reference or "", row.service)
+        for field, amount in amount_of(row).items():
+            totals[key][field] += amount
+    return [{"name": name, "reference": reference, "service": service_label(service)} | amounts
+            for (name, reference, service), amounts in sorted(totals.items())]
+
+
+ITEM_COLUMNS = [
+    Column("Item of infrastructure", lambda r: r["name"], None, 48),
+    Column("Project", lambda r: r["reference"], None, 24), Column("Service", lambda r: r["service"], None, 44),
+]
+
+
+def _items(written: _Sheet, section: ClassReport) -> None:
+    """What the money went to, by item of infrastructure: what a published statement lists
+    (paragraphs 1 and 4 ask for summaries and items, not each payment)."""
+    def spent(row: Any) -> dict[str, Decimal]:
+        return {"transferred" if row.kind == "transfer" else "spent": row.amount, "total": row.amount}
+
+    written.table("Spent and passed to other bodies in the year, by item of infrastructure", [
+        *ITEM_COLUMNS, Column("Spent", lambda r: r.get("spent"), MONEY, 16, True),
+        Column("Passed to other bodies", lambda r: r.get("transferred"), MONEY, 16, True),
+        Column("Total", lambda r: r["total"], MONEY, 16, True)], project_totals(section.spent, spent))
+    written.table("Allocated and not spent at 31 March, by item of infrastructure", [
+        *ITEM_COLUMNS, Column("Allocated, not spent", lambda r: r["amount"], MONEY, 16, True)],
+        project_totals(section.allocated, lambda r: {"amount": r.amount}))
+
+
+def _rows(written: _Sheet, section: ClassReport, *, detailed: bool) -> None:
+    if not detailed:
+        _items(written, section)
+        return
     written.table("Receipts in the year", RECEIVED_COLUMNS, section.received)
     written.table("Spent and passed to other bodies in the year", SPENT_COLUMNS, section.spent)
     if section.repaid:
@@ -134,26 +169,28 @@ def _rows(written: _Sheet, section: ClassReport) -> None:
     written.table("Retained at 31 March", RETAINED_COLUMNS, section.retained)
 
 
-def write_cil(workbook: Workbook, sheet: WriteOnlyWorksheet, report: IfsReport) -> None:
-    """The CIL report (Schedule 2 paragraph 1): the items the ledger can know, those it cannot."""
+def write_cil(workbook: Workbook, sheet: WriteOnlyWorksheet, report: IfsReport, *, detailed: bool = True) -> None:
+    """The CIL report (Schedule 2 paragraph 1): the items the ledger can know, those it cannot;
+    ``detailed``, every payment behind them, else the money by item of infrastructure."""
     written = _start(sheet, report, "CIL report (Schedule 2 paragraph 1)")
     _figures(workbook, written, report.cil.items)
     written.line()
     written.line("Items of paragraph 1 not recorded in this ledger", font=TOTAL_FONT)
     for reference, item in CIL_NOT_RECORDED:
         written.line(reference, item, "not recorded in this ledger", wrap=True)
-    _rows(written, report.cil)
+    _rows(written, report.cil, detailed=detailed)
 
 
-def write_s278(workbook: Workbook, sheet: WriteOnlyWorksheet, report: IfsReport) -> None:
-    """Section 278 highway agreements (Schedule 2 paragraph 4)."""
+def write_s278(workbook: Workbook, sheet: WriteOnlyWorksheet, report: IfsReport, *, detailed: bool = True) -> None:
+    """Section 278 highway agreements (Schedule 2 paragraph 4); ``detailed`` as for CIL."""
     written = _start(sheet, report, "section 278 highway agreements (Schedule 2 paragraph 4)")
     _figures(workbook, written, report.s278.items)
     written.table("Section 278 agreements entered into in the year", SECURED_COLUMNS, report.s278.secured)
-    _rows(written, report.s278)
+    _rows(written, report.s278, detailed=detailed)
 
 
-def write_data_quality(workbook: Workbook, sheet: WriteOnlyWorksheet, report: IfsReport) -> None:
+def write_data_quality(workbook: Workbook, sheet: WriteOnlyWorksheet, report: IfsReport, *,
+                       detailed: bool = True) -> None:
     """What the figures rest on that a person has still to confirm (SPEC 8.4)."""
     quality = report.data_quality
     written = _start(sheet, report, "data quality")
@@ -168,10 +205,17 @@ def write_data_quality(workbook: Workbook, sheet: WriteOnlyWorksheet, report: If
         (DATA_QUALITY_SECTIONS[3], FLAGGED_COLUMNS, quality.placeholders),
     ]
     for title, columns, rows in tables:
+        if rows and not detailed and columns is UNKNOWN_DEADLINE_COLUMNS:
+            # The public edition shows no repayment dates: it counts these receipts (SPEC 8.5).
+            written.line()
+            written.line(title, font=TOTAL_FONT)
+            written.line(f"{len(rows):,} receipts, listed in the internal edition.", None,
+                         sum((r.remaining for r in rows), Decimal(0)))
+            continue
         written.table(title, columns, rows)
 
 
 #: Each sheet this module writes, by name, in workbook order.
-SECTION_SHEETS: dict[str, Callable[[Workbook, Any, IfsReport], None]] = {
+SECTION_SHEETS: dict[str, Callable[..., None]] = {
     "CIL": write_cil, "Section 278": write_s278, "Data quality": write_data_quality,
 }

@@ -3,7 +3,6 @@ Written in openpyxl's write-only mode, so a national statement streams out."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
@@ -22,7 +21,7 @@ from ledger.domain.entry_kinds import TOTALS
 from ledger.domain.ifs import IfsReport, dependence_line
 from ledger.domain.vocab import BAND_LABELS, Band, service_label
 from reports.at_risk import AT_RISK_COLUMNS, BAND_FILLS, band_totals
-from reports.ifs_sections import SECTION_SHEETS
+from reports.ifs_sections import ITEM_COLUMNS, SECTION_SHEETS, project_totals
 from reports.workbook import (
     COUNT,
     DATE,
@@ -197,7 +196,8 @@ def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO, *, edition
         "Non-monetary": lambda sheet: _non_monetary(sheet, report, authorities, divisions),
         "Checks": lambda sheet: _checks(sheet, report),
         "Notes": lambda sheet: _notes(sheet, report, label, council, edition),
-    } | {name: lambda sheet, write=write: write(workbook, sheet, report) for name, write in SECTION_SHEETS.items()}
+    } | {name: lambda sheet, write=write: write(workbook, sheet, report, detailed=edition is Edition.INTERNAL)
+         for name, write in SECTION_SHEETS.items()}
     for name in sheets_of(edition):
         writers[name](workbook.create_sheet(name, one_page=name == "Summary"))
     workbook.save(out)
@@ -223,42 +223,25 @@ def _titled_table(sheet, titles: Sequence[str], columns: Sequence[Column], rows:
     return write_table(sheet, columns, rows, first_row=first, filtered=False)
 
 
-def _project_totals(rows: Sequence[Any], amount_of: Callable[[Any], Mapping[str, Decimal]]) -> list[dict[str, Any]]:
-    """Amounts by item of infrastructure (project), by the item's name."""
-    totals: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for row in rows:
-        key = (row.project_name or "(no item of infrastructure recorded)", row.project_reference or "", row.service)
-        for field, amount in amount_of(row).items():
-            totals[key][field] += amount
-    return [{"name": name, "reference": reference, "service": service_label(service)} | amounts
-            for (name, reference, service), amounts in sorted(totals.items())]
-
-
-_ITEM_COLUMNS = [
-    Column("Item of infrastructure", lambda r: r["name"], None, 48),
-    Column("Project", lambda r: r["reference"], None, 24), Column("Service", lambda r: r["service"], None, 44),
-]
-
-
 def _allocated_items(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
-    rows = _project_totals(report.allocated, lambda r: {"amount": r.amount})
+    rows = project_totals(report.allocated, lambda r: {"amount": r.amount})
     _titled_table(sheet, [
         "Item (g): money allocated and not spent, by item of infrastructure",
         f"Planning obligation money allocated to each item and not spent at 31 March {report.year + 1} "
         "(Schedule 2 paragraph 3(g)).",
-    ], [*_ITEM_COLUMNS, Column("Allocated, not spent", lambda r: r["amount"], MONEY, 16, True)], rows)
+    ], [*ITEM_COLUMNS, Column("Allocated, not spent", lambda r: r["amount"], MONEY, 16, True)], rows)
 
 
 def _spent_items(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
     def amounts(row: Any) -> dict[str, Decimal]:
         return {"transferred" if row.kind == "transfer" else "spent": row.amount, "total": row.amount}
 
-    rows = _project_totals(report.spent, amounts)
+    rows = project_totals(report.spent, amounts)
     _titled_table(sheet, [
         "Item (h)(i): money spent, by item of infrastructure",
         f"Planning obligation money spent on each item from 1 April {report.year} to 31 March {report.year + 1}, "
         "including money transferred to another person to spend (Schedule 2 paragraph 3(h)(i)).",
-    ], [*_ITEM_COLUMNS, Column("Spent", lambda r: r.get("spent"), MONEY, 16, True),
+    ], [*ITEM_COLUMNS, Column("Spent", lambda r: r.get("spent"), MONEY, 16, True),
         Column("Transferred to spend", lambda r: r.get("transferred"), MONEY, 16, True),
         Column("Total", lambda r: r["total"], MONEY, 16, True)], rows)
 
