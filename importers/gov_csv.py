@@ -187,6 +187,9 @@ class GovCsvImport:
         self.organisation = organisation
         self.plan = ImportPlan(label=str(directory))
         self.agreement_refs: dict[str, AgreementPlan] = {}
+        #: Agreements by planning application: some councils' contribution files name the
+        #: application where the agreement's reference belongs.
+        self.by_application: dict[str, list[AgreementPlan]] = {}
         self.obligation_refs: dict[str, ObligationPlan] = {}
         #: Every obligation reference planned so far, so a placeholder never takes one.
         self.planned_references: set[str] = set()
@@ -263,6 +266,8 @@ class GovCsvImport:
             )
             self.plan.agreements.append(plan)
             self.agreement_refs.setdefault(raw_reference, plan)
+            if plan.planning_application:
+                self.by_application.setdefault(plan.planning_application, []).append(plan)
 
     def placeholder_agreement(self, reference: str, *, signed_on: date, source: SourceRow) -> AgreementPlan:
         existing = self.agreement_refs.get(reference)
@@ -321,9 +326,10 @@ class GovCsvImport:
                                f"purpose {row.get('contribution-purpose')!r} is not a government code: kept as other, "
                                "flagged needs-review")
             agreement_reference = row.get("developer-agreement")
-            agreement = self.agreement_refs.get(agreement_reference) or self.placeholder_agreement(
-                agreement_reference or f"{raw_reference} (agreement)", signed_on=start or date(2000, 1, 1),
-                source=source)
+            agreement = (self.agreement_refs.get(agreement_reference)
+                         or self.agreement_named_otherwise(agreement_reference, raw_reference, source)
+                         or self.placeholder_agreement(agreement_reference or f"{raw_reference} (agreement)",
+                                                       signed_on=start or date(2000, 1, 1), source=source))
             reference = self.unique(raw_reference, seen, source)
             unit_kind = None
             if units:
@@ -339,6 +345,30 @@ class GovCsvImport:
             self.plan.obligations.append(plan)
             self.planned_references.add(plan.reference)
             self.obligation_refs.setdefault(raw_reference, plan)
+
+    def agreement_named_otherwise(self, named: str, contribution: str, source: SourceRow) -> AgreementPlan | None:
+        """The agreement a contribution means when the agreement it names is not in the file,
+        if the file says which beyond doubt: an agreement with the contribution's own reference
+        (North Tyneside's CIL rows: contribution and agreement `19/00425/FUL/0001`, naming
+        `19/00425/FUL`), else the one agreement whose reference differs only in capitals
+        (`17/01162/s106`), else the one agreement for the planning application it names, or
+        that the contribution's reference names (Wiltshire's s106 rows: `16/10513/S106`). Without
+        this the money would sit on a section 106 placeholder, CIL counted as s106."""
+        agreement = self.agreement_refs.get(contribution)
+        how = "has the contribution's own reference"
+        if agreement is None:
+            same_letters = [plan for reference, plan in self.agreement_refs.items() if reference.casefold() == named.casefold()]
+            if len(same_letters) == 1:
+                agreement, how = same_letters[0], "differs from it only in capitals"
+        for application in (named, contribution):  # Wiltshire names the application as the contribution
+            candidates = self.by_application.get(application, [])
+            if agreement is None and len(candidates) == 1:
+                agreement, how = candidates[0], f"is the only agreement for planning application {application!r}"
+        if agreement is None:
+            return None
+        self.plan.warn(source, "developer-agreement",
+                       f"agreement {named!r} is not in {AGREEMENT_FILE}: taken as {agreement.reference!r}, which {how}")
+        return agreement
 
     def placeholder_obligation(self, reference: str, *, on: date, source: SourceRow) -> ObligationPlan:
         existing = self.obligation_refs.get(reference)

@@ -135,3 +135,30 @@ def test_import_through_the_command_line_with_dry_run_strict_and_rejects(app: Fl
     assert next(csv.reader(rejects.read_text(encoding="utf-8").splitlines())) == list(REJECT_COLUMNS)
     with app.extensions["ledger.sessions"]() as session:
         assert set(session.scalars(select(Agreement.authority_code))) == {"E08000022"}
+
+
+def test_north_tynesides_cil_is_reported_as_cil_not_as_section_106(session: Session) -> None:
+    """North Tyneside's CIL contributions name the planning application, not their agreement
+    (contribution and agreement `19/00425/FUL/0001` name `19/00425/FUL`): the import finds the
+    CIL agreement, so the money is on the CIL sheet and in no s106 figure (SPEC 8.1)."""
+    result = apply_import(session, plan_gov_csv(DATA / "north-tyneside"), actor=SYSTEM)
+    refused = {(i.source.file, i.source.line) for i in result.rejected}
+    contributions = csv.DictReader(io.StringIO(
+        (DATA / "north-tyneside" / "developer-agreement-contribution.csv").read_bytes().decode("utf-8-sig")))
+    cil = {row["developer-agreement-contribution"] for row in contributions
+           if row["contribution-purpose"].strip().upper() == "CIL"}
+    assert cil, "the files hold CIL contributions"
+    received: dict[str, dict[int, Decimal]] = {"cil": defaultdict(Decimal), "s106": defaultdict(Decimal)}
+    for row in source_rows("north-tyneside"):
+        if row["contribution-funding-status"].strip().lower() != "received" or (
+                "developer-agreement-transaction.csv", int(row["_line"])) in refused:
+            continue
+        received["cil" if row["developer-agreement-contribution"] in cil else "s106"][
+            financial_year_of(day(row["start-date"]))] += money(row["amount"])
+    assert sum(received["cil"].values(), Decimal(0)) > 0
+    for year in sorted(set(received["cil"]) | set(received["s106"])):
+        report = ifs_report(session, year=year)
+        assert report.value("cil_b_receipts") == received["cil"][year], year
+        assert report.value("s106_b_money_received") == received["s106"][year], year
+    taken = [i.reason for i in result.issues if i.field == "developer-agreement" and "taken as" in i.reason]
+    assert any("'19/00425/FUL/0001', which has the contribution's own reference" in reason for reason in taken)
