@@ -4,7 +4,7 @@ Rows in, CSV text or .xlsx bytes out. No database, no Flask."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -14,7 +14,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import BAND_LABELS, Band
+from ledger.domain.vocab import BAND_LABELS, Band, service_label
 from reports.workbook import (
     DATE,
     MONEY,
@@ -25,8 +25,11 @@ from reports.workbook import (
     csv_text,
     day,
     money,
+    named,
+    service_column,
     set_widths,
     text,
+    words_of,
     wrapped_height,
     write_sheet_table,
 )
@@ -48,13 +51,19 @@ HEADINGS = {
     "received_on": "Received on", "deadline": "Repayment deadline", "remaining": "Remaining",
     "allocated": "Allocated", "unallocated": "Unallocated", "band": "Band",
 }
-#: The at-risk columns, the band cell coloured by its band.
-AT_RISK_COLUMNS = [
-    money(HEADINGS[f], f) if f in MONEY_FIELDS else day(HEADINGS[f], f) if f in DATE_FIELDS
-    else Column(HEADINGS[f], lambda r: BAND_LABELS[Band(r.band)], None, 16, fill=lambda r: BAND_FILLS[Band(r.band)]) if f == "band"
-    else text(HEADINGS[f], f, 20) for f in FIELDS
-]
-BANDED_COLUMNS = AT_RISK_COLUMNS
+def at_risk_columns(authorities: Mapping[str, str] | None = None,
+                    divisions: Mapping[str, str] | None = None) -> list[Column]:
+    """The at-risk columns for people: authorities, divisions and services by name (the code
+    where no name is given), purposes in words, the band in words and coloured by its band."""
+    by_field = {
+        "authority_code": named(HEADINGS["authority_code"], "authority_code", authorities or {}, 24),
+        "division_code": named(HEADINGS["division_code"], "division_code", divisions or {}, 22),
+        "service": service_column(), "purpose": words_of(HEADINGS["purpose"], "purpose"),
+        "band": Column(HEADINGS["band"], lambda r: BAND_LABELS[Band(r.band)], None, 16,
+                       fill=lambda r: BAND_FILLS[Band(r.band)]),
+    }
+    return [by_field.get(f) or (money(HEADINGS[f], f) if f in MONEY_FIELDS else day(HEADINGS[f], f)
+                                if f in DATE_FIELDS else text(HEADINGS[f], f, 20)) for f in FIELDS]
 
 
 def band_totals(rows: Sequence[Any]) -> dict[Band, Decimal]:
@@ -83,14 +92,16 @@ def _grouped(rows: Sequence[Any], key: Callable[[Any], str]) -> list[dict[str, A
     return [{"name": name} | values for name, values in sorted(groups.items())]
 
 
-def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council: str | None = None) -> bytes:
+def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council: str | None = None,
+                     authorities: Mapping[str, str] | None = None, divisions: Mapping[str, str] | None = None) -> bytes:
     """The at-risk workbook: every row banded and coloured, then totals by band, authority,
     division and service, with a chart of money by band. Written in write-only mode, each
-    sheet printing one page wide (ReportWorkbook), its columns as wide as their values."""
+    sheet printing one page wide (ReportWorkbook), its columns as wide as their values.
+    ``authorities`` and ``divisions`` name the codes the rows carry."""
     heading = f"Money at risk at {as_of:%d %B %Y}"
     workbook = ReportWorkbook(f"{council}: {heading}" if council else heading)
     sheet = workbook.create_sheet("At risk")
-    write_sheet_table(sheet, BANDED_COLUMNS, rows)
+    write_sheet_table(sheet, at_risk_columns(authorities, divisions), rows)
 
     by_band = workbook.create_sheet("By band")
     set_widths(by_band, [20, 18])
@@ -113,8 +124,10 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council:
         *(Column(BAND_LABELS.get(f, f), lambda g, f=f: g[f], MONEY, 16, True)
           for f in ("remaining", "allocated", "unallocated", "overdue", "red", "amber")),
     ]
-    for title, key in (("By authority", lambda r: r.authority_code), ("By division", lambda r: r.division_code),
-                       ("By service", lambda r: r.service)):
+    authority_names, division_names = authorities or {}, divisions or {}
+    for title, key in (("By authority", lambda r: authority_names.get(r.authority_code, r.authority_code)),
+                       ("By division", lambda r: division_names.get(r.division_code, r.division_code)),
+                       ("By service", lambda r: service_label(r.service))):
         write_sheet_table(workbook.create_sheet(title), group_columns, _grouped(rows, key))
 
     notes = workbook.create_sheet("Notes")

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from io import BytesIO
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,7 +19,7 @@ from ledger.domain.dates import financial_year_label
 from ledger.domain.entry_kinds import TOTALS
 from ledger.domain.ifs import IfsReport, dependence_line
 from ledger.domain.vocab import BAND_LABELS, Band, service_label
-from reports.at_risk import AT_RISK_COLUMNS, BAND_FILLS, band_totals
+from reports.at_risk import BAND_FILLS, at_risk_columns, band_totals
 from reports.ifs_sections import ITEM_COLUMNS, SECTION_SHEETS, project_totals
 from reports.workbook import (
     COUNT,
@@ -37,8 +36,11 @@ from reports.workbook import (
     day,
     fitted_widths,
     money,
+    named,
+    service_column,
     set_widths,
     text,
+    words_of,
     wrapped_height,
     write_sheet_table,
     write_table,
@@ -107,31 +109,6 @@ def sheets_of(edition: Edition | str) -> tuple[str, ...]:
     return PUBLIC_SHEETS if Edition(edition) is Edition.PUBLIC else SHEETS
 
 
-def _words(slug: str | None) -> str | None:
-    """A vocabulary slug as words: "section-106" is "Section 106"."""
-    return slug.replace("-", " ").capitalize() if slug else slug
-
-
-def _named(heading: str, attribute: str, names: Mapping[str, str], width: int) -> Column:
-    """A column showing the name of the code a row carries (the code where none is known)."""
-    code_of = attrgetter(attribute)
-
-    def name(row: Any) -> str | None:
-        code = code_of(row)
-        return names.get(code, code) if code else None
-
-    return Column(heading, name, None, width)
-
-
-def _service(width: int = 24) -> Column:
-    return Column("Service", lambda r: service_label(r.service), None, width)
-
-
-def _words_of(heading: str, attribute: str, width: int) -> Column:
-    value_of = attrgetter(attribute)
-    return Column(heading, lambda r: _words(value_of(r)), None, width)
-
-
 def build_ifs_workbook(report: IfsReport, *, edition: Edition | str = Edition.INTERNAL,
                        council: str | None = None) -> bytes:
     """The committee workbook for one reported year, as bytes (for a download)."""
@@ -156,41 +133,41 @@ def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO, *, edition
         ALLOCATED_ITEMS: lambda sheet: _allocated_items(sheet, report),
         SPENT_ITEMS: lambda sheet: _spent_items(sheet, report),
         "Secured": lambda sheet: _printed_table(sheet, [
-            text("Agreement", "agreement_reference", 16), _words_of("Type", "agreement_type", 16),
-            _named("Authority", "authority_code", authorities, 26), _named("Division", "division_code", divisions, 22),
-            day("Signed on", "signed_on"), text("Obligation", "obligation_reference", 20), _service(),
+            text("Agreement", "agreement_reference", 16), words_of("Type", "agreement_type", 16),
+            named("Authority", "authority_code", authorities, 26), named("Division", "division_code", divisions, 22),
+            day("Signed on", "signed_on"), text("Obligation", "obligation_reference", 20), service_column(),
             money("Amount secured", "amount"), Column("Units", lambda r: r.units, COUNT, 8),
-            _words_of("Unit kind", "unit_kind", 16),
-        ], [_words_of("Purpose", "purpose", 20), text("School category", "school_category")], report.secured),
+            words_of("Unit kind", "unit_kind", 16),
+        ], [words_of("Purpose", "purpose", 20), text("School category", "school_category")], report.secured),
         "Received": lambda sheet: _printed_table(sheet, [
             text("Entry", "entry_reference", 16), day("Date", "occurred_on"),
-            text("Obligation", "obligation_reference", 20), _named("Authority", "authority_code", authorities, 26),
-            _named("Division", "division_code", divisions, 22), _service(), money("Amount", "amount"),
+            text("Obligation", "obligation_reference", 20), named("Authority", "authority_code", authorities, 26),
+            named("Division", "division_code", divisions, 22), service_column(), money("Amount", "amount"),
             money("Of which interest", "interest"), day("Repayment deadline", "deadline"),
-        ], [text("Kind", "kind", 10), text("Agreement", "agreement_reference"), _words_of("Purpose", "purpose", 20)],
+        ], [text("Kind", "kind", 10), text("Agreement", "agreement_reference"), words_of("Purpose", "purpose", 20)],
             report.received),
         "Allocated": lambda sheet: _printed_table(sheet, [
-            text("Project", "project_reference", 14), text("Item of infrastructure", "project_name", 36), _service(),
-            _named("Division", "division_code", divisions, 22), text("Obligation", "obligation_reference", 20),
+            text("Project", "project_reference", 14), text("Item of infrastructure", "project_name", 36), service_column(),
+            named("Division", "division_code", divisions, 22), text("Obligation", "obligation_reference", 20),
             text("Agreement", "agreement_reference", 16), money("Allocated, not spent", "amount"),
         ], [], report.allocated),
         "Spent": lambda sheet: _printed_table(sheet, [
             text("Entry", "entry_reference", 16), day("Date", "occurred_on"), text("Kind", "kind", 10),
-            text("Obligation", "obligation_reference", 20), _named("Division", "division_code", divisions, 22),
-            _service(), text("Project", "project_reference", 14), text("Item of infrastructure", "project_name", 36),
+            text("Obligation", "obligation_reference", 20), named("Division", "division_code", divisions, 22),
+            service_column(), text("Project", "project_reference", 14), text("Item of infrastructure", "project_name", 36),
             text("Recipient", "recipient", 20), money("Amount", "amount"),
-        ], [text("Agreement", "agreement_reference"), _named("Authority", "authority_code", authorities, 26),
-            _words_of("Purpose", "purpose", 20), text("Repays borrowing", "repays_borrowing", 10)], report.spent),
+        ], [text("Agreement", "agreement_reference"), named("Authority", "authority_code", authorities, 26),
+            words_of("Purpose", "purpose", 20), text("Repays borrowing", "repays_borrowing", 10)], report.spent),
         "Retained": lambda sheet: _printed_table(sheet, [
-            text("Obligation", "obligation_reference", 20), _named("Authority", "authority_code", authorities, 26),
-            _named("Division", "division_code", divisions, 22), _service(),
+            text("Obligation", "obligation_reference", 20), named("Authority", "authority_code", authorities, 26),
+            named("Division", "division_code", divisions, 22), service_column(),
             money("Held at 1 April", "held_at_start"), money("Held at 31 March", "held"),
             money("Allocated, not spent", "allocated_unspent"), money("Unallocated", "unallocated"),
             money("Received before the year, unallocated", "received_before_unallocated"),
             day("Earliest deadline", "earliest_deadline"),
-        ], [text("Agreement", "agreement_reference"), _words_of("Purpose", "purpose", 20),
+        ], [text("Agreement", "agreement_reference"), words_of("Purpose", "purpose", 20),
             text("Commuted sum", "commuted_sum", 10)], report.retained),
-        "At risk": lambda sheet: _at_risk_sheet(sheet, report),
+        "At risk": lambda sheet: _at_risk_sheet(sheet, report, authorities, divisions),
         "By authority": lambda sheet: write_sheet_table(sheet, AREA_COLUMNS, report.by_authority),
         "By division": lambda sheet: write_sheet_table(sheet, AREA_COLUMNS, report.by_division),
         "Non-monetary": lambda sheet: _non_monetary(sheet, report, authorities, divisions),
@@ -331,8 +308,9 @@ def _summary(workbook: ReportWorkbook, sheet, report: IfsReport, label: str, cou
     sheet.add_chart(chart, f"A{end + 1}")
 
 
-def _at_risk_sheet(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
-    end = write_sheet_table(sheet, AT_RISK_COLUMNS, report.at_risk)
+def _at_risk_sheet(sheet, report: IfsReport, authorities: Mapping[str, str],  # type: ignore[no-untyped-def]
+                   divisions: Mapping[str, str]) -> None:
+    end = write_sheet_table(sheet, at_risk_columns(authorities, divisions), report.at_risk)
     sheet.append([])
     sheet.append([cell(sheet, "Money remaining at 31 March by band", font=TOTAL_FONT)])
     top = end + 2

@@ -4,7 +4,7 @@ filters, widths, council number formats and committee print set-up."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ledger.domain.vocab import service_label
 from ledger.speed.reused_cells import styled_cells
 
 if TYPE_CHECKING:
@@ -57,6 +58,32 @@ def money(heading: str, attribute: str, *, total: bool = True) -> Column:
 
 def text(heading: str, attribute: str, width: int = 18) -> Column:
     return Column(heading, attrgetter(attribute), None, max(width, len(heading) + 2))
+
+
+def words(slug: str | None) -> str | None:
+    """A vocabulary slug as words: "section-106" is "Section 106"."""
+    return slug.replace("-", " ").capitalize() if slug else slug
+
+
+def words_of(heading: str, attribute: str, width: int = 18) -> Column:
+    value_of = attrgetter(attribute)
+    return Column(heading, lambda r: words(value_of(r)), None, width)
+
+
+def named(heading: str, attribute: str, names: Mapping[str, str], width: int = 22) -> Column:
+    """A column showing the name of the code a row carries (the code where none is known)."""
+    code_of = attrgetter(attribute)
+
+    def name(row: Any) -> str | None:
+        code = code_of(row)
+        return names.get(code, code) if code else None
+
+    return Column(heading, name, None, width)
+
+
+def service_column(width: int = 24) -> Column:
+    """The row's service by its name (vocab.SERVICE_LABELS)."""
+    return Column("Service", lambda r: service_label(r.service), None, width)
 
 
 def day(heading: str, attribute: str) -> Column:

@@ -195,3 +195,45 @@ def test_ifs_download_takes_an_edition(ledger: Flask) -> None:
     bad = client.get("/api/v1/reports/ifs?year=2014&edition=draft", headers=auth)
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
     assert "edition" in bad.get_data(as_text=True)
+
+
+def _column(sheet, heading: str) -> list[object]:  # type: ignore[no-untyped-def]
+    rows = list(sheet.iter_rows(values_only=True))
+    index = list(rows[0]).index(heading)
+    return [row[index] for row in rows[1:] if row[0] not in (None, "Total")]
+
+
+def test_the_at_risk_workbook_names_authorities_divisions_and_services(ledger: Flask, tmp_path: Path) -> None:
+    out = tmp_path / "at-risk.xlsx"
+    result = ledger.test_cli_runner().invoke(args=["ledger", "report", "at-risk", "--as-of", "2025-01-01",
+                                                   "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    sheet = workbook["At risk"]
+    assert set(_column(sheet, "Authority")) == {"Ashford Borough Council"}
+    assert set(_column(sheet, "Division")) == {"Ashford Central"}
+    assert set(_column(sheet, "Service")) == {"Primary education", "Highways"}
+    assert "Ashford Borough Council" in _column(workbook["By authority"], "name")
+
+
+def test_the_web_downloads_either_edition_named_for_the_council(ledger: Flask) -> None:
+    from tests.web.test_sessions import sign_in
+
+    ledger.config["COUNCIL_NAME"] = "Kent County Council"
+    with ledger.extensions["ledger.sessions"]() as session:
+        users.add_user(session, email="o@test.s106", role="officer", password="correct horse", actor=SYSTEM)
+    client = ledger.test_client()
+    sign_in(client, "o@test.s106", "correct horse")
+    assert 'name="edition"' in client.get("/reports").get_data(as_text=True)
+    public = client.get("/reports/ifs.xlsx?year=2014&edition=public")
+    assert public.status_code == 200
+    assert public.headers["Content-Disposition"] == 'attachment; filename="ifs-2014-15-public.xlsx"'
+    workbook = load_workbook(BytesIO(public.data))
+    assert workbook.sheetnames == list(PUBLIC_SHEETS)
+    assert workbook["Summary"]["A1"].value.startswith("Kent County Council: ")
+    internal = load_workbook(BytesIO(client.get("/reports/ifs.xlsx?year=2014").data))
+    assert internal.sheetnames == list(SHEETS)
+    assert client.get("/reports/ifs.xlsx?year=2014&edition=draft").status_code == 400
+    at_risk = load_workbook(BytesIO(client.get("/reports/at-risk.xlsx?as_of=2025-01-01").data))["At risk"]
+    assert set(_column(at_risk, "Authority")) == {"Ashford Borough Council"}
+    assert at_risk.oddHeader.center.text.startswith("Kent County Council: ")

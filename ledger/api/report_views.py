@@ -13,7 +13,7 @@ from ledger.api import schemas
 from ledger.api.common import Blueprint, filters
 from ledger.domain.dates import financial_year_label
 from ledger.extensions import band_thresholds, download, get_session
-from ledger.services import balances
+from ledger.services import balances, registry
 from ledger.services.ifs import ifs_report
 from reports.at_risk import at_risk_csv, at_risk_workbook
 from reports.ifs_workbook import build_ifs_workbook
@@ -59,6 +59,7 @@ class AtRiskDownload(MethodView):
         rows = balances.at_risk(get_session(), as_of=day, filters=filters(args), **band_thresholds())
         if args["format"] == "csv":
             return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{day.isoformat()}.csv")
-        workbook = at_risk_workbook(rows, as_of=day, version=__version__, council=current_app.config["COUNCIL_NAME"])
+        workbook = at_risk_workbook(rows, as_of=day, version=__version__, council=current_app.config["COUNCIL_NAME"],
+                                    **registry.place_names(get_session()))
         return download(workbook, mimetype=XLSX,
                         filename=f"at-risk-{day.isoformat()}.xlsx")

@@ -72,6 +72,7 @@ def report_ifs(year: int, as_known_at: str | None, edition: str, out: str) -> No
 def report_at_risk(as_of: datetime | None, out: str) -> None:
     """Write the at-risk report (one row per receipt with money remaining) as xlsx or csv."""
     from ledger.services.balances import at_risk
+    from ledger.services.registry import place_names
     from reports.at_risk import at_risk_csv, at_risk_workbook
 
     suffix = Path(out).suffix.lower()
@@ -83,7 +84,8 @@ def report_at_risk(as_of: datetime | None, out: str) -> None:
         Path(out).write_text(at_risk_csv(rows), encoding="utf-8")
     else:
         Path(out).write_bytes(at_risk_workbook(rows, as_of=day, version=__version__,
-                                               council=current_app.config["COUNCIL_NAME"]))
+                                               council=current_app.config["COUNCIL_NAME"],
+                                               **place_names(get_session())))
     click.echo(f"wrote {out}: {len(rows):,} receipts with money remaining at {day.isoformat()}")
 
 

@@ -69,11 +69,12 @@ from ledger.domain.vocab import (
     RepaymentBasis,
     UnitKind,
 )
-from ledger.models import Agreement, Authority, Division, Entry, Obligation, Project
+from ledger.models import Agreement, Entry, Obligation, Project
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
 from ledger.services.kind_sql import Effect, kind_is
 from ledger.services.ledger_rows import agreements_known_at, in_force_condition
 from ledger.services.positions import allocated_by_project, obligation_positions
+from ledger.services.registry import place_names
 from ledger.speed.shared import Shared
 
 
@@ -373,8 +374,8 @@ def ifs_report(
         if secured_row.unit_kind == UnitKind.SCHOOL_PLACES and secured_row.units:
             school_places[secured_row.school_category or "unknown"] += secured_row.units
 
-    names = dict(session.connection().execute(select(Authority.code, Authority.name)).all())
-    division_names = dict(session.connection().execute(select(Division.code, Division.name)).all())
+    places = place_names(session)
+    names, division_names = places["authorities"], places["divisions"]
     s106_movements = [*s106.received, *s106.spent, *s106.repaid, *s106.opening]
     areas = {key: _areas(s106.secured, s106_movements, s106.retained, key=key, names=area_names)
              for key, area_names in (("authority_code", names), ("division_code", division_names), ("service", {}))}

@@ -137,6 +137,14 @@ def _insert(session: Session, row: T, *, actor: Actor, key: str, reason: str | N
     return row
 
 
+def place_names(session: Session) -> dict[str, dict[str, str]]:
+    """The name of every authority and division by code, for reports that show names:
+    ``{"authorities": {...}, "divisions": {...}}``."""
+    connection = session.connection()
+    return {"authorities": dict(connection.execute(select(Authority.code, Authority.name)).all()),
+            "divisions": dict(connection.execute(select(Division.code, Division.name)).all())}
+
+
 def create_authority(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Authority:
     with as_domain_errors(), write_transaction(session):
         _check_terms(values.get("default_repayment_basis", RepaymentBasis.UNKNOWN.value),

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import marshmallow as ma
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.urls import iri_to_uri
 
@@ -37,7 +37,7 @@ from ledger.web.auth import (
     start_session,
 )
 from reports.at_risk import at_risk_csv, at_risk_workbook
-from reports.ifs_workbook import build_ifs_workbook
+from reports.ifs_workbook import Edition, build_ifs_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KIND_LABELS = {rule.kind: rule.label for rule in KINDS}
@@ -366,8 +366,13 @@ def ifs_download() -> ResponseReturnValue:
     reported = query_arg("year", year)
     if reported is None:
         abort(400, description="year: the reported year is needed.")
+    edition = request.args.get("edition", Edition.INTERNAL.value)
+    if edition not in set(Edition):
+        abort(400, description="edition: choose public or internal.")
     report = ifs_report(get_session(), year=reported, **band_thresholds())
-    return download(build_ifs_workbook(report), mimetype=XLSX, filename=f"ifs-{reported}-{(reported + 1) % 100:02d}.xlsx")
+    workbook = build_ifs_workbook(report, edition=edition, council=current_app.config["COUNCIL_NAME"])
+    suffix = "-public" if edition == Edition.PUBLIC else ""
+    return download(workbook, mimetype=XLSX, filename=f"ifs-{reported}-{(reported + 1) % 100:02d}{suffix}.xlsx")
 
 
 @bp.get("/reports/at-risk.<fmt>")
@@ -378,7 +383,9 @@ def at_risk_download(fmt: str) -> ResponseReturnValue:
     if fmt == "csv":
         return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{as_of.isoformat()}.csv")
     if fmt == "xlsx":
-        return download(at_risk_workbook(rows, as_of=as_of, version=__version__), mimetype=XLSX, filename=f"at-risk-{as_of}.xlsx")
+        workbook = at_risk_workbook(rows, as_of=as_of, version=__version__, council=current_app.config["COUNCIL_NAME"],
+                                    **registry.place_names(get_session()))
+        return download(workbook, mimetype=XLSX, filename=f"at-risk-{as_of}.xlsx")
     abort(404)
 
 

@@ -376,7 +376,7 @@ HOSTILE_VALUES = ["\u00b2", "-1", "0", "99999999999999999999", "9999-12-31", "00
 PAGES = {
     "/dashboard": [], "/agreements": ["q", "authority", "division", "purpose", "service", "year", "at_risk", "page"],
     "/agreements/20/00001/FUL": [], "/obligations/20/00001/FUL/1": ["on"], "/divisions": [],
-    "/divisions/ashford-central": [], "/reports": [], "/reports/ifs.xlsx": ["year"],
+    "/divisions/ashford-central": [], "/reports": [], "/reports/ifs.xlsx": ["year", "edition"],
     "/reports/at-risk.csv": ["as_of"], "/reports/at-risk.xlsx": ["as_of"], "/audit": ["page"],
     "/income-due": ["as_of"], "/reports/income-due.csv": ["as_of"], "/reports/income-due.xlsx": ["as_of"],
     "/index-values": [], "/projects/PRJ-1": [], "/login": ["next"],
