@@ -364,3 +364,50 @@ class LedgerRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger)
+
+
+class ImportRun(Base):
+    """One committed import: who ran it, on what, and what became of the source's rows and
+    money (services.import_runs). Written in the import's own transaction, so an import that
+    fails or is killed leaves no run. Append-only (0009 triggers)."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str]
+    format: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    committed: Mapped[bool]
+    #: Per file and status: rows and money (decimal strings) in the source, imported, already
+    #: in the ledger and rejected (importers.plan.SummaryLine).
+    summary: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    #: Records created, by kind of record.
+    created: Mapped[dict[str, Any]]
+    warnings: Mapped[int]
+    rejections: Mapped[int]
+    opening_balances: Mapped[int]
+    opening_balance_money: Mapped[Decimal]
+    #: Money moved (rows of every status but agreements and secured contributions).
+    source_money: Mapped[Decimal]
+    imported_money: Mapped[Decimal]
+    unchanged_money: Mapped[Decimal]
+    rejected_money: Mapped[Decimal]
+
+
+class ImportIssueRecord(Base):
+    """One warning or rejection of an import run, with the row it is about."""
+
+    __tablename__ = "import_issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str | None] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(Text)
+    line: Mapped[int]
+    reference: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None]
+    field: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)

@@ -49,7 +49,7 @@ from ledger.domain.opening_balances import (
 )
 from ledger.domain.vocab import AgreementType, EntryKind, RepaymentBasis
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
-from ledger.services import Actor, audit
+from ledger.services import Actor, audit, import_runs
 from ledger.services.constraints import as_domain_errors
 from ledger.services.entries import (
     AUTO_ALLOCATION_REASON,
@@ -117,6 +117,7 @@ def apply_import(
             audit.record(session, actor=actor, action="import", target_type="import", target_reference=plan.label,
                          after={"created": result.created, "rejected": len(result.rejected)},
                          reason=f"import of {plan.label}")
+            import_runs.record(session, plan, result, actor=actor)
             if sum(result.created.values()) > 10_000:
                 refresh_statistics(session)
     except _Abort:
