@@ -26,12 +26,20 @@ class LedgerApi(Api):
 
 
 def register_api(app: Flask) -> LedgerApi:
-    from ledger.api import account_views, auth, income_views, ledger_views, reference_views, report_views
+    from ledger.api import (
+        account_views,
+        auth,
+        import_views,
+        income_views,
+        ledger_views,
+        reference_views,
+        report_views,
+    )
     from ledger.speed.response_cache import enable_response_cache
 
     api = LedgerApi(app)
     blueprints = (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
-                  report_views.reports, *account_views.BLUEPRINTS)
+                  report_views.reports, *account_views.BLUEPRINTS, *import_views.BLUEPRINTS)
     for blp in blueprints:
         api.register_blueprint(blp)
     # Before authentication: a refusal is audited, and the audit log cannot keep such text.

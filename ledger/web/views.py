@@ -484,3 +484,7 @@ def project(reference: str) -> ResponseReturnValue:
     found = registry.get_one(s, Project, "reference", reference, what="project")
     spent, count = listing.project_entries(s, found)
     return render_template("project.html", project=found, entries=spent, count=count)
+
+
+# The import history pages share this module's helpers, so they are registered after them.
+from ledger.web import import_pages  # noqa: E402, F401
