@@ -115,3 +115,14 @@ def test_runs_and_issues_are_append_only(session: Session, tmp_path: Path) -> No
                                                  ("Tracker.XLSX", "tracker")])
 def test_the_format_is_read_from_the_plan(label: str, expected: str) -> None:
     assert format_of(ImportPlan(label=label)) == expected
+
+
+def test_a_tracker_import_is_recorded_as_one(session: Session, tmp_path: Path) -> None:
+    from importers.tracker import plan_tracker
+    from tests.importers.test_tracker import MAPPING, build_tracker
+
+    workbook = build_tracker(tmp_path / "tracker.xlsx")
+    result = apply_import(session, plan_tracker(workbook, MAPPING), actor=OFFICER)
+    [run], _ = list_runs(session, offset=0, limit=1)
+    assert (run.format, run.source, run.rejections) == ("tracker", str(workbook), len(result.rejected))
+    assert run.imported_money > 0
