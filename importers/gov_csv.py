@@ -11,21 +11,42 @@ from __future__ import annotations
 
 import functools
 import re
+import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from importers.plan import AgreementPlan, DuePlan, EntryPlan, ImportPlan, ObligationPlan, SourceRow
-from importers.read import ImportRefused, header_key, parse_amount, parse_date, parse_units, read_csv
+from importers.read import (
+    ZIP_SIGNATURE,
+    ImportRefused,
+    Table,
+    amount_in_words,
+    archive_members,
+    cell_text,
+    excel_serial_date,
+    header_key,
+    parse_amount,
+    parse_date,
+    parse_units,
+    read_bytes,
+    read_member,
+    read_table,
+)
 from ledger.domain.entry_kinds import KIND_OF_NEGATIVE_STATUS, KIND_OF_STATUS, KIND_RULES
 from ledger.domain.vocab import AgreementType, Purpose, UnitKind
 
 AGREEMENT_FILE = "developer-agreement.csv"
 CONTRIBUTION_FILE = "developer-agreement-contribution.csv"
 TRANSACTION_FILE = "developer-agreement-transaction.csv"
+FILES = (AGREEMENT_FILE, CONTRIBUTION_FILE, TRANSACTION_FILE)
+#: Fields that hold dates: only there is a five-digit number read as an Excel serial date.
+DATE_FIELDS = ("start-date", "end-date", "entry-date")
+#: Rows from the top of a file searched for its header row (title and blank rows above it).
+HEADER_SEARCH_ROWS = 20
 
 COMMON_COLUMNS = {
     "name": "name", "notes": "notes", "organisation": "organisation", "organization": "organisation",
@@ -92,39 +113,171 @@ class Row:
     line: int
     #: Canonical field -> cell text, surrounding spaces removed.
     values: dict[str, str]
+    #: (field, what was done) for each value not taken as written: each is a warning.
+    readings: tuple[tuple[str, str], ...] = ()
 
     def get(self, name: str) -> str:
         return self.values.get(name, "")
 
 
 def map_columns(file: str, headers: list[str]) -> dict[int, str]:
-    """Column index -> canonical field; unknown columns are ignored, required ones checked.
-    The first column wins where two map to one field (`reference` before the 2019 name)."""
-    aliases = COLUMNS[file]
-    mapping: dict[int, str] = {}
-    taken: set[str] = set()
-    ordered = sorted(range(len(headers)), key=lambda i: header_key(headers[i]) != "reference")
-    for index in ordered:
-        field = aliases.get(header_key(headers[index]))
-        if field and field not in taken:
-            mapping[index] = field
-            taken.add(field)
-    missing = [f for f in REQUIRED[file] if f not in taken]
+    """Column index -> canonical field; unknown columns are ignored, required ones checked."""
+    mapping, missing, _ = _columns(file, headers)
     if missing:
         raise ImportRefused(f"{file}: missing required column {', '.join(missing)} (found: {', '.join(h.strip() for h in headers)})")
     return mapping
 
 
-def read_rows(directory: Path, file: str) -> Iterator[Row]:
-    """The file's rows; a file that cannot be read or lacks a required column is refused
-    here, before any row is read."""
-    path = directory / file
-    if not path.exists():
-        raise ImportRefused(f"{directory}: {file} not found")
-    headers, cells = read_csv(path)
-    mapping = list(map_columns(file, headers).items())
-    return (Row(line=line, values={field: values[i].strip() for i, field in mapping if i < len(values)})
-            for line, values in cells)
+def _columns(file: str, headers: list[str]) -> tuple[dict[int, str], list[str], bool]:
+    """(column index -> canonical field, required fields missing, whether the entry-date
+    stands in for a missing start-date). The first column wins where two map to one field
+    (`reference` before the 2019 name)."""
+    aliases = COLUMNS[file]
+    mapping: dict[int, str] = {}
+    taken: dict[str, int] = {}
+    ordered = sorted(range(len(headers)), key=lambda i: header_key(headers[i]) != "reference")
+    for index in ordered:
+        field = aliases.get(header_key(headers[index]))
+        if field and field not in taken:
+            mapping[index] = field
+            taken[field] = index
+    # Some councils publish the day a row was entered and no start-date: the only date there is.
+    entry_date_for_start = "start-date" in REQUIRED[file] and "start-date" not in taken and "entry-date" in taken
+    if entry_date_for_start:
+        mapping[taken["entry-date"]] = "start-date"
+        taken["start-date"] = taken.pop("entry-date")
+    return mapping, [f for f in REQUIRED[file] if f not in taken], entry_date_for_start
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One of the three files, wherever it was found: its name for messages, and its bytes."""
+
+    name: str
+    read: Callable[[], bytes]
+
+
+def _role(name: str) -> str:
+    """Which file a name is, whatever its extension or case: `Developer_Agreement.xlsx`,
+    `developer-agreement.csv.zip` -> `developeragreement`."""
+    return header_key(Path(name).name.split(".")[0])
+
+
+ROLES = {_role(file): file for file in FILES}
+
+
+def find_files(path: Path) -> dict[str, Found]:
+    """The three files in a directory (as CSV, workbooks, or zip archives holding one file,
+    named for the file they hold), in any zip archive there, or in a zip archive given in
+    place of the directory. What each is comes from its content (read_table), not its name."""
+    if path.is_dir():
+        candidates = [found for child in sorted(path.iterdir()) if child.is_file() for found in _candidates(child)]
+    elif path.is_file() and _archive(path) is not None:
+        candidates = _members(path)
+    else:
+        raise ImportRefused(f"{path}: not a directory or zip archive")
+    files = {}
+    for file in FILES:
+        matches = [found for role, found in candidates if role == _role(file)]
+        if not matches:
+            raise ImportRefused(f"{path}: {file} not found (nor as an Excel workbook or in a zip archive)")
+        if len(matches) > 1:
+            raise ImportRefused(f"{path}: {file} is there {len(matches)} times "
+                                f"({', '.join(m.name for m in matches)}): keep one")
+        files[file] = matches[0]
+    return files
+
+
+def _candidates(path: Path) -> list[tuple[str, Found]]:
+    if path.name.startswith((".", "~$")):  # hidden files, Excel's lock files
+        return []
+    if _role(path.name) in ROLES:
+        return [(_role(path.name), Found(name=path.name, read=lambda: read_bytes(path)))]
+    return _members(path) if _archive(path) is not None else []
+
+
+def _archive(path: Path) -> zipfile.ZipFile | None:
+    """The zip archive at ``path`` if it is one that can be opened (a workbook is not one),
+    else None."""
+    with path.open("rb") as handle:
+        if handle.read(4) != ZIP_SIGNATURE:
+            return None
+    try:
+        archive = zipfile.ZipFile(path)  # reads the archive's directory, not its files
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    return None if "xl/workbook.xml" in archive.namelist() else archive
+
+
+def _members(path: Path) -> list[tuple[str, Found]]:
+    archive = _archive(path)
+    assert archive is not None
+    return [(_role(member.filename), Found(name=f"{path.name}/{member.filename}",
+                                           read=functools.partial(read_member, archive, member, f"{path.name}/{member.filename}")))
+            for member in archive_members(archive) if _role(member.filename) in ROLES]
+
+
+def read_rows(found: Found, file: str) -> tuple[list[tuple[int, str, str]], Iterator[Row]]:
+    """What was done to read the file, as (line, field, what) for warnings, and its rows. A
+    file that cannot be read, or with no header row holding the required columns in its
+    first rows (in any sheet), is refused here, before any row is read."""
+    data = found.read()
+    first_headers: list[str] | None = None
+    for table in read_table(data, found.name):
+        top = [row for _, row in zip(range(HEADER_SEARCH_ROWS), table.rows, strict=False)]
+        for position, (line, cells) in enumerate(top):
+            headers = [cell_text(cell) for cell in cells]
+            if not "".join(headers).strip():
+                continue
+            first_headers = first_headers if first_headers is not None else headers
+            mapping, missing, entry_date_for_start = _columns(file, headers)
+            if missing:
+                continue
+            notes = _header_notes(table, top[:position], line, entry_date_for_start)
+            rows = _rows(mapping, [*top[position + 1:]], table.rows, entry_date_for_start)
+            return notes, rows
+    if first_headers is None:
+        raise ImportRefused(f"{found.name}: no header row (the first {HEADER_SEARCH_ROWS} rows are empty)")
+    _, missing, _ = _columns(file, first_headers)
+    raise ImportRefused(f"{found.name}: missing required column {', '.join(missing)} "
+                        f"(found: {', '.join(h.strip() for h in first_headers if h.strip())})")
+
+
+def _header_notes(table: Table, above: list[tuple[int, list[object]]], line: int,
+                  entry_date_for_start: bool) -> list[tuple[int, str, str]]:
+    notes = []
+    if table.how:
+        notes.append((line, "file", f"{table.name}: {table.how}"))
+    skipped = [" ".join(cell_text(c).strip() for c in cells if cell_text(c).strip()) for _, cells in above]
+    skipped = [text for text in skipped if text]
+    if skipped:
+        notes.append((line, "header", f"header row found on line {line}; {len(skipped)} row(s) above it skipped "
+                                      f"(a title, not data): {' | '.join(skipped)[:200]!r}"))
+    if entry_date_for_start:
+        notes.append((line, "start-date", "no start-date column: each row's entry-date is taken as its start-date"))
+    return notes
+
+
+def _rows(mapping: dict[int, str], first: list[tuple[int, list[object]]], rest: Iterator[tuple[int, list[object]]],
+          entry_date_for_start: bool) -> Iterator[Row]:
+    columns = list(mapping.items())
+    for source in (first, rest):
+        for line, cells in source:
+            texts = [cell_text(cell) for cell in cells]
+            if not "".join(texts).strip():  # a blank row
+                continue
+            values = {field: texts[i].strip() for i, field in columns if i < len(texts)}
+            readings = []
+            if entry_date_for_start:
+                readings.append(("start-date", f"entry-date {values.get('start-date')!r} taken as the start-date "
+                                               "(the file has no start-date column)"))
+            for field in DATE_FIELDS:
+                serial = excel_serial_date(values.get(field, ""))
+                if serial is not None:
+                    readings.append((field, f"{field} {values[field]!r} read as an Excel serial number: "
+                                            f"{serial.isoformat()}"))
+                    values[field] = serial.isoformat()
+            yield Row(line=line, values=values, readings=tuple(readings))
 
 
 _SPACES = re.compile(r"\s+")
@@ -167,8 +320,22 @@ def _unique(reference: str, seen: Counter[str]) -> str:
     return reference if seen[reference] == 1 else f"{reference}#{seen[reference]}"
 
 
+def _source_of(row: Row, file: str) -> SourceRow:
+    """The SourceRow the step reading ``file`` makes for ``row``."""
+    if file == AGREEMENT_FILE:
+        return SourceRow(file=file, line=row.line, reference=row.get("reference"), status="agreement")
+    status = SECURED if file == CONTRIBUTION_FILE else normalise_status(row.get("contribution-funding-status")) or "(blank)"
+    return SourceRow(file=file, line=row.line, reference=row.get("reference"), status=status, amount=_amount(row)[0])
+
+
+def _with_amount_words(trigger: str | None, amount_words: str | None) -> str | None:
+    """An obligation's trigger, with the words its contribution row gives where the amount belongs."""
+    return "; ".join(text for text in (trigger, amount_words and f"amount published as: {amount_words}") if text) or None
+
+
 def _amount(row: Row) -> tuple[Decimal | None, str | None]:
-    """The row's amount, or None when blank; an unreadable one gives the reason instead."""
+    """The row's amount, or None when blank; an unreadable one gives the reason instead
+    (amount_in_words tells words, which a contribution keeps, from an unreadable number)."""
     if not row.get("amount"):
         return None, None
     try:
@@ -196,13 +363,29 @@ class GovCsvImport:
 
     def build(self) -> ImportPlan:
         # Open every file and check its header first, so a bad file refuses the import before any work.
-        agreements, contributions, transactions = (
-            read_rows(self.directory, file) for file in (AGREEMENT_FILE, CONTRIBUTION_FILE, TRANSACTION_FILE))
+        files = find_files(self.directory)
+        agreements, contributions, transactions = (self.read(files[file], file) for file in FILES)
         self.agreements(agreements)
         self.contributions(contributions)
         self.transactions(transactions)
         self.plan.refuse_unstorable()
         return self.plan
+
+    def read(self, found: Found, file: str) -> Iterator[Row]:
+        """The file's rows, with a warning for what was done to read the file (a workbook, a
+        zip archive, a title above the header) and for each value not taken as written."""
+        notes, rows = read_rows(found, file)
+        for line, field, reason in notes:
+            self.plan.warn(SourceRow(file=file, line=line, reference="", status="(file)"), field, reason)
+        return self.with_readings(rows, file)
+
+    def with_readings(self, rows: Iterator[Row], file: str) -> Iterator[Row]:
+        """Each row, after a warning for each of its readings, on the row as the step that
+        reads the file describes it (its SourceRow: reference, status, amount)."""
+        for row in rows:
+            for field, reason in row.readings:
+                self.plan.warn(_source_of(row, file), field, reason)
+            yield row
 
     def superseded(self, row: Row, start: date | None, source: SourceRow) -> date | None:
         """The guidance leaves end-date blank unless a row was superseded. A row whose end-date
@@ -298,7 +481,11 @@ class GovCsvImport:
             if not raw_reference:
                 self.plan.reject(source, "reference", "reference is empty")
                 continue
-            if amount_error:
+            amount_words = row.get("amount") if amount_error and amount_in_words(row.get("amount")) else None
+            if amount_words:
+                self.plan.warn(source, "amount", f"amount {amount_words!r} is words, not a number: the obligation is "
+                               "kept with no amount and the words in its trigger")
+            elif amount_error:
                 self.plan.reject(source, "amount", amount_error)
                 continue
             start = None
@@ -339,7 +526,8 @@ class GovCsvImport:
                 reference=reference, agreement_reference=agreement.reference, purpose=purpose,
                 service=PURPOSE_SERVICE.get(Purpose(purpose), purpose), amount=amount, units=units,
                 unit_kind=unit_kind, needs_review=not known,
-                trigger=row.get("notes") or (None if known else f"published purpose: {row.get('contribution-purpose')}"),
+                trigger=_with_amount_words(row.get("notes") or (None if known else f"published purpose: {row.get('contribution-purpose')}"),
+                                           amount_words),
                 source=source,
             )
             self.plan.obligations.append(plan)
@@ -456,8 +644,6 @@ def plan_gov_csv(directory: Path, *, organisation: str | None = None, opening_ba
     """Read the three files in ``directory`` into an ImportPlan (no database). Files that
     start mid-history bring in opening balances where outflows exceed the receipts, unless
     ``opening_balances`` is false (SPEC 8.3)."""
-    if not directory.is_dir():
-        raise ImportRefused(f"{directory}: not a directory")
     plan = GovCsvImport(directory, organisation=organisation).build()
     plan.opening_balances = opening_balances
     return plan
