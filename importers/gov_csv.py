@@ -320,6 +320,40 @@ def _unique(reference: str, seen: Counter[str]) -> str:
     return reference if seen[reference] == 1 else f"{reference}#{seen[reference]}"
 
 
+def _end_date(row: Row) -> date | None:
+    try:
+        return parse_date(row.get("end-date")) if row.get("end-date") else None
+    except ValueError:
+        return None
+
+
+def replacements(rows: list[Row]) -> dict[int, int]:
+    """Line of each row another row with the same reference replaces -> that row's line. A
+    row is replaced when it has an end-date and another row with its reference runs on past
+    it (no end-date, or a later one): the council end-dated it and published its successor
+    (Tonbridge and Malling re-publishes a transaction as secured, a contribution with its
+    corrected amount). Which rows' end-dates count is superseded()'s to say."""
+    by_reference: dict[str, list[tuple[Row, date | None]]] = defaultdict(list)
+    for row in rows:
+        if row.get("reference"):
+            by_reference[row.get("reference")].append((row, _end_date(row)))
+    found: dict[int, int] = {}
+    for same in by_reference.values():
+        for row, end in same if len(same) > 1 else ():
+            if end is None:
+                continue
+            successor = next((other for other, other_end in same
+                              if other is not row and (other_end is None or other_end > end)), None)
+            if successor is not None:
+                found[row.line] = successor.line
+    return found
+
+
+def _unit_kind(purpose: str) -> str:
+    return {Purpose.AFFORDABLE_HOUSING.value: UnitKind.AFFORDABLE_HOUSING_UNITS.value,
+            Purpose.EDUCATION.value: UnitKind.SCHOOL_PLACES.value}.get(purpose, UnitKind.OTHER.value)
+
+
 def _source_of(row: Row, file: str) -> SourceRow:
     """The SourceRow the step reading ``file`` makes for ``row``."""
     if file == AGREEMENT_FILE:
@@ -387,12 +421,14 @@ class GovCsvImport:
                 self.plan.warn(_source_of(row, file), field, reason)
             yield row
 
-    def superseded(self, row: Row, start: date | None, source: SourceRow) -> date | None:
-        """The guidance leaves end-date blank unless a row was superseded. A row whose end-date
-        is after its start-date was replaced by a later one; an end-date equal to the start
-        date is read as a one-day event (North Tyneside publishes every row that way). An
-        end-date that is no date the ledger takes (9999-12-31 for "open-ended") is ignored,
-        with a warning."""
+    def superseded(self, row: Row, start: date | None, source: SourceRow, replaced: dict[int, int]) -> date | None:
+        """The guidance leaves end-date blank unless a row was superseded: the row is taken as
+        superseded (this returns its end-date) only when another row with the same reference
+        replaces it (``replaced``, from replacements()). Any other end-date after the start-date
+        is a warning and the row is kept: a council's end-date is not proof of a replacement.
+        An end-date equal to the start date is a one-day event (North Tyneside publishes every
+        row that way); one that is no date the ledger takes (9999-12-31 for "open-ended") is
+        ignored, with a warning."""
         text = row.get("end-date")
         if not text:
             return None
@@ -401,7 +437,13 @@ class GovCsvImport:
         except ValueError as error:
             self.plan.warn(source, "end-date", f"end-date {error}: ignored")
             return None
-        return end if start is not None and end > start else None
+        if start is None or end <= start:
+            return None
+        if row.line in replaced:
+            return end
+        self.plan.warn(source, "end-date", f"end-date {end.isoformat()} is after the start-date, but no other row "
+                       f"with reference {row.get('reference')!r} replaces this one: kept", kind="end-date-kept")
+        return None
 
     def unique(self, reference: str, seen: Counter[str], source: SourceRow) -> str:
         found = _unique(reference, seen)
@@ -418,6 +460,8 @@ class GovCsvImport:
     def agreements(self, rows: Iterator[Row]) -> None:
         seen: Counter[str] = Counter()
         identical: dict[str, tuple[tuple[str, str], ...]] = {}
+        rows = list(rows)  # type: ignore[assignment]  # read twice: once for the rows that replace others
+        replaced = replacements(rows)  # type: ignore[arg-type]
         for row in rows:
             raw_reference = row.get("reference")
             source = SourceRow(file=AGREEMENT_FILE, line=row.line, reference=raw_reference, status="agreement")
@@ -435,6 +479,11 @@ class GovCsvImport:
             except ValueError as error:
                 self.plan.reject(source, "start-date", f"start-date {error}")
                 continue
+            superseded_on = self.superseded(row, signed_on, source, replaced)
+            if superseded_on:
+                self.plan.reject(source, "end-date", f"superseded on {superseded_on.isoformat()}: line "
+                                 f"{replaced[row.line]} replaces it", kind="superseded")
+                continue
             reference = self.unique(raw_reference, seen, source)
             agreement_type = normalise_type(row.get("developer-agreement-type")) if row.get("developer-agreement-type") else None
             if agreement_type is None:
@@ -445,7 +494,8 @@ class GovCsvImport:
                 authority_code=self.authority(row), signed_on=signed_on,
                 planning_application=row.get("planning-application") or None, site_name=row.get("name") or None,
                 document_url=row.get("document-url") or None, notes=row.get("notes") or None,
-                superseded_on=self.superseded(row, signed_on, source), needs_review=agreement_type is None, source=source,
+                # An end-date no row explains is kept as the date the agreement ended (warned above).
+                superseded_on=end if (end := _end_date(row)) and end > signed_on else None, needs_review=agreement_type is None, source=source,
             )
             self.plan.agreements.append(plan)
             self.agreement_refs.setdefault(raw_reference, plan)
@@ -472,6 +522,8 @@ class GovCsvImport:
     # -- developer-agreement-contribution.csv ----------------------------------------------------
     def contributions(self, rows: Iterator[Row]) -> None:
         seen: Counter[str] = Counter()
+        rows = list(rows)  # type: ignore[assignment]  # read twice: once for the rows that replace others
+        replaced = replacements(rows)  # type: ignore[arg-type]
         for row in rows:
             raw_reference = row.get("reference")
             amount, amount_error = _amount(row)
@@ -494,12 +546,13 @@ class GovCsvImport:
                     start = parse_date(row.get("start-date"))
                 except ValueError as error:
                     self.plan.warn(source, "start-date", f"start-date {error}: ignored")
-            superseded = self.superseded(row, start, source)
+            superseded = self.superseded(row, start, source, replaced)
             if superseded:
-                self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: a later row replaces it")
+                self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: line "
+                                 f"{replaced[row.line]} replaces it", kind="superseded")
                 continue
             if amount is not None and amount < 0:
-                self.plan.warn(source, "amount", f"negative amount {amount} read as {abs(amount)}")
+                self.plan.warn(source, "amount", f"negative amount {amount} read as {abs(amount)}", kind="negative-amount")
                 amount = abs(amount)
             units = None
             if row.get("units"):
@@ -518,10 +571,7 @@ class GovCsvImport:
                          or self.placeholder_agreement(agreement_reference or f"{raw_reference} (agreement)",
                                                        signed_on=start or date(2000, 1, 1), source=source))
             reference = self.unique(raw_reference, seen, source)
-            unit_kind = None
-            if units:
-                unit_kind = {Purpose.AFFORDABLE_HOUSING.value: UnitKind.AFFORDABLE_HOUSING_UNITS.value,
-                             Purpose.EDUCATION.value: UnitKind.SCHOOL_PLACES.value}.get(purpose, UnitKind.OTHER.value)
+            unit_kind = _unit_kind(purpose) if units else None
             plan = ObligationPlan(
                 reference=reference, agreement_reference=agreement.reference, purpose=purpose,
                 service=PURPOSE_SERVICE.get(Purpose(purpose), purpose), amount=amount, units=units,
@@ -577,9 +627,33 @@ class GovCsvImport:
         self.obligation_refs[reference] = plan
         return plan
 
+    def units_only(self, row: Row, obligation: ObligationPlan, source: SourceRow) -> None:
+        """A row with units and no money (North Tyneside's affordable homes `Received`, 37
+        units): the ledger records money, and units on the contribution, so the units go on
+        the contribution when it has none and are otherwise named in a warning; either way
+        the row is kept, never refused for the money it does not carry."""
+        try:
+            units = parse_units(row.get("units"))
+        except ValueError as error:
+            self.plan.reject(source, "units", f"no amount, and units {error}", kind="no-amount")
+            return
+        if obligation.units is None and obligation.source is not None:
+            obligation.units, obligation.unit_kind = units, _unit_kind(obligation.purpose)
+            self.plan.warn(source, "units", f"no money, {units} units: kept as the units of contribution "
+                           f"{obligation.reference!r}, which gives none", kind="units-only")
+            return
+        held = f"its {obligation.units} units" if obligation.units is not None else "no units (a placeholder)"
+        self.plan.warn(source, "units", f"no money, {units} units {source.status}: contribution "
+                       f"{obligation.reference!r} keeps {held}; the ledger records no units per "
+                       "transaction", kind="units-only")
+
     # -- developer-agreement-transaction.csv -----------------------------------------------------
     def transactions(self, rows: Iterator[Row]) -> None:
         seen: dict[str, Counter[str]] = defaultdict(Counter)
+        rows = list(rows)  # type: ignore[assignment]  # read twice: once for the rows that replace others
+        # A transaction is replaced by a row of its reference under any status (Tonbridge and
+        # Malling end-dates a receipt and publishes it again as secured).
+        replaced = replacements(rows)  # type: ignore[arg-type]
         for row in rows:
             raw_reference = row.get("reference")
             status = normalise_status(row.get("contribution-funding-status"))
@@ -595,17 +669,18 @@ class GovCsvImport:
             if amount_error:
                 self.plan.reject(source, "amount", amount_error)
                 continue
-            if amount is None and status != SECURED:
-                self.plan.reject(source, "amount", "amount is empty: a units-only row carries no money")
+            if amount is None and status != SECURED and not row.get("units"):
+                self.plan.reject(source, "amount", "amount is empty", kind="no-amount")
                 continue
             try:
                 occurred_on = parse_date(row.get("start-date"))
             except ValueError as error:
                 self.plan.reject(source, "start-date", f"start-date {error}")
                 continue
-            superseded = self.superseded(row, occurred_on, source)
+            superseded = self.superseded(row, occurred_on, source, replaced)
             if superseded:
-                self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: a later row replaces it")
+                self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: line "
+                                 f"{replaced[row.line]} replaces it", kind="superseded")
                 continue
             if not raw_reference:
                 self.plan.reject(source, "reference", "reference is empty")
@@ -616,17 +691,26 @@ class GovCsvImport:
                     # A kind with no status of its own (allocated money handed back) is published
                     # as a negative amount of another kind's status, so that is how it is read back.
                     kind = KIND_OF_NEGATIVE_STATUS[status]
-                    self.plan.warn(source, "amount", f"negative {status} amount {amount} read as a {kind}")
+                    self.plan.warn(source, "amount", f"negative {status} amount {amount} read as a {kind}",
+                                   kind="negative-amount")
                 else:
                     self.plan.warn(source, "amount",
-                                   f"negative amount {amount} read as {abs(amount)} (finance sign convention)")
+                                   f"negative amount {amount} read as {abs(amount)} (finance sign convention)",
+                                   kind="negative-amount")
                 amount = abs(amount)
-            if amount is not None and amount == 0:
-                self.plan.reject(source, "amount", "amount is zero: nothing to record")
+            if not amount and not row.get("units"):
+                self.plan.warn(source, "amount", "amount is zero: nothing to record", kind="zero-amount")
+                known = self.obligation_refs.get(row.get("developer-agreement-contribution"))
+                if known is not None:
+                    self.plan.noted.append((source, known.reference))
                 continue
             contribution = row.get("developer-agreement-contribution")
             obligation = self.obligation_refs.get(contribution) or self.placeholder_obligation(
                 contribution or f"{raw_reference} (contribution)", on=occurred_on, source=source)
+            if not amount:
+                self.units_only(row, obligation, source)
+                self.plan.noted.append((source, obligation.reference))
+                continue
             reference = self.unique(raw_reference, seen[status], source)
             if status == SECURED:
                 self.plan.dues.append(DuePlan(reference=reference, obligation_reference=obligation.reference,

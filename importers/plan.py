@@ -47,6 +47,13 @@ class ImportIssue:
     field: str
     reason: str
     severity: str = REJECTED
+    #: A short, stable name for what happened (``opening-balance``, ``negative-amount``), by
+    #: which the summary counts issues; the field's name where the call gives none.
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", self.field)
 
 
 @dataclass(kw_only=True)
@@ -118,15 +125,18 @@ class ImportPlan:
     issues: list[ImportIssue] = field(default_factory=list)
     #: Every source row that carries money or a record, for the summary.
     sources: list[SourceRow] = field(default_factory=list)
+    #: Rows taken that record nothing of their own (units without money, a zero amount),
+    #: each with the obligation it belongs to: already in the ledger when that one is.
+    noted: list[tuple[SourceRow, str]] = field(default_factory=list)
     #: Bring in an opening balance where a contribution's outflows exceed its recorded
     #: receipts, rather than refuse them (SPEC 8.3: the government CSV importer).
     opening_balances: bool = False
 
-    def reject(self, source: SourceRow, field_name: str, reason: str) -> None:
-        self.issues.append(ImportIssue(source=source, field=field_name, reason=reason))
+    def reject(self, source: SourceRow, field_name: str, reason: str, *, kind: str = "") -> None:
+        self.issues.append(ImportIssue(source=source, field=field_name, reason=reason, kind=kind))
 
-    def warn(self, source: SourceRow, field_name: str, reason: str) -> None:
-        self.issues.append(ImportIssue(source=source, field=field_name, reason=reason, severity=WARNING))
+    def warn(self, source: SourceRow, field_name: str, reason: str, *, kind: str = "") -> None:
+        self.issues.append(ImportIssue(source=source, field=field_name, reason=reason, severity=WARNING, kind=kind))
 
     @property
     def rejected(self) -> list[ImportIssue]:

@@ -49,8 +49,14 @@ class Progress:
         return elapsed
 
 
-def _report_import(result: Any, rejects: str | None, timing: str) -> None:
-    from importers.report import opening_balances_line, summary_table, write_rejects
+def _report_import(result: Any, rejects: str | None, report: str | None, timing: str) -> None:
+    from importers.report import (
+        kinds_lines,
+        opening_balances_line,
+        summary_table,
+        write_rejects,
+        write_report,
+    )
 
     for line in summary_table(result.summary):
         click.echo(line)
@@ -58,11 +64,16 @@ def _report_import(result: Any, rejects: str | None, timing: str) -> None:
         click.echo(opening_balances_line(len(result.opening_balances), result.opening_balance_money))
     warnings = [i for i in result.issues if i.severity == "warning"]
     click.echo(f"{len(result.rejected):,} rows rejected, {len(warnings):,} warnings; {timing}")
+    for line in kinds_lines(result.issues):
+        click.echo(line)
+    if report:
+        count = write_report(Path(report), result.issues)
+        click.echo(f"report: {report} ({count:,} warnings and rejections)")
     if rejects:
         count = write_rejects(Path(rejects), result.issues)
         click.echo(f"rejects report: {rejects} ({count:,} rows)")
-    elif result.rejected:
-        click.echo("add --rejects FILE.csv to write the rejected rows with their reasons")
+    elif result.issues and not report:
+        click.echo("add --report FILE.csv to write every warning and rejected row with its reason")
     created = ", ".join(f"{n:,} {what}" for what, n in result.created.items()) or "nothing new"
     if result.dry_run:
         click.echo(f"dry run: nothing written (would create {created})")
@@ -71,7 +82,7 @@ def _report_import(result: Any, rejects: str | None, timing: str) -> None:
 
 
 @gc_paused()
-def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str | None) -> None:
+def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str | None, report: str | None) -> None:
     from importers.read import ImportRefused
     from ledger.services.imports import apply_import
 
@@ -86,7 +97,7 @@ def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str 
     progress.close()
     seconds = time.perf_counter() - started
     rows = len(plan.entries)
-    _report_import(result, rejects, f"{rows:,} ledger rows read, checked and written in {seconds:.1f} s "
+    _report_import(result, rejects, report, f"{rows:,} ledger rows read, checked and written in {seconds:.1f} s "
                                     f"({rows / max(seconds, 1e-9):,.0f} rows/s)")
     if strict and result.rejected:
         raise click.ClickException(f"--strict: {len(result.rejected):,} rows rejected, so nothing was written")
@@ -98,11 +109,13 @@ def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str 
 @click.option("--dry-run", is_flag=True, help="check everything, write nothing, print the report")
 @click.option("--strict", is_flag=True, help="write nothing if any row is rejected")
 @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="write rejected rows to FILE.csv")
+@click.option("--report", default=None, type=click.Path(dir_okay=False),
+              help="write every warning and rejected row, with severity and kind, to FILE.csv")
 @click.option("--no-opening-balances", is_flag=True,
               help="reject spend, allocations, transfers and repayments beyond a contribution's recorded receipts "
                    "instead of bringing in an opening balance for them")
 def import_gov_csv(directory: str, organisation: str | None, dry_run: bool, strict: bool, rejects: str | None,
-                   no_opening_balances: bool) -> None:
+                   report: str | None, no_opening_balances: bool) -> None:
     """Import the three government developer-contributions CSV files from DIRECTORY.
 
     Where a contribution's allocations, spend, transfers or repayments exceed its recorded
@@ -112,7 +125,7 @@ def import_gov_csv(directory: str, organisation: str | None, dry_run: bool, stri
 
     _run_import(lambda: plan_gov_csv(Path(directory), organisation=organisation,
                                      opening_balances=not no_opening_balances),
-                dry_run=dry_run, strict=strict, rejects=rejects)
+                dry_run=dry_run, strict=strict, rejects=rejects, report=report)
 
 
 @import_group.command("tracker")
@@ -122,8 +135,12 @@ def import_gov_csv(directory: str, organisation: str | None, dry_run: bool, stri
 @click.option("--dry-run", is_flag=True, help="check everything, write nothing, print the report")
 @click.option("--strict", is_flag=True, help="write nothing if any row is rejected")
 @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="write rejected rows to FILE.csv")
-def import_tracker(workbook: str, mapping: str, dry_run: bool, strict: bool, rejects: str | None) -> None:
+@click.option("--report", default=None, type=click.Path(dir_okay=False),
+              help="write every warning and rejected row, with severity and kind, to FILE.csv")
+def import_tracker(workbook: str, mapping: str, dry_run: bool, strict: bool, rejects: str | None,
+                   report: str | None) -> None:
     """Import a spreadsheet tracker (.xlsx) through a mapping file."""
     from importers.tracker import plan_tracker
 
-    _run_import(lambda: plan_tracker(Path(workbook), Path(mapping)), dry_run=dry_run, strict=strict, rejects=rejects)
+    _run_import(lambda: plan_tracker(Path(workbook), Path(mapping)), dry_run=dry_run, strict=strict, rejects=rejects,
+                report=report)

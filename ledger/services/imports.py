@@ -47,6 +47,7 @@ from ledger.domain.opening_balances import (
     opening_balance_reference,
     wants_money,
 )
+from ledger.domain.releases import release_needed, releases
 from ledger.domain.vocab import AgreementType, EntryKind, RepaymentBasis
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
 from ledger.services import Actor, audit, import_runs
@@ -62,6 +63,18 @@ from ledger.services.ledger_rows import entries_by_obligation
 from ledger.services.locks import lock_for_money
 
 OPENING_BALANCE_REASON = "opening balance brought in by an import: outflows exceed the recorded receipts"
+AUTO_DEALLOCATION_REASON = "deallocated on repayment: a repayment draws on unallocated money (rule 6)"
+#: The most projects one imported repayment releases allocated money from.
+MOST_RELEASES = 3
+#: Unsaved ids a planned row's check takes: its own, and those of what it needs first.
+IDS_A_ROW = 1 + MOST_RELEASES
+
+
+def auto_deallocation_reference(reference: str, n: int = 1) -> str:
+    """The reference of the n-th deallocation an imported repayment needs first. It fits
+    where an automatic allocation's does: `deallocation` is shorter than the longest kind by
+    more than this is longer than `/auto-allocation` (entries.REFERENCE_MAX_LENGTH)."""
+    return f"{reference}/auto-deallocation" + (f"-{n}" if n > 1 else "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,14 +176,17 @@ class _Checked:
     #: Allocations this obligation's kept rows record.
     allocated: set[str] = field(default_factory=set)
     kept: list[tuple[EntryPlan, list[LedgerEntry]]] = field(default_factory=list)
-    refused: list[tuple[EntryPlan, str, str]] = field(default_factory=list)
+    #: (entry, field, reason, kind) of each refused one.
+    refused: list[tuple[EntryPlan, str, str, str]] = field(default_factory=list)
+    #: (entry, field, reason, kind) of each warning about a kept one.
+    warned: list[tuple[EntryPlan, str, str, str]] = field(default_factory=list)
     unchanged: list[SourceRow] = field(default_factory=list)
     #: What each row refused for want of money lacked, while the opening balance is sized.
     top_ups: list[LedgerEntry] = field(default_factory=list)
     first_needing: EntryPlan | None = None
 
-    def refuse(self, entry: EntryPlan, field_name: str, reason: str) -> None:
-        self.refused.append((entry, field_name, reason))
+    def refuse(self, entry: EntryPlan, field_name: str, reason: str, kind: str) -> None:
+        self.refused.append((entry, field_name, reason, kind))
 
     def allocates(self, reference: str) -> bool:
         """Whether this import already records an allocation under ``reference``."""
@@ -193,6 +209,9 @@ class _Writer:
         self.actor = actor
         self.progress = progress or (lambda _: None)
         self.now = clock.now()  # until write() takes the ledger's commit lock
+        self.today = clock.today()
+        #: (kind, reference) of every planned entry: an automatic deallocation takes none of them.
+        self.planned_keys = {(e.kind, e.reference) for e in plan.entries}
         self.issues: list[ImportIssue] = list(plan.issues)
         self.unchanged: set[SourceRow] = set()
         self.created: dict[str, int] = defaultdict(int)
@@ -253,6 +272,8 @@ class _Writer:
         self._bulk(Obligation, rows, "obligations")
         # An obligation created just now has no entries yet: no history to read for it.
         self.created_obligations = {row["reference"] for row in rows}
+        self.unchanged.update(source for source, obligation in self.plan.noted
+                              if obligation not in self.created_obligations)
         wanted = sorted({e.obligation_reference for e in self.plan.entries} | {d.obligation_reference for d in self.plan.dues})
         obligations = {row.reference: _Obligation(*row) for chunk in _chunks(wanted) for row in s.execute(
             select(Obligation.id, Obligation.reference, Obligation.service).where(Obligation.reference.in_(chunk)))}
@@ -269,14 +290,15 @@ class _Writer:
         if agreement_type == AgreementType.COMMUNITY_INFRASTRUCTURE_LEVY:
             if basis not in (None, RepaymentBasis.NONE) and obligation.source:
                 self.issues.append(ImportIssue(source=obligation.source, field="repayment_years", severity=WARNING,
-                                               reason="CIL is not repaid: its terms are taken as none"))
+                                               reason="CIL is not repaid: its terms are taken as none",
+                                               kind="cil-terms"))
             return {"repayment_basis": RepaymentBasis.NONE.value, "repayment_years": None}
         if basis is None:
             basis, years = source.defaults.get(authority, (RepaymentBasis.UNKNOWN.value, None))
             if basis == RepaymentBasis.UNKNOWN:
                 if obligation.source:
                     self.issues.append(ImportIssue(
-                        source=obligation.source, field="repayment_years", severity=WARNING,
+                        source=obligation.source, field="repayment_years", severity=WARNING, kind="unknown-terms",
                         reason=f"no repayment terms in the file and no default set for authority {authority}: "
                                "unknown until read from the deed (flagged for review)"))
                 return {"repayment_basis": basis, "repayment_years": None, "needs_review": True}
@@ -356,6 +378,9 @@ class _Writer:
             if e.kind in AUTO_ALLOCATING:
                 # The automatic allocation it may need takes a reference of its own.
                 references[EntryKind.ALLOCATION].append(auto_allocation_reference(e.reference))
+            if e.kind is EntryKind.REPAYMENT:  # and the deallocations a repayment may need
+                references[EntryKind.DEALLOCATION].extend(
+                    auto_deallocation_reference(e.reference, n) for n in range(1, MOST_RELEASES + 1))
         stored: dict[tuple[EntryKind, str], tuple[int, Decimal, date]] = {}
         ids: dict[int, tuple[EntryKind, str]] = {}
         for kind, wanted in references.items():
@@ -398,8 +423,11 @@ class _Writer:
                 rows.append(self._opening_row(obligation, opening, checked.first_needing or planned[0]) | stamp)
             allocated_here |= checked.allocated
             self.unchanged.update(checked.unchanged)
-            for e, field_name, reason in checked.refused:
-                self._reject(e, field_name, reason)
+            for e, field_name, reason, kind in checked.refused:
+                self._reject(e, field_name, reason, kind)
+            for e, field_name, reason, kind in checked.warned:
+                self.issues.append(ImportIssue(source=e.source, field=field_name, reason=reason, severity=WARNING,
+                                               kind=kind))
             for e, candidates in checked.kept:
                 for c in candidates:
                     # Interest and reverses are left out, so NULL: an import records neither
@@ -409,7 +437,8 @@ class _Writer:
                         "amount": c.amount, "occurred_on": c.occurred_on,
                         "project_id": projects[c.project] if c.project else None,
                         "recipient": e.recipient if c is candidates[-1] else None,
-                        "reason": f"imported from {e.source.describe()}" if c is candidates[-1] else AUTO_ALLOCATION_REASON,
+                        "reason": f"imported from {e.source.describe()}" if c is candidates[-1]
+                        else AUTO_DEALLOCATION_REASON if c.kind is EntryKind.DEALLOCATION else AUTO_ALLOCATION_REASON,
                         **stamp,
                     })
             pending += len(planned)
@@ -435,19 +464,25 @@ class _Writer:
             twin = stored.get((e.kind, e.reference))
             if twin is not None:
                 if (e.kind, e.reference) in self.reversed:
-                    checked.refuse(e, "reference", REVERSED_REFERENCE.format(kind=e.kind, reference=e.reference))
+                    checked.refuse(e, "reference", REVERSED_REFERENCE.format(kind=e.kind, reference=e.reference),
+                                   "reversed-reference")
                 elif twin == (obligation.id, e.amount, e.occurred_on):
                     checked.unchanged.append(e.source)
                 else:
                     checked.refuse(e, "reference", f"a {e.kind} with reference {e.reference!r} is already in the "
-                                   "ledger with different content")
+                                   "ledger with different content", "reference-taken")
+                continue
+            if e.occurred_on > self.today:
+                checked.refuse(e, "occurred_on", f"dated {e.occurred_on.isoformat()}, after the day of the import "
+                               f"({self.today.isoformat()}): money cannot have moved yet", "future-date")
                 continue
             if e.kind is EntryKind.ALLOCATION and checked.allocates(e.reference):
                 checked.refuse(e, "reference", f"an allocation with reference {e.reference!r} was recorded "
-                               "earlier in this import (for a spend or transfer that needed one)")
+                               "earlier in this import (for a spend or transfer that needed one)", "reference-taken")
                 continue
             project = self._project_reference(e, obligation) if e.kind in PROJECT_KINDS else None
-            candidate = LedgerEntry(id=UNSAVED_ID - 1 - 2 * len(checked.kept), kind=e.kind, amount=e.amount,
+            # Room below each candidate's id for what it needs first (an allocation, deallocations).
+            candidate = LedgerEntry(id=UNSAVED_ID - 1 - IDS_A_ROW * len(checked.kept), kind=e.kind, amount=e.amount,
                                     occurred_on=e.occurred_on, reference=e.reference, project=project)
             candidates = [candidate]
             if e.kind in AUTO_ALLOCATING:
@@ -457,16 +492,26 @@ class _Writer:
                     automatic = auto_allocation_reference(e.reference)
                     if (EntryKind.ALLOCATION, automatic) in stored or checked.allocates(automatic):
                         checked.refuse(e, "reference", f"the allocation this {e.kind} needs would be recorded as "
-                                       f"{automatic!r}, which is already taken; give the {e.kind} another reference")
+                                       f"{automatic!r}, which is already taken; give the {e.kind} another reference",
+                                       "reference-taken")
                         continue
                     candidates.insert(0, LedgerEntry(id=candidate.id - 1, kind=EntryKind.ALLOCATION,
                                                      amount=shortfall, occurred_on=e.occurred_on,
                                                      reference=automatic, project=project))
             violation = history.add(candidates)
+            if violation and violation.invariant == rules.ALLOCATED_WITHIN_HELD and e.kind is EntryKind.REPAYMENT:
+                released = self._releases(candidate, history, stored)
+                if released and history.add([*released, candidate]) is None:
+                    violation, candidates = None, [*released, candidate]
+                    for d in released:
+                        checked.warned.append((e, "amount", (
+                            f"the repayment draws on unallocated money only (rule 6): {format_money(d.amount)} "
+                            f"allocated to project {d.project} handed back first, as deallocation {d.reference}"),
+                            "automatic-deallocation"))
             if violation and opening_reference is not None and wants_money(violation):
                 # Only money that would otherwise be refused, and only if it is all the row lacks.
                 lacking = money_shortfall(rules.in_force([*history.entries, *candidates]), from_date=e.occurred_on)
-                top_up = LedgerEntry(id=UNSAVED_ID - 2 * len(planned) - 2 - len(checked.top_ups),
+                top_up = LedgerEntry(id=UNSAVED_ID - IDS_A_ROW * len(planned) - 2 - len(checked.top_ups),
                                      kind=EntryKind.OPENING_BALANCE, amount=lacking,
                                      occurred_on=opening_balance_date(e.occurred_on), reference=opening_reference)
                 if lacking > ZERO and history.add([*candidates, top_up]) is None:
@@ -474,18 +519,37 @@ class _Writer:
                     checked.top_ups.append(top_up)
                     checked.first_needing = checked.first_needing or e
             if violation:
-                checked.refuse(e, violation.field, f"{violation.invariant}: {violation.message}")
+                checked.refuse(e, violation.field, f"{violation.invariant}: {violation.message}", violation.invariant)
                 continue
             checked.allocated.update(c.reference for c in candidates if c.kind is EntryKind.ALLOCATION)
             checked.kept.append((e, candidates))
         return checked
+
+    def _releases(self, repayment: LedgerEntry, history: History,
+                  stored: dict[tuple[EntryKind, str], tuple[int, Decimal, date]]) -> list[LedgerEntry]:
+        """The deallocations that let ``repayment`` draw on unallocated money (rule 6): the
+        allocated money it lacks, handed back on its date, from the projects holding most;
+        none when the projects hold too little or a reference they would take is taken."""
+        entries = rules.in_force([*history.entries, repayment])
+        needed = release_needed(entries, from_date=repayment.occurred_on)
+        found = releases(entries, on=repayment.occurred_on, needed=needed) if needed > ZERO else []
+        if len(found) > MOST_RELEASES:
+            return []
+        made = []
+        for n, (project, amount) in enumerate(found, start=1):
+            key = (EntryKind.DEALLOCATION, auto_deallocation_reference(repayment.reference, n))
+            if key in stored or key in self.planned_keys:
+                return []
+            made.append(LedgerEntry(id=repayment.id - n, kind=EntryKind.DEALLOCATION, amount=amount,
+                                    occurred_on=repayment.occurred_on, reference=key[1], project=project))
+        return made
 
     def _opening_row(self, obligation: _Obligation, opening: LedgerEntry, first_needing: EntryPlan) -> dict[str, Any]:
         """The opening balance's row, noted in the result and flagged on the row that first needs it."""
         self.opening_balances.append(OpeningBalance(reference=opening.reference, obligation_reference=obligation.reference,
                                                     amount=opening.amount, occurred_on=opening.occurred_on))
         self.issues.append(ImportIssue(
-            source=first_needing.source, field="amount", severity=WARNING,
+            source=first_needing.source, field="amount", severity=WARNING, kind="opening-balance",
             reason=(f"the contribution's allocations, spend, transfers and repayments exceed its recorded receipts: "
                     f"opening balance {opening.reference} of {format_money(opening.amount)} brought in on "
                     f"{opening.occurred_on.isoformat()}, needs review (--no-opening-balances refuses such rows)")))
@@ -493,5 +557,5 @@ class _Writer:
                 "amount": opening.amount, "occurred_on": opening.occurred_on, "project_id": None, "recipient": None,
                 "reason": f"{OPENING_BALANCE_REASON}: first needed by {first_needing.source.describe()}"}
 
-    def _reject(self, entry: EntryPlan, field_name: str, reason: str) -> None:
-        self.issues.append(ImportIssue(source=entry.source, field=field_name, reason=reason))
+    def _reject(self, entry: EntryPlan, field_name: str, reason: str, kind: str) -> None:
+        self.issues.append(ImportIssue(source=entry.source, field=field_name, reason=reason, kind=kind))
