@@ -32,6 +32,7 @@ from reports.workbook import (
     money,
     set_widths,
     text,
+    wrapped_height,
     write_table,
 )
 
@@ -89,6 +90,9 @@ class _Sheet:
         self.sheet, self.row = sheet, 1
 
     def line(self, *values: Any, font: Any = None, wrap: bool = False) -> None:
+        if wrap:  # as tall as its wrapped text, so printed rows never overlap
+            self.sheet.row_dimensions[self.row].height = max(
+                wrapped_height(str(v), width) for v, width in zip(values, WIDTHS, strict=False) if v is not None)
         self.sheet.append([cell(self.sheet, v, font=font, wrap=wrap,
                                 number_format=MONEY if isinstance(v, Decimal) else None) for v in values])
         self.row += 1

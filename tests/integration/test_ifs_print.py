@@ -29,6 +29,7 @@ from ledger.services.balances import at_risk
 from ledger.services.ifs import ifs_report
 from reports.at_risk import at_risk_workbook
 from reports.ifs_workbook import PUBLIC_SHEETS, SHEETS, build_ifs_workbook
+from reports.workbook import wrapped_height
 from tests.conftest import make_test_app
 
 TODAY = date(2025, 6, 1)
@@ -265,3 +266,18 @@ def test_the_at_risk_workbook_prints_every_column_one_page_wide(
     assert not missing, f"columns not on the first printed page: {missing}"
     sheet = load_workbook(BytesIO(workbooks["at-risk"]))["At risk"]
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+
+
+def test_wrapped_rows_are_as_tall_as_their_text(workbooks: dict[str, bytes]) -> None:
+    """A wrapped cell in a row of default height prints over the next row: every row holding
+    wrapped text longer than its column's line is given the height of its lines."""
+    for edition in ("public", "internal"):
+        workbook = load_workbook(BytesIO(workbooks[edition]))
+        for name in ("CIL", "Notes"):
+            sheet = workbook[name]
+            needed = {c.row: wrapped_height(c.value, sheet.column_dimensions[c.column_letter].width)
+                      for row in sheet.iter_rows() for c in row
+                      if c.alignment.wrap_text and isinstance(c.value, str)}
+            tall = {r: h for r, h in needed.items() if h > 15}
+            assert tall, (edition, name)
+            assert all((sheet.row_dimensions[r].height or 15) >= h for r, h in tall.items()), (edition, name)
