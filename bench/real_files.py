@@ -36,12 +36,15 @@ class Measure:
     imported: Decimal = ZERO
     rejected: Decimal = ZERO
     rejected_rows: int = 0
+    #: Rejected rows another row of their reference replaces: their money is in that row.
+    superseded: Decimal = ZERO
     opening_balances: Decimal = ZERO
     reasons: Counter[str] = field(default_factory=Counter)
 
     @property
     def rejected_share(self) -> Decimal:
-        return self.rejected / self.source if self.source else ZERO
+        """The share of the money refused, beside superseded rows."""
+        return (self.rejected - self.superseded) / self.source if self.source else ZERO
 
 
 def measure(council: str, result: ImportResult) -> Measure:
@@ -54,6 +57,8 @@ def measure(council: str, result: ImportResult) -> Measure:
             found.rejected += line.rejected
             found.rejected_rows += line.rejected_rows
     found.reasons.update(i.kind for i in result.rejected)
+    found.superseded = sum((i.source.amount or ZERO for i in result.rejected
+                            if i.kind == "superseded" and i.source.file == TRANSACTION_FILE), ZERO)
     return found
 
 
@@ -71,12 +76,14 @@ def measure_directory(directory: Path) -> Measure:
 
 
 def table(measures: list[Measure]) -> list[str]:
-    out = ["| council | rows | money in source | imported | opening balances | rejected | share | rejections by kind |",
-           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    out = ["| council | rows | money in source | imported | opening balances | rejected | of which superseded "
+           "| share refused | rejections by kind (all three files) |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for m in measures:
         reasons = ", ".join(f"{kind} {n}" for kind, n in sorted(m.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
         out.append(f"| {m.council} | {m.rows:,} | {format_money(m.source)} | {format_money(m.imported)} | "
                    f"{format_money(m.opening_balances)} | {format_money(m.rejected)} ({m.rejected_rows:,} rows) | "
+                   f"{format_money(m.superseded)} | "
                    f"{m.rejected_share:.2%} | {reasons or 'none'} |")
     return out
 
