@@ -141,7 +141,7 @@ def project_totals(rows: Sequence[Any], amount_of: Callable[[Any], Mapping[str, 
 
 ITEM_COLUMNS = [
     Column("Item of infrastructure", lambda r: r["name"], None, 48),
-    Column("Project", lambda r: r["reference"], None, 24), Column("Service", lambda r: r["service"], None, 44),
+    Column("Project", lambda r: r["reference"], None, 36), Column("Service", lambda r: r["service"], None, 44),
 ]
 
 
