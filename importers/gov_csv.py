@@ -26,7 +26,6 @@ from importers.read import (
     Table,
     amount_in_words,
     archive_members,
-    cell_text,
     excel_serial_date,
     header_key,
     parse_amount,
@@ -113,8 +112,8 @@ class Row:
     line: int
     #: Canonical field -> cell text, surrounding spaces removed.
     values: dict[str, str]
-    #: (field, what was done) for each value not taken as written: each is a warning.
-    readings: tuple[tuple[str, str], ...] = ()
+    #: (field, kind, what was done) for each value not taken as written: each is a warning.
+    readings: tuple[tuple[str, str, str], ...] = ()
 
     def get(self, name: str) -> str:
         return self.values.get(name, "")
@@ -217,16 +216,15 @@ def _members(path: Path) -> list[tuple[str, Found]]:
             for member in archive_members(archive) if _role(member.filename) in ROLES]
 
 
-def read_rows(found: Found, file: str) -> tuple[list[tuple[int, str, str]], Iterator[Row]]:
-    """What was done to read the file, as (line, field, what) for warnings, and its rows. A
+def read_rows(found: Found, file: str) -> tuple[list[tuple[int, str, str, str]], Iterator[Row]]:
+    """What was done to read the file, as (line, field, kind, what) for warnings, and its rows. A
     file that cannot be read, or with no header row holding the required columns in its
     first rows (in any sheet), is refused here, before any row is read."""
     data = found.read()
     first_headers: list[str] | None = None
     for table in read_table(data, found.name):
         top = [row for _, row in zip(range(HEADER_SEARCH_ROWS), table.rows, strict=False)]
-        for position, (line, cells) in enumerate(top):
-            headers = [cell_text(cell) for cell in cells]
+        for position, (line, headers) in enumerate(top):
             if not "".join(headers).strip():
                 continue
             first_headers = first_headers if first_headers is not None else headers
@@ -243,38 +241,37 @@ def read_rows(found: Found, file: str) -> tuple[list[tuple[int, str, str]], Iter
                         f"(found: {', '.join(h.strip() for h in first_headers if h.strip())})")
 
 
-def _header_notes(table: Table, above: list[tuple[int, list[object]]], line: int,
-                  entry_date_for_start: bool) -> list[tuple[int, str, str]]:
+def _header_notes(table: Table, above: list[tuple[int, list[str]]], line: int,
+                  entry_date_for_start: bool) -> list[tuple[int, str, str, str]]:
     notes = []
     if table.how:
-        notes.append((line, "file", f"{table.name}: {table.how}"))
-    skipped = [" ".join(cell_text(c).strip() for c in cells if cell_text(c).strip()) for _, cells in above]
+        notes.append((line, "file", "file-shape", f"{table.name}: {table.how}"))
+    skipped = [" ".join(c.strip() for c in cells if c.strip()) for _, cells in above]
     skipped = [text for text in skipped if text]
     if skipped:
-        notes.append((line, "header", f"header row found on line {line}; {len(skipped)} row(s) above it skipped "
+        notes.append((line, "header", "title-rows", f"header row found on line {line}; {len(skipped)} row(s) above it skipped "
                                       f"(a title, not data): {' | '.join(skipped)[:200]!r}"))
     if entry_date_for_start:
-        notes.append((line, "start-date", "no start-date column: each row's entry-date is taken as its start-date"))
+        notes.append((line, "start-date", "entry-date-as-start-date", "no start-date column: each row's entry-date is taken as its start-date"))
     return notes
 
 
-def _rows(mapping: dict[int, str], first: list[tuple[int, list[object]]], rest: Iterator[tuple[int, list[object]]],
+def _rows(mapping: dict[int, str], first: list[tuple[int, list[str]]], rest: Iterator[tuple[int, list[str]]],
           entry_date_for_start: bool) -> Iterator[Row]:
     columns = list(mapping.items())
     for source in (first, rest):
         for line, cells in source:
-            texts = [cell_text(cell) for cell in cells]
-            if not "".join(texts).strip():  # a blank row
+            if not "".join(cells).strip():  # a blank row
                 continue
-            values = {field: texts[i].strip() for i, field in columns if i < len(texts)}
+            values = {field: cells[i].strip() for i, field in columns if i < len(cells)}
             readings = []
             if entry_date_for_start:
-                readings.append(("start-date", f"entry-date {values.get('start-date')!r} taken as the start-date "
+                readings.append(("start-date", "entry-date-as-start-date", f"entry-date {values.get('start-date')!r} taken as the start-date "
                                                "(the file has no start-date column)"))
             for field in DATE_FIELDS:
                 serial = excel_serial_date(values.get(field, ""))
                 if serial is not None:
-                    readings.append((field, f"{field} {values[field]!r} read as an Excel serial number: "
+                    readings.append((field, "excel-serial-date", f"{field} {values[field]!r} read as an Excel serial number: "
                                             f"{serial.isoformat()}"))
                     values[field] = serial.isoformat()
             yield Row(line=line, values=values, readings=tuple(readings))
@@ -409,16 +406,16 @@ class GovCsvImport:
         """The file's rows, with a warning for what was done to read the file (a workbook, a
         zip archive, a title above the header) and for each value not taken as written."""
         notes, rows = read_rows(found, file)
-        for line, field, reason in notes:
-            self.plan.warn(SourceRow(file=file, line=line, reference="", status="(file)"), field, reason)
+        for line, field, kind, reason in notes:
+            self.plan.warn(SourceRow(file=file, line=line, reference="", status="(file)"), field, reason, kind=kind)
         return self.with_readings(rows, file)
 
     def with_readings(self, rows: Iterator[Row], file: str) -> Iterator[Row]:
         """Each row, after a warning for each of its readings, on the row as the step that
         reads the file describes it (its SourceRow: reference, status, amount)."""
         for row in rows:
-            for field, reason in row.readings:
-                self.plan.warn(_source_of(row, file), field, reason)
+            for field, kind, reason in row.readings:
+                self.plan.warn(_source_of(row, file), field, reason, kind=kind)
             yield row
 
     def superseded(self, row: Row, start: date | None, source: SourceRow, replaced: dict[int, int]) -> date | None:
@@ -536,7 +533,7 @@ class GovCsvImport:
             amount_words = row.get("amount") if amount_error and amount_in_words(row.get("amount")) else None
             if amount_words:
                 self.plan.warn(source, "amount", f"amount {amount_words!r} is words, not a number: the obligation is "
-                               "kept with no amount and the words in its trigger")
+                               "kept with no amount and the words in its trigger", kind="amount-in-words")
             elif amount_error:
                 self.plan.reject(source, "amount", amount_error)
                 continue

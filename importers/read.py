@@ -41,12 +41,12 @@ def header_key(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Table:
     """Every row of one file or sheet from the top, blank ones included, as (line, cells):
-    the line of a CSV file, the row number of a sheet. CSV cells are text; a workbook's are
-    the values openpyxl gives (cell_text reads them as a CSV export would hold them)."""
+    the line of a CSV file, the row number of a sheet. Cells are text: a workbook's as a CSV
+    export would hold them (cell_text)."""
 
     #: Where it was read from, for messages: `developer-agreement.xlsx, sheet 'Data'`.
     name: str
-    rows: Iterator[tuple[int, list[object]]]
+    rows: Iterator[tuple[int, list[str]]]
     #: What was done to read it, when it was not a plain CSV file; None for one.
     how: str | None = None
 
@@ -122,7 +122,8 @@ def workbook_tables(data: bytes, name: str) -> Iterator[Table]:
         raise ImportRefused(f"{name}: not a readable Excel workbook ({type(error).__name__})") from None
     titles = workbook.sheetnames
     for sheet in workbook.worksheets:
-        rows = ((number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1))
+        rows = ((number, [cell_text(value) for value in values])
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1))
         others = ", ".join(repr(title) for title in titles if title != sheet.title)
         yield Table(name=f"{name}, sheet {sheet.title!r}", rows=rows,
                     how="read as an Excel workbook" + (f" (its other sheets, {others}, are not read)" if others else ""))
@@ -154,7 +155,7 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def csv_rows(raw: bytes, name: str) -> Iterator[tuple[int, list[object]]]:
+def csv_rows(raw: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every row of a CSV file, blank ones included, decoded as UTF-8
     (with or without BOM) or, failing that, Windows-1252."""
     # Anywhere in the file, not only near the start: PostgreSQL cannot store a NUL.
@@ -167,7 +168,7 @@ def csv_rows(raw: bytes, name: str) -> Iterator[tuple[int, list[object]]]:
         if not text:
             raise ImportRefused(f"{name}: the text is neither UTF-8 nor Windows-1252") from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    return ((reader.line_num, cells) for cells in reader)  # type: ignore[misc]
+    return ((reader.line_num, cells) for cells in reader)
 
 
 def read_csv(path: Path, *, max_bytes: int = MAX_BYTES) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -182,10 +183,9 @@ def read_csv(path: Path, *, max_bytes: int = MAX_BYTES) -> tuple[list[str], Iter
         _, headers = next(rows)
     except StopIteration:
         raise ImportRefused(f"{path.name}: the file has no header row") from None
-    if not any(str(h).strip() for h in headers):
+    if not any(h.strip() for h in headers):
         raise ImportRefused(f"{path.name}: the first row is empty, not a header row")
-    return [str(h) for h in headers], ((line, cells) for line, cells in rows  # type: ignore[misc]
-                                       if "".join(cells).strip())  # type: ignore[arg-type]
+    return headers, ((line, cells) for line, cells in rows if "".join(cells).strip())
 
 
 def _is_cp1252(raw: bytes) -> bool:
@@ -276,7 +276,7 @@ def excel_serial_date(text: str) -> date | None:
     it is one the ledger takes (1980 to 2199: five digits), else None. Only for a column that
     holds dates: elsewhere 43684 is a number."""
     value = text.strip()
-    if not _SERIAL.fullmatch(value):
+    if not (value[:5].isdigit() and _SERIAL.fullmatch(value)):  # the first test is quick: most dates fail it
         return None
     day = EXCEL_EPOCH + timedelta(days=int(Decimal(value)))
     return day if EARLIEST_PLAUSIBLE <= day <= LATEST_DATE else None

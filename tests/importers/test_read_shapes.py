@@ -184,6 +184,7 @@ def test_the_three_files_as_workbooks_with_a_title_give_the_csv_figures(tmp_path
     assert all("sheet 'Sheet': read as an Excel workbook" in reason for _, _, reason in read_as)
     titles = warnings_of(plan, "header")
     assert len(titles) == 3 and all(TITLE in reason and "line 5" in reason for _, _, reason in titles)
+    assert {i.kind for i in plan.warnings if i.field in ("file", "header")} == {"file-shape", "title-rows"}
     # Lines are the sheet's row numbers: the first data row is row 6.
     assert min(s.line for s in plan.sources if s.file == TRANSACTION_FILE) == 6
 
@@ -282,6 +283,7 @@ def test_excel_serial_numbers_in_a_csv_date_column_are_read_with_a_warning(tmp_p
     read = warnings_of(plan, "start-date")
     assert len(read) == sum(row[-2] > "1980" for row in csv_table(COUNCIL / TRANSACTION_FILE)[1:]) > 50
     assert (TRANSACTION_FILE, 2, "start-date '43699' read as an Excel serial number: 2019-08-22") in read
+    assert {i.kind for i in plan.warnings if i.field == "start-date"} == {"excel-serial-date"}
 
 
 def test_dates_with_month_names_give_the_csv_figures(tmp_path: Path, csv_figures: dict) -> None:
@@ -326,6 +328,7 @@ def test_a_contribution_amount_in_words_keeps_the_obligation_without_an_amount(t
     assert obligation.trigger is not None and words in obligation.trigger
     [(file, line, reason)] = warnings_of(plan, "amount")
     assert (file, line) == (CONTRIBUTION_FILE, 2) and words in reason
+    assert [i.kind for i in plan.warnings if i.field == "amount"] == ["amount-in-words"]
     assert not [i for i in plan.rejected if i.source.file == CONTRIBUTION_FILE and i.source.line == 2]
 
 
