@@ -104,7 +104,7 @@ def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str 
 
 
 @import_group.command("gov-csv")
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(exists=True))
 @click.option("--organisation", default=None, help="authority code for every row (overrides the files)")
 @click.option("--dry-run", is_flag=True, help="check everything, write nothing, print the report")
 @click.option("--strict", is_flag=True, help="write nothing if any row is rejected")
@@ -116,7 +116,7 @@ def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str 
                    "instead of bringing in an opening balance for them")
 def import_gov_csv(directory: str, organisation: str | None, dry_run: bool, strict: bool, rejects: str | None,
                    report: str | None, no_opening_balances: bool) -> None:
-    """Import the three government developer-contributions CSV files from DIRECTORY.
+    """Import the three government developer-contributions files from DIRECTORY (or a zip archive of them).
 
     Where a contribution's allocations, spend, transfers or repayments exceed its recorded
     receipts (files that start mid-history), one opening balance of the shortfall is brought

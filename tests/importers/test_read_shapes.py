@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -450,3 +451,13 @@ def test_any_cell_values_are_imported_or_rejected_with_a_reason(
         assert all(line.adds_up for line in result.summary), result.summary
     finally:
         app.extensions["ledger.engine"].dispose()
+
+
+def test_the_command_imports_a_zip_archive(app: Flask, tmp_path: Path) -> None:
+    archive = tmp_path / "isle-of-wight.zip"
+    archive.write_bytes(zip_bytes({file: (COUNCIL / file).read_bytes() for file in FILES}))
+    result = app.test_cli_runner().invoke(args=["ledger", "import", "gov-csv", str(archive), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing written" in result.output and "developer-agreement-transaction" in result.output
+    missing = app.test_cli_runner().invoke(args=["ledger", "import", "gov-csv", str(tmp_path / "nope.zip")])
+    assert missing.exit_code != 0 and "does not exist" in missing.output
