@@ -23,6 +23,7 @@ from importers.plan import AgreementPlan, DuePlan, EntryPlan, ImportPlan, Obliga
 from importers.read import (
     ZIP_SIGNATURE,
     ImportRefused,
+    PlaceholderDate,
     Table,
     amount_in_words,
     archive_members,
@@ -36,7 +37,7 @@ from importers.read import (
     read_table,
 )
 from ledger.domain.entry_kinds import KIND_OF_NEGATIVE_STATUS, KIND_OF_STATUS, KIND_RULES
-from ledger.domain.vocab import AgreementType, Purpose, UnitKind
+from ledger.domain.vocab import AgreementType, EntryKind, Purpose, UnitKind
 
 AGREEMENT_FILE = "developer-agreement.csv"
 CONTRIBUTION_FILE = "developer-agreement-contribution.csv"
@@ -380,9 +381,11 @@ def _amount(row: Row) -> tuple[Decimal | None, str | None]:
 class GovCsvImport:
     """Builds an ImportPlan from a directory holding the three files."""
 
-    def __init__(self, directory: Path, *, organisation: str | None = None) -> None:
+    def __init__(self, directory: Path, *, organisation: str | None = None, opening_balances: bool = True) -> None:
         self.directory = directory
         self.organisation = organisation
+        #: Bring money in as opening balances where the files cannot date it or lack its receipts.
+        self.opening_balances = opening_balances
         self.plan = ImportPlan(label=str(directory))
         self.agreement_refs: dict[str, AgreementPlan] = {}
         #: Agreements by planning application: some councils' contribution files name the
@@ -624,6 +627,10 @@ class GovCsvImport:
         self.obligation_refs[reference] = plan
         return plan
 
+    def signed_on(self, obligation: ObligationPlan) -> date:
+        """The day the agreement of this obligation was entered into."""
+        return next(a.signed_on for a in self.plan.agreements if a.reference == obligation.agreement_reference)
+
     def units_only(self, row: Row, obligation: ObligationPlan, source: SourceRow) -> None:
         """A row with units and no money (North Tyneside's affordable homes `Received`, 37
         units): the ledger records money, and units on the contribution, so the units go on
@@ -669,12 +676,19 @@ class GovCsvImport:
             if amount is None and status != SECURED and not row.get("units"):
                 self.plan.reject(source, "amount", "amount is empty", kind="no-amount")
                 continue
+            undated = False
             try:
                 occurred_on = parse_date(row.get("start-date"))
+            except PlaceholderDate as error:
+                # Money received on a day nobody recorded: held all the same (SPEC 8.3).
+                if not (self.opening_balances and KIND_OF_STATUS.get(status) is EntryKind.RECEIPT):
+                    self.plan.reject(source, "start-date", f"start-date {error}")
+                    continue
+                undated, occurred_on = True, date.min  # dated below, once its agreement is known
             except ValueError as error:
                 self.plan.reject(source, "start-date", f"start-date {error}")
                 continue
-            superseded = self.superseded(row, occurred_on, source, replaced)
+            superseded = self.superseded(row, None if undated else occurred_on, source, replaced)
             if superseded:
                 self.plan.reject(source, "end-date", f"superseded on {superseded.isoformat()}: line "
                                  f"{replaced[row.line]} replaces it", kind="superseded")
@@ -704,6 +718,13 @@ class GovCsvImport:
             contribution = row.get("developer-agreement-contribution")
             obligation = self.obligation_refs.get(contribution) or self.placeholder_obligation(
                 contribution or f"{raw_reference} (contribution)", on=occurred_on, source=source)
+            if undated:
+                occurred_on, kind = self.signed_on(obligation), EntryKind.OPENING_BALANCE
+                self.plan.warn(source, "start-date",
+                               f"start-date {row.get('start-date')!r} is a placeholder: the receipt is brought in as "
+                               f"an opening balance dated {occurred_on.isoformat()}, when its agreement was entered "
+                               "into, with no date of receipt (repayment date unknown, never a receipt of any "
+                               "year's statement); flagged for review", kind="undated-receipt")
             if not amount:
                 self.units_only(row, obligation, source)
                 self.plan.noted.append((source, obligation.reference))
@@ -725,6 +746,6 @@ def plan_gov_csv(directory: Path, *, organisation: str | None = None, opening_ba
     """Read the three files in ``directory`` into an ImportPlan (no database). Files that
     start mid-history bring in opening balances where outflows exceed the receipts, unless
     ``opening_balances`` is false (SPEC 8.3)."""
-    plan = GovCsvImport(directory, organisation=organisation).build()
+    plan = GovCsvImport(directory, organisation=organisation, opening_balances=opening_balances).build()
     plan.opening_balances = opening_balances
     return plan

@@ -239,10 +239,15 @@ def parse_date(text: str) -> date:
     return plausible(parsed, text.strip())
 
 
+class PlaceholderDate(ValueError):
+    """A date written where the real one is not known (1900-01-01 and the like)."""
+
+
 def plausible(day: date, text: str) -> date:
-    """``day`` if the ledger takes it as a real date; ValueError naming ``text`` if not."""
+    """``day`` if the ledger takes it as a real date; ValueError naming ``text`` if not
+    (PlaceholderDate for one before 1980)."""
     if day < EARLIEST_PLAUSIBLE:
-        raise ValueError(f"{text!r} is a placeholder, not a real date")
+        raise PlaceholderDate(f"{text!r} is a placeholder, not a real date")
     if day > LATEST_DATE:
         raise ValueError(f"{text!r} is after {LATEST_DATE.isoformat()}, the last date the ledger takes")
     return day

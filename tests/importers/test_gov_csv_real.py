@@ -97,8 +97,8 @@ def test_ifs_for_each_year_matches_the_money_in_the_files(council: str, session:
     received: dict[int, Decimal] = defaultdict(Decimal)
     spent: dict[int, Decimal] = defaultdict(Decimal)
     for row in source_rows(council):
-        if ("developer-agreement-transaction.csv", int(row["_line"])) in refused:
-            continue
+        if ("developer-agreement-transaction.csv", int(row["_line"])) in refused or row["start-date"].startswith("1900"):
+            continue  # refused, or received on a day not known: an opening balance, in no year's receipts
         status = row["contribution-funding-status"].strip().lower()
         if status == "received":
             received[financial_year_of(day(row["start-date"]))] += money(row["amount"])
@@ -170,14 +170,7 @@ def test_north_tynesides_cil_is_reported_as_cil_not_as_section_106(session: Sess
     assert any("'19/00425/FUL/0001', which has the contribution's own reference" in reason for reason in taken)
 
 
-#: Each council's money the import refuses, beside the rows superseded by another row
-#: of theirs (whose money is in the row that replaces it), measured by bench/real_files.py.
-OUT_OF_REACH = {"isle-of-wight": "28 receipts (£2,565,716.50) are dated 1900-01-01, a placeholder: no date to "
-                                 "record them on"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=OUT_OF_REACH[c]))
-                                  if c in OUT_OF_REACH else c for c in COUNCILS])
+@pytest.mark.parametrize("name", COUNCILS)
 def test_under_five_percent_of_each_councils_money_is_rejected_and_nothing_refused_whole(
     name: str, session: Session,
 ) -> None:
@@ -186,3 +179,32 @@ def test_under_five_percent_of_each_councils_money_is_rejected_and_nothing_refus
     found = measure(name, result)
     assert found.source > 0 and found.imported + found.rejected == found.source
     assert found.rejected_share < Decimal("0.05"), (found.rejected, found.superseded, found.reasons)
+
+
+def test_receipts_dated_1900_are_held_as_opening_balances_with_no_date_of_receipt(session: Session) -> None:
+    """Isle of Wight publishes 28 receipts dated 1900-01-01, its placeholder for "not known":
+    the money is held, so it comes in as opening balances dated when their agreements were
+    entered into, with no date of receipt (SPEC 8.3), each with a warning, not refused."""
+    undated = [r for r in source_rows("isle-of-wight")
+               if r["contribution-funding-status"].strip().lower() == "received" and r["start-date"].startswith("1900")]
+    assert len(undated) == 28
+    result = apply_import(session, plan_gov_csv(DATA / "isle-of-wight"), actor=SYSTEM)
+    # (Shortfalls bring in opening balances too, named {contribution}/opening-balance.)
+    balances = {e.reference: e for e in session.scalars(select(Entry).where(Entry.kind == "opening-balance"))
+                if not e.reference.endswith("/opening-balance")}
+    assert set(balances) == {r["developer-agreement-transaction"] for r in undated}
+    assert sum((e.amount for e in balances.values()), Decimal(0)) == sum((money(r["amount"]) for r in undated), Decimal(0))
+    for entry in balances.values():
+        assert entry.original_received_on is None
+        assert entry.occurred_on == entry.obligation.agreement.signed_on
+    warned = {i.source.line for i in result.issues if i.kind == "undated-receipt"}
+    assert warned == {int(r["_line"]) for r in undated}
+    for year in {financial_year_of(e.occurred_on) for e in balances.values()}:
+        assert ifs_report(session, year=year).value("s106_b_money_received") >= 0  # the year's statement holds
+
+
+def test_without_opening_balances_undated_receipts_are_refused() -> None:
+    plan = plan_gov_csv(DATA / "isle-of-wight", opening_balances=False)
+    assert not [e for e in plan.entries if e.kind == "opening-balance"]
+    refused = [i for i in plan.rejected if i.field == "start-date"]
+    assert len(refused) == 28 and all("placeholder" in i.reason for i in refused)
