@@ -117,6 +117,8 @@ class ImportPlan:
     """Everything one import would write, and every row it already refused."""
 
     label: str
+    #: Which importer made it: "gov-csv" or "tracker" (the import history records it).
+    format: str = "gov-csv"
     authorities: dict[str, str] = field(default_factory=dict)
     agreements: list[AgreementPlan] = field(default_factory=list)
     obligations: list[ObligationPlan] = field(default_factory=list)

@@ -163,7 +163,7 @@ def plan_tracker(path: Path, mapping_path: Path) -> ImportPlan:
     """Read a tracker workbook through its mapping into an ImportPlan (no database)."""
     mapping = load_mapping(mapping_path)
     rows = read_sheet(path, mapping)
-    plan = ImportPlan(label=str(path))
+    plan = ImportPlan(label=str(path), format="tracker")
     plan.authorities[mapping.organisation] = mapping.organisation
     file = path.name
     agreements: dict[str, AgreementPlan] = {}

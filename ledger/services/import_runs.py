@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
@@ -39,12 +38,10 @@ _BATCH = 5000
 
 
 def format_of(plan: ImportPlan) -> str:
-    """gov-csv or tracker: what the plan says, else a workbook's name says tracker (the
-    government files are read from a directory)."""
-    named = getattr(plan, "format", None)
-    if named in FORMATS:
-        return str(named)
-    return TRACKER if Path(plan.label).suffix.lower() in (".xlsx", ".xlsm") else GOV_CSV
+    """gov-csv or tracker: the importer that made the plan says."""
+    if plan.format not in FORMATS:
+        raise ValueError(f"unknown import format {plan.format!r}")
+    return plan.format
 
 
 def _text(value: str | None) -> str:

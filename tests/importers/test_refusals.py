@@ -18,14 +18,24 @@ from sqlalchemy.orm import Session
 
 from bench.synthetic_gov_csv import write_synthetic_gov_csv
 from importers.gov_csv import plan_gov_csv
-from ledger.models import Agreement, AuditEvent, Authority, Entry, IncomeDue, Obligation, Project
+from ledger.models import (
+    Agreement,
+    AuditEvent,
+    Authority,
+    Entry,
+    ImportIssueRecord,
+    ImportRun,
+    IncomeDue,
+    Obligation,
+    Project,
+)
 from ledger.services import SYSTEM
 from ledger.services.imports import apply_import
 from tests.factories import write_gov_files
 
 DATA = Path(__file__).parents[1] / "data" / "gov-csv"
 S106 = [sys.executable, "-c", "from ledger.cli import main; main()"]
-TABLES = (Authority, Agreement, Obligation, Project, Entry, IncomeDue, AuditEvent)
+TABLES = (Authority, Agreement, Obligation, Project, Entry, IncomeDue, AuditEvent, ImportRun, ImportIssueRecord)
 
 
 def snapshot(url: str) -> dict[str, object]:
