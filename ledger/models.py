@@ -302,6 +302,9 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     disabled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Set with a temporary password an admin chose: the web sends the user to /account until
+    # they choose their own (ledger.web.auth).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class ApiToken(Base):
