@@ -1,0 +1,101 @@
+"""services.division_report on a small ledger worked by hand, on SQLite and PostgreSQL: a
+division's projects are those its money paid for, wherever they are; money per agreement
+and per service are sums of the division's entries up to the day, reversals left out."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy.orm import Session
+
+from ledger.services import balances, registry
+from ledger.services.division_report import division_report
+from ledger.services.entries import reverse_entry
+from tests.factories import OFFICER, make_agreement, make_obligation, make_places, make_project, post
+
+ON = date(2024, 3, 31)
+D = Decimal
+
+
+@pytest.fixture
+def ledger(session: Session) -> Session:
+    """Ashford Central's agreements A (two obligations) and B, and C in Ashford North."""
+    make_places(session)
+    registry.create_division(session, {"code": "ashford-north", "name": "Ashford North",
+                                       "authority_code": "E07000105", "members": []}, actor=OFFICER)
+    make_agreement(session, reference="A")
+    make_obligation(session, agreement="A", reference="A/1", amount=D("100000.00"))
+    make_obligation(session, agreement="A", reference="A/2", purpose="highways", service="highways",
+                    amount=D("10000.00"))
+    make_agreement(session, reference="B", site_name="Mill Lane")
+    make_obligation(session, agreement="B", reference="B/1", amount=D("50000.00"))
+    make_agreement(session, reference="C", division_code="ashford-north")
+    make_obligation(session, agreement="C", reference="C/1", amount=D("40000.00"))
+    # PRJ-1 lies in another division: Ashford Central's money paid for it all the same.
+    make_project(session, reference="PRJ-1", division_code="ashford-north")
+    make_project(session, reference="PRJ-2", service="highways")
+    make_project(session, reference="PRJ-3")
+    make_project(session, reference="PRJ-4")
+    with freeze_time("2024-07-01 09:00:00"):
+        post(session, "receipt", "60000.00", date(2023, 1, 10), obligation="A/1")
+        post(session, "allocation", "30000.00", date(2023, 2, 1), obligation="A/1", project="PRJ-1")
+        post(session, "spend", "12345.67", date(2023, 3, 1), obligation="A/1", project="PRJ-1")
+        mistake = post(session, "spend", "100.00", date(2023, 3, 2), obligation="A/1", project="PRJ-1")
+        reverse_entry(session, mistake.id, actor=OFFICER, reason="keyed twice")
+        post(session, "receipt", "999.00", date(2024, 6, 1), obligation="A/1")  # after the day
+        post(session, "receipt", "10000.00", date(2023, 1, 10), obligation="A/2")
+        post(session, "transfer", "2500.00", date(2023, 4, 1), obligation="A/2", project="PRJ-2",
+             recipient="Parish Council")
+        post(session, "repayment", "1000.00", date(2023, 5, 1), obligation="A/2")
+        post(session, "receipt", "5000.00", date(2023, 6, 1), obligation="B/1")
+        post(session, "allocation", "4000.00", date(2023, 6, 2), obligation="B/1", project="PRJ-1")
+        post(session, "spend", "1000.00", date(2023, 6, 3), obligation="B/1", project="PRJ-1")
+        post(session, "allocation", "500.00", date(2023, 6, 4), obligation="B/1", project="PRJ-4")
+        post(session, "deallocation", "500.00", date(2023, 6, 5), obligation="B/1", project="PRJ-4")
+        post(session, "receipt", "40000.00", date(2023, 1, 10), obligation="C/1")
+        post(session, "spend", "1000.00", date(2023, 2, 1), obligation="C/1", project="PRJ-3")
+        post(session, "spend", "700.00", date(2023, 2, 1), obligation="C/1", project="PRJ-1")
+    return session
+
+
+def test_projects_are_those_the_divisions_money_paid_for_wherever_they_are(ledger: Session) -> None:
+    report = division_report(ledger, "ashford-central", on=ON)
+    assert [(p.reference, p.division_code, p.spent, p.transferred, p.allocated_unspent) for p in report.projects] == [
+        # 12,345.67 + 1,000 spent; (30,000 - 12,345.67) + (4,000 - 1,000) still allocated. C's 700 is not ours.
+        ("PRJ-1", "ashford-north", D("13345.67"), D("0.00"), D("20654.33")),
+        # The transfer allocated its own 2,500 (rule 5) and used it.
+        ("PRJ-2", None, D("0.00"), D("2500.00"), D("0.00")),
+    ]
+
+
+def test_money_per_agreement_and_per_service_are_sums_of_the_entries(ledger: Session) -> None:
+    report = division_report(ledger, "ashford-central", on=ON)
+    assert [(a.reference, a.secured, a.received, a.spent, a.transferred, a.repaid, a.held)
+            for a in report.agreements] == [
+        ("A", D("110000.00"), D("70000.00"), D("12345.67"), D("2500.00"), D("1000.00"), D("54154.33")),
+        ("B", D("50000.00"), D("5000.00"), D("1000.00"), D("0.00"), D("0.00"), D("4000.00")),
+    ]
+    assert [(s.service, s.secured, s.received, s.spent, s.transferred, s.repaid, s.held) for s in report.services] == [
+        ("highways", D("10000.00"), D("10000.00"), D("0.00"), D("2500.00"), D("1000.00"), D("6500.00")),
+        ("education-primary", D("150000.00"), D("65000.00"), D("13345.67"), D("0.00"), D("0.00"),
+         D("51654.33")),
+    ]
+    assert all(isinstance(a.held, Decimal) for a in report.agreements)
+
+
+def test_the_report_agrees_with_the_divisions_summary(ledger: Session) -> None:
+    report = division_report(ledger, "ashford-central", on=ON)
+    summary = balances.division_summary(ledger, "ashford-central", on=ON)
+    for name in ("secured", "received", "spent", "transferred", "repaid", "held"):
+        assert report.total(name) == getattr(summary, name), name
+    later = division_report(ledger, "ashford-central", on=date(2024, 6, 1))
+    assert later.total("received") == D("75999.00")
+
+
+def test_another_division_sees_only_what_its_own_money_paid_for(ledger: Session) -> None:
+    report = division_report(ledger, "ashford-north", on=ON)
+    assert [p.reference for p in report.projects] == ["PRJ-1", "PRJ-3"]
+    assert [a.reference for a in report.agreements] == ["C"]
