@@ -4,16 +4,20 @@ and per service are sums of the division's entries up to the day, reversals left
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from decimal import Decimal
+from io import BytesIO, StringIO
 
 import pytest
 from freezegun import freeze_time
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from ledger.services import balances, registry
 from ledger.services.division_report import division_report
 from ledger.services.entries import reverse_entry
+from reports.division import division_csv, division_workbook
 from tests.factories import OFFICER, make_agreement, make_obligation, make_places, make_project, post
 
 ON = date(2024, 3, 31)
@@ -36,7 +40,7 @@ def ledger(session: Session) -> Session:
     make_obligation(session, agreement="C", reference="C/1", amount=D("40000.00"))
     # PRJ-1 lies in another division: Ashford Central's money paid for it all the same.
     make_project(session, reference="PRJ-1", division_code="ashford-north")
-    make_project(session, reference="PRJ-2", service="highways")
+    make_project(session, reference="PRJ-2", service="highways", name="=1+1 Footpath")
     make_project(session, reference="PRJ-3")
     make_project(session, reference="PRJ-4")
     with freeze_time("2024-07-01 09:00:00"):
@@ -99,3 +103,39 @@ def test_another_division_sees_only_what_its_own_money_paid_for(ledger: Session)
     report = division_report(ledger, "ashford-north", on=ON)
     assert [p.reference for p in report.projects] == ["PRJ-1", "PRJ-3"]
     assert [a.reference for a in report.agreements] == ["C"]
+
+
+def exact(row: tuple[object, ...]) -> list[object]:
+    """A row read back from the workbook, its numbers as the pence they were written as."""
+    return [Decimal(str(v)).quantize(D("0.01")) if isinstance(v, int | float) else v for v in row]
+
+
+def test_the_workbook_holds_each_table_with_names_and_exact_totals(ledger: Session) -> None:
+    report = division_report(ledger, "ashford-central", on=ON)
+    names = registry.place_names(ledger)["divisions"]
+    book = load_workbook(BytesIO(division_workbook(report, divisions=names, version="test")))
+    assert book.sheetnames == ["Projects", "Agreements", "By service", "Notes"]
+    projects = [exact(r) for r in book["Projects"].iter_rows(values_only=True)]
+    assert projects[0] == ["Project", "Name", "Service", "Project's division", "Spent", "Transferred",
+                           "Allocated, not yet spent"]
+    assert projects[1][:4] == ["PRJ-1", "Project PRJ-1", "Primary education", "Ashford North"]
+    assert projects[2][1] == "=1+1 Footpath" and book["Projects"]["B3"].data_type == "s"
+    assert projects[-1] == ["Total", None, None, None, D("13345.67"), D("2500.00"), D("20654.33")]
+    agreements = [exact(r) for r in book["Agreements"].iter_rows(values_only=True)]
+    assert agreements[-1] == ["Total", None, D("160000.00"), D("75000.00"), D("13345.67"), D("2500.00"),
+                              D("1000.00"), D("58154.33")]
+    assert book["Agreements"]["C2"].number_format == "£#,##0.00"
+    assert [r[0] for r in book["By service"].iter_rows(min_row=2, values_only=True)] == [
+        "Highways", "Primary education", "Total"]
+    assert int(book["Projects"].page_setup.paperSize) == 9  # A4
+
+
+def test_the_csv_lists_the_three_tables_and_is_formula_safe(ledger: Session) -> None:
+    report = division_report(ledger, "ashford-central", on=ON)
+    rows = list(csv.DictReader(StringIO(division_csv(report, divisions=registry.place_names(ledger)["divisions"]))))
+    assert [(r["table"], r["reference"]) for r in rows] == [
+        ("project", "PRJ-1"), ("project", "PRJ-2"), ("agreement", "A"), ("agreement", "B"),
+        ("service", ""), ("service", "")]
+    assert rows[0]["project_division"] == "Ashford North" and rows[0]["allocated_unspent"] == "20654.33"
+    assert rows[1]["name"] == "'=1+1 Footpath"
+    assert rows[2]["held"] == "54154.33" and rows[5]["service"] == "Primary education"
