@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -158,11 +160,53 @@ def record_refusal(
                       target_reference=target_reference)
 
 
-def list_events(session: Session, *, offset: int, limit: int) -> tuple[list[AuditEvent], int]:
-    from sqlalchemy import func
+#: The zone the audit log's dates are read in: a day is a UK day, BST or not.
+UK = ZoneInfo("Europe/London")
 
-    total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+@dataclass(frozen=True, slots=True)
+class EventFilters:
+    """What the audit log can be narrowed to. ``actor`` and ``target_reference`` match text
+    anywhere in the field, ignoring case; ``since`` and ``until`` are UK days, both kept."""
+
+    actor: str | None = None
+    target_type: str | None = None
+    target_reference: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.actor:
+            found.append(AuditEvent.actor.icontains(self.actor, autoescape=True))
+        if self.target_type:
+            found.append(AuditEvent.target_type == self.target_type)
+        if self.target_reference:
+            found.append(AuditEvent.target_reference.icontains(self.target_reference, autoescape=True))
+        if self.since:
+            found.append(AuditEvent.at >= uk_midnight(self.since))
+        if self.until:
+            found.append(AuditEvent.at < uk_midnight(self.until + timedelta(days=1)))
+        return found
+
+
+def uk_midnight(day: date) -> datetime:
+    """The moment a UK day starts, in UTC (23:00 the day before while BST is in force)."""
+    return datetime.combine(day, time(), UK).astimezone(UTC)
+
+
+def list_events(session: Session, *, offset: int, limit: int,
+                filters: EventFilters | None = None) -> tuple[list[AuditEvent], int]:
+    """One page of the events matching ``filters``, newest first, and how many match."""
+    conditions = (filters or EventFilters()).conditions()
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
     rows = session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
     ).all()
     return list(rows), total
+
+
+def target_types(session: Session) -> list[str]:
+    """The kinds of record the log names, for its filter."""
+    return sorted(session.scalars(
+        select(AuditEvent.target_type).where(AuditEvent.target_type.is_not(None)).distinct()))

@@ -3,6 +3,7 @@ build no SQL. Collections filter through ``registry.Filters.conditions``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ledger.domain.dates import financial_year_of
+from ledger.domain.vocab import Band, service_label
 from ledger.models import (
     Agreement,
     Authority,
@@ -22,7 +24,7 @@ from ledger.models import (
     Obligation,
     Project,
 )
-from ledger.services import balances, overview
+from ledger.services import balances, overview, registry
 from ledger.services.registry import Filters, agreements_query, page, projects_query
 
 #: Entries a project page lists (its count is of them all).
@@ -30,20 +32,69 @@ PROJECT_ENTRIES_SHOWN = 200
 
 
 # -- agreements ----------------------------------------------------------------------------
+#: The agreements list's columns it sorts by: authorities and divisions by name.
+AGREEMENT_SORTS: dict[str, Any] = {
+    "reference": Agreement.reference, "site": Agreement.site_name, "authority": Authority.name,
+    "division": Division.name, "signed": Agreement.signed_on, "type": Agreement.type,
+}
+
+
 def agreement_list(
-    session: Session, filters: Filters, *, offset: int, limit: int, urgent_on: date | None = None,
+    session: Session, filters: Filters, *, offset: int | None = None, limit: int | None = None,
+    urgent_on: date | None = None, sort: str = "signed", descending: bool = True,
     red_months: int = 12, amber_months: int = 24,
 ) -> tuple[list[Agreement], int]:
-    """One page of the agreements matching ``filters``, newest first, and how many match.
+    """One page (or, with no ``limit``, all) of the agreements matching ``filters``, sorted
+    by a column of AGREEMENT_SORTS (blanks last either way, then by id), and how many match.
     With ``urgent_on``, only agreements holding money overdue or due within the red or
     amber band on that day."""
-    query = agreements_query(filters)
+    column = AGREEMENT_SORTS[sort]
+    query = (agreements_query(filters).order_by(None)
+             .join(Authority, Authority.code == Agreement.authority_code)
+             .outerjoin(Division, Division.code == Agreement.division_code)
+             .order_by((column.desc() if descending else column.asc()).nulls_last(),
+                       Agreement.id.desc() if descending else Agreement.id))
     if urgent_on is not None:
         urgent = {row.agreement_reference for row in balances.at_risk(
             session, as_of=urgent_on, filters=filters, red_months=red_months, amber_months=amber_months)
                   if row.band in overview.URGENT}
         query = query.where(Agreement.reference.in_(urgent))
-    return page(session, query, offset=offset, limit=limit)
+    if limit is None:
+        found = list(session.scalars(query))
+        return found, len(found)
+    return page(session, query, offset=offset or 0, limit=limit)
+
+
+# -- money at risk -------------------------------------------------------------------------
+BAND_ORDER = {band: rank for rank, band in enumerate(Band)}
+#: The at-risk list's columns it sorts by, each as a key on a row and the place names.
+AT_RISK_SORTS: dict[str, Callable[[balances.AtRiskRow, dict[str, dict[str, str]]], Any]] = {
+    "agreement": lambda r, _: (r.agreement_reference, r.obligation_reference),
+    "authority": lambda r, names: names["authorities"].get(r.authority_code, r.authority_code),
+    "division": lambda r, names: names["divisions"].get(r.division_code or "", r.division_code or ""),
+    "service": lambda r, _: service_label(r.service),
+    "receipt": lambda r, _: r.receipt_reference,
+    "received": lambda r, _: r.received_on,
+    "deadline": lambda r, _: r.deadline or date.max,
+    "remaining": lambda r, _: r.remaining,
+    "unallocated": lambda r, _: r.unallocated,
+    "band": lambda r, _: BAND_ORDER[Band(r.band)],
+}
+
+
+def at_risk_list(
+    session: Session, filters: Filters, *, as_of: date, band: str | None = None, sort: str = "deadline",
+    descending: bool = False, red_months: int = 12, amber_months: int = 24,
+) -> list[balances.AtRiskRow]:
+    """Every receipt with money remaining on ``as_of`` that matches ``filters`` and ``band``,
+    sorted by a column of AT_RISK_SORTS (ties in the report's own order: deadline, agreement,
+    receipt)."""
+    rows = balances.at_risk(session, as_of=as_of, filters=filters, red_months=red_months, amber_months=amber_months)
+    if band:
+        rows = [row for row in rows if row.band == band]
+    names = registry.place_names(session)
+    key = AT_RISK_SORTS[sort]
+    return sorted(rows, key=lambda row: key(row, names), reverse=descending)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,10 @@ from ledger.domain.dates import financial_year_of
 from ledger.domain.entry_kinds import KIND_RULES, KINDS
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
-from ledger.domain.vocab import BAND_LABELS, Band, EntryKind, Index, Purpose, Role
+from ledger.domain.vocab import BAND_LABELS, Band, EntryKind, Index, Role
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import Agreement, Obligation, Project
-from ledger.services import audit, balances, income, listing, overview, registry, users
+from ledger.services import balances, income, listing, overview, registry, users
 from ledger.services import entries as entry_service
 from ledger.services.ifs import ifs_report
 from ledger.web import bp, charts
@@ -183,29 +183,6 @@ def dashboard() -> ResponseReturnValue:
 
 
 # -- agreements and obligations ------------------------------------------------------------
-def _agreement_filters() -> registry.Filters:
-    """The agreements page's query string as filters."""
-    return registry.Filters(**{name: query_arg(name, text_value) or None
-                               for name in ("authority", "division", "purpose", "service")},
-                            search=query_arg("q", text_value), signed_in_year=query_arg("year", year))
-
-
-@bp.get("/agreements")
-@requires()
-def agreements() -> ResponseReturnValue:
-    s = get_session()
-    filters = _agreement_filters()
-    urgent_on = clock.today() if query_arg("at_risk", text_value) else None
-    page = _page()
-    rows, total = listing.agreement_list(s, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
-                                         urgent_on=urgent_on, **band_thresholds())
-    choices = listing.agreement_choices(s)
-    return render_template(
-        "agreements.html", agreements=rows, total=total, page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1),
-        authorities=choices.authorities, divisions=choices.divisions, purposes=[str(p) for p in Purpose],
-        services=choices.services, years=choices.years, args=request.args)
-
-
 @bp.get("/agreements/<path:reference>")
 @requires()
 def agreement(reference: str) -> ResponseReturnValue:
@@ -389,14 +366,6 @@ def at_risk_download(fmt: str) -> ResponseReturnValue:
     abort(404)
 
 
-@bp.get("/audit")
-@requires(Role.ADMIN)
-def audit_log() -> ResponseReturnValue:
-    page = _page()
-    rows, total = audit.list_events(get_session(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return render_template("audit.html", rows=rows, page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1))
-
-
 @bp.get("/income-due")
 @requires()
 def income_due() -> ResponseReturnValue:
@@ -487,4 +456,4 @@ def project(reference: str) -> ResponseReturnValue:
 
 
 # The import history pages share this module's helpers, so they are registered after them.
-from ledger.web import import_pages  # noqa: E402, F401
+from ledger.web import import_pages, list_pages  # noqa: E402, F401

@@ -374,10 +374,15 @@ HOSTILE_VALUES = ["\u00b2", "-1", "0", "99999999999999999999", "9999-12-31", "00
                   "x" * 5000, "99999"]
 #: Each page and the query parameters it reads.
 PAGES = {
-    "/dashboard": [], "/agreements": ["q", "authority", "division", "purpose", "service", "year", "at_risk", "page"],
+    "/dashboard": [], "/agreements": ["q", "authority", "division", "purpose", "service", "year", "at_risk", "page",
+                                    "sort", "order"],
+    "/agreements.csv": ["q", "authority", "division", "purpose", "service", "year", "at_risk", "sort", "order"],
+    "/at-risk": ["authority", "division", "service", "band", "sort", "order", "page"],
+    "/at-risk.csv": ["authority", "division", "service", "band", "sort", "order"],
     "/agreements/20/00001/FUL": [], "/obligations/20/00001/FUL/1": ["on"], "/divisions": [],
     "/divisions/ashford-central": [], "/reports": [], "/reports/ifs.xlsx": ["year", "edition"],
-    "/reports/at-risk.csv": ["as_of"], "/reports/at-risk.xlsx": ["as_of"], "/audit": ["page"],
+    "/reports/at-risk.csv": ["as_of"], "/reports/at-risk.xlsx": ["as_of"],
+    "/audit": ["user", "type", "record", "from", "to", "page"],
     "/income-due": ["as_of"], "/reports/income-due.csv": ["as_of"], "/reports/income-due.xlsx": ["as_of"],
     "/index-values": [], "/projects/PRJ-1": [], "/login": ["next"],
 }

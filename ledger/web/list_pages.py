@@ -1,0 +1,168 @@
+"""Lists people can use (issue 15 item 4): agreements, money at risk and the audit log, each
+filtered, sorted by its columns and paged, the first two downloadable as CSV of exactly
+what the filters chose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+
+from ledger import clock
+from ledger.domain.vocab import BAND_LABELS, Band, Purpose, Role, service_label
+from ledger.extensions import band_thresholds, download, get_session
+from ledger.models import Agreement
+from ledger.services import audit, listing, registry
+from ledger.web import bp
+from ledger.web.auth import requires
+from ledger.web.views import PAGE_SIZE, _page, day, query_arg, text_value, year
+from reports.at_risk import at_risk_csv
+from reports.workbook import csv_text
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    """A query-string parser taking one of ``allowed``."""
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(f"choose one of {', '.join(allowed)}")
+        return text
+    return parse
+
+
+def sorting(columns: Mapping[str, Any], *, default: str, default_descending: bool) -> tuple[str, bool]:
+    """The ``sort`` column and ``order`` of the query string: a column chosen without an
+    order sorts ascending."""
+    sort = query_arg("sort", choice(*columns))
+    order = query_arg("order", choice("asc", "desc"))
+    if sort is None:
+        return default, default_descending if order is None else order == "desc"
+    return sort, order == "desc"
+
+
+def _pages(total: int) -> int:
+    return max((total - 1) // PAGE_SIZE + 1, 1)
+
+
+@bp.app_template_filter("uk_time")
+def uk_time(moment: datetime) -> str:
+    """A moment as the UK's clocks showed it, with the zone (GMT or BST): 15 July 2025, 14:00:00 BST."""
+    local = moment.astimezone(audit.UK)
+    return f"{local.day} {local:%B %Y, %H:%M:%S %Z}"
+
+
+def _names_by_code() -> dict[str, dict[str, str]]:
+    names = registry.place_names(get_session())
+    return {"authorities_by_code": names["authorities"], "divisions_by_code": names["divisions"]}
+
+
+# -- agreements ----------------------------------------------------------------------------
+def _agreement_filters() -> registry.Filters:
+    """The agreements page's query string as filters."""
+    return registry.Filters(**{name: query_arg(name, text_value) or None
+                               for name in ("authority", "division", "purpose", "service")},
+                            search=query_arg("q", text_value), signed_in_year=query_arg("year", year))
+
+
+def _agreements(*, paged: bool) -> tuple[list[Any], int, int, str, bool]:
+    sort, descending = sorting(listing.AGREEMENT_SORTS, default="signed", default_descending=True)
+    page = _page()
+    urgent_on = clock.today() if query_arg("at_risk", text_value) else None
+    rows, total = listing.agreement_list(
+        get_session(), _agreement_filters(), offset=(page - 1) * PAGE_SIZE if paged else None,
+        limit=PAGE_SIZE if paged else None, urgent_on=urgent_on, sort=sort, descending=descending,
+        **band_thresholds())
+    return rows, total, page, sort, descending
+
+
+@bp.get("/agreements")
+@requires()
+def agreements() -> ResponseReturnValue:
+    s = get_session()
+    rows, total, page, sort, descending = _agreements(paged=True)
+    choices = listing.agreement_choices(s)
+    return render_template(
+        "agreements.html", agreements=rows, total=total, page=page, pages=_pages(total), sort=sort,
+        descending=descending, authorities=choices.authorities, divisions=choices.divisions,
+        purposes=[str(p) for p in Purpose], services=choices.services, years=choices.years, args=request.args,
+        service_label=service_label, **_names_by_code())
+
+
+AGREEMENT_FIELDS = ("reference", "type", "site_name", "planning_application", "developer", "authority_code",
+                    "authority", "division_code", "division", "signed_on", "commencement_on", "completion_on",
+                    "dwellings", "needs_review")
+
+
+@bp.get("/agreements.csv")
+@requires()
+def agreements_csv() -> ResponseReturnValue:
+    rows, *_ = _agreements(paged=False)
+    names = registry.place_names(get_session())
+    named = [SimpleNamespace(**{column.key: getattr(a, column.key) for column in Agreement.__table__.columns},
+                             authority=names["authorities"].get(a.authority_code, a.authority_code),
+                             division=names["divisions"].get(a.division_code or "", a.division_code))
+             for a in rows]
+    return download(csv_text(named, AGREEMENT_FIELDS), mimetype="text/csv",
+                    filename=f"agreements-{clock.today().isoformat()}.csv")
+
+
+# -- money at risk -------------------------------------------------------------------------
+def _at_risk() -> tuple[list[Any], str, bool]:
+    filters = registry.Filters(**{name: query_arg(name, text_value) or None
+                                  for name in ("authority", "division", "service")})
+    sort, descending = sorting(listing.AT_RISK_SORTS, default="deadline", default_descending=False)
+    rows = listing.at_risk_list(get_session(), filters, as_of=clock.today(), band=query_arg("band", choice(*Band)),
+                                sort=sort, descending=descending, **band_thresholds())
+    return rows, sort, descending
+
+
+@bp.get("/at-risk")
+@requires()
+def at_risk() -> ResponseReturnValue:
+    s = get_session()
+    rows, sort, descending = _at_risk()
+    page = _page()
+    choices = listing.agreement_choices(s)
+    return render_template(
+        "at_risk.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
+        remaining=sum((r.remaining for r in rows), Decimal(0)), page=page, pages=_pages(len(rows)),
+        sort=sort, descending=descending, today=clock.today(), args=request.args,
+        authorities=choices.authorities, divisions=choices.divisions, services=choices.services,
+        bands=list(Band), band_labels=BAND_LABELS, service_label=service_label, **_names_by_code())
+
+
+@bp.get("/at-risk.csv")
+@requires()
+def at_risk_download_filtered() -> ResponseReturnValue:
+    rows, _, _ = _at_risk()
+    return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{clock.today().isoformat()}.csv")
+
+
+# -- audit log -----------------------------------------------------------------------------
+#: The pages of records the log names, by the table it names them with.
+RECORD_PAGES = {"agreements": ("web.agreement", "reference"), "obligations": ("web.obligation", "reference"),
+                "projects": ("web.project", "reference"), "divisions": ("web.division", "code")}
+
+
+def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """Each field an event changed, with its value before and after (None where absent)."""
+    before, after = before or {}, after or {}
+    fields = list(before) + [field for field in after if field not in before]
+    return [(field, before.get(field), after.get(field)) for field in fields if before.get(field) != after.get(field)]
+
+
+@bp.get("/audit")
+@requires(Role.ADMIN)
+def audit_log() -> ResponseReturnValue:
+    s = get_session()
+    filters = audit.EventFilters(actor=query_arg("user", text_value), target_type=query_arg("type", text_value),
+                                 target_reference=query_arg("record", text_value),
+                                 since=query_arg("from", day), until=query_arg("to", day))
+    page = _page()
+    rows, total = audit.list_events(s, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, filters=filters)
+    return render_template("audit.html", rows=rows, total=total, page=page, pages=_pages(total), args=request.args,
+                           target_types=audit.target_types(s), record_pages=RECORD_PAGES, changes=changes)
