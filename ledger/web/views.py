@@ -311,24 +311,6 @@ def divisions() -> ResponseReturnValue:
     return render_template("divisions.html", rows=rows)
 
 
-@bp.get("/divisions/<code>")
-@requires()
-def division(code: str) -> ResponseReturnValue:
-    s = get_session()
-    summary = balances.division_summary(s, code, on=clock.today(), **band_thresholds())
-    agreements_here = listing.agreements(s, registry.Filters(division=code))
-    money_chart = charts.horizontal_bars([
-        charts.Bar("Secured", summary.secured, "bar secured"), charts.Bar("Received", summary.received, "bar received"),
-        charts.Bar("Spent", summary.spent, "bar spent"), charts.Bar("Transferred", summary.transferred, "bar spent"),
-        charts.Bar("Repaid", summary.repaid, "bar repaid"), charts.Bar("Held", summary.held, "bar held"),
-    ], title=f"Developer contributions in {summary.division.name}")
-    risk_chart = charts.horizontal_bars(
-        [charts.Bar(BAND_LABELS[b], summary.at_risk[b], f"bar band-{b}") for b in overview.URGENT],
-        title=f"Money at risk in {summary.division.name}")
-    return render_template("division.html", summary=summary, agreements=agreements_here, money_chart=money_chart,
-                           risk_chart=risk_chart, urgent=sum((summary.at_risk[b] for b in overview.URGENT), Decimal(0)))
-
-
 # -- reports and audit ---------------------------------------------------------------------
 @bp.get("/reports")
 @requires()
@@ -456,4 +438,4 @@ def project(reference: str) -> ResponseReturnValue:
 
 
 # The import history pages share this module's helpers, so they are registered after them.
-from ledger.web import import_pages, list_pages  # noqa: E402, F401
+from ledger.web import division_pages, import_pages, list_pages  # noqa: E402, F401
