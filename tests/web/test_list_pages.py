@@ -1,0 +1,186 @@
+"""Lists people can use (issue 15 item 4): the full money-at-risk page filtered, sorted and
+downloaded as the officer sees it, the agreements list sorted and downloaded, and the audit
+log filtered by user, record and UK day, in UK local time (BST in summer)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from ledger import clock
+from ledger.domain.vocab import BAND_LABELS
+from ledger.extensions import band_thresholds
+from ledger.services import SYSTEM, listing, registry, users
+from tests.factories import make_ledger, post
+from tests.web.conftest import screenshot, sign_in
+from tests.web.test_pages import AXE
+from tests.web.test_sessions import PASSWORD
+from tests.web.test_sessions import sign_in as client_sign_in
+
+
+def money(text: str) -> Decimal:
+    return Decimal(text.replace("£", "").replace(",", ""))
+
+
+def column(page, index: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.locator(f"tbody tr td:nth-child({index})").all_inner_texts()
+
+
+@pytest.mark.browser
+def test_an_officer_filters_sorts_and_downloads_the_money_at_risk(page, live_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "officer@demo.s106.test")
+    page.wait_for_url(re.compile("/dashboard"))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Money at risk").click()
+    page.wait_for_url(re.compile("/at-risk$"))
+    everything = int(page.locator("#at-risk-count").inner_text().split()[0])
+    assert everything > 10  # all of it, not the dashboard's top ten
+    screenshot(page, "at-risk")
+
+    with live_app.app_context(), live_app.extensions["ledger.sessions"]() as session:
+        rows = listing.at_risk_list(session, registry.Filters(), as_of=clock.today(), **band_thresholds())
+        # The division and band most receipts share, so the filtered list has rows to sort.
+        code, band = Counter((r.division_code, r.band) for r in rows if r.division_code).most_common(1)[0][0]
+        division = registry.place_names(session)["divisions"][code]
+    page.get_by_label("Division").select_option(label=division)
+    page.get_by_label("Band").select_option(label=BAND_LABELS[band])
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(f"band={band}"))
+    filtered = int(page.locator("#at-risk-count").inner_text().split()[0])
+    assert 1 < filtered < everything
+    assert set(column(page, 3)) == {division} and set(column(page, 8)) == {BAND_LABELS[band]}
+
+    page.get_by_role("link", name=re.compile("^Remaining")).click()
+    page.wait_for_url(re.compile("sort=remaining"))
+    assert page.locator("th[aria-sort]").inner_text().startswith("Remaining")
+    ascending = [money(v) for v in column(page, 9)]
+    assert ascending == sorted(ascending)
+    page.get_by_role("link", name=re.compile("^Remaining")).click()
+    page.wait_for_url(re.compile("order=desc"))
+    descending = [money(v) for v in column(page, 9)]
+    assert descending == sorted(ascending, reverse=True) and descending != ascending
+    assert f"band={band}" in page.url  # sorting keeps the filters
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these receipts (CSV)").click()
+    downloaded = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(downloaded) == filtered
+    assert {row["band"] for row in downloaded} == {band}
+    assert [Decimal(row["remaining"]) for row in downloaded][: len(descending)] == descending
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 320])
+@pytest.mark.parametrize("path", ["/at-risk?sort=band&order=desc", "/agreements?sort=authority", "/audit"])
+def test_the_lists_pass_axe_and_reflow(browser, base_url: str, path: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    if not AXE.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("axe-core is required under CI=true: `make test` installs it with npm")
+        pytest.skip("axe-core not installed (needs npm)")
+    context = browser.new_context(base_url=base_url, bypass_csp=True, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in(page, "admin@demo.s106.test")
+    page.wait_for_url(re.compile("/dashboard"))
+    page.goto(path)
+    # Outside the scrolling tables nothing is wider than the screen.
+    wide = page.evaluate("""w => [...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap'))
+        .filter(e => e.getBoundingClientRect().right > w + 1).map(e => e.tagName + '.' + e.className + '#' + e.id)""", width)
+    assert wide == []
+    screenshot(page, f"list-{path.split('?')[0].strip('/')}-{width}")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    context.close()
+    assert serious == [], json.dumps([(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in serious])
+
+
+# -- through the test client ---------------------------------------------------------------
+@pytest.fixture
+def admin_client(app: Flask) -> Iterator[FlaskClient]:
+    """A small ledger whose events happened in winter and in summer, and an admin signed in."""
+    with app.extensions["ledger.sessions"]() as session:
+        with freeze_time("2025-01-15 13:00:00"):
+            make_ledger(session)
+        with freeze_time("2025-07-15 13:00:00"):
+            post(session, "receipt", "1000.00", date(2025, 7, 1), reference="R-SUMMER")
+        with freeze_time("2025-07-15 23:30:00"):  # 00:30 on 16 July in the UK
+            post(session, "receipt", "20.00", date(2025, 7, 1), reference="R-LATE")
+        users.add_user(session, email="admin@kent.gov.uk", role="admin", password=PASSWORD, actor=SYSTEM)
+    with freeze_time("2025-08-01 12:00:00"):
+        client = app.test_client()
+        assert client_sign_in(client, "admin@kent.gov.uk").status_code == 302
+        yield client
+
+
+def rows_of(client: FlaskClient, query: str) -> list[str]:
+    response = client.get(f"/audit?{query}")
+    assert response.status_code == 200
+    return re.findall(r"<tr><td>(.*?)</tr>", response.get_data(as_text=True), re.S)
+
+
+def test_the_audit_log_shows_uk_time_bst_in_summer_gmt_in_winter(admin_client: FlaskClient) -> None:
+    text = "\n".join(rows_of(admin_client, ""))
+    assert "15 July 2025, 14:00:00 BST" in text
+    assert "16 July 2025, 00:30:00 BST" in text
+    assert "15 January 2025, 13:00:00 GMT" in text
+    assert "2025-07-15 13:00" not in text
+
+
+def test_the_audit_log_filters_by_user_record_and_uk_day(admin_client: FlaskClient) -> None:
+    everything = rows_of(admin_client, "")
+    officer = rows_of(admin_client, "user=OFFICER@test")
+    assert officer and len(officer) < len(everything) and all("officer@test.s106" in row for row in officer)
+    assert rows_of(admin_client, "user=%25") == []  # a wildcard is a character, not "anything"
+
+    [summer_receipt] = rows_of(admin_client, "type=entries&record=R-SUMMER")
+    assert "R-SUMMER" in summer_receipt and "1000.00" in summer_receipt
+
+    # The event at 23:30 UTC on 15 July happened on 16 July in the UK.
+    [late] = rows_of(admin_client, "type=entries&from=2025-07-16&to=2025-07-16")
+    assert "R-LATE" in late
+    [summer] = rows_of(admin_client, "type=entries&from=2025-07-15&to=2025-07-15")
+    assert "R-SUMMER" in summer
+    winter = rows_of(admin_client, "to=2025-01-31")
+    assert winter and all("January 2025" in row for row in winter)
+    assert admin_client.get("/audit?from=2025-13-01").status_code == 400
+
+
+def test_the_audit_log_links_records_and_shows_before_and_after(admin_client: FlaskClient) -> None:
+    [created] = rows_of(admin_client, "type=agreements&record=20/00001/FUL")
+    assert '<a href="/agreements/20/00001/FUL">20/00001/FUL</a>' in created
+    assert "<details>" in created and "<dt>reference</dt><dd>from nothing to 20/00001/FUL</dd>" in created
+    [obligation] = rows_of(admin_client, "type=obligations")
+    assert 'href="/obligations/20/00001/FUL/1"' in obligation
+
+
+def test_the_agreements_list_sorts_and_downloads_what_it_shows(app: Flask, admin_client: FlaskClient) -> None:
+    with app.extensions["ledger.sessions"]() as session:
+        from tests.factories import make_agreement
+
+        make_agreement(session, reference="19/00002/OUT", signed_on=date(2019, 1, 1), site_name="Zed Fields")
+        make_agreement(session, reference="21/00003/FUL", signed_on=date(2021, 1, 1), division_code=None)
+    shown = re.findall(r'<a href="/agreements/([^"]+)">', admin_client.get("/agreements").get_data(as_text=True))
+    assert shown == ["21/00003/FUL", "20/00001/FUL", "19/00002/OUT"]  # newest first
+    by_reference = admin_client.get("/agreements?sort=reference").get_data(as_text=True)
+    assert re.findall(r'<a href="/agreements/([^"]+)">', by_reference) == sorted(shown)
+    by_division = admin_client.get("/agreements?sort=division&order=desc").get_data(as_text=True)
+    assert re.findall(r'<a href="/agreements/([^"]+)">', by_division)[-1] == "21/00003/FUL"  # blanks last
+    assert admin_client.get("/agreements?sort=secret").status_code == 400
+
+    response = admin_client.get("/agreements.csv?sort=reference&division=ashford-central")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["reference"] for row in rows] == ["19/00002/OUT", "20/00001/FUL"]
+    assert rows[0]["site_name"] == "Zed Fields" and rows[0]["division"] != "ashford-central"
