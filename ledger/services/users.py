@@ -134,8 +134,11 @@ def add_user(
     name: str | None = None,
     division_code: str | None = None,
     actor: Actor,
+    must_change_password: bool = False,
+    reason: str | None = None,
 ) -> User:
-    """Create a user; a member may have a home division."""
+    """Create a user; a member may have a home division. ``must_change_password``: the
+    password is a temporary one, to be changed at the first sign-in."""
     email = _normal_email(email)
     if "@" not in email or limits.unprintable(email):
         raise InvalidInput("email: not an email address", errors={"email": ["not an email address"]})
@@ -155,16 +158,24 @@ def add_user(
             password_hash=generate_password_hash(password) if password else None,
             session_version=0,
             created_at=clock.now(),
+            must_change_password=must_change_password and password is not None,
         )
         session.add(user)
         session.flush()
         audit.record(session, actor=actor, action="create-user", target_type="users",
-                     target_reference=email, after=audit.snapshot(user))
+                     target_reference=email, after=audit.snapshot(user), reason=reason)
         return user
 
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.email)))
+
+
+def get_user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id) if 1 <= user_id <= MAX_ID else None
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
 
 
 def get_user(session: Session, email: str) -> User:
@@ -187,11 +198,14 @@ def change_user(
     division_code: object = UNCHANGED,
     disabled: bool | None = None,
     password: str | None = None,
+    must_change_password: bool = False,
+    reason: str | None = None,
 ) -> User:
     """Change a user's role, division, password, or disable or enable them. A new password
     or disabling ends every web session the user has (their session version moves on); a
-    disabled user's tokens are refused until they are enabled again. Audited before/after,
-    never with the password hash."""
+    disabled user's tokens are refused until they are enabled again. A new password is a
+    temporary one, to be changed at the next sign-in, when ``must_change_password``.
+    Audited before/after, never with the password hash."""
     if role is not None:
         _check_role(role)
     if password is not None:
@@ -214,18 +228,47 @@ def change_user(
         if password is not None:
             user.password_hash = generate_password_hash(password)
             user.session_version += 1
+            user.must_change_password = must_change_password
         session.flush()
         after = audit.snapshot(user)
         if password is not None:
             after = (after or {}) | {"password": "changed"}
         audit.record(session, actor=actor, action="change-user", target_type="users",
-                     target_reference=user.email, before=before, after=after)
+                     target_reference=user.email, before=before, after=after, reason=reason)
         return user
+
+
+def change_own_password(session: Session, email: str, *, current: str, new: str, client: str | None = None) -> Actor:
+    """A signed-in user chooses their own password: the current one must match. Ends every
+    other web session of theirs (the caller starts this one afresh) and clears a temporary
+    password's must-change flag. Audited without either password."""
+    with write_transaction(session):
+        user = session.scalar(select(User).where(User.email == _normal_email(email)).with_for_update())
+        if user is None or user.disabled_at is not None:
+            raise NotFound(f"no user {email}")
+        if not (_utf8(current) and user.password_hash and check_password_hash(user.password_hash, current)):
+            raise InvalidInput("current_password: not right", errors={"current_password": ["is not right"]})
+        _check_password(new)
+        if new == current:
+            raise InvalidInput("password: the same as the current one",
+                               errors={"password": ["must differ from the current password"]})
+        user.password_hash = generate_password_hash(new)
+        user.session_version += 1
+        user.must_change_password = False
+        audit.record(session, actor=user.email, action="change-password", target_type="users",
+                     target_reference=user.email, after={"password": "changed"}, client=client)
+        return Actor(email=user.email, role=user.role, division_code=user.division_code)
+
+
+def must_change_password(session: Session, email: str) -> bool:
+    """Whether the user's password is a temporary one they have yet to change."""
+    return bool(session.scalar(select(User.must_change_password).where(User.email == email)))
 
 
 # -- tokens --------------------------------------------------------------------------------
 def issue_token(
     session: Session, *, email: str, actor: Actor, expires_in_days: int = TOKEN_LIFETIME_DAYS,
+    reason: str | None = None,
 ) -> tuple[str, ApiToken]:
     """Issue an API token for a user: the plain token, returned once and never stored, and
     its row. It expires after ``expires_in_days`` (1 to MAX_TOKEN_LIFETIME_DAYS)."""
@@ -243,7 +286,7 @@ def issue_token(
         session.add(row)
         session.flush()
         audit.record(session, actor=actor, action="create-token", target_type="api_tokens",
-                     target_reference=user.email, after=audit.snapshot(row))
+                     target_reference=user.email, after=audit.snapshot(row), reason=reason)
         row.user = user
         return token, row
 
@@ -285,7 +328,7 @@ def token_state(token: ApiToken, *, now: datetime) -> str:
     return "active"
 
 
-def revoke_token(session: Session, token: str | int, *, actor: Actor) -> ApiToken:
+def revoke_token(session: Session, token: str | int, *, actor: Actor, reason: str | None = None) -> ApiToken:
     """Revoke a token named by its id or by its prefix (as `tokens list` shows them).
     Refused at once: the next request with it gets 401. Revoking twice changes nothing."""
     with write_transaction(session):
@@ -305,7 +348,7 @@ def revoke_token(session: Session, token: str | int, *, actor: Actor) -> ApiToke
             row.revoked_at = clock.now()
             session.flush()
             audit.record(session, actor=actor, action="revoke-token", target_type="api_tokens",
-                         target_reference=row.user.email, before=before, after=audit.snapshot(row))
+                         target_reference=row.user.email, before=before, after=audit.snapshot(row), reason=reason)
         return row
 
 
@@ -522,7 +565,7 @@ def sign_in(session: Session, email: str, password: str, *, client: str | None, 
     return Actor(email=user.email, role=user.role, division_code=user.division_code)
 
 
-def unlock(session: Session, email: str, *, actor: Actor) -> None:
+def unlock(session: Session, email: str, *, actor: Actor, reason: str | None = None) -> None:
     """Clear an account's failed sign-ins, so it may be tried at once from anywhere. Audited
     with what was cleared."""
     with write_transaction(session):
@@ -532,7 +575,7 @@ def unlock(session: Session, email: str, *, actor: Actor) -> None:
         if row is not None:
             session.delete(row)
         audit.record(session, actor=actor, action="unlock-user", target_type="users", target_reference=user.email,
-                     before=before, after={"failures": 0})
+                     before=before, after={"failures": 0}, reason=reason)
 
 
 def throttle_of(session: Session, key: str) -> SignInThrottle | None:

@@ -36,6 +36,8 @@ CONTENT_SECURITY_POLICY = (
 #: Set on signing in: this browser has signed in to this account (services.users, sign-in).
 DEVICE_COOKIE = "s106_device"
 DEVICE_LIFETIME = timedelta(days=365)
+#: Where a user whose password is temporary is sent, and the only page they may see.
+ACCOUNT_ENDPOINT = "web.account"
 
 
 def init_web_security(app: Flask) -> None:
@@ -130,6 +132,10 @@ def requires(*roles: str) -> Callable[[F], F]:
             actor = current_actor()
             if actor is None:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            # A temporary password an admin set is the admin's as much as the user's: nothing
+            # else until the user has chosen their own.
+            if request.endpoint != ACCOUNT_ENDPOINT and users.must_change_password(get_session(), actor.email):
+                return redirect(url_for(ACCOUNT_ENDPOINT))
             if actor.role not in allowed:
                 from ledger.services.audit import record_refusal
 
@@ -146,3 +152,8 @@ def requires(*roles: str) -> Callable[[F], F]:
 
 def officer_or_admin(view: F) -> F:
     return requires(Role.OFFICER, Role.ADMIN)(view)
+
+
+# The admin and account pages, registered on the web blueprint with the sign-in they rely on
+# (as views.py registers import_pages; here so that helpers working at once do not collide).
+from ledger.web import admin_pages  # noqa: E402, F401
