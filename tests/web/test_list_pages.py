@@ -184,3 +184,9 @@ def test_the_agreements_list_sorts_and_downloads_what_it_shows(app: Flask, admin
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [row["reference"] for row in rows] == ["19/00002/OUT", "20/00001/FUL"]
     assert rows[0]["site_name"] == "Zed Fields" and rows[0]["division"] != "ashford-central"
+
+
+def test_the_dashboard_leads_to_all_money_at_risk(admin_client: FlaskClient) -> None:
+    dashboard = admin_client.get("/dashboard").get_data(as_text=True)
+    assert 'href="/at-risk">All money at risk</a>' in dashboard
+    assert admin_client.get("/at-risk").status_code == 200
