@@ -152,8 +152,3 @@ def requires(*roles: str) -> Callable[[F], F]:
 
 def officer_or_admin(view: F) -> F:
     return requires(Role.OFFICER, Role.ADMIN)(view)
-
-
-# The admin and account pages, registered on the web blueprint with the sign-in they rely on
-# (as views.py registers import_pages; here so that helpers working at once do not collide).
-from ledger.web import admin_pages  # noqa: E402, F401

@@ -437,5 +437,5 @@ def project(reference: str) -> ResponseReturnValue:
     return render_template("project.html", project=found, entries=spent, count=count)
 
 
-# The import history pages share this module's helpers, so they are registered after them.
-from ledger.web import division_pages, import_pages, list_pages  # noqa: E402, F401
+# Pages in modules of their own share this module's helpers, so they are registered after them.
+from ledger.web import admin_pages, division_pages, import_pages, list_pages  # noqa: E402, F401
