@@ -16,9 +16,7 @@ from openpyxl.styles import Font
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import BAND_LABELS, Band, service_label
 from reports.workbook import (
-    DATE,
     MONEY,
-    TITLE_FONT,
     Column,
     ReportWorkbook,
     cell,
@@ -30,7 +28,7 @@ from reports.workbook import (
     set_widths,
     text,
     words_of,
-    wrapped_height,
+    write_notes,
     write_sheet_table,
 )
 
@@ -130,10 +128,6 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council:
                        ("By service", lambda r: service_label(r.service))):
         write_sheet_table(workbook.create_sheet(title), group_columns, _grouped(rows, key))
 
-    notes = workbook.create_sheet("Notes")
-    set_widths(notes, [16, 110])
-    notes.append([cell(notes, "Money at risk of repayment to developers", font=TITLE_FONT)])
-    notes.append([])
     lines = [
         ("As of", as_of),
         ("Produced by", f"s106-ledger {version}"),
@@ -145,10 +139,7 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council:
         ("Remaining", "Money of the receipt still held. Outflows use the receipts with the earliest deadlines "
                       "first; allocated money is taken to be the earliest-deadline money."),
     ]
-    for row, (heading, value) in enumerate(lines, start=3):
-        notes.row_dimensions[row].height = wrapped_height(str(value), 110)
-        notes.append([cell(notes, heading, font=Font(bold=True)),
-                      cell(notes, value, number_format=DATE if isinstance(value, date) else None, wrap=True)])
+    write_notes(workbook.create_sheet("Notes"), "Money at risk of repayment to developers", lines, width=110)
 
     buffer = BytesIO()
     workbook.save(buffer)

@@ -6,27 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
-from openpyxl.styles import Font
-
 from ledger.domain.vocab import service_label
 from reports.workbook import (
-    DATE,
-    TITLE_FONT,
     Column,
     ReportWorkbook,
-    cell,
     csv_text,
     money,
     named,
     service_column,
-    set_widths,
     text,
-    wrapped_height,
+    write_notes,
     write_sheet_table,
 )
 
@@ -89,10 +82,6 @@ def division_workbook(report: Any, *, divisions: Mapping[str, str], version: str
     ], report.agreements)
     write_sheet_table(workbook.create_sheet("By service"), [service_column(), *_money_columns()], report.services)
 
-    notes = workbook.create_sheet("Notes")
-    set_widths(notes, [16, 100])
-    notes.append([cell(notes, f"Developer contributions in {name}", font=TITLE_FONT)])
-    notes.append([])
     lines = [
         ("As of", report.on),
         ("Produced by", f"s106-ledger {version}"),
@@ -102,10 +91,7 @@ def division_workbook(report: Any, *, divisions: Mapping[str, str], version: str
         ("Held", "Money received and not spent, transferred or repaid: received - spent - transferred - repaid."),
         ("Transferred", "Money passed to another body (a parish council, say) to spend on the project."),
     ]
-    for row, (heading, value) in enumerate(lines, start=3):
-        notes.row_dimensions[row].height = wrapped_height(str(value), 100)
-        notes.append([cell(notes, heading, font=Font(bold=True)),
-                      cell(notes, value, number_format=DATE if isinstance(value, date) else None, wrap=True)])
+    write_notes(workbook.create_sheet("Notes"), f"Developer contributions in {name}", lines, width=100)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -193,6 +193,18 @@ def wrapped_height(text: str, width: int) -> float:
     return 15.0 * max(1, sum(-(-max(len(part), 1) // per_line) for part in text.split("\n")))
 
 
+def write_notes(sheet: WriteOnlyWorksheet, title: str, lines: Sequence[tuple[str, Any]], *, width: int) -> None:
+    """A Notes sheet: a title, then one row per (heading, text), each row as tall as its
+    wrapped text so that printed rows never overlap."""
+    set_widths(sheet, [16, width])
+    sheet.append([cell(sheet, title, font=TITLE_FONT)])
+    sheet.append([])
+    for row, (heading, value) in enumerate(lines, start=3):
+        sheet.row_dimensions[row].height = wrapped_height(str(value), width)
+        sheet.append([cell(sheet, heading, font=TOTAL_FONT),
+                      cell(sheet, value, number_format=DATE if isinstance(value, date) else None, wrap=True)])
+
+
 def write_table(
     sheet: WriteOnlyWorksheet, columns: Sequence[Column], rows: Iterable[Any], *, first_row: int = 1,
     total_label: str | None = "Total", filtered: bool = True,
