@@ -19,7 +19,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from importers.plan import AgreementPlan, DuePlan, EntryPlan, ImportPlan, ObligationPlan, SourceRow
+from importers.plan import (
+    PLACEHOLDER,
+    AgreementPlan,
+    DuePlan,
+    EntryPlan,
+    ImportPlan,
+    ObligationPlan,
+    SourceRow,
+)
 from importers.read import (
     ZIP_SIGNATURE,
     ImportRefused,
@@ -509,7 +517,7 @@ class GovCsvImport:
         plan = AgreementPlan(
             reference=reference, type=AgreementType.SECTION_106.value,
             authority_code=self.organisation or next(iter(self.plan.authorities), "unknown-organisation"),
-            signed_on=signed_on, notes=f"placeholder: named by {source.describe()} but not in {AGREEMENT_FILE}",
+            signed_on=signed_on, notes=f"{PLACEHOLDER} named by {source.describe()} but not in {AGREEMENT_FILE}",
             needs_review=True,
         )
         self.plan.authorities.setdefault(plan.authority_code, plan.authority_code)
@@ -617,7 +625,7 @@ class GovCsvImport:
         plan = ObligationPlan(
             reference=reference if reference not in self.planned_references else f"{reference} (placeholder)",
             agreement_reference=agreement.reference, purpose=Purpose.OTHER.value, service="other",
-            needs_review=True, trigger=f"placeholder: named by {source.describe()} but not in {CONTRIBUTION_FILE}",
+            needs_review=True, trigger=f"{PLACEHOLDER} named by {source.describe()} but not in {CONTRIBUTION_FILE}",
         )
         self.plan.warn(source, "developer-agreement-contribution",
                        f"contribution {reference!r} is not in {CONTRIBUTION_FILE}: kept against a placeholder "

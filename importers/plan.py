@@ -103,6 +103,12 @@ class EntryPlan:
     recipient: str | None = None
 
 
+#: How an import marks what it made for rows naming a record the files do not hold: the
+#: notes of a placeholder agreement, the trigger of a placeholder obligation (the IFS Data
+#: quality sheet finds them by it).
+PLACEHOLDER = "placeholder:"
+
+
 @dataclass(kw_only=True)
 class DuePlan:
     reference: str

@@ -8,20 +8,17 @@ from datetime import date
 from io import BytesIO
 from typing import Any
 
-from openpyxl.styles import Font
-
 from ledger.domain.money import ZERO
 from reports.workbook import (
     COUNT,
-    TITLE_FONT,
     Column,
     ReportWorkbook,
-    cell,
     csv_text,
     day,
     money,
     set_widths,
     text,
+    write_notes,
     write_table,
 )
 
@@ -48,20 +45,15 @@ def income_due_workbook(rows: Sequence[Any], *, as_of: date, version: str) -> by
     sheet = workbook.create_sheet("Income due")
     set_widths(sheet, [c.width for c in COLUMNS])
     write_table(sheet, COLUMNS, rows)
-    notes = workbook.create_sheet("Notes")
-    set_widths(notes, [24, 110])
-    notes.append([cell(notes, "Income due from developers", font=TITLE_FONT)])
-    notes.append([])
     outstanding = sum((r.outstanding or ZERO for r in rows), ZERO)
     overdue = sum((r.outstanding or ZERO for r in rows if r.overdue), ZERO)
-    for heading, value in [
+    write_notes(workbook.create_sheet("Notes"), "Income due from developers", [
         ("As of", as_of.isoformat()), ("Outstanding", f"£{outstanding:,.2f}"),
         ("Overdue (over 30 days)", f"£{overdue:,.2f}"), ("Produced by", f"s106-ledger {version}"),
         ("Definitions", "An instalment falls due when its trigger is met (commencement, occupation of N dwellings, "
                         "a date, or an officer's record); its sum is worked out then, with the index values "
                         "published by that day, and never recalculated. Payments matched to it reduce what is due."),
-    ]:
-        notes.append([cell(notes, heading, font=Font(bold=True)), cell(notes, value, wrap=True)])
+    ], width=110, heading_width=24)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -193,10 +193,11 @@ def wrapped_height(text: str, width: int) -> float:
     return 15.0 * max(1, sum(-(-max(len(part), 1) // per_line) for part in text.split("\n")))
 
 
-def write_notes(sheet: WriteOnlyWorksheet, title: str, lines: Sequence[tuple[str, Any]], *, width: int) -> None:
+def write_notes(sheet: WriteOnlyWorksheet, title: str, lines: Sequence[tuple[str, Any]], *, width: int,
+                heading_width: int = 16) -> None:
     """A Notes sheet: a title, then one row per (heading, text), each row as tall as its
     wrapped text so that printed rows never overlap."""
-    set_widths(sheet, [16, width])
+    set_widths(sheet, [heading_width, width])
     sheet.append([cell(sheet, title, font=TITLE_FONT)])
     sheet.append([])
     for row, (heading, value) in enumerate(lines, start=3):

@@ -20,6 +20,7 @@ from itertools import groupby
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from importers.plan import PLACEHOLDER
 from ledger import __version__
 from ledger.db import known_moment, read_snapshot
 from ledger.db_types import Pence
@@ -58,7 +59,7 @@ from ledger.domain.ifs import (
     UnknownDeadlineRow,
 )
 from ledger.domain.money import ZERO
-from ledger.domain.rules import last_received_on
+from ledger.domain.rules import last_received_on, received_on
 from ledger.domain.vocab import (
     AGREEMENT_CLASS,
     PLANNING_OBLIGATION_TYPES,
@@ -111,8 +112,9 @@ def _movements(
          obligation_id) in rows:
         deadline = None
         if kind in INFLOWS:
-            received = original_received_on if kind == EntryKind.OPENING_BALANCE else occurred_on
-            due = repayment_deadline(received, years=years, basis=basis, completion_on=completion_on,
+            inflow = LedgerEntry(id=0, kind=KIND_RULES[kind].kind, amount=amount, occurred_on=occurred_on,
+                                 original_received_on=original_received_on)
+            due = repayment_deadline(received_on(inflow), years=years, basis=basis, completion_on=completion_on,
                                      last_received_on=last_received.get(obligation_id))
             deadline = None if isinstance(due, NoDeadline) else due
         found.append(MovementRow(
@@ -165,11 +167,6 @@ CLASS_ITEMS = {AgreementClass.CIL: CIL_ITEMS, AgreementClass.S278: S278_ITEMS}
 SECURED_FIGURE = {AgreementClass.S106: "s106_a_money_secured", AgreementClass.S278: "s278_a_money_secured"}
 BEFORE_FIGURE = {AgreementClass.S106: "s106_c_received_before_unallocated",
                  AgreementClass.CIL: "cil_c_received_before_unallocated"}
-
-
-#: How an import marks the obligations it made for transactions naming a contribution it did
-#: not have (importers/gov_csv.py placeholder_obligation).
-PLACEHOLDER = "placeholder:"
 
 
 def _class_of_type(agreement_type: str) -> AgreementClass:
