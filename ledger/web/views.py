@@ -17,14 +17,13 @@ from werkzeug.urls import iri_to_uri
 from ledger import __version__, clock
 from ledger.api import schemas
 from ledger.domain.dates import financial_year_of
-from ledger.domain.entry_kinds import KIND_RULES, KINDS
+from ledger.domain.entry_kinds import KINDS
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
-from ledger.domain.vocab import BAND_LABELS, Band, EntryKind, Index, Role
+from ledger.domain.vocab import BAND_LABELS, Band, Index, Role
 from ledger.extensions import band_thresholds, download, get_session
-from ledger.models import Agreement, Obligation, Project
+from ledger.models import Agreement, Project
 from ledger.services import balances, income, listing, overview, registry, users
-from ledger.services import entries as entry_service
 from ledger.services.ifs import ifs_report
 from ledger.web import bp, charts
 from ledger.web.auth import (
@@ -36,6 +35,7 @@ from ledger.web.auth import (
     requires,
     start_session,
 )
+from ledger.web.forms import field_errors
 from reports.at_risk import at_risk_csv, at_risk_workbook
 from reports.ifs_workbook import Edition, build_ifs_workbook
 
@@ -213,96 +213,6 @@ def _page() -> int:
     return query_arg("page", page_number) or 1
 
 
-# -- forms ---------------------------------------------------------------------------------
-def _field_errors(invalid: ma.ValidationError) -> dict[str, list[str]]:
-    """A schema's refusal as messages by field, as the templates show them."""
-    messages = invalid.messages if isinstance(invalid.messages, dict) else {"_schema": invalid.messages}
-    return {field: [str(m) for m in (found if isinstance(found, list) else [found])]
-            for field, found in messages.items()}
-
-
-class EntryForm(schemas.EntryIn):
-    """The API's entry schema, reading an HTML form: blank optional fields mean absent."""
-
-    @ma.pre_load
-    def _blank_is_absent(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return {k: v for k, v in data.items() if k != "csrf_token" and (v != "" or k in ("amount", "reason"))}
-
-
-#: The GOV.UK date input's three boxes, as its fields are named: ``{field}-day`` and so on.
-DATE_PARTS = ("day", "month", "year")
-#: Fields the record form asks for with a GOV.UK date input.
-DATE_INPUTS = ("original_received_on",)
-
-
-def joined_dates(values: dict[str, str]) -> dict[str, str]:
-    """The form's values with each date input's day, month and year boxes read as one ISO
-    date: blank boxes leave the date out, anything else that is no date is refused by the
-    schema under the field's name."""
-    joined = {k: v for k, v in values.items() if not k.endswith(tuple(f"-{part}" for part in DATE_PARTS))}
-    for name in DATE_INPUTS:
-        parts = [values.get(f"{name}-{part}", "").strip() for part in DATE_PARTS]
-        if not any(parts):
-            continue
-        day_, month, year_ = parts
-        if all(p.isascii() and p.isdigit() for p in parts) and len(day_) <= 2 and len(month) <= 2 and len(year_) == 4:
-            joined[name] = f"{year_}-{int(month):02d}-{int(day_):02d}"
-        else:
-            joined[name] = "/".join(parts)
-    return joined
-
-
-@bp.route("/obligations/<path:reference>/record/<kind>", methods=["GET", "POST"])
-@officer_or_admin
-def record(reference: str, kind: str) -> ResponseReturnValue:
-    s = get_session()
-    found = registry.get_one(s, Obligation, "reference", reference, what="obligation")
-    if kind not in set(EntryKind):
-        abort(404)
-    errors: dict[str, list[str]] = {}
-    values = request.form.to_dict() if request.method == "POST" else {"occurred_on": clock.today().isoformat()}
-    if request.method == "POST":
-        try:
-            data = EntryForm().load(joined_dates(values) | {"kind": kind, "obligation_reference": reference})
-            entry, _created = entry_service.record_entry(
-                s, entry_service.EntryRequest(**data | {"kind": EntryKind(kind)}), actor=current_actor())  # type: ignore[arg-type]
-        except ma.ValidationError as invalid:
-            errors = _field_errors(invalid)
-        except LedgerError as refused:
-            errors = refused.errors or {"amount": [refused.detail]}
-        else:
-            flash(f"{KIND_LABELS[EntryKind(kind)].split(' ', 1)[1].capitalize()}: {entry.reference} saved.")
-            return redirect(url_for("web.obligation", reference=reference))
-    rule = KIND_RULES[EntryKind(kind)]
-    projects = listing.projects(s) if rule.project else []
-    return render_template("record.html", obligation=found, kind=EntryKind(kind), rule=rule, values=values,
-                           errors=errors, projects=projects), 422 if errors else 200
-
-
-@bp.route("/entries/<entry_id>/reverse", methods=["GET", "POST"])
-@officer_or_admin
-def reverse(entry_id: str) -> ResponseReturnValue:
-    # Not werkzeug's int converter, which reads any script's digits ("١٢" is 12). Past a
-    # 32-bit id PostgreSQL would refuse the number with an error, not a miss.
-    number = int(entry_id) if re.fullmatch(r"[0-9]{1,10}", entry_id) else 0
-    if not 1 <= number <= users.MAX_ID:
-        abort(404)
-    s = get_session()
-    entry = entry_service.get_entry(s, number)
-    errors: dict[str, list[str]] = {}
-    reason = request.form.get("reason", "")
-    if request.method == "POST":
-        try:
-            entry_service.reverse_entry(s, number, actor=current_actor(), reason=reason)  # type: ignore[arg-type]
-        except LedgerError as refused:
-            # Every refusal of a reversal concerns the entry as a whole: show it by the reason.
-            errors = {"reason": [refused.detail]}
-        else:
-            flash(f"Entry {entry.reference} reversed.")
-            return redirect(url_for("web.obligation", reference=entry.obligation.reference))
-    return render_template("reverse.html", entry=entry, reason=reason, errors=errors), 422 if errors else 200
-
-
 # -- divisions -----------------------------------------------------------------------------
 @bp.get("/divisions")
 @requires()
@@ -385,7 +295,7 @@ def index_values() -> ResponseReturnValue:
             data = IndexValueForm().load(values)
             income.add_index_values(s, [data], actor=actor)
         except ma.ValidationError as invalid:
-            errors = _field_errors(invalid)
+            errors = field_errors(invalid)
         except LedgerError as refused:
             errors = refused.errors or {"value": [refused.detail]}
         else:
@@ -420,7 +330,7 @@ def milestone(reference: str) -> ResponseReturnValue:
         invoices = income.record_milestone(get_session(), reference, **data, actor=current_actor())  # type: ignore[arg-type]
     except ma.ValidationError as invalid:
         flash("Not recorded: " + "; ".join(f"{field}: {' '.join(messages)}"
-                                           for field, messages in _field_errors(invalid).items()))
+                                           for field, messages in field_errors(invalid).items()))
     except LedgerError as refused:
         flash(f"Not recorded: {refused.detail}")
     else:
@@ -438,4 +348,4 @@ def project(reference: str) -> ResponseReturnValue:
 
 
 # Pages in modules of their own share this module's helpers, so they are registered after them.
-from ledger.web import admin_pages, division_pages, import_pages, list_pages  # noqa: E402, F401
+from ledger.web import admin_pages, division_pages, entry_pages, import_pages, list_pages  # noqa: E402, F401
