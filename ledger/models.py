@@ -414,3 +414,103 @@ class ImportIssueRecord(Base):
     amount: Mapped[Decimal | None]
     field: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class FinanceImport(Base):
+    """One import of a finance-system export (issue 19): who, when, which file and mapping,
+    and what became of its rows. Append-only (0011 triggers)."""
+
+    __tablename__ = "finance_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str]
+    source: Mapped[str] = mapped_column(Text)
+    mapping: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int]
+    added: Mapped[int]
+    unchanged: Mapped[int]
+    out_of_scope: Mapped[int]
+    rejected: Mapped[int]
+    balances: Mapped[int]
+
+
+class FinanceCostCode(Base):
+    """What a finance cost code holds, as a mapping said at an import: section 106 money of
+    an obligation, a service or a project. The latest row of a code is the one in force."""
+
+    __tablename__ = "finance_cost_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str]
+    import_id: Mapped[int] = mapped_column(ForeignKey("finance_imports.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class FinanceTransaction(Base):
+    """One row of a finance export, kept whether or not its cost code holds section 106
+    money. ``amount`` is money into the section 106 pot (the mapping's sign convention
+    applied); ``key`` makes re-importing the same row add nothing (importers.finance)."""
+
+    __tablename__ = "finance_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("finance_imports.id"), index=True)
+    line: Mapped[int]
+    posted_on: Mapped[date] = mapped_column(index=True)
+    amount: Mapped[Decimal]
+    cost_code: Mapped[str] = mapped_column(String(64), index=True)
+    reference: Mapped[str | None]
+    description: Mapped[str | None] = mapped_column(Text)
+    transaction_id: Mapped[str | None]
+    in_scope: Mapped[bool]
+    created_at: Mapped[datetime]
+
+
+class ReconciliationDecision(Base):
+    """An officer's decision on one finance transaction: confirm the match proposed, reject
+    it, or match it by hand to ledger entries. The latest decision of a transaction is the
+    one in force; none is ever changed (0011 triggers)."""
+
+    __tablename__ = "reconciliation_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("finance_transactions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    entry_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class BalanceAssertion(Base):
+    """That a cost code, obligation or service held ``amount`` at the end of ``held_on``, as the
+    finance system shows it: checked against the ledger's own figure. Append-only."""
+
+    __tablename__ = "balance_assertions"
+    __table_args__ = (UniqueConstraint("scope", "code", "held_on", "amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str]
+    held_on: Mapped[date]
+    amount: Mapped[Decimal]
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("finance_imports.id"))
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AssertionResolution(Base):
+    """A note that settles a failing balance assertion: it no longer shows as failing."""
+
+    __tablename__ = "assertion_resolutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assertion_id: Mapped[int] = mapped_column(ForeignKey("balance_assertions.id"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
