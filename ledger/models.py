@@ -433,6 +433,9 @@ class FinanceImport(Base):
     out_of_scope: Mapped[int]
     rejected: Mapped[int]
     balances: Mapped[int]
+    #: The mapping's matching settings; the latest import's are in force.
+    tolerance_days: Mapped[int]
+    remittance_parts: Mapped[int]
 
 
 class FinanceCostCode(Base):

@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("out_of_scope", sa.Integer(), nullable=False),
         sa.Column("rejected", sa.Integer(), nullable=False),
         sa.Column("balances", sa.Integer(), nullable=False),
+        sa.Column("tolerance_days", sa.Integer(), nullable=False),
+        sa.Column("remittance_parts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_finance_imports")),
     )
     op.create_index(op.f("ix_finance_imports_at"), "finance_imports", ["at"], unique=False)
