@@ -411,3 +411,82 @@ def year_end_lines(year_end: YearEnd) -> list[str]:
         f"{format_money(year_end.ledger_only)} in the ledger only; {year_end.misposted:,} matched on another "
         f"cost code; {year_end.failing_assertions:,} balance assertions failing.",
     ]
+
+
+class Status(StrEnum):
+    """Where an item stands in a reconciliation, as the report and the pages show it."""
+
+    MATCHED = "matched"
+    PROPOSED = "proposed"
+    REVERSED = "reversed-in-finance"
+    FINANCE_ONLY = "finance-only"
+    LEDGER_ONLY = "ledger-only"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemRow:
+    """One line of a reconciliation: a finance transaction with the entries matched to it, a
+    transaction alone, or an entry alone."""
+
+    status: Status
+    rule: Rule | None = None
+    misposted: bool = False
+    #: The finance transaction's id in the ledger's database (for decisions), and its own.
+    transaction: int | None = None
+    transaction_id: str | None = None
+    posted_on: date | None = None
+    cost_code: str | None = None
+    reference: str | None = None
+    description: str | None = None
+    finance: Decimal | None = None
+    entries: tuple[int, ...] = ()
+    entry_references: str = ""
+    obligations: str = ""
+    occurred_on: date | None = None
+    ledger: Decimal | None = None
+    #: The decision in force on the transaction: who made it and why.
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssertionRow:
+    id: int
+    scope: str
+    code: str
+    held_on: date
+    asserted: Decimal
+    ledger: Decimal
+    state: AssertionState
+    recorded_by: str
+    reason: str
+    #: The notes that resolved it, if any.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def difference(self) -> Decimal:
+        return self.asserted - self.ledger
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """A reconciliation as the workbook and the web page show it."""
+
+    as_of: date
+    since: date
+    tolerance_days: int
+    imported: bool
+    summary: list[tuple[str, int | None, Decimal | None]]
+    matched: list[ItemRow]
+    reversed: list[ItemRow]
+    finance_only: list[ItemRow]
+    ledger_only: list[ItemRow]
+    by_cost_code: list[Difference]
+    by_obligation: list[Difference]
+    assertions: list[AssertionRow]
+    codes: dict[str, Target]
+
+    @property
+    def differences(self) -> list[ItemRow]:
+        """What needs clearing: items on one side only, and matches on another cost code."""
+        return [*self.finance_only, *self.ledger_only, *(m for m in self.matched if m.misposted)]

@@ -436,7 +436,7 @@ class Reconciliation:
     def ledger_total(self) -> Decimal:
         return sum((e.item.amount for e in self.entries.values()), ZERO)
 
-    def summary(self) -> list[tuple[str, int, Decimal | None]]:
+    def summary(self) -> list[tuple[str, int | None, Decimal | None]]:
         """(line, count, money) as the report's Summary and the web page show them."""
         matches = self.matching.matches
         states = Counter(a.state for a in self.assertions)
@@ -451,7 +451,7 @@ class Reconciliation:
             ("Reversed within finance (pairs)", len(self.matching.reversals), None),
             ("In finance only", len(self.matching.finance_only), self.money_of(self.matching.finance_only)),
             ("In the ledger only", len(self.matching.ledger_only), self.ledger_only_money),
-            ("Difference, finance less ledger", 0, self.finance_total - self.ledger_total),
+            ("Difference, finance less ledger", None, self.finance_total - self.ledger_total),
             ("Balance assertions holding", states[AssertionState.HOLDS], None),
             ("Balance assertions failing", states[AssertionState.FAILS], None),
             ("Balance assertions resolved by a note", states[AssertionState.RESOLVED], None),
@@ -529,3 +529,42 @@ def year_end(session: Session, *, start: date, end: date) -> rules.YearEnd:
         misposted=len(found.misposted),
         failing_assertions=sum(1 for a in found.assertions
                                if a.state is AssertionState.FAILS and a.assertion.held_on >= start))
+
+
+def reconciliation_report(session: Session, *, as_of: date, since: date | None = None) -> rules.Report:
+    """The reconciliation as plain rows for the workbook and the web page."""
+    found = reconciliation(session, as_of=as_of, since=since)
+    matching = found.matching
+
+    def finance_part(transaction_id: int) -> dict[str, Any]:
+        t = found.transactions[transaction_id]
+        decision = found.decisions.get(transaction_id)
+        return {"transaction": t.id, "transaction_id": t.transaction_id, "posted_on": t.posted_on,
+                "cost_code": t.cost_code, "reference": t.reference, "description": t.description,
+                "finance": t.amount, "decided_by": decision.created_by if decision else None,
+                "decision_reason": decision.reason if decision else None}
+
+    def ledger_part(entry_ids: Iterable[int]) -> dict[str, Any]:
+        items = [found.entries[i].item for i in entry_ids if i in found.entries]
+        return {"entries": tuple(i.id for i in items), "entry_references": ", ".join(i.reference for i in items),
+                "obligations": ", ".join(sorted({i.obligation for i in items})),
+                "occurred_on": min((i.occurred_on for i in items), default=None),
+                "ledger": sum((i.amount for i in items), ZERO) if items else None}
+
+    matched = [rules.ItemRow(status=rules.Status.PROPOSED if m.proposed else rules.Status.MATCHED, rule=m.rule,
+                             misposted=m.misposted, **finance_part(m.transaction_id), **ledger_part(m.entry_ids))
+               for m in matching.matches]
+    reversed_rows = [rules.ItemRow(status=rules.Status.REVERSED, **finance_part(i))
+                     for pair in matching.reversals for i in pair]
+    finance_only = [rules.ItemRow(status=rules.Status.FINANCE_ONLY, **finance_part(i)) for i in matching.finance_only]
+    ledger_only = [rules.ItemRow(status=rules.Status.LEDGER_ONLY, **ledger_part([i])) for i in matching.ledger_only]
+    assertions = [rules.AssertionRow(
+        id=a.assertion.id, scope=a.assertion.scope, code=a.assertion.code, held_on=a.assertion.held_on,
+        asserted=a.assertion.amount, ledger=a.ledger, state=a.state, recorded_by=a.assertion.created_by,
+        reason=a.assertion.reason, notes=tuple(r.note for r in a.resolutions)) for a in found.assertions]
+    by_date = lambda row: (row.posted_on or row.occurred_on or date.min, row.transaction or 0)  # noqa: E731
+    return rules.Report(
+        as_of=as_of, since=found.since, tolerance_days=found.tolerance_days, imported=found.imported,
+        summary=found.summary(), matched=sorted(matched, key=by_date), reversed=reversed_rows,
+        finance_only=sorted(finance_only, key=by_date), ledger_only=sorted(ledger_only, key=by_date),
+        by_cost_code=found.by_cost_code, by_obligation=found.by_obligation, assertions=assertions, codes=found.codes)
