@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ledger import clock
 from ledger.db import write_transaction
@@ -374,3 +374,99 @@ def income_due(session: Session, *, today: date) -> list[IncomeDueRow]:
             due_on=due.due_on, amount=due.amount, paid=ZERO, outstanding=due.amount, days_outstanding=days,
             overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=f"imported from {due.source}"))
     return sorted(rows, key=lambda r: (r.due_on, r.reference))
+
+
+# -- matching receipts and invoices in the web (issue 15 item 3) ---------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Payment:
+    """Part of a receipt matched to an invoice. A payment whose receipt was reversed since
+    no longer counts (as income_due reads it)."""
+
+    invoice_reference: str
+    entry_id: int
+    receipt_reference: str
+    received_on: date
+    amount: Decimal
+    receipt_reversed: bool
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceStanding:
+    """An invoice with what has been paid against it and what is still outstanding."""
+
+    invoice: Invoice
+    paid: Decimal
+    outstanding: Decimal
+    payments: list[Payment]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptStanding:
+    """A receipt with the invoices it pays and the money of it not yet matched to one."""
+
+    entry: Entry
+    reversed_by: int | None
+    matched: Decimal
+    unmatched: Decimal
+    payments: list[Payment]
+
+
+def _payments(session: Session, *, invoice_ids: Iterable[int] = (), entry_ids: Iterable[int] = ()) -> list[Payment]:
+    reversal = aliased(Entry)
+    query = (select(InvoicePayment, Invoice.reference, Entry.reference, Entry.occurred_on, reversal.id)
+             .join(Invoice, InvoicePayment.invoice_id == Invoice.id)
+             .join(Entry, InvoicePayment.entry_id == Entry.id)
+             .outerjoin(reversal, reversal.reverses == Entry.id)
+             .where(or_(InvoicePayment.invoice_id.in_(list(invoice_ids)), InvoicePayment.entry_id.in_(list(entry_ids))))
+             .order_by(InvoicePayment.id))
+    return [Payment(invoice_reference=invoice, entry_id=payment.entry_id, receipt_reference=receipt,
+                    received_on=received_on, amount=payment.amount, receipt_reversed=reversed_by is not None,
+                    created_by=payment.created_by, created_at=payment.created_at)
+            for payment, invoice, receipt, received_on, reversed_by in session.execute(query)]
+
+
+def _invoice_standing(session: Session, invoice: Invoice) -> InvoiceStanding:
+    payments = _payments(session, invoice_ids=[invoice.id])
+    paid = sum((p.amount for p in payments if not p.receipt_reversed), ZERO)
+    return InvoiceStanding(invoice=invoice, paid=paid, outstanding=invoice.amount - paid, payments=payments)
+
+
+def invoice_standing(session: Session, reference: str) -> InvoiceStanding:
+    """An invoice by its reference, with its payments; NotFound if there is none."""
+    return _invoice_standing(session, get_one(session, Invoice, "reference", reference, what="invoice"))
+
+
+def receipt_standing(session: Session, entry: Entry) -> ReceiptStanding:
+    """A ledger entry with the invoices it pays. Only a receipt pays invoices: any other
+    entry has nothing matched and nothing to match."""
+    payments = _payments(session, entry_ids=[entry.id])
+    reversed_by = session.scalar(select(Entry.id).where(Entry.reverses == entry.id))
+    matched = sum((p.amount for p in payments), ZERO)
+    can_pay = entry.kind == EntryKind.RECEIPT and entry.reverses is None and reversed_by is None
+    return ReceiptStanding(entry=entry, reversed_by=reversed_by, matched=matched,
+                           unmatched=entry.amount - matched if can_pay else ZERO, payments=payments)
+
+
+def open_invoices(session: Session, obligation_id: int) -> list[InvoiceStanding]:
+    """The obligation's invoices with money outstanding, oldest due first."""
+    invoices = session.scalars(select(Invoice).join(Instalment, Invoice.instalment_id == Instalment.id)
+                               .where(Instalment.obligation_id == obligation_id).order_by(Invoice.due_on, Invoice.id))
+    return [s for s in (_invoice_standing(session, i) for i in invoices) if s.outstanding > ZERO]
+
+
+def unmatched_receipts(session: Session, obligation_id: int) -> list[ReceiptStanding]:
+    """The obligation's receipts (not reversed) with money not yet matched to an invoice,
+    oldest first."""
+    receipts = session.scalars(select(Entry).where(Entry.obligation_id == obligation_id,
+                                                   Entry.kind == EntryKind.RECEIPT, Entry.reverses.is_(None))
+                               .order_by(Entry.occurred_on, Entry.id))
+    return [s for s in (receipt_standing(session, r) for r in receipts) if s.unmatched > ZERO]
+
+
+def imported_due_obligation(session: Session, reference: str) -> str | None:
+    """The obligation of income due imported as ``secured`` (no invoice) under this
+    reference, or None."""
+    return session.scalar(select(Obligation.reference).join(IncomeDue, IncomeDue.obligation_id == Obligation.id)
+                          .where(IncomeDue.reference == reference))

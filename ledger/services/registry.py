@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -17,7 +18,7 @@ from ledger.db import lock_ledger, write_transaction
 from ledger.domain.dates import financial_year_bounds, terms_errors
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.domain.vocab import AgreementType, RepaymentBasis
-from ledger.models import Agreement, Authority, Base, Division, Obligation, Project
+from ledger.models import Agreement, AgreementHistory, Authority, Base, Division, Obligation, Project
 from ledger.services import Actor, audit
 from ledger.services.agreement_history import keep_details
 from ledger.services.constraints import as_domain_errors
@@ -310,3 +311,92 @@ def obligations_query(filters: Filters, *, agreement_reference: str | None = Non
 
 def projects_query(filters: Filters) -> Select[tuple[Project]]:
     return select(Project).where(*filters.conditions(Project)).order_by(Project.reference)
+
+
+# -- corrections made in the web (issue 15 item 3) -----------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetailChange:
+    """One correction of an agreement's details: who made it, when, why, and each detail
+    it changed with its value before and after."""
+
+    changed_at: datetime
+    changed_by: str
+    reason: str
+    changes: list[tuple[str, Any, Any]]
+
+
+def agreement_changes(session: Session, agreement: Agreement) -> list[DetailChange]:
+    """The corrections of ``agreement``, oldest first. Each history row keeps the details as
+    they stood before one correction, so what that correction made of them is the next
+    row's details, or, for the latest, the agreement's own."""
+    kept = list(session.scalars(select(AgreementHistory).where(AgreementHistory.agreement_id == agreement.id)
+                                .order_by(AgreementHistory.id)))
+    states = [{name: getattr(row, name) for name in CORRECTABLE_DETAILS} for row in kept]
+    states.append({name: getattr(agreement, name) for name in CORRECTABLE_DETAILS})
+    return [DetailChange(changed_at=row.changed_at, changed_by=row.changed_by, reason=row.reason,
+                         changes=[(name, before[name], after[name]) for name in CORRECTABLE_DETAILS
+                                  if before[name] != after[name]])
+            for row, before, after in zip(kept, states, states[1:], strict=False)]
+
+
+#: What an officer may correct on an obligation: what it is for and its repayment terms as
+#: read from the deed. Its money (amount, units) is what the deed secured and stays.
+OBLIGATION_UPDATABLE = frozenset({"purpose", "service", "trigger", "repayment_basis", "repayment_years"})
+#: What an officer may correct on a project.
+PROJECT_UPDATABLE = frozenset({"name", "service", "division_code", "repays_borrowing"})
+
+
+def _refuse_unknown(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput("these fields cannot be changed", errors={f: ["cannot be changed"] for f in sorted(unknown)})
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidInput("reason: must not be empty", errors={"reason": ["must not be empty"]})
+
+
+def update_obligation(
+    session: Session, reference: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
+) -> Obligation:
+    """Correct an obligation's purpose, service, trigger or repayment terms (SPEC 8.2: terms
+    misread from the deed); the audit event keeps the old values and why they changed. Terms
+    are checked as a pair, the half not given as it stands."""
+    _require_reason(reason)
+    with as_domain_errors(), write_transaction(session):
+        obligation = get_one(session, Obligation, "reference", reference, what="obligation")
+        _refuse_unknown(changes, OBLIGATION_UPDATABLE)
+        # Its deadlines move with its terms: money checks of this obligation wait for this.
+        lock_for_money(session, obligation_ids=[obligation.id])
+        basis = changes.get("repayment_basis", obligation.repayment_basis)
+        if basis not in set(RepaymentBasis):
+            raise InvalidInput(f"repayment_basis {basis!r} is not a basis",
+                               errors={"repayment_basis": [f"must be one of {', '.join(RepaymentBasis)}"]})
+        _check_terms(basis, changes.get("repayment_years", obligation.repayment_years), years_field="repayment_years")
+        before = audit.snapshot(obligation)
+        for key, value in changes.items():
+            setattr(obligation, key, value)
+        session.flush()
+        audit.record(session, actor=actor, action="update-obligation", target_type="obligations",
+                     target_reference=reference, before=before, after=audit.snapshot(obligation), reason=reason)
+        return obligation
+
+
+def update_project(
+    session: Session, reference: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
+) -> Project:
+    """Correct a project's name, service, division or whether it repays borrowing (item
+    (h)(ii) of the statement); the audit event keeps the old values and why they changed."""
+    _require_reason(reason)
+    with as_domain_errors(), write_transaction(session):
+        project = get_one(session, Project, "reference", reference, what="project")
+        _refuse_unknown(changes, PROJECT_UPDATABLE)
+        _require(session, Division, "code", changes.get("division_code"), "division_code")
+        before = audit.snapshot(project)
+        for key, value in changes.items():
+            setattr(project, key, value)
+        session.flush()
+        audit.record(session, actor=actor, action="update-project", target_type="projects",
+                     target_reference=reference, before=before, after=audit.snapshot(project), reason=reason)
+        return project
