@@ -32,6 +32,7 @@ def register_api(app: Flask) -> LedgerApi:
         import_views,
         income_views,
         ledger_views,
+        reconcile_views,
         reference_views,
         report_views,
     )
@@ -39,7 +40,8 @@ def register_api(app: Flask) -> LedgerApi:
 
     api = LedgerApi(app)
     blueprints = (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
-                  report_views.reports, *account_views.BLUEPRINTS, *import_views.BLUEPRINTS)
+                  report_views.reports, *account_views.BLUEPRINTS, *import_views.BLUEPRINTS,
+                  *reconcile_views.BLUEPRINTS)
     for blp in blueprints:
         api.register_blueprint(blp)
     # Before authentication: a refusal is audited, and the audit log cannot keep such text.

@@ -259,6 +259,13 @@ def _check_entries(session: Session, transaction: FinanceTransaction, ids: list[
                            errors={"entry_ids": ["must add up to the transaction's amount exactly"]})
 
 
+def get_transaction(session: Session, transaction_id: int) -> FinanceTransaction:
+    found = session.get(FinanceTransaction, transaction_id)
+    if found is None:
+        raise NotFound(f"no finance transaction {transaction_id}")
+    return found
+
+
 def decisions_of(session: Session, transaction_id: int) -> list[ReconciliationDecision]:
     """Every decision on a transaction, oldest first."""
     return list(session.scalars(select(ReconciliationDecision).where(
@@ -558,13 +565,22 @@ def reconciliation_report(session: Session, *, as_of: date, since: date | None =
                      for pair in matching.reversals for i in pair]
     finance_only = [rules.ItemRow(status=rules.Status.FINANCE_ONLY, **finance_part(i)) for i in matching.finance_only]
     ledger_only = [rules.ItemRow(status=rules.Status.LEDGER_ONLY, **ledger_part([i])) for i in matching.ledger_only]
-    assertions = [rules.AssertionRow(
-        id=a.assertion.id, scope=a.assertion.scope, code=a.assertion.code, held_on=a.assertion.held_on,
-        asserted=a.assertion.amount, ledger=a.ledger, state=a.state, recorded_by=a.assertion.created_by,
-        reason=a.assertion.reason, notes=tuple(r.note for r in a.resolutions)) for a in found.assertions]
+    assertions = [_assertion_row(a) for a in found.assertions]
     by_date = lambda row: (row.posted_on or row.occurred_on or date.min, row.transaction or 0)  # noqa: E731
     return rules.Report(
         as_of=as_of, since=found.since, tolerance_days=found.tolerance_days, imported=found.imported,
         summary=found.summary(), matched=sorted(matched, key=by_date), reversed=reversed_rows,
         finance_only=sorted(finance_only, key=by_date), ledger_only=sorted(ledger_only, key=by_date),
         by_cost_code=found.by_cost_code, by_obligation=found.by_obligation, assertions=assertions, codes=found.codes)
+
+
+def _assertion_row(check: AssertionCheck) -> rules.AssertionRow:
+    a = check.assertion
+    return rules.AssertionRow(id=a.id, scope=a.scope, code=a.code, held_on=a.held_on, asserted=a.amount,
+                              ledger=check.ledger, state=check.state, recorded_by=a.created_by, reason=a.reason,
+                              notes=tuple(r.note for r in check.resolutions))
+
+
+def assertion_rows(session: Session, *, as_of: date | None = None, failing_only: bool = False) -> list[rules.AssertionRow]:
+    """Balance assertions checked against the ledger, as plain rows (newest date first)."""
+    return [_assertion_row(c) for c in assertion_checks(session, as_of=as_of, failing_only=failing_only)]
