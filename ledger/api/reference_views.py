@@ -145,6 +145,13 @@ class ObligationByReference(MethodView):
         """One obligation"""
         return registry.get_one(get_session(), Obligation, "reference", reference, what="obligation")
 
+    @obligations.arguments(schemas.ObligationChanges)
+    @obligations.response(200, schemas.Obligation)
+    def patch(self, data: dict[str, Any], reference: str) -> Obligation:
+        """Correct an obligation's purpose, service, trigger or repayment terms as read from the deed, with a reason"""
+        reason = data.pop("reason")
+        return registry.update_obligation(get_session(), reference, data, actor=actor(), reason=reason)
+
 
 @projects.route("")
 class Projects(MethodView):
@@ -168,3 +175,10 @@ class ProjectByReference(MethodView):
     def get(self, reference: str) -> Project:
         """One project"""
         return registry.get_one(get_session(), Project, "reference", reference, what="project")
+
+    @projects.arguments(schemas.ProjectChanges)
+    @projects.response(200, schemas.Project)
+    def patch(self, data: dict[str, Any], reference: str) -> Project:
+        """Correct a project's name, service, division or whether it repays borrowing, with a reason"""
+        reason = data.pop("reason")
+        return registry.update_project(get_session(), reference, data, actor=actor(), reason=reason)

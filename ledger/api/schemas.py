@@ -581,3 +581,25 @@ class IncomeDueItem(Schema):
     days_outstanding = ma.fields.Integer()
     overdue = ma.fields.Boolean()
     how_worked_out = ma.fields.String()
+
+
+class ObligationChanges(Schema):
+    """What may be corrected of an obligation (services.registry.OBLIGATION_UPDATABLE): what it
+    is for and its repayment terms as read from the deed, checked as a pair."""
+
+    purpose = ma.fields.String(validate=one_of(Purpose))
+    service = Code(validate=SLUG)
+    trigger = Prose(allow_none=True)
+    repayment_basis = ma.fields.String(validate=one_of(RepaymentBasis))
+    repayment_years = Whole(allow_none=True, minimum=1, maximum=MAX_REPAYMENT_YEARS)
+    reason = Prose(required=True, min_length=1)
+
+
+class ProjectChanges(Schema):
+    """What may be corrected of a project (services.registry.PROJECT_UPDATABLE)."""
+
+    name = Text(min_length=1)
+    service = Code(validate=SLUG)
+    division_code = Code(allow_none=True)
+    repays_borrowing = ma.fields.Boolean()
+    reason = Prose(required=True, min_length=1)
