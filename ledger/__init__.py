@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, serving: bool = False
     from ledger.cli import ledger_cli
     from ledger.errors import register_error_handlers
     from ledger.extensions import init_database
+    from ledger.public import init_public, pages_on
     from ledger.web import init_web
 
     app = Flask(__name__, instance_path=os.environ.get("LEDGER_INSTANCE_PATH") or None)
@@ -40,6 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, serving: bool = False
     register_error_handlers(app)
     register_api(app)
     init_web(app)
+    if pages_on(app.config):
+        init_public(app)
     app.cli.add_command(ledger_cli)
 
     @app.get("/health")

@@ -28,6 +28,14 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SECURE": None,
     # Proxies in front that append to X-Forwarded-For (0: none; the peer is the client).
     "PROXY_FIX": 0,
+    # Public pages for residents under /public (issue 20; docs/PUBLIC.md): "on" or "off".
+    "PUBLIC_PAGES": "off",
+    # Requests a minute per client address to the public pages, per worker (0: no limit).
+    "PUBLIC_RATE_LIMIT": 120,
+    # Seconds a browser or proxy may keep a public page before asking again (with its ETag).
+    "PUBLIC_MAX_AGE": 60,
+    # Public answers each worker keeps until the next write, in megabytes (0: none kept).
+    "PUBLIC_CACHE_MB": 64,
     # flask-smorest / OpenAPI
     "API_TITLE": "s106-ledger",
     "API_VERSION": "v1",

@@ -36,12 +36,17 @@ def register_api(app: Flask) -> LedgerApi:
         reference_views,
         report_views,
     )
+    from ledger.public import pages_on
     from ledger.speed.response_cache import enable_response_cache
 
     api = LedgerApi(app)
     blueprints = (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
                   report_views.reports, *account_views.BLUEPRINTS, *import_views.BLUEPRINTS,
                   *reconcile_views.BLUEPRINTS)
+    if pages_on(app.config):
+        from ledger.public.api import blp as public_api
+
+        blueprints = (*blueprints, public_api)
     for blp in blueprints:
         api.register_blueprint(blp)
     # Before authentication: a refusal is audited, and the audit log cannot keep such text.
