@@ -80,17 +80,21 @@ class KindRule:
     label: str
     #: The IFS figures its amount feeds directly.
     ifs: frozenset[IfsRole] = frozenset()
+    #: May be dated after today. Money cannot have moved yet on a later date, but a committee
+    #: may decide today to allocate money from a later date (docs/RULES.md, "Dates").
+    dated_ahead: bool = False
 
 
 KINDS: tuple[KindRule, ...] = (
     KindRule(kind=EntryKind.RECEIPT, held=ADDS, allocated=NONE, total="received", project=False, interest=True,
              status="received", import_order=0, label="Record a receipt", ifs=frozenset({IfsRole.RECEIVED})),
     KindRule(kind=EntryKind.ALLOCATION, held=NONE, allocated=ADDS, total=None, project=True,
-             status="allocated", import_order=1, label="Allocate money to a project"),
+             status="allocated", import_order=1, label="Allocate money to a project", dated_ahead=True),
     # Allocated money handed back has no status of its own: it is published as a negative
     # `allocated` amount, so the allocated amounts of a file still add up.
     KindRule(kind=EntryKind.DEALLOCATION, held=NONE, allocated=TAKES, total=None, project=True,
-             status="allocated", negated=True, import_order=2, label="Take money back from a project"),
+             status="allocated", negated=True, import_order=2, label="Take money back from a project",
+             dated_ahead=True),
     KindRule(kind=EntryKind.SPEND, held=TAKES, allocated=TAKES, total="spent", project=True, auto_allocates=True,
              status="spent", import_order=3, label="Record spend",
              ifs=frozenset({IfsRole.SPENT, IfsRole.SPENT_BY_AUTHORITY})),
@@ -128,6 +132,8 @@ INTEREST_KINDS = kinds_where(lambda r: r.interest)
 RECIPIENT_KINDS = kinds_where(lambda r: r.recipient)
 #: Kinds that allocate a project's shortfall before they draw on it (rule 5).
 AUTO_ALLOCATING = kinds_where(lambda r: r.auto_allocates)
+#: Kinds that may be dated after today.
+DATED_AHEAD = kinds_where(lambda r: r.dated_ahead)
 
 
 def kinds_in(role: IfsRole) -> frozenset[EntryKind]:
@@ -194,6 +200,8 @@ def contradictions(table: tuple[KindRule, ...]) -> list[str]:
             found.append(f"{rule.kind}: a kind that changes a project's money must name the project")
         if rule.auto_allocates and rule.allocated != TAKES:
             found.append(f"{rule.kind}: only a kind that draws on a project's money can allocate a shortfall")
+        if rule.dated_ahead and rule.held != NONE:
+            found.append(f"{rule.kind}: a kind that moves money held cannot be dated after today")
         if rule.read_from_status and sum(1 for other in table if other.read_from_status and (
                 other.status, other.negated) == (rule.status, rule.negated)) > 1:
             found.append(f"{rule.kind}: another kind is published as {'negative ' * rule.negated}{rule.status!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -12,6 +13,18 @@ class RuleViolation:
     """One broken ledger invariant (SPEC rule 4), on the first date it breaks."""
 
     invariant: str
+    on: date
+    message: str
+    field: str = "amount"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmountLimit:
+    """The most a refused entry could have been on its date and kept every invariant: the
+    limit a person needs to correct it, with the date it is reached on and the money that
+    sets it, said in ``message`` ("Spend must be £138,174.38 or less: that is ...")."""
+
+    most: Decimal
     on: date
     message: str
     field: str = "amount"
@@ -59,6 +72,8 @@ class RuleViolated(LedgerError):
     """A write that would break a ledger invariant at some date; nothing was written."""
 
     violations: list[RuleViolation] = field(default_factory=list)
+    #: For a new entry whose amount broke the rules: the most it could have been.
+    limit: AmountLimit | None = None
 
     type = "rule-violated"
     title = "Ledger rule violated"
@@ -71,4 +86,6 @@ class RuleViolated(LedgerError):
             errors.setdefault(violation.field, []).append(
                 f"{violation.invariant}: {violation.message}"
             )
+        if self.limit is not None:
+            errors.setdefault(self.limit.field, []).append(self.limit.message)
         LedgerError.__init__(self, f"{first.invariant}: {first.message}", errors=errors)

@@ -29,6 +29,7 @@ from ledger.domain.entry_kinds import (
 from ledger.domain.errors import RuleViolation
 from ledger.domain.money import ZERO, format_money
 from ledger.domain.vocab import Band, EntryKind
+from ledger.domain.wording import written_date
 
 HELD_NOT_NEGATIVE = "held-not-negative"
 PROJECT_ALLOCATION_NOT_NEGATIVE = "project-allocation-not-negative"
@@ -156,7 +157,7 @@ def invariant_violations(entries: Iterable[LedgerEntry]) -> list[RuleViolation]:
 
 
 def _violation(invariant: str, day: date, running: RunningTotals, project: str | None) -> RuleViolation:
-    on = day.isoformat()
+    on = written_date(day)
     if invariant == HELD_NOT_NEGATIVE:
         return RuleViolation(invariant=invariant, on=day,
                              message=f"money held on {on} would be {format_money(running.held)}")

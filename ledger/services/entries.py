@@ -16,12 +16,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger import clock
 from ledger.db import write_transaction
-from ledger.domain import limits, rules
+from ledger.domain import headroom, limits, rules
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.entry_kinds import (
     AUTO_ALLOCATING,
     INTEREST_KINDS,
+    KIND_RULES,
     PROJECT_KINDS,
     RECIPIENT_KINDS,
     join_kinds,
@@ -167,83 +169,132 @@ def _insert(session: Session, entry: Entry, *, actor: Actor, action: str) -> Ent
     return entry
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryPlan:
+    """What recording a request writes, found by the same checks without writing."""
+
+    obligation: Obligation
+    project: Project | None
+    reference: str
+    #: The entry already recorded under the request's kind and reference with the same
+    #: content (rule 3): recording the request again writes nothing and returns it.
+    existing: Entry | None
+    #: Allocated to the project first, from unallocated money (rule 5).
+    auto_allocation: Decimal
+
+
+def _refusals(request: EntryRequest) -> None:
+    """Raise what is wrong with the request before the database is asked."""
+    errors = _shape_errors(request)
+    if request.occurred_on > clock.today() and not KIND_RULES[request.kind].dated_ahead:
+        # Money cannot have moved yet, and a balance of today would not show it.
+        errors["occurred_on"] = ["must be today or earlier"]
+    if errors:
+        field = next(iter(errors))
+        raise InvalidInput(f"{field}: {errors[field][0]}", errors=errors)
+
+
+def _plan(session: Session, request: EntryRequest, obligation: Obligation) -> EntryPlan:
+    """The checks of record_entry past the request's own shape: raises what refuses it."""
+    project = None
+    if request.project_reference:
+        project = session.scalar(select(Project).where(Project.reference == request.project_reference))
+        if project is None:
+            raise InvalidInput(
+                f"project_reference {request.project_reference!r} does not exist",
+                errors={"project_reference": ["does not exist"]},
+            )
+    project_id = project.id if project else None
+    reference = request.reference or f"{request.kind}-{uuid.uuid4().hex[:16]}"
+    existing = session.scalar(
+        select(Entry).where(Entry.kind == request.kind.value, Entry.reference == reference)
+    )
+    if existing is not None:
+        if not _same_content(existing, request, obligation.id, project_id):
+            raise Conflict(
+                f"a {request.kind} with reference {reference!r} already exists with different content",
+                errors={"reference": ["already used for a different entry"]},
+            )
+        if _is_reversed(session, existing.id):
+            raise Conflict(REVERSED_REFERENCE.format(kind=request.kind, reference=reference),
+                           errors={"reference": ["recorded and reversed: use a new reference"]})
+        return EntryPlan(obligation=obligation, project=project, reference=reference, existing=existing,
+                         auto_allocation=ZERO)
+
+    past = history(session, obligation.id)
+    new = LedgerEntry(
+        id=UNSAVED_ID,
+        kind=request.kind,
+        amount=request.amount,
+        occurred_on=request.occurred_on,
+        reference=reference,
+        project=request.project_reference,
+        original_received_on=request.original_received_on,
+    )
+    candidates = [new]
+    shortfall = ZERO
+    if request.kind in AUTO_ALLOCATING:
+        assert request.project_reference is not None
+        shortfall = rules.project_shortfall(
+            rules.in_force([*past, new]), project=request.project_reference, from_date=request.occurred_on
+        )
+        if shortfall > ZERO:
+            candidates.insert(
+                0,
+                LedgerEntry(
+                    id=UNSAVED_ID - 1,
+                    kind=EntryKind.ALLOCATION,
+                    amount=shortfall,
+                    occurred_on=request.occurred_on,
+                    project=request.project_reference,
+                ),
+            )
+    violations = rules.invariant_violations(rules.in_force([*past, *candidates]))
+    if violations:
+        limit = headroom.amount_limit(rules.in_force(past), kind=request.kind, on=request.occurred_on,
+                                      project=request.project_reference)
+        # A limit the amount is within would not be why it was refused.
+        raise RuleViolated(violations=violations,
+                           limit=limit if limit is not None and request.amount > limit.most else None)
+    return EntryPlan(obligation=obligation, project=project, reference=reference, existing=None,
+                     auto_allocation=shortfall)
+
+
+def check_entry(session: Session, request: EntryRequest) -> EntryPlan:
+    """What record_entry would do with ``request``, refused as it would be, writing nothing:
+    for a person to check before they save. Only the write's own checks, under its locks,
+    count: another officer may record an entry in between."""
+    _refusals(request)
+    return _plan(session, request, _obligation(session, request.obligation_reference, field="obligation_reference"))
+
+
 def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tuple[Entry, bool]:
     """Record one entry; returns it and whether it was created.
 
     Repeating an entry with the same kind, reference and content returns the stored one
     and writes nothing; the same reference with other content is a conflict (rule 3).
     A spend or transfer beyond the project's allocated-unspent money first allocates the
-    shortfall from unallocated money, in the same transaction (rule 5).
+    shortfall from unallocated money, in the same transaction (rule 5). Money cannot move
+    after today: only a kind whose rule says ``dated_ahead`` (an allocation, a
+    deallocation) may be dated later. A refusal by the invariants says the most the amount
+    could have been (RuleViolated.limit).
     """
-    errors = _shape_errors(request)
-    if errors:
-        field = next(iter(errors))
-        raise InvalidInput(f"{field}: {errors[field][0]}", errors=errors)
+    _refusals(request)
     with as_domain_errors(), write_transaction(session):
         obligation = _obligation(session, request.obligation_reference, field="obligation_reference")
         now = lock_for_money(session, obligation_ids=[obligation.id])
-        project = None
-        if request.project_reference:
-            project = session.scalar(select(Project).where(Project.reference == request.project_reference))
-            if project is None:
-                raise InvalidInput(
-                    f"project_reference {request.project_reference!r} does not exist",
-                    errors={"project_reference": ["does not exist"]},
-                )
-        project_id = project.id if project else None
-        reference = request.reference or f"{request.kind}-{uuid.uuid4().hex[:16]}"
-        existing = session.scalar(
-            select(Entry).where(Entry.kind == request.kind.value, Entry.reference == reference)
-        )
-        if existing is not None:
-            if not _same_content(existing, request, obligation.id, project_id):
-                raise Conflict(
-                    f"a {request.kind} with reference {reference!r} already exists with different content",
-                    errors={"reference": ["already used for a different entry"]},
-                )
-            if _is_reversed(session, existing.id):
-                raise Conflict(REVERSED_REFERENCE.format(kind=request.kind, reference=reference),
-                               errors={"reference": ["recorded and reversed: use a new reference"]})
-            return existing, False
-
-        past = history(session, obligation.id)
-        new = LedgerEntry(
-            id=UNSAVED_ID,
-            kind=request.kind,
-            amount=request.amount,
-            occurred_on=request.occurred_on,
-            reference=reference,
-            project=request.project_reference,
-            original_received_on=request.original_received_on,
-        )
-        candidates = [new]
-        shortfall = ZERO
-        if request.kind in AUTO_ALLOCATING:
-            assert request.project_reference is not None
-            shortfall = rules.project_shortfall(
-                rules.in_force([*past, new]), project=request.project_reference, from_date=request.occurred_on
-            )
-            if shortfall > ZERO:
-                candidates.insert(
-                    0,
-                    LedgerEntry(
-                        id=UNSAVED_ID - 1,
-                        kind=EntryKind.ALLOCATION,
-                        amount=shortfall,
-                        occurred_on=request.occurred_on,
-                        project=request.project_reference,
-                    ),
-                )
-        _refuse_if_broken([*past, *candidates])
-
-        if shortfall > ZERO:
+        plan = _plan(session, request, obligation)
+        if plan.existing is not None:
+            return plan.existing, False
+        project_id = plan.project.id if plan.project else None
+        if plan.auto_allocation > ZERO:
             _insert(
                 session,
                 Entry(
-                    reference=auto_allocation_reference(reference),
+                    reference=auto_allocation_reference(plan.reference),
                     kind=EntryKind.ALLOCATION.value,
                     obligation_id=obligation.id,
-                    amount=shortfall,
+                    amount=plan.auto_allocation,
                     occurred_on=request.occurred_on,
                     project_id=project_id,
                     created_by=actor.email,
@@ -256,7 +307,7 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
         entry = _insert(
             session,
             Entry(
-                reference=reference,
+                reference=plan.reference,
                 kind=request.kind.value,
                 obligation_id=obligation.id,
                 amount=request.amount,
@@ -314,6 +365,27 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str)
             actor=actor,
             action=f"reverse-{original.kind}",
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObligationMoney:
+    """An obligation's money at the end of a date, as an entry form shows it."""
+
+    on: date
+    balances: rules.Balances
+    #: Each project the obligation's entries name, by reference.
+    projects: list[headroom.ProjectMoney]
+    project_names: dict[str, str]
+
+
+def obligation_money(session: Session, obligation: Obligation, *, on: date) -> ObligationMoney:
+    """Money held, allocated and unallocated, and each project's allocated, spent and
+    unspent money, of one obligation at the end of ``on`` (SPEC rule 4)."""
+    entries = rules.in_force(history(session, obligation.id))
+    projects = headroom.project_money(entries, on=on)
+    names = dict(session.execute(
+        select(Project.reference, Project.name).where(Project.reference.in_([p.project for p in projects]))).all())
+    return ObligationMoney(on=on, balances=rules.balances_at(entries, on), projects=projects, project_names=names)
 
 
 def get_entry(session: Session, entry_id: int) -> Entry:
