@@ -3,16 +3,21 @@ build no SQL. Collections filter through ``registry.Filters.conditions``."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from ledger.db import read_snapshot
 from ledger.domain.dates import financial_year_of
-from ledger.domain.vocab import Band, service_label
+from ledger.domain.entry_kinds import KIND_RULES, signed
+from ledger.domain.money import ZERO
+from ledger.domain.vocab import Band, EntryKind, service_label
 from ledger.models import (
     Agreement,
     Authority,
@@ -25,6 +30,8 @@ from ledger.models import (
     Project,
 )
 from ledger.services import balances, overview, registry
+from ledger.services.income import IncomeDueRow, income_due
+from ledger.services.ledger_rows import in_force_condition
 from ledger.services.registry import Filters, agreements_query, page, projects_query
 
 #: Entries a project page lists (its count is of them all).
@@ -170,6 +177,98 @@ def project_entries(session: Session, project: Project) -> tuple[list[Entry], in
 def projects(session: Session, filters: Filters | None = None) -> list[Project]:
     """Every project matching ``filters``, by reference."""
     return list(session.scalars(projects_query(filters or Filters())))
+
+
+def project_services(session: Session) -> list[str]:
+    """The services projects are recorded under."""
+    return list(session.scalars(select(Project.service).distinct()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectRow:
+    """A project with the money spent on it, transferred for it and allocated to it and not
+    yet spent, at the end of a day, as known now (reversed entries left out)."""
+
+    reference: str
+    name: str
+    service: str
+    division_code: str | None
+    repays_borrowing: bool
+    spent: Decimal
+    transferred: Decimal
+    allocated_unspent: Decimal
+
+
+#: The projects list's columns it sorts by, each as a key on a row and the place names.
+PROJECT_SORTS: dict[str, Callable[[ProjectRow, dict[str, dict[str, str]]], Any]] = {
+    "reference": lambda r, _: r.reference,
+    "name": lambda r, _: r.name.casefold(),
+    "service": lambda r, _: service_label(r.service),
+    "division": lambda r, names: names["divisions"].get(r.division_code or "", r.division_code or "\uffff"),
+    "spent": lambda r, _: r.spent,
+    "transferred": lambda r, _: r.transferred,
+    "allocated": lambda r, _: r.allocated_unspent,
+}
+
+
+def project_list(
+    session: Session, filters: Filters, *, on: date, search: str | None = None, sort: str = "reference",
+    descending: bool = False,
+) -> list[ProjectRow]:
+    """Every project matching ``filters`` (division, service, authority) and ``search`` (in
+    its reference or name), with its money at the end of ``on``, sorted by a column of
+    PROJECT_SORTS (ties by reference)."""
+    read_snapshot(session)
+    query = select(Project).where(*filters.conditions(Project))
+    if search:
+        like = f"%{search}%"
+        query = query.where(or_(Project.reference.ilike(like), Project.name.ilike(like)))
+    found = list(session.scalars(query.order_by(Project.reference)))
+    amounts: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for project_id, kind, amount in session.execute(
+        select(Entry.project_id, Entry.kind, func.sum(Entry.amount))
+        .where(Entry.project_id.is_not(None), Entry.occurred_on <= on, in_force_condition(None))
+        .group_by(Entry.project_id, Entry.kind)
+    ):
+        amounts[project_id][kind] += amount
+    rows = []
+    for project in found:
+        by_kind = amounts.get(project.id, {})
+        rows.append(ProjectRow(
+            reference=project.reference, name=project.name, service=project.service,
+            division_code=project.division_code, repays_borrowing=project.repays_borrowing,
+            spent=by_kind.get(EntryKind.SPEND, ZERO), transferred=by_kind.get(EntryKind.TRANSFER, ZERO),
+            allocated_unspent=sum((signed(KIND_RULES[EntryKind(k)].allocated, v) for k, v in by_kind.items()), ZERO)))
+    names = registry.place_names(session)
+    key = PROJECT_SORTS[sort]
+    return sorted(rows, key=lambda row: key(row, names), reverse=descending)
+
+
+# -- income due ----------------------------------------------------------------------------
+#: The income-due list's columns it sorts by, each as a key on a row.
+INCOME_DUE_SORTS: dict[str, Callable[[IncomeDueRow], Any]] = {
+    "since": lambda r: r.due_on,
+    "developer": lambda r: (r.developer or "").casefold(),
+    "obligation": lambda r: r.obligation_reference,
+    "trigger": lambda r: r.trigger,
+    "due": lambda r: r.amount if r.amount is not None else ZERO,
+    "paid": lambda r: r.paid,
+    "outstanding": lambda r: r.outstanding if r.outstanding is not None else ZERO,
+    "days": lambda r: r.days_outstanding,
+}
+
+
+def income_due_list(
+    session: Session, *, today: date, authority: str | None = None, division: str | None = None,
+    overdue_only: bool = False, sort: str = "since", descending: bool = False,
+) -> list[IncomeDueRow]:
+    """The sums developers owe on ``today`` (income.income_due), of an authority's and a
+    division's agreements, only the overdue ones if asked, sorted by a column of
+    INCOME_DUE_SORTS (ties in the report's own order, oldest due first)."""
+    rows = [row for row in income_due(session, today=today)
+            if (not authority or row.authority_code == authority) and (not division or row.division_code == division)
+            and (row.overdue or not overdue_only)]
+    return sorted(rows, key=INCOME_DUE_SORTS[sort], reverse=descending)
 
 
 # -- index values and invoices -------------------------------------------------------------

@@ -9,6 +9,8 @@ from flask import Blueprint, Flask
 
 from ledger.domain.dates import financial_year_label
 from ledger.domain.money import format_money
+from ledger.domain.vocab import service_label
+from ledger.web import layout
 
 bp = Blueprint("web", __name__)
 
@@ -25,5 +27,12 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["money"] = lambda v: "" if v is None else format_money(Decimal(v))
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["fy"] = financial_year_label
+    # Codes as people read them (issue 15 item 7): no page shows a slug.
+    app.jinja_env.filters["service_label"] = service_label
+    app.jinja_env.filters["purpose_label"] = layout.purpose_label
+    app.jinja_env.filters["agreement_type_label"] = layout.agreement_type_label
+    app.jinja_env.filters["index_label"] = layout.index_label
+    app.jinja_env.filters["kind_name"] = layout.kind_name
+    app.jinja_env.filters["trigger_name"] = layout.trigger_name
     app.jinja_env.globals["current_actor"] = auth.current_actor
     app.register_blueprint(bp)

@@ -18,8 +18,8 @@ from ledger.extensions import get_session
 from ledger.services import Actor, audit, registry, users
 from ledger.web import bp
 from ledger.web.auth import current_actor, requires, start_session
+from ledger.web.layout import ROLE_NAMES
 
-ROLE_NAMES = {Role.ADMIN: "Admin", Role.OFFICER: "Officer", Role.MEMBER: "Councillor"}
 STATE_NAMES = {"active": "Active", "expired": "Expired", "revoked": "Revoked", "disabled-user": "User disabled"}
 #: What each form on a user's page does; each has its own reason box, so its own field id.
 USER_ACTIONS = {"change": "reason", "password": "password_reason", "disable": "access_reason",
@@ -132,7 +132,7 @@ def admin_users() -> ResponseReturnValue:
             except LedgerError as refused:
                 errors = _refusal(refused, ADD_FIELDS)
             else:
-                flash(f"{user.email} added. They must change the temporary password when they first sign in.")
+                flash(f"{user.email} added. They must change the temporary password when they first sign in.", "success")
                 return redirect(url_for("web.admin_user", user_id=user.id))
     return render_template("admin_users.html", users=users.list_users(s), values=values, errors=errors,
                            **_choices()), 422 if errors else 200
@@ -162,7 +162,7 @@ def admin_user(user_id: int) -> ResponseReturnValue:
                                             "password": ("password", "Temporary password"),
                                             "": (USER_ACTIONS[action], "Reason")})
             else:
-                flash(done)
+                flash(done, "success")
                 return redirect(url_for("web.admin_user", user_id=user.id))
     throttle = users.throttle_of(s, users.account_key(user.email))
     return render_template("admin_user.html", user=user, errors=errors, action=action, form=request.form,
@@ -225,7 +225,7 @@ def admin_token(token_id: int) -> ResponseReturnValue:
         reason = _reason(errors)
         if not errors:
             users.revoke_token(s, token.id, actor=_actor(), reason=reason)
-            flash(f"Token {token.prefix}… of {token.user.email} revoked: it no longer works.")
+            flash(f"Token {token.prefix}… of {token.user.email} revoked: it no longer works.", "success")
             return redirect(url_for("web.admin_tokens"))
     return render_template("admin_token.html", token=token, errors=errors, form=request.form, now=clock.now(),
                            state=users.token_state, state_names=STATE_NAMES), 422 if errors else 200
@@ -253,7 +253,7 @@ def account() -> ResponseReturnValue:
                                             "current_password": ("current_password", "Current password")})
             else:
                 start_session(changed)  # the change ended every session, this one too
-                flash("Your password has been changed.")
+                flash("Your password has been changed.", "success")
                 return redirect(url_for("web.home"))
     return render_template("account.html", errors=errors, role_names=ROLE_NAMES,
                            must_change=users.must_change_password(s, actor.email),

@@ -1,11 +1,11 @@
-"""Lists people can use (issue 15 item 4): agreements, money at risk and the audit log, each
-filtered, sorted by its columns and paged, the first two downloadable as CSV of exactly
-what the filters chose."""
+"""Lists people can use (issue 15 item 4): agreements, money at risk, projects, income due
+and the audit log, each filtered, sorted by its columns and paged, all but the audit log
+downloadable as CSV of exactly what the filters chose."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +20,16 @@ from ledger.models import Agreement
 from ledger.services import audit, listing, registry
 from ledger.web import bp
 from ledger.web.auth import requires
-from ledger.web.views import PAGE_SIZE, _page, day, query_arg, text_value, year
+from ledger.web.views import (
+    PAGE_SIZE,
+    _page,
+    date_box_values,
+    date_boxes_arg,
+    day,
+    query_arg,
+    text_value,
+    year,
+)
 from reports.at_risk import at_risk_csv
 from reports.workbook import csv_text
 
@@ -159,10 +168,99 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
 @requires(Role.ADMIN)
 def audit_log() -> ResponseReturnValue:
     s = get_session()
+    errors: dict[str, list[str]] = {}
+    since, until = date_boxes_arg("from", "Date from", errors), date_boxes_arg("to", "Date to", errors)
+    if since and until and since > until:
+        errors["to"] = ["Date to must be the same as or after date from"]
     filters = audit.EventFilters(actor=query_arg("user", text_value), target_type=query_arg("type", text_value),
                                  target_reference=query_arg("record", text_value),
-                                 since=query_arg("from", day), until=query_arg("to", day))
+                                 since=None if errors else since, until=None if errors else until)
     page = _page()
     rows, total = audit.list_events(s, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, filters=filters)
     return render_template("audit.html", rows=rows, total=total, page=page, pages=_pages(total), args=request.args,
-                           target_types=audit.target_types(s), record_pages=RECORD_PAGES, changes=changes)
+                           values=date_box_values(request.args, "from", "to"), errors=errors,
+                           target_types=audit.target_types(s), record_pages=RECORD_PAGES,
+                           changes=changes), 400 if errors else 200
+
+
+# -- projects ------------------------------------------------------------------------------
+def _projects() -> tuple[list[listing.ProjectRow], str, bool]:
+    filters = registry.Filters(division=query_arg("division", text_value) or None,
+                               service=query_arg("service", text_value) or None)
+    sort, descending = sorting(listing.PROJECT_SORTS, default="reference", default_descending=False)
+    rows = listing.project_list(get_session(), filters, on=clock.today(), search=query_arg("q", text_value) or None,
+                                sort=sort, descending=descending)
+    return rows, sort, descending
+
+
+@bp.get("/projects")
+@requires()
+def projects() -> ResponseReturnValue:
+    s = get_session()
+    rows, sort, descending = _projects()
+    page = _page()
+    choices = listing.agreement_choices(s)
+    return render_template(
+        "projects.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows), page=page,
+        pages=_pages(len(rows)), sort=sort, descending=descending, args=request.args, today=clock.today(),
+        divisions=choices.divisions, services=sorted(listing.project_services(s), key=service_label),
+        service_label=service_label, spent=sum((r.spent for r in rows), Decimal(0)),
+        allocated=sum((r.allocated_unspent for r in rows), Decimal(0)), **_names_by_code())
+
+
+PROJECT_FIELDS = ("reference", "name", "service", "service_code", "division", "division_code", "repays_borrowing",
+                  "spent", "transferred", "allocated_unspent")
+
+
+@bp.get("/projects.csv")
+@requires()
+def projects_csv() -> ResponseReturnValue:
+    rows, _, _ = _projects()
+    divisions = registry.place_names(get_session())["divisions"]
+    named = [SimpleNamespace(**{field: getattr(r, field) for field in PROJECT_FIELDS if hasattr(r, field)}
+                             | {"service": service_label(r.service), "service_code": r.service,
+                                "division": divisions.get(r.division_code or "", r.division_code)}) for r in rows]
+    return download(csv_text(named, PROJECT_FIELDS), mimetype="text/csv",
+                    filename=f"projects-{clock.today().isoformat()}.csv")
+
+
+# -- income due ----------------------------------------------------------------------------
+def _income_due() -> tuple[list[Any], date, str, bool]:
+    today = query_arg("as_of", day) or clock.today()
+    sort, descending = sorting(listing.INCOME_DUE_SORTS, default="since", default_descending=False)
+    rows = listing.income_due_list(get_session(), today=today, authority=query_arg("authority", text_value),
+                                   division=query_arg("division", text_value),
+                                   overdue_only=bool(query_arg("overdue", text_value)), sort=sort,
+                                   descending=descending)
+    return rows, today, sort, descending
+
+
+@bp.get("/income-due")
+@requires()
+def income_due() -> ResponseReturnValue:
+    s = get_session()
+    rows, today, sort, descending = _income_due()
+    page = _page()
+    choices = listing.agreement_choices(s)
+    return render_template(
+        "income_due.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], count=len(rows), today=today,
+        page=page, pages=_pages(len(rows)), sort=sort, descending=descending, args=request.args,
+        authorities=choices.authorities, divisions=choices.divisions,
+        total=sum((r.outstanding or Decimal(0) for r in rows), Decimal(0)),
+        overdue_total=sum((r.outstanding or Decimal(0) for r in rows if r.overdue), Decimal(0)), **_names_by_code())
+
+
+INCOME_DUE_FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority", "authority_code",
+                     "division", "division_code", "reference", "trigger", "due_on", "amount", "paid", "outstanding",
+                     "days_outstanding", "overdue", "how_worked_out")
+
+
+@bp.get("/income-due.csv")
+@requires()
+def income_due_csv() -> ResponseReturnValue:
+    rows, today, _, _ = _income_due()
+    names = registry.place_names(get_session())
+    named = [SimpleNamespace(**{field: getattr(r, field) for field in INCOME_DUE_FIELDS if hasattr(r, field)},
+                             authority=names["authorities"].get(r.authority_code, r.authority_code),
+                             division=names["divisions"].get(r.division_code or "", r.division_code)) for r in rows]
+    return download(csv_text(named, INCOME_DUE_FIELDS), mimetype="text/csv", filename=f"income-due-{today}.csv")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -20,12 +20,12 @@ from ledger.domain.dates import financial_year_of
 from ledger.domain.entry_kinds import KINDS
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import band_for
-from ledger.domain.vocab import BAND_LABELS, Band, Index, Role
+from ledger.domain.vocab import BAND_LABELS, Band, Index, Role, service_label
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import Agreement, Project
 from ledger.services import balances, income, listing, overview, registry, users
 from ledger.services.ifs import ifs_report
-from ledger.web import bp, charts
+from ledger.web import bp, charts, layout
 from ledger.web.auth import (
     csrf,
     current_actor,
@@ -35,7 +35,7 @@ from ledger.web.auth import (
     requires,
     start_session,
 )
-from ledger.web.forms import field_errors
+from ledger.web.forms import DATE_PARTS, date_boxes, field_errors, form_values, joined_date
 from reports.at_risk import at_risk_csv, at_risk_workbook
 from reports.ifs_workbook import Edition, build_ifs_workbook
 
@@ -101,9 +101,45 @@ def year(text: str) -> int:
     return int(text)
 
 
+def date_boxes_arg(name: str, label: str, errors: dict[str, list[str]]) -> date | None:
+    """A date a page is asked for in its query string: the GOV.UK date input's boxes
+    (``{name}-day``, ``-month``, ``-year``), or the ISO ``name`` links and bookmarks use.
+    A date the boxes do not make is an error under ``name`` in GOV.UK words; None then, and
+    when no date is given."""
+    parts = {part: query_arg(f"{name}-{part}", text_value) or "" for part in DATE_PARTS}
+    if not any(parts.values()):
+        return query_arg(name, day)
+    missing = [part for part in DATE_PARTS if not parts[part]]
+    if missing:
+        errors[name] = [f"{label} must include a {' and a '.join(missing)}"]
+        return None
+    try:
+        return day(joined_date({f"{name}-{part}": value for part, value in parts.items()}, name) or "")
+    except ValueError:
+        errors[name] = [f"{label} must be a real date between {EARLIEST.year} and {LATEST.year}, like 31 3 2025"]
+        return None
+
+
+def date_box_values(args: Mapping[str, str], *names: str) -> dict[str, str]:
+    """The query string as a date input shows it: an ISO date in ``name`` fills its boxes."""
+    values = dict(args)
+    for name in names:
+        iso = args.get(name, "")
+        if iso and not any(args.get(f"{name}-{part}") for part in DATE_PARTS):
+            try:
+                given = date.fromisoformat(iso)
+            except ValueError:
+                continue
+            values |= {f"{name}-{part}": value for part, value in date_boxes(given).items()}
+    return values
+
+
 @bp.app_context_processor
 def _layout() -> dict[str, Any]:
-    return {"band_labels": BAND_LABELS, "kind_labels": KIND_LABELS, "version": __version__, "Role": Role}
+    actor = current_actor()
+    section = layout.nav_section(request.path, my_division=actor.division_code if actor else None)
+    return {"band_labels": BAND_LABELS, "kind_labels": KIND_LABELS, "version": __version__, "Role": Role,
+            "nav_section": section, "role_names": layout.ROLE_NAMES}
 
 
 # -- signing in ----------------------------------------------------------------------------
@@ -121,22 +157,32 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    error, status, headers = None, 200, {}
-    email = request.form.get("email", "")
+    errors: dict[str, list[str]] = {}
+    status, headers = 200, {}
+    email, password = request.form.get("email", ""), request.form.get("password", "")
     if request.method == "POST":
+        # A blank field is no attempt: it is named, and counts against nobody's sign-ins.
+        if not email.strip():
+            errors["email"] = ["Enter your email address"]
+        if not password:
+            errors["password"] = ["Enter your password"]
+        if errors:
+            return render_template("login.html", errors=errors, email=email), 422
         try:
-            actor = users.sign_in(get_session(), email, request.form.get("password", ""), client=request.remote_addr,
+            actor = users.sign_in(get_session(), email, password, client=request.remote_addr,
                                   known_device=known_device(email))
         except users.SignInThrottled as throttled:
-            error, status, headers = str(throttled), 429, {"Retry-After": str(throttled.retry_after)}
+            errors["email"] = [str(throttled).rstrip(".")]
+            status, headers = 429, {"Retry-After": str(throttled.retry_after)}
         except users.SignInRefused as refused:
-            error, status = str(refused), 401
+            errors["email"] = [str(refused).rstrip(".")]
+            status = 401
         else:
             start_session(actor)
             response = redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
             remember_device(response, actor.email)
             return response
-    return render_template("login.html", error=error, email=email), status, headers
+    return render_template("login.html", errors=errors, email=email), status, headers
 
 
 @bp.post("/logout")
@@ -176,6 +222,7 @@ def dashboard() -> ResponseReturnValue:
         title="Money whose repayment deadline falls in each of the next 24 months")
     due = income.income_due(get_session(), today=today)
     return render_template("dashboard.html", data=data, band_chart=band_chart, months_chart=months_chart,
+                           divisions=registry.place_names(get_session())["divisions"], service_label=service_label,
                            urgent=sum((data.bands[b] for b in overview.URGENT), Decimal(0)),
                            due=due[:8], due_total=sum((r.outstanding or Decimal(0) for r in due), Decimal(0)),
                            overdue_total=sum((r.outstanding or Decimal(0) for r in due if r.overdue), Decimal(0)),
@@ -199,14 +246,18 @@ def agreement(reference: str) -> ResponseReturnValue:
 @requires()
 def obligation(reference: str) -> ResponseReturnValue:
     s = get_session()
-    on = query_arg("on", day) or clock.today()
+    errors: dict[str, list[str]] = {}
+    on = date_boxes_arg("on", "The date of the balance", errors) or clock.today()
     result = balances.obligation_balance(s, reference, on=on)
     entries = listing.obligation_entries(s, result.obligation)
     reversed_ids = {e.reverses for e in entries if e.reverses}
     bands = {p.receipt.id: band_for(p.deadline, as_of=on, **band_thresholds()) for p in result.receipts}
+    values = date_box_values(request.args, "on") if errors else \
+        {f"on-{part}": value for part, value in date_boxes(on).items()}
     return render_template("obligation.html", result=result, obligation=result.obligation, entries=entries,
-                           reversed_ids=reversed_ids, bands=bands, on=on,
-                           deadline_date=balances.deadline_date)
+                           reversed_ids=reversed_ids, bands=bands, on=on, errors=errors, values=values,
+                           deadline_date=balances.deadline_date, place_names=registry.place_names(s),
+                           service_label=service_label), 400 if errors else 200
 
 
 def _page() -> int:
@@ -225,8 +276,18 @@ def divisions() -> ResponseReturnValue:
 @bp.get("/reports")
 @requires()
 def reports() -> ResponseReturnValue:
+    """The reports to download. The at-risk workbook's form comes back here to have its date
+    checked, so a date that is no date is shown beside its boxes, not on a page of its own."""
     this_year = financial_year_of(clock.today())
-    return render_template("reports.html", years=list(range(this_year - 1, 2009, -1)), today=clock.today())
+    errors: dict[str, list[str]] = {}
+    if request.args.get("report") == "at-risk":
+        as_of = date_boxes_arg("as_of", "The date of the money at risk", errors)
+        if not errors:
+            return redirect(url_for("web.at_risk_download", fmt="xlsx", as_of=(as_of or clock.today()).isoformat()))
+    values = date_box_values(request.args, "as_of") if errors else \
+        {f"as_of-{part}": value for part, value in date_boxes(clock.today()).items()}
+    return render_template("reports.html", years=list(range(this_year - 1, 2009, -1)), today=clock.today(),
+                           errors=errors, values=values), 400 if errors else 200
 
 
 @bp.get("/reports/ifs.xlsx")
@@ -258,15 +319,6 @@ def at_risk_download(fmt: str) -> ResponseReturnValue:
     abort(404)
 
 
-@bp.get("/income-due")
-@requires()
-def income_due() -> ResponseReturnValue:
-    today = query_arg("as_of", day) or clock.today()
-    rows = income.income_due(get_session(), today=today)
-    return render_template("income_due.html", rows=rows, today=today,
-                           total=sum((r.outstanding or Decimal(0) for r in rows), Decimal(0)))
-
-
 @bp.get("/reports/income-due.<fmt>")
 @requires()
 def income_due_download(fmt: str) -> ResponseReturnValue:
@@ -292,23 +344,54 @@ def index_values() -> ResponseReturnValue:
         if actor is None or actor.role not in (Role.OFFICER, Role.ADMIN):
             abort(403)
         try:
-            data = IndexValueForm().load(values)
+            data = IndexValueForm().load(form_values(values, dates=INDEX_VALUE_DATES))
             income.add_index_values(s, [data], actor=actor)
         except ma.ValidationError as invalid:
-            errors = field_errors(invalid)
+            errors = index_value_errors(field_errors(invalid))
         except LedgerError as refused:
-            errors = refused.errors or {"value": [refused.detail]}
+            errors = index_value_errors(refused.errors or {"value": [refused.detail]})
         else:
-            flash(f"{data['index']} for {data['period']:%B %Y} recorded.")
+            flash(f"{layout.index_label(data['index'])} for {data['period']:%B %Y} recorded.", "success")
             return redirect(url_for("web.index_values"))
-    return render_template("index_values.html", rows=listing.index_values(s), errors=errors, values=values,
-                           indices=[i for i in Index if i != Index.NONE]), 422 if errors else 200
+    rows = listing.index_values(s)
+    page = _page()
+    return render_template("index_values.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], page=page,
+                           pages=max((len(rows) - 1) // PAGE_SIZE + 1, 1), args=request.args, errors=errors,
+                           values=values, indices=[i for i in Index if i != Index.NONE]), 422 if errors else 200
+
+
+INDEX_VALUE_DATES = ("period", "published_on")
+#: The index value form's fields as its labels name them, and what each must be.
+INDEX_VALUE_FIELDS = {
+    "index": ("Index", "Choose an index from the list"),
+    "period": ("Period", "Enter the first day of the period the value is for, like 1 4 2025"),
+    "value": ("Value", "Enter the value as published, like 412.5, with up to 4 decimal places"),
+    "published_on": ("Date published", "Enter the date the value was published, like 15 5 2025"),
+}
+
+
+def index_value_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The schema's and the service's refusals of an index value in GOV.UK words, by field:
+    each names its field and what it must be."""
+    worded: dict[str, list[str]] = {}
+    for field, messages in errors.items():
+        label, wanted = INDEX_VALUE_FIELDS.get(field, ("Value", INDEX_VALUE_FIELDS["value"][1]))
+        for message in messages:
+            if message == "already recorded with another value":
+                text = ("This index, period and date published already has another value: "
+                        "record a revision with a later date published")
+            elif message == "must be positive":
+                text = f"{label} must be more than 0"
+            else:
+                text = wanted
+            worded.setdefault(field if field in INDEX_VALUE_FIELDS else "value", []).append(text)
+    return {field: list(dict.fromkeys(texts)) for field, texts in worded.items()}
 
 
 class IndexValueForm(schemas.IndexValueSchema):
     @ma.pre_load
     def _form(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data = {k: v for k, v in data.items() if k != "csrf_token" and v != ""}
+        data = dict(data)
         data["provisional"] = data.get("provisional") == "yes"
         return data
 
@@ -336,6 +419,12 @@ def milestone(reference: str) -> ResponseReturnValue:
     else:
         flash(f"{data['kind'].capitalize()} recorded; {len(invoices)} invoice(s) issued.")
     return redirect(url_for("web.agreement", reference=reference))
+
+
+@bp.get("/accessibility")
+def accessibility() -> ResponseReturnValue:
+    """The accessibility statement: for everyone, signed in or not."""
+    return render_template("accessibility.html", contact=current_app.config.get("ACCESSIBILITY_CONTACT"))
 
 
 @bp.get("/projects/<path:reference>")

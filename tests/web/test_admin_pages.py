@@ -69,8 +69,8 @@ def test_a_member_added_with_a_temporary_password_must_change_it(page, live_app:
     page.get_by_label("Why are you adding them?").fill("Elected in May")
     page.get_by_role("button", name="Add user").click()
     page.wait_for_url(re.compile(r"/admin/users/\d+(#reason)?$"))  # a redirect keeps the fragment
-    assert "must change the temporary password" in page.locator(".notice").inner_text()
-    facts = page.locator("dl.facts").inner_text()
+    assert "must change the temporary password" in page.locator(".notification-banner--success").inner_text()
+    facts = page.locator("dl.summary-list").inner_text()
     assert "Councillor" in facts and division_name in facts and "Temporary: must be changed" in facts
     [added] = _events(live_app, "create-user", "new.councillor@demo.s106.test")
     assert added.actor == ADMIN and added.reason == "Elected in May"
@@ -92,7 +92,7 @@ def test_a_member_added_with_a_temporary_password_must_change_it(page, live_app:
     page.get_by_label("New password again").fill("my own password")
     page.get_by_role("button", name="Change password").click()
     page.wait_for_url(re.compile("/divisions/"))  # a councillor's home is their division
-    assert "Your password has been changed." in page.locator(".notice").inner_text()
+    assert "Your password has been changed." in page.locator(".notification-banner--success").inner_text()
     page.goto("/dashboard")
     assert page.url.endswith("/dashboard")
     assert page.get_by_role("heading", name="Money at risk of repayment").is_visible()
@@ -130,7 +130,7 @@ def test_a_token_revoked_in_the_web_stops_working_in_the_api(page, live_app: Fla
     page.get_by_label("Why are you revoking it?").fill("Feed replaced")
     page.get_by_role("button", name="Revoke token").click()
     page.wait_for_url(re.compile("/admin/tokens$"))
-    assert "revoked" in page.locator(".notice").inner_text()
+    assert "revoked" in page.locator(".notification-banner--success").inner_text()
     assert page.request.get("/api/v1/agreements", headers=bearer).status == 401
     assert "Revoked" in page.locator("tbody tr").filter(has_text=token[:10]).first.inner_text()
     assert [e.reason for e in _events(live_app, "revoke-token", OFFICER)][-1] == "Feed replaced"
@@ -147,11 +147,11 @@ def test_an_admin_disables_re_enables_and_unlocks_a_user(page, live_app: Flask) 
     sign_in(page, ADMIN)
     page.wait_for_url(re.compile("/dashboard"))
     page.goto(f"/admin/users/{user_id}")
-    assert "each new attempt waits until" in page.locator("dl.facts").inner_text()
+    assert "each new attempt waits until" in page.locator("dl.summary-list").inner_text()
     screenshot(page, "admin-user")
     page.get_by_label("Why are you unlocking them?").fill("Rang the service desk")
     page.get_by_role("button", name="Unlock sign-in").click()
-    assert "can sign in again at once" in page.locator(".notice").inner_text()
+    assert "can sign in again at once" in page.locator(".notification-banner--success").inner_text()
     with live_app.extensions["ledger.sessions"]() as session:
         assert users.throttle_of(session, users.account_key("locked.out@demo.s106.test")) is None
     assert _events(live_app, "unlock-user", "locked.out@demo.s106.test")[-1].reason == "Rang the service desk"
@@ -159,13 +159,13 @@ def test_an_admin_disables_re_enables_and_unlocks_a_user(page, live_app: Flask) 
     page.get_by_label("Role").select_option(label="Councillor")
     page.get_by_label("Why are you changing them?").fill("Moved to the council")
     page.get_by_role("button", name="Save role and division").click()
-    assert "Councillor" in page.locator("dl.facts").inner_text()
+    assert "Councillor" in page.locator("dl.summary-list").inner_text()
     page.get_by_role("button", name="Disable locked.out@demo.s106.test").click()
     assert "Enter why you are making this change" in page.locator(".error-summary").inner_text()
     assert _user(live_app, "locked.out@demo.s106.test").disabled_at is None  # a refused request writes nothing
     page.get_by_label("Why are you disabling them?").fill("Left the council")
     page.get_by_role("button", name="Disable locked.out@demo.s106.test").click()
-    assert "Disabled" in page.locator("dl.facts").inner_text()
+    assert "Disabled" in page.locator("dl.summary-list").inner_text()
     assert _user(live_app, "locked.out@demo.s106.test").disabled_at is not None
     page.get_by_label("Why are you re-enabling them?").fill("Came back")
     page.get_by_role("button", name="Re-enable locked.out@demo.s106.test").click()
