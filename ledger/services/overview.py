@@ -14,6 +14,7 @@ from ledger.db import read_snapshot
 from ledger.domain.dates import add_months
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
+from ledger.domain.reconcile import AssertionRow
 from ledger.domain.vocab import Band
 from ledger.models import Agreement, Division, Entry, Obligation
 from ledger.services.balances import AtRiskRow, at_risk, in_force_condition
@@ -130,3 +131,11 @@ def division_totals(session: Session, *, on: date, red_months: int = 12, amber_m
         )
         for d in session.scalars(select(Division).order_by(Division.name))
     ]
+
+
+def failing_assertions(session: Session) -> list[AssertionRow]:
+    """Balance assertions the ledger does not agree with and no note has resolved (issue 19):
+    the dashboard shows them until an entry makes them hold or a note resolves them."""
+    from ledger.services.reconcile import assertion_rows  # it imports this module's neighbours
+
+    return assertion_rows(session, failing_only=True)
