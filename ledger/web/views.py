@@ -30,7 +30,6 @@ from ledger.web.auth import (
     csrf,
     current_actor,
     known_device,
-    officer_or_admin,
     remember_device,
     requires,
     start_session,
@@ -396,31 +395,6 @@ class IndexValueForm(schemas.IndexValueSchema):
         return data
 
 
-class MilestoneForm(schemas.MilestoneSchema):
-    """The API's milestone schema (dates 1900 to 2199, whole numbers in ASCII digits),
-    reading the agreement page's form: a blank field is absent."""
-
-    @ma.pre_load
-    def _form(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return {k: v for k, v in data.items() if k != "csrf_token" and v != ""}
-
-
-@bp.post("/agreements/<path:reference>/milestones")
-@officer_or_admin
-def milestone(reference: str) -> ResponseReturnValue:
-    try:
-        data = MilestoneForm().load(request.form.to_dict())
-        invoices = income.record_milestone(get_session(), reference, **data, actor=current_actor())  # type: ignore[arg-type]
-    except ma.ValidationError as invalid:
-        flash("Not recorded: " + "; ".join(f"{field}: {' '.join(messages)}"
-                                           for field, messages in field_errors(invalid).items()))
-    except LedgerError as refused:
-        flash(f"Not recorded: {refused.detail}")
-    else:
-        flash(f"{data['kind'].capitalize()} recorded; {len(invoices)} invoice(s) issued.")
-    return redirect(url_for("web.agreement", reference=reference))
-
-
 @bp.get("/accessibility")
 def accessibility() -> ResponseReturnValue:
     """The accessibility statement: for everyone, signed in or not."""
@@ -437,5 +411,4 @@ def project(reference: str) -> ResponseReturnValue:
 
 
 # Pages in modules of their own share this module's helpers, so they are registered after them.
-from ledger.web import admin_pages, division_pages, entry_pages, import_pages, list_pages  # noqa: E402, F401
-from ledger.web import reconcile_pages  # noqa: E402, F401
+from ledger.web import admin_pages, division_pages, entry_pages, import_pages, list_pages, reference_pages  # noqa: E402, F401
