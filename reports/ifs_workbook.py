@@ -18,6 +18,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from ledger.domain.dates import financial_year_label
 from ledger.domain.entry_kinds import TOTALS
 from ledger.domain.ifs import IfsReport, dependence_line
+from ledger.domain.reconcile import year_end_lines
 from ledger.domain.vocab import BAND_LABELS, Band, service_label
 from reports.at_risk import BAND_FILLS, at_risk_columns, band_totals
 from reports.ifs_sections import ITEM_COLUMNS, SECTION_SHEETS, project_totals
@@ -256,6 +257,11 @@ def _checks(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
         Column("Reconciliation", lambda c: c.name, None, 90), Column("Expected", lambda c: c.expected, check_format),
         Column("Actual", lambda c: c.actual, check_format), Column("Holds", lambda c: "Yes" if c.holds else "NO", None, 8),
     ], report.checks, total_label=None)
+    if report.reconciliation is not None:
+        sheet.append([])
+        sheet.append([cell(sheet, "Reconciliation with the finance ledger at the year end", font=TOTAL_FONT)])
+        for line in year_end_lines(report.reconciliation):
+            sheet.append([cell(sheet, line, wrap=True)])
 
 
 def _summary(workbook: ReportWorkbook, sheet, report: IfsReport, label: str, council: str,  # type: ignore[no-untyped-def]

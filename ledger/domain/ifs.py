@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from ledger.domain.entry_kinds import IfsRole, with_totals
 from ledger.domain.money import ZERO, format_money
+from ledger.domain.reconcile import YearEnd
 from ledger.domain.vocab import AgreementClass
 
 
@@ -334,6 +335,8 @@ class IfsReport:
     s278: ClassReport
     data_quality: DataQuality
     checks: list[Check] = field(default_factory=list)
+    #: Whether the year agrees with the finance ledger (issue 19): stated on the Checks sheet.
+    reconciliation: YearEnd | None = None
 
     def value(self, name: str) -> Decimal | int:
         """The figure with this defined name, of any class (``s106_*``, ``cil_*``, ``s278_*``)."""

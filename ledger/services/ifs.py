@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import groupby
@@ -75,6 +75,7 @@ from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
 from ledger.services.kind_sql import Effect, kind_is
 from ledger.services.ledger_rows import agreements_known_at, in_force_condition
 from ledger.services.positions import allocated_by_project, obligation_positions
+from ledger.services.reconcile import year_end
 from ledger.services.registry import place_names
 from ledger.speed.shared import Shared
 
@@ -407,7 +408,9 @@ def ifs_report(
     if report.failed_checks:
         failed = "; ".join(f"{c.name}: expected {c.expected}, got {c.actual}" for c in report.failed_checks)
         raise ReportCheckFailed(f"IFS {year}: reconciliation failed: {failed}")
-    return report
+    # Stated on the Checks sheet, never a check that stops the statement: the finance ledger
+    # is the council's other record, and a difference is for officers to clear, not a fault.
+    return replace(report, reconciliation=year_end(session, start=start, end=end))
 
 
 def _received_before(inflow: LedgerEntry, start: date) -> bool:

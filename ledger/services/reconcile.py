@@ -527,15 +527,19 @@ def year_end(session: Session, *, start: date, end: date) -> rules.YearEnd:
     """Whether the ledger agrees with the finance ledger over a financial year (for the IFS
     Checks sheet): the year's transactions, what is unmatched and misposted, and failing
     assertions dated in the year."""
+    failing = sum(1 for a in assertion_checks(session, as_of=end, failing_only=True) if a.assertion.held_on >= start)
+    transactions = session.scalar(select(func.count()).select_from(FinanceTransaction).where(
+        FinanceTransaction.in_scope.is_(True), FinanceTransaction.posted_on.between(start, end))) or 0
+    if not transactions:  # nothing to match: no need to read the year's entries
+        return rules.YearEnd(start=start, end=end, transactions=0, finance=ZERO, ledger=ZERO, finance_only=ZERO,
+                             ledger_only=ZERO, unmatched=0, misposted=0, failing_assertions=failing)
     found = reconciliation(session, as_of=end, since=start)
     matching = found.matching
     return rules.YearEnd(
         start=start, end=end, transactions=len(found.transactions), finance=found.finance_total,
         ledger=found.ledger_total, finance_only=found.money_of(matching.finance_only),
         ledger_only=found.ledger_only_money, unmatched=len(matching.finance_only) + len(matching.ledger_only),
-        misposted=len(found.misposted),
-        failing_assertions=sum(1 for a in found.assertions
-                               if a.state is AssertionState.FAILS and a.assertion.held_on >= start))
+        misposted=len(found.misposted), failing_assertions=failing)
 
 
 def reconciliation_report(session: Session, *, as_of: date, since: date | None = None) -> rules.Report:
