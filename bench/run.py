@@ -156,6 +156,7 @@ def main() -> None:
     from bench.devices import compare as compare_devices
     from bench.devices import format_row as format_device
     from bench.devices import header as device_header
+    from bench.public import add_to_table as public_pages
 
     sizes = os.environ.get("BENCH_SIZES", "small,county,national").split(",")
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
@@ -205,6 +206,7 @@ def main() -> None:
                 floor, _ = run_op("-m", "bench.ops", "import-floor", "--url", import_url, "--dir", str(synthetic))
                 table.add("gov CSV import", size, database, ours["seconds"], floor["seconds"], memory,  # type: ignore[arg-type]
                           f"{ours['rows']:,} rows, {ours['rows_per_second']:,.0f} rows/s")
+                public_pages(table, url, size, database)
                 if size == "county":
                     api_load(table, url, database)
                     print(device_header(), flush=True)
