@@ -55,6 +55,8 @@ CLASS_LABELS = {
 }
 #: Results a search page shows.
 SEARCH_PAGE_SIZE = 25
+#: The government format's files, by name (reports.gov_csv).
+GOV_FILES = tuple(FILES)
 #: Only these schemes become links: a stored ``javascript:`` address must never be one.
 LINK_SCHEMES = ("https://", "http://")
 
@@ -507,7 +509,7 @@ class Downloads:
     """The statements a resident can download: completed financial years with agreements."""
 
     ifs_years: list[int] = field(default_factory=list)
-    gov_files: tuple[str, ...] = tuple(FILES)
+    gov_files: tuple[str, ...] = GOV_FILES
 
 
 def downloads(session: Session, *, today: date) -> Downloads:

@@ -115,10 +115,9 @@ def statement(year: int) -> ResponseReturnValue:
 
 @bp.get("/data/<name>")
 def gov_file(name: str) -> ResponseReturnValue:
-    files = queries.gov_csv_files(get_session()) if name in queries.Downloads().gov_files else {}
-    if name not in files:
+    if name not in queries.GOV_FILES:
         abort(404, description=f"There is no file {name}.")
-    return download(files[name], mimetype="text/csv", filename=name)
+    return download(queries.gov_csv_files(get_session())[name], mimetype="text/csv", filename=name)
 
 
 @bp.get("/accessibility")

@@ -256,3 +256,20 @@ def test_the_government_files_are_the_signed_agreements_without_notes(crawled: t
     assert all(row["notes"] == "" for row in agreements)
     transactions = list(csv.DictReader(StringIO(found.visited["/public/data/developer-agreement-transaction.csv"])))
     assert transactions and all(row["contribution-funding-status"] for row in transactions)
+
+
+def test_the_public_views_read_only_through_their_own_queries() -> None:
+    """The views and the JSON build no SQL and touch no model: what they show is what
+    ledger.public.queries returns."""
+    import ast
+    from pathlib import Path
+
+    import ledger.public
+
+    folder = Path(ledger.public.__file__).parent
+    for name in ("views.py", "api.py", "serving.py"):
+        tree = ast.parse((folder / name).read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert not {m for m in imported if m and m.split(".")[0] == "sqlalchemy"}, name
+        assert "ledger.models" not in imported and "ledger.services.listing" not in imported, name
