@@ -67,8 +67,9 @@ class KindRule:
     recipient: bool = False
     #: Its amount may include interest.
     interest: bool = False
-    #: The government format's contribution-funding-status it is published under and read from.
-    status: str
+    #: The government format's contribution-funding-status it is published under and read from;
+    #: None for a kind the format has no status for (a commitment), neither published nor read.
+    status: str | None
     #: Published as a negative amount of that status, and a negative amount of it read as this kind.
     negated: bool = False
     #: A row of that status is read as this kind. An opening balance is published as money
@@ -80,6 +81,12 @@ class KindRule:
     label: str
     #: The IFS figures its amount feeds directly.
     ifs: frozenset[IfsRole] = frozenset()
+    #: On the named project's committed-unspent money, C_p (SPEC 8.7): ADDS (a commitment),
+    #: TAKES (a decommitment, never more than is committed) or NONE.
+    committed: int = NONE
+    #: Uses the project's committed money before the rest of its allocated money (SPEC 8.7):
+    #: takes what it can of its amount from C_p, never below zero.
+    spends_committed_first: bool = False
     #: May be dated after today. Money cannot have moved yet on a later date, but a committee
     #: may decide today to allocate money from a later date (docs/RULES.md, "Dates").
     dated_ahead: bool = False
@@ -97,10 +104,10 @@ KINDS: tuple[KindRule, ...] = (
              dated_ahead=True),
     KindRule(kind=EntryKind.SPEND, held=TAKES, allocated=TAKES, total="spent", project=True, auto_allocates=True,
              status="spent", import_order=3, label="Record spend",
-             ifs=frozenset({IfsRole.SPENT, IfsRole.SPENT_BY_AUTHORITY})),
+             ifs=frozenset({IfsRole.SPENT, IfsRole.SPENT_BY_AUTHORITY}), spends_committed_first=True),
     KindRule(kind=EntryKind.TRANSFER, held=TAKES, allocated=TAKES, total="transferred", project=True,
              auto_allocates=True, recipient=True, status="transferred", import_order=3,
-             label="Record a transfer to another body", ifs=frozenset({IfsRole.SPENT})),
+             label="Record a transfer to another body", ifs=frozenset({IfsRole.SPENT}), spends_committed_first=True),
     # A repayment names no project: it draws on unallocated money (rule 6).
     KindRule(kind=EntryKind.REPAYMENT, held=TAKES, allocated=NONE, total="repaid", project=False, interest=True,
              status="returned", import_order=4, label="Record a repayment", ifs=frozenset({IfsRole.REPAID})),
@@ -109,6 +116,13 @@ KINDS: tuple[KindRule, ...] = (
     KindRule(kind=EntryKind.OPENING_BALANCE, held=ADDS, allocated=NONE, total="received", project=False,
              status="received", read_from_status=False, import_order=0, label="Record an opening balance",
              ifs=frozenset({IfsRole.OPENING})),
+    # Money of a project's allocated-unspent money contractually committed, and committed
+    # money released (SPEC 8.7). Neither is spend nor moves money held: no statutory figure
+    # counts them, and the government format has no status for them.
+    KindRule(kind=EntryKind.COMMITMENT, held=NONE, allocated=NONE, total=None, project=True, committed=ADDS,
+             status=None, read_from_status=False, import_order=2, label="Record a commitment to a project"),
+    KindRule(kind=EntryKind.DECOMMITMENT, held=NONE, allocated=NONE, total=None, project=True, committed=TAKES,
+             status=None, read_from_status=False, import_order=2, label="Record a release of committed money"),
 )
 
 #: The rule of each kind.
@@ -132,6 +146,10 @@ INTEREST_KINDS = kinds_where(lambda r: r.interest)
 RECIPIENT_KINDS = kinds_where(lambda r: r.recipient)
 #: Kinds that allocate a project's shortfall before they draw on it (rule 5).
 AUTO_ALLOCATING = kinds_where(lambda r: r.auto_allocates)
+#: Kinds that commit a project's money or release committed money (SPEC 8.7).
+COMMITTING = kinds_where(lambda r: r.committed != NONE)
+#: Kinds published in the government format (the others have no status there).
+PUBLISHED = kinds_where(lambda r: r.status is not None)
 #: Kinds that may be dated after today.
 DATED_AHEAD = kinds_where(lambda r: r.dated_ahead)
 
@@ -202,6 +220,16 @@ def contradictions(table: tuple[KindRule, ...]) -> list[str]:
             found.append(f"{rule.kind}: only a kind that draws on a project's money can allocate a shortfall")
         if rule.dated_ahead and rule.held != NONE:
             found.append(f"{rule.kind}: a kind that moves money held cannot be dated after today")
+        if rule.committed not in (ADDS, TAKES, NONE):
+            found.append(f"{rule.kind}: effects are ADDS, TAKES or NONE")
+        if rule.committed != NONE and not (rule.project and rule.held == NONE and rule.allocated == NONE):
+            found.append(f"{rule.kind}: a kind that commits money names a project and moves no other money")
+        if rule.spends_committed_first and (rule.held, rule.allocated) != (TAKES, TAKES):
+            found.append(f"{rule.kind}: only a kind that spends a project's money uses its committed money first")
+        if rule.status is None and (rule.read_from_status or rule.negated):
+            found.append(f"{rule.kind}: a kind without a status cannot be read from one or published negated")
+        if rule.status is None and rule.held != NONE:
+            found.append(f"{rule.kind}: a kind that moves money held must be published with a status")
         if rule.read_from_status and sum(1 for other in table if other.read_from_status and (
                 other.status, other.negated) == (rule.status, rule.negated)) > 1:
             found.append(f"{rule.kind}: another kind is published as {'negative ' * rule.negated}{rule.status!r}")

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import groupby, pairwise
 
+from ledger.domain.commitments import (
+    COMMITTED_WITHIN_ALLOCATED,
+    RELEASED_WITHIN_COMMITTED,
+    ProjectCommitments,
+    attribute,
+    counts_in_commitments,
+)
 from ledger.domain.dates import Deadline, NoDeadline, add_months
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import (
@@ -34,7 +41,8 @@ from ledger.domain.wording import written_date
 HELD_NOT_NEGATIVE = "held-not-negative"
 PROJECT_ALLOCATION_NOT_NEGATIVE = "project-allocation-not-negative"
 ALLOCATED_WITHIN_HELD = "allocated-within-held"
-_INVARIANT_ORDER = (HELD_NOT_NEGATIVE, PROJECT_ALLOCATION_NOT_NEGATIVE, ALLOCATED_WITHIN_HELD)
+_INVARIANT_ORDER = (HELD_NOT_NEGATIVE, PROJECT_ALLOCATION_NOT_NEGATIVE, ALLOCATED_WITHIN_HELD,
+                    RELEASED_WITHIN_COMMITTED, COMMITTED_WITHIN_ALLOCATED)
 
 
 def in_force(
@@ -66,6 +74,8 @@ class Balances:
     transferred: Decimal = ZERO
     repaid: Decimal = ZERO
     by_project: Mapping[str, Decimal] = field(default_factory=dict)
+    #: Committed-unspent money C_p of each project with some (SPEC 8.7), part of its U_p.
+    committed: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def held(self) -> Decimal:
@@ -82,6 +92,11 @@ class Balances:
         """H - U."""
         return self.held - self.allocated_unspent
 
+    @property
+    def committed_unspent(self) -> Decimal:
+        """C = sum over projects of committed-unspent money."""
+        return sum(self.committed.values(), ZERO)
+
 
 class RunningTotals:
     """An obligation's balances as entries are added in any order: after the last one, the
@@ -95,6 +110,8 @@ class RunningTotals:
         self.held = ZERO
         self.by_project: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.allocated_unspent = ZERO
+        #: Each project's committed money (SPEC 8.7), for projects with spend or commitments.
+        self.commitments: dict[str, ProjectCommitments] = {}
         for entry in entries:
             self.add(entry)
 
@@ -103,6 +120,10 @@ class RunningTotals:
         if rule.total is not None:
             self.totals[rule.total] += entry.amount
             self.held += signed(rule.held, entry.amount)
+        if entry.project is not None and counts_in_commitments(rule):
+            if entry.project not in self.commitments:
+                self.commitments[entry.project] = ProjectCommitments()
+            self.commitments[entry.project].add(rule, entry.occurred_on, entry.amount)
         # A kind that leaves projects' money alone (a repayment, rule 6) changes no project.
         if entry.project is None or rule.allocated == NONE:
             return
@@ -119,10 +140,28 @@ class RunningTotals:
         found.extend((PROJECT_ALLOCATION_NOT_NEGATIVE, p) for p in sorted(projects) if self.by_project[p] < ZERO)
         if ZERO <= held < self.allocated_unspent:
             found.append((ALLOCATED_WITHIN_HELD, None))
+        found.extend(self._commitments_broken(projects))
+        return found
+
+    def _commitments_broken(self, projects: Iterable[str]) -> list[tuple[str, str]]:
+        """SPEC 8.7 at the end of each project's latest date: releases within the money
+        committed, and ``C_p <= U_p`` (with ``U_p`` negative, a mere consequence)."""
+        found = []
+        for project in sorted(projects):
+            state = self.commitments.get(project)
+            if state is None or not state.commits:
+                continue
+            _, day, before = state.latest()
+            if day.released > day.releasable(before):
+                found.append((RELEASED_WITHIN_COMMITTED, project))
+            elif ZERO <= self.by_project[project] < day.after(before):
+                found.append((COMMITTED_WITHIN_ALLOCATED, project))
         return found
 
     def snapshot(self) -> Balances:
-        return Balances(**self.totals, by_project={p: v for p, v in self.by_project.items() if v != ZERO})
+        committed = {p: state.amount for p, state in self.commitments.items()}
+        return Balances(**self.totals, by_project={p: v for p, v in self.by_project.items() if v != ZERO},
+                        committed={p: v for p, v in committed.items() if v != ZERO})
 
 
 def _by_date(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
@@ -168,10 +207,29 @@ def _violation(invariant: str, day: date, running: RunningTotals, project: str |
             message=(f"money allocated and unspent on project {project} on {on} would be "
                      f"{format_money(running.by_project[project])}"),
         )
+    if invariant in (RELEASED_WITHIN_COMMITTED, COMMITTED_WITHIN_ALLOCATED):
+        assert project is not None
+        return _commitment_violation(invariant, day, on, running, project)
     return RuleViolation(
         invariant=invariant, on=day,
         message=(f"on {on} {format_money(running.allocated_unspent)} would be allocated but only "
                  f"{format_money(running.held)} held"),
+    )
+
+
+def _commitment_violation(invariant: str, day: date, on: str, running: RunningTotals, project: str) -> RuleViolation:
+    """SPEC 8.7's refusals, each naming the amount and its limit."""
+    _, sums, before = running.commitments[project].latest()
+    if invariant == RELEASED_WITHIN_COMMITTED:
+        return RuleViolation(
+            invariant=invariant, on=day,
+            message=(f"on {on} {format_money(sums.released)} would be released from project {project} but only "
+                     f"{format_money(sums.releasable(before))} is committed to it"),
+        )
+    return RuleViolation(
+        invariant=invariant, on=day,
+        message=(f"on {on} {format_money(sums.after(before))} would be committed to project {project} but only "
+                 f"{format_money(running.by_project[project])} is allocated to it and not spent"),
     )
 
 
@@ -198,6 +256,10 @@ class ReceiptPosition:
     deadline: Deadline
     remaining: Decimal
     allocated: Decimal
+    #: Of the allocated money, what is committed (SPEC 8.7), attributed in the same order.
+    committed: Decimal = ZERO
+    #: Of the committed money, what stops the repayment clock: not at risk (stop_clocks).
+    clock_stopped: Decimal = ZERO
 
     @property
     def unallocated(self) -> Decimal:
@@ -274,20 +336,14 @@ def receipt_positions(
             taken = min(left, remaining[receipt.id])
             remaining[receipt.id] -= taken
             left -= taken
-    to_attribute = balances_at(entries, on).allocated_unspent
-    positions = []
-    for receipt in receipts:
-        allocated = min(remaining[receipt.id], max(to_attribute, ZERO))
-        to_attribute -= allocated
-        positions.append(
-            ReceiptPosition(
-                receipt=receipt,
-                deadline=deadlines[receipt.id],
-                remaining=remaining[receipt.id],
-                allocated=allocated,
-            )
-        )
-    return positions
+    balances = balances_at(entries, on)
+    allocated = attribute(balances.allocated_unspent, [remaining[r.id] for r in receipts])
+    committed = attribute(balances.committed_unspent, allocated)
+    return [
+        ReceiptPosition(receipt=receipt, deadline=deadlines[receipt.id], remaining=remaining[receipt.id],
+                        allocated=allocated_part, committed=committed_part)
+        for receipt, allocated_part, committed_part in zip(receipts, allocated, committed, strict=True)
+    ]
 
 
 def remaining_in_received_order(
@@ -367,3 +423,46 @@ def reversal_of(original: LedgerEntry, *, id: int) -> LedgerEntry:
         project=original.project,
         reverses=original.id,
     )
+
+
+def stop_clocks(
+    entries: Sequence[LedgerEntry],
+    positions: Iterable[ReceiptPosition],
+    *,
+    on: date,
+    deadline_of: Callable[[LedgerEntry], Deadline],
+) -> list[ReceiptPosition]:
+    """``positions`` (of these entries in force, at the end of ``on``) with each receipt's
+    committed money and what of it stops its repayment clock, for an obligation whose clause a
+    commitment satisfies (SPEC 8.7, ``commitment_stops_clock``).
+
+    Committed money is attributed to the receipts as allocated money is (rule 8: earliest
+    deadline first). It stops the clock of a receipt with a repayment date if it was committed
+    by that date: all of the receipt's committed money while the date is ``on`` or later;
+    after it, the least that was committed to the receipt at the end of the deadline or of any
+    later date up to ``on`` (money committed only after the deadline does not undo it). A
+    receipt with no time limit, or whose deadline is not known, keeps all its money in its band.
+    """
+    by_date: dict[date, dict[int, Decimal]] = {}
+
+    def committed_on(day: date) -> dict[int, Decimal]:
+        if day not in by_date:
+            by_date[day] = {p.receipt.id: p.committed for p in receipt_positions(entries, on=day,
+                                                                                  deadline_of=deadline_of)}
+        return by_date[day]
+
+    now = committed_on(on)
+    dates = sorted({e.occurred_on for e in entries if e.occurred_on <= on})
+    stopped = []
+    for position in positions:
+        committed = now.get(position.receipt.id, ZERO)
+        deadline = position.deadline
+        if committed == ZERO or isinstance(deadline, NoDeadline):
+            clock_stopped = ZERO
+        elif deadline >= on:
+            clock_stopped = committed
+        else:
+            since = [deadline, *(d for d in dates if deadline < d)]
+            clock_stopped = min(committed, *(committed_on(d).get(position.receipt.id, ZERO) for d in since))
+        stopped.append(replace(position, committed=committed, clock_stopped=clock_stopped))
+    return stopped

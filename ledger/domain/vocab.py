@@ -16,6 +16,8 @@ class EntryKind(StrEnum):
     TRANSFER = "transfer"
     REPAYMENT = "repayment"
     OPENING_BALANCE = "opening-balance"
+    COMMITMENT = "commitment"
+    DECOMMITMENT = "decommitment"
 
 
 class AuthorityKind(StrEnum):
