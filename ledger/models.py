@@ -128,6 +128,9 @@ class Obligation(Base):
     repayment_basis: Mapped[str] = mapped_column(String(32), default="receipt")
     # The obligation of an earlier agreement this one (of a deed of variation) replaces (SPEC 8.1).
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"))
+    # The deed's repayment clause is satisfied by committing the money (SPEC 8.7): money
+    # committed by a receipt's deadline is not at risk.
+    commitment_stops_clock: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     needs_review: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
@@ -517,3 +520,40 @@ class AssertionResolution(Base):
     note: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
+
+
+class RepaymentTerms(Base):
+    """Repayment terms an obligation takes from a date (SPEC 8.2), usually agreed by a deed of
+    variation (``variation_id``): who recorded them, when and why. The obligation's own
+    columns keep the deed's terms, in force until the first of these. Append-only (0013
+    triggers): a mistake is corrected by recording the right terms from the same date."""
+
+    __tablename__ = "repayment_terms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), index=True)
+    in_force_from: Mapped[date]
+    repayment_basis: Mapped[str] = mapped_column(String(32))
+    repayment_years: Mapped[int | None]
+    variation_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+    obligation: Mapped[Obligation] = relationship()
+    variation: Mapped[Agreement | None] = relationship()
+
+
+# A deed of variation's links, read by the agreement page's chain of variations (SPEC 8.1,
+# 8.2): the agreements that vary this one, the obligation one replaces and those that
+# replace it, an obligation's changes of terms and the changes a deed of variation agreed.
+Agreement.varied_by = relationship(  # type: ignore[attr-defined]
+    Agreement, foreign_keys=[Agreement.varies], order_by=[Agreement.signed_on, Agreement.id], viewonly=True)
+Obligation.replaced = relationship(  # type: ignore[attr-defined]
+    Obligation, foreign_keys=[Obligation.replaces_id], remote_side=[Obligation.id], viewonly=True)
+Obligation.replaced_by = relationship(  # type: ignore[attr-defined]
+    Obligation, foreign_keys=[Obligation.replaces_id], order_by=Obligation.id, viewonly=True)
+Obligation.terms_changes = relationship(  # type: ignore[attr-defined]
+    RepaymentTerms, order_by=RepaymentTerms.id, viewonly=True)
+Agreement.terms_agreed = relationship(  # type: ignore[attr-defined]
+    RepaymentTerms, foreign_keys=[RepaymentTerms.variation_id], order_by=RepaymentTerms.id, viewonly=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date
 from enum import StrEnum
 from functools import lru_cache
@@ -133,3 +135,29 @@ def terms_errors(basis: str, years: int | None, *, years_field: str = "repayment
     elif years is not None:
         return {years_field: [f"must be empty with basis {basis}"]}
     return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Terms:
+    """An obligation's repayment terms (SPEC 8.2) and the date they are in force from: None
+    for the deed's own terms, in force from the start. The fields are named as the
+    obligation's columns, so a deadline rule reads either."""
+
+    repayment_basis: str
+    repayment_years: int | None
+    in_force_from: date | None = None
+
+
+def terms_in_force(history: Iterable[Terms], *, on: date) -> Terms:
+    """The terms in force at the end of ``on`` (SPEC 8.2: terms change from a date, by a deed
+    of variation). ``history`` starts with the deed's own terms and goes on with each change
+    in the order it was recorded: of those in force from ``on`` or earlier, the one that came
+    into force last wins, and of two from the same date, the one recorded last."""
+    current: Terms | None = None
+    for terms in history:
+        starts = terms.in_force_from or date.min
+        if starts <= on and (current is None or starts >= (current.in_force_from or date.min)):
+            current = terms
+    if current is None:
+        raise ValueError("a terms history starts with the deed's own terms, in force from the start")
+    return current
