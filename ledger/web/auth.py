@@ -9,14 +9,15 @@ and a session lasts PERMANENT_SESSION_LIFETIME (8 hours) from signing in however
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -38,6 +39,12 @@ DEVICE_COOKIE = "s106_device"
 DEVICE_LIFETIME = timedelta(days=365)
 #: Where a user whose password is temporary is sent, and the only page they may see.
 ACCOUNT_ENDPOINT = "web.account"
+#: What a form posted after its session ended waits in, until its page is shown again.
+KEPT_FORM = "kept_form"
+#: The most a kept form may hold, as JSON: the session is a cookie, and browsers keep 4 KB.
+KEPT_FORM_LIMIT = 2000
+SESSION_ENDED = "Your session ended. Sign in again and your answers will be kept."
+SESSION_ENDED_NOT_KEPT = "Your session ended. Sign in again: what you typed was too long to keep, so enter it again."
 
 
 def init_web_security(app: Flask) -> None:
@@ -51,6 +58,7 @@ def init_web_security(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)
+    app.register_error_handler(CSRFError, _csrf_refused)
     proxies = int(app.config.get("PROXY_FIX") or 0)
     if proxies:
         # Only as many X-Forwarded-For hops as there are proxies of ours: the rest a client wrote.
@@ -71,8 +79,12 @@ def init_web_security(app: Flask) -> None:
 
 
 def start_session(actor: Actor) -> None:
-    """Sign ``actor`` in on this browser: a fresh session of the user's current version."""
+    """Sign ``actor`` in on this browser: a fresh session of the user's current version,
+    carrying only a form kept while they were signed out (keep_form_and_sign_in)."""
+    kept = session.get(KEPT_FORM)
     session.clear()
+    if kept:
+        session[KEPT_FORM] = kept
     session.permanent = True
     session["email"] = actor.email
     session["version"] = users.session_version(get_session(), actor.email)
@@ -92,6 +104,56 @@ def current_actor() -> Actor | None:
             if g.actor is None:
                 session.clear()
     return g.actor  # type: ignore[no-any-return]
+
+
+def _from_this_site() -> bool:
+    """Whether the request came from one of this site's own pages. A browser says where a
+    form was posted from (Origin; else Referer, which these pages send to their own site):
+    a form another site posts is never kept, so it cannot fill in a page for someone."""
+    origin = request.headers.get("Origin")
+    if origin:
+        return bool(origin == request.host_url.rstrip("/"))
+    return (request.referrer or "").startswith(request.host_url)
+
+
+def keep_form_and_sign_in() -> Response:
+    """A form posted after its session ended: keep what was typed (not the CSRF token, not a
+    password) for the page it was posted to, and ask the person to sign in again. The page
+    shows it once, filled in (kept_form); nothing is saved until they press its button."""
+    fields = {name: value for name, value in request.form.items()
+              if name != "csrf_token" and "password" not in name}
+    kept = len(json.dumps(fields)) <= KEPT_FORM_LIMIT
+    session.pop(KEPT_FORM, None)
+    if kept:
+        session[KEPT_FORM] = {"path": request.path, "fields": fields}
+    flash(SESSION_ENDED if kept else SESSION_ENDED_NOT_KEPT)
+    return redirect(url_for("web.login", next=request.path))
+
+
+def kept_form(path: str) -> Mapping[str, str] | None:
+    """What was typed into the form of ``path`` before the session ended, once: the first
+    time the page is shown after signing in again."""
+    kept = session.get(KEPT_FORM)
+    if not isinstance(kept, dict) or kept.get("path") != path:
+        return None
+    session.pop(KEPT_FORM)
+    fields = kept.get("fields")
+    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else None
+
+
+def _ended_session_may_keep_form() -> bool:
+    return (request.method == "POST" and request.blueprint == "web" and request.endpoint != "web.login"
+            and current_actor() is None and _from_this_site())
+
+
+def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
+    # A signed-out browser has no session, so no CSRF token to match: that is an ended session,
+    # not a forgery, when the form came from this site. Anything else stays a 400.
+    if _ended_session_may_keep_form():
+        return keep_form_and_sign_in()
+    from ledger.errors import handle_http_exception
+
+    return handle_http_exception(error)
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -130,6 +192,8 @@ def requires(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             actor = current_actor()
+            if actor is None and _ended_session_may_keep_form():
+                return keep_form_and_sign_in()
             if actor is None:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             # A temporary password an admin set is the admin's as much as the user's: nothing
