@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from ledger import clock
 from ledger.api import schemas
 from ledger.domain.dates import MAX_REPAYMENT_YEARS
-from ledger.domain.errors import LedgerError
+from ledger.domain.errors import Conflict, LedgerError
 from ledger.domain.money import format_money
 from ledger.domain.vocab import (
     SERVICES,
@@ -37,7 +37,7 @@ from ledger.domain.vocab import (
     service_label,
 )
 from ledger.extensions import get_session
-from ledger.models import Agreement, Authority, Obligation, Project
+from ledger.models import Agreement, Authority, Instalment, Obligation, Project
 from ledger.services import Actor, balances, income, listing, registry, users
 from ledger.services import entries as entry_service
 from ledger.services.income import INSTALMENT_REFERENCE_MAX_LENGTH
@@ -243,6 +243,18 @@ def _render(template: str, errors: Errors, **context: Any) -> ResponseReturnValu
     return render_template(template, errors=errors, **context), 422 if errors else 200
 
 
+def _saved_before(model: type[Any], data: Mapping[str, Any], refused: LedgerError) -> Any | None:
+    """What a second press of Save asked for again: a refusal because the reference exists,
+    where the record was made by the same person with the same details. The page then shows
+    what the first press saved, as it would have; it was written once."""
+    if not isinstance(refused, Conflict) or refused.errors.get("reference") != ["already exists"]:
+        return None
+    row = registry.get_one(get_session(), model, "reference", data["reference"], what="record")
+    columns = model.__table__.columns.keys()
+    same = all(getattr(row, name) == value for name, value in data.items() if name in columns)
+    return row if same and row.created_by == _actor().email else None
+
+
 # -- agreements ----------------------------------------------------------------------------
 AGREEMENT_FIELDS = {
     "reference": Field("Reference", "Enter the agreement's reference",
@@ -288,8 +300,9 @@ def new_agreement() -> ResponseReturnValue:
             try:
                 made = registry.create_agreement(get_session(), data, actor=_actor())
             except LedgerError as refused:
-                errors = _refused(refused, AGREEMENT_FIELDS)
-            else:
+                made = _saved_before(Agreement, data, refused)
+                errors = {} if made else _refused(refused, AGREEMENT_FIELDS)
+            if made:
                 flash(f"Agreement {made.reference} added.", "success")
                 return redirect(url_for("web.agreement", reference=made.reference))
     return _render("agreement_form.html", errors, values=values, **_agreement_choices())
@@ -437,8 +450,9 @@ def new_obligation(reference: str) -> ResponseReturnValue:
             try:
                 made = registry.create_obligation(s, reference, data, actor=_actor())
             except LedgerError as refused:
-                errors = _refused(refused, OBLIGATION_FIELDS)
-            else:
+                made = _saved_before(Obligation, data, refused)
+                errors = {} if made else _refused(refused, OBLIGATION_FIELDS)
+            if made:
                 flash(f"Obligation {made.reference} added to agreement {reference}.", "success")
                 return redirect(url_for("web.agreement", reference=reference, _anchor="obligations"))
     return _render("obligation_form.html", errors, agreement=found, values=values, **_obligation_choices(found))
@@ -519,8 +533,9 @@ def new_instalment(reference: str) -> ResponseReturnValue:
             try:
                 made = income.add_instalment(s, reference, data, actor=_actor())
             except LedgerError as refused:
-                errors = _instalment_refusal(refused)
-            else:
+                made = _saved_before(Instalment, data, refused)
+                errors = {} if made else _instalment_refusal(refused)
+            if made:
                 flash(f"Instalment {made.reference} added. It is invoiced when its trigger is met.", "success")
                 return redirect(url_for("web.agreement", reference=found.agreement.reference, _anchor="instalments"))
     return _render("instalment_form.html", errors, obligation=found, values=values,
@@ -557,8 +572,9 @@ def new_project() -> ResponseReturnValue:
             try:
                 made = registry.create_project(get_session(), data, actor=_actor())
             except LedgerError as refused:
-                errors = _refused(refused, PROJECT_FIELDS)
-            else:
+                made = _saved_before(Project, data, refused)
+                errors = {} if made else _refused(refused, PROJECT_FIELDS)
+            if made:
                 flash(f"Project {made.reference} added.", "success")
                 return redirect(url_for("web.project", reference=made.reference))
     return _render("project_form.html", errors, project=None, values=values, **_project_choices())
@@ -611,6 +627,11 @@ def _read_match(choice: str, label: str) -> tuple[Decimal | None, Errors]:
 def _match_refusal(refused: LedgerError, *, choice: str, invoice: str, receipt: int) -> Errors:
     """A refused match in words; an amount over either limit names the limit."""
     s = get_session()
+    earlier = [p for p in income.receipt_standing(s, entry_service.get_entry(s, receipt)).payments
+               if p.invoice_reference == invoice]
+    if earlier:  # whatever else the service found first, this is what stands in the way
+        return {choice: [f"This receipt is already matched to this invoice, for {format_money(earlier[0].amount)}: "
+                         "a receipt pays an invoice once, so choose another"]}
     found: Errors = {}
     for name, messages in (refused.errors or {"amount": [refused.detail]}).items():
         for message in messages:
@@ -623,8 +644,6 @@ def _match_refusal(refused: LedgerError, *, choice: str, invoice: str, receipt: 
                         "matched to an invoice")
             elif message == "must be greater than zero":
                 text = "Amount must be more than £0.00"
-            elif message == "already matched":
-                text = "This receipt is already matched to this invoice: choose another"
             elif message == "reversed":
                 text = "That receipt has been reversed: choose another"
             elif name == "entry_id":
@@ -633,6 +652,15 @@ def _match_refusal(refused: LedgerError, *, choice: str, invoice: str, receipt: 
                 text = f"Amount: {message}"
             found.setdefault(choice if name == "entry_id" else "amount", []).append(text)
     return found
+
+
+def _matched_before(invoice: str, entry_id: int, amount: Decimal) -> bool:
+    """Whether a refused match is a second press of the button: this receipt is already
+    matched to this invoice, by this person, for this amount (a receipt pays an invoice
+    once, so whatever the refusal, what was asked for is done)."""
+    standing = income.receipt_standing(get_session(), entry_service.get_entry(get_session(), entry_id))
+    return any(p.invoice_reference == invoice and p.amount == amount and p.created_by == _actor().email
+               for p in standing.payments)
 
 
 def _entry_page(number: int, errors: Errors, values: Mapping[str, Any]) -> ResponseReturnValue:
@@ -657,14 +685,18 @@ def match_receipt(entry_id: str) -> ResponseReturnValue:
     found = entry_service.get_entry(s, number)
     amount, errors = _read_match("invoice", "an invoice")
     invoice = request.form.get("invoice", "")
-    if invoice not in {i.invoice.reference for i in income.open_invoices(s, found.obligation_id)}:
+    offered = {i.invoice.reference for i in income.open_invoices(s, found.obligation_id)}
+    # An invoice it already pays is no longer offered, but a second press of the button names it.
+    paid = {p.invoice_reference for p in income.receipt_standing(s, found).payments}
+    if invoice not in offered | paid:
         errors = {"invoice": ["Choose the invoice it pays" + (" from the list" if invoice else "")]} | errors
     if not errors and amount is not None:
         try:
             income.match_payment(s, invoice, entry_id=number, amount=amount, actor=_actor())
         except LedgerError as refused:
-            errors = _match_refusal(refused, choice="invoice", invoice=invoice, receipt=number)
-        else:
+            if not _matched_before(invoice, number, amount):
+                errors = _match_refusal(refused, choice="invoice", invoice=invoice, receipt=number)
+        if not errors:
             left = income.invoice_standing(s, invoice).outstanding
             flash(f"{format_money(amount)} of this receipt matched to invoice {invoice}, which now has "
                   f"{format_money(left)} outstanding.", "success")
@@ -698,14 +730,17 @@ def match_invoice(reference: str) -> ResponseReturnValue:
     standing = income.invoice_standing(s, reference)
     amount, errors = _read_match("receipt", "a receipt")
     chosen = request.form.get("receipt", "")
-    if chosen not in {str(r.entry.id) for r in income.unmatched_receipts(s, standing.invoice.instalment.obligation_id)}:
+    offered = {str(r.entry.id) for r in income.unmatched_receipts(s, standing.invoice.instalment.obligation_id)}
+    # A receipt that already pays it is no longer offered, but a second press of the button names it.
+    if chosen not in offered | {str(p.entry_id) for p in standing.payments}:
         errors = {"receipt": ["Choose the receipt that pays it" + (" from the list" if chosen else "")]} | errors
     if not errors and amount is not None:
         try:
             income.match_payment(s, reference, entry_id=int(chosen), amount=amount, actor=_actor())
         except LedgerError as refused:
-            errors = _match_refusal(refused, choice="receipt", invoice=reference, receipt=int(chosen))
-        else:
+            if not _matched_before(reference, int(chosen), amount):
+                errors = _match_refusal(refused, choice="receipt", invoice=reference, receipt=int(chosen))
+        if not errors:
             left = income.invoice_standing(s, reference).outstanding
             flash(f"{format_money(amount)} of the receipt matched to this invoice, which now has "
                   f"{format_money(left)} outstanding.", "success")

@@ -466,3 +466,30 @@ def test_a_forged_form_is_a_400_and_an_unknown_record_a_404(live_app: Flask, sam
     # A reference with a slash and a space, percent-encoded, still finds its record.
     assert client.get("/agreements/" + quote("AXE/2024/1") + "/edit").status_code == 200
     assert _count(live_app, Project, Project.reference == "P") == 0
+
+
+def test_pressing_save_twice_saves_once_and_shows_what_was_saved(live_app: Flask, sample: dict[str, str]) -> None:
+    authority, _ = _places(live_app)
+    client, token = _client(live_app, OFFICER)
+    form = {"csrf_token": token, "reference": "TWICE/1", "type": "section-106", "authority_code": authority.code,
+            "signed_on-day": "2", "signed_on-month": "5", "signed_on-year": "2024", "site_name": "Twice Farm"}
+    first, second = client.post("/agreements/new", data=form), client.post("/agreements/new", data=form)
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count(live_app, AuditEvent, AuditEvent.action == "create-agreement", AuditEvent.target_reference == "TWICE/1") == 1
+    # The same reference with other details, or from someone else, is a refusal naming the field.
+    other = client.post("/agreements/new", data=form | {"site_name": "Another Farm"})
+    assert other.status_code == 422 and "There is already an agreement with this reference" in other.get_data(as_text=True)
+    admin, admin_token = _client(live_app, "admin@demo.s106.test")
+    assert admin.post("/agreements/new", data=form | {"csrf_token": admin_token}).status_code == 422
+
+    with _sessions(live_app) as session:
+        obligation = session.scalars(select(Obligation).where(Obligation.reference == "AXE/2024/1/1")).one()
+        invoice = income.open_invoices(session, obligation.id)[0].invoice.reference
+    receipt = _receipt(live_app, "AXE/2024/1/1", "REM-AXE-TWICE", "500.00", date(2024, 6, 1))
+    match = {"csrf_token": token, "invoice": invoice, "amount": "£500.00"}
+    first, second = client.post(f"/entries/{receipt}", data=match), client.post(f"/entries/{receipt}", data=match)
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert _count(live_app, InvoicePayment, InvoicePayment.entry_id == receipt) == 1
+    again = client.post(f"/entries/{receipt}", data=match | {"amount": "400.00"})  # not a repeat: refused
+    assert again.status_code == 422 and "already matched to this invoice" in again.get_data(as_text=True)
