@@ -13,13 +13,16 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from ledger import clock
 from ledger.domain.money import format_money
 from ledger.models import Entry, Obligation
-from ledger.services import balances
+from ledger.services import SYSTEM, balances, users
 from ledger.web import long_date
+from tests.factories import make_ledger
 from tests.web.conftest import PASSWORD, screenshot, sign_in
 from tests.web.test_pages import AXE, an_obligation_with_money
 
@@ -261,3 +264,82 @@ def test_the_entry_forms_are_accessible_and_reflow(browser, base_url: str, live_
     context.close()
     assert serious == [], json.dumps([(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in serious])
 
+
+
+# -- without a browser: what an ended session keeps, and what it does not -------------------
+PATH = "/obligations/20/00001/FUL/1/record/receipt"
+HOST = "http://localhost"
+
+
+@pytest.fixture
+def officer_client(app: Flask) -> FlaskClient:
+    with app.extensions["ledger.sessions"]() as session:
+        make_ledger(session)
+        users.add_user(session, email="officer@test.s106", role="officer", password="correct horse", actor=SYSTEM)
+    return app.test_client()
+
+
+def csrf_of(client: FlaskClient, path: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert found
+    return found[1]
+
+
+def sign_in_client(client: FlaskClient) -> FlaskClient:
+    response = client.post("/login", data={"email": "officer@test.s106", "password": "correct horse",
+                                           "csrf_token": csrf_of(client, "/login")})
+    assert response.status_code == 302
+    return client
+
+
+def typed(token: str, **extra: str) -> dict[str, str]:
+    return {"csrf_token": token, "key": "web-" + "a" * 32, "amount": "£1,234.56", "occurred_on-day": "2",
+            "occurred_on-month": "3", "occurred_on-year": "2026", "reason": "typed before lunch"} | extra
+
+
+def test_a_session_that_ran_out_keeps_the_form_for_its_page_once(officer_client: FlaskClient) -> None:
+    with freeze_time("2026-03-02 09:00:00") as frozen:
+        token = csrf_of(sign_in_client(officer_client), PATH)
+        frozen.tick(9 * 3600)  # past the eight hours a session lasts
+        response = officer_client.post(PATH, data=typed(token), headers={"Origin": HOST})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/login?next=" + PATH
+        assert "Your session ended. Sign in again and your answers will be kept." in officer_client.get(
+            response.headers["Location"]).get_data(as_text=True)
+        page = officer_client.get(PATH)  # signed out: the form waits for the signing in
+        assert page.status_code == 302
+        sign_in_client(officer_client)
+        form = officer_client.get(PATH).get_data(as_text=True)
+        assert 'value="£1,234.56"' in form and "typed before lunch" in form and 'value="web-' + "a" * 32 in form
+        again = officer_client.get(PATH).get_data(as_text=True)
+        assert "£1,234.56" not in again and "typed before lunch" not in again
+
+
+def test_a_form_posted_from_another_site_is_refused_and_not_kept(officer_client: FlaskClient) -> None:
+    forged = officer_client.post(PATH, data=typed("forged"), headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 400
+    unnamed = officer_client.post(PATH, data=typed("forged"))  # neither Origin nor Referer
+    assert unnamed.status_code == 400
+    # With this browser's own token but from another site: sent to sign in, nothing kept.
+    token = csrf_of(officer_client, "/login")
+    elsewhere = officer_client.post(PATH, data=typed(token), headers={"Origin": "https://evil.example"})
+    assert elsewhere.status_code == 302 and elsewhere.headers["Location"].startswith("/login")
+    sign_in_client(officer_client)
+    assert "typed before lunch" not in officer_client.get(PATH).get_data(as_text=True)
+
+
+def test_a_kept_form_holds_no_password_and_nothing_too_big_for_a_cookie(officer_client: FlaskClient) -> None:
+    officer_client.post(PATH, data=typed("stale", password="hunter22"), headers={"Referer": HOST + PATH})
+    cookie = officer_client.get_cookie("session")
+    assert cookie is not None
+    with officer_client.application.test_request_context():
+        kept = officer_client.application.session_interface.get_signing_serializer(  # type: ignore[attr-defined]
+            officer_client.application).loads(cookie.value)
+    assert kept["kept_form"]["path"] == PATH
+    assert "password" not in kept["kept_form"]["fields"] and "csrf_token" not in kept["kept_form"]["fields"]
+    huge = officer_client.post(PATH, data=typed("stale", reason="x" * 5000), headers={"Origin": HOST})
+    assert huge.status_code == 302
+    message = officer_client.get(huge.headers["Location"]).get_data(as_text=True)
+    assert "what you typed was too long to keep" in message
+    sign_in_client(officer_client)
+    assert "x" * 100 not in officer_client.get(PATH).get_data(as_text=True)
