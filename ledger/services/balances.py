@@ -20,6 +20,7 @@ from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
 from ledger.domain.vocab import Band
 from ledger.models import Agreement, Division, Entry, Obligation, Project
+from ledger.services import variations
 from ledger.services.entries import history
 from ledger.services.ledger_rows import (
     ObligationInfo,
@@ -50,9 +51,12 @@ def obligation_balance(
     """Balances and per-receipt positions of one obligation at the end of ``on``."""
     obligation = get_one(session, Obligation, "reference", reference, what="obligation")
     entries = known_at(history(session, obligation.id), as_known_at)
-    deadline_of = deadline_rule(obligation, obligation.agreement.completion_on,
-                                rules.last_received_on(entries, on=on))
+    # Deadlines follow the terms in force on the date asked about (SPEC 8.2).
+    terms = variations.terms_on(session, obligation, on=on, known_at=as_known_at)
+    deadline_of = deadline_rule(terms, obligation.agreement.completion_on, rules.last_received_on(entries, on=on))
     positions = rules.receipt_positions(entries, on=on, deadline_of=deadline_of)
+    if obligation.commitment_stops_clock:
+        positions = rules.stop_clocks(entries, positions, on=on, deadline_of=deadline_of)
     return ObligationBalance(
         obligation=obligation, on=on, balances=rules.balances_at(entries, on), receipts=positions
     )
@@ -74,6 +78,9 @@ class AtRiskRow:
     remaining: Decimal
     allocated: Decimal
     band: Band
+    #: Money of the receipt committed by its deadline where a commitment stops the clock
+    #: (SPEC 8.7): not at risk, so not in remaining or allocated, nor in any band's money.
+    committed: Decimal = ZERO
 
     @property
     def unallocated(self) -> Decimal:
@@ -113,7 +120,8 @@ def at_risk_rows(
     red_months: int,
     amber_months: int,
 ) -> list[AtRiskRow]:
-    """One at-risk row per receipt of the obligation with money remaining."""
+    """One at-risk row per receipt of the obligation with money at risk: remaining money
+    less what a commitment has stopped the clock of (SPEC 8.7)."""
     return [
         AtRiskRow(
             agreement_reference=info.agreement_reference,
@@ -125,12 +133,13 @@ def at_risk_rows(
             receipt_reference=position.receipt.reference,
             received_on=position.receipt.occurred_on,
             deadline=deadline_date(position.deadline),
-            remaining=position.remaining,
-            allocated=position.allocated,
+            remaining=position.remaining - position.clock_stopped,
+            allocated=position.allocated - position.clock_stopped,
             band=rules.band_for(position.deadline, as_of=as_of, red_months=red_months, amber_months=amber_months),
+            committed=position.clock_stopped,
         )
         for position in positions
-        if position.remaining != ZERO
+        if position.remaining != position.clock_stopped
     ]
 
 

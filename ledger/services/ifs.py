@@ -17,14 +17,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, type_coerce
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from importers.plan import PLACEHOLDER
 from ledger import __version__
 from ledger.db import known_moment, read_snapshot
 from ledger.db_types import Pence
-from ledger.domain.dates import NoDeadline, financial_year_bounds, repayment_deadline
+from ledger.domain.dates import NoDeadline, Terms, financial_year_bounds, repayment_deadline
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import (
     ADDS,
@@ -71,6 +71,7 @@ from ledger.domain.vocab import (
     UnitKind,
 )
 from ledger.models import Agreement, Entry, Obligation, Project
+from ledger.services import variations
 from ledger.services.balances import AtRiskRow, at_risk_rows, sort_at_risk
 from ledger.services.kind_sql import Effect, kind_is
 from ledger.services.ledger_rows import agreements_known_at, in_force_condition
@@ -94,7 +95,9 @@ def _movements(
     """Movement rows as plain column tuples (no ORM objects: there are many at national size).
     Receipts' deadlines are as at the end of ``on``."""
     agreement = agreements_known_at(known_at)  # its details as known then
-    last_received = _last_received_on(session, known_at=known_at, on=on)
+    # The terms in force at the end of ``on`` (SPEC 8.2), where a change has replaced the deed's.
+    changed = variations.changed_terms(session, on=on, known_at=known_at)
+    last_received = _last_received_on(session, known_at=known_at, on=on, changed=changed)
     rows = session.connection().execute(
         select(Entry.kind, Entry.reference, Entry.occurred_on, agreement.reference, Obligation.reference,
                agreement.authority_code, agreement.division_code, Obligation.purpose, Obligation.service,
@@ -112,6 +115,8 @@ def _movements(
          project_name, repays, recipient, amount, interest, years, basis, completion_on, original_received_on,
          obligation_id) in rows:
         deadline = None
+        if obligation_id in changed:
+            years, basis = changed[obligation_id].repayment_years, changed[obligation_id].repayment_basis
         if kind in INFLOWS:
             inflow = LedgerEntry(id=0, kind=KIND_RULES[kind].kind, amount=amount, occurred_on=occurred_on,
                                  original_received_on=original_received_on)
@@ -129,10 +134,14 @@ def _movements(
     return found
 
 
-def _last_received_on(session: Session, *, known_at: datetime, on: date) -> dict[int, date]:
+def _last_received_on(session: Session, *, known_at: datetime, on: date, changed: dict[int, Terms]) -> dict[int, date]:
     """Each last-payment obligation's last date of receipt on or before ``on``, where it can
-    be known (rules.last_received_on). Such obligations are few: their inflows are read."""
-    last_payment = select(Obligation.id).where(Obligation.repayment_basis == RepaymentBasis.LAST_PAYMENT.value)
+    be known (rules.last_received_on), its terms being those in force then (``changed``
+    where a change replaced the deed's). Such obligations are few: their inflows are read."""
+    basis = RepaymentBasis.LAST_PAYMENT.value
+    last_payment = select(Obligation.id).where(or_(
+        and_(Obligation.repayment_basis == basis, Obligation.id.not_in(list(changed))),
+        Obligation.id.in_([i for i, terms in changed.items() if terms.repayment_basis == basis])))
     rows = session.connection().execute(
         select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.original_received_on)
         .where(Entry.obligation_id.in_(last_payment), kind_is(INFLOWS), Entry.occurred_on <= on,
@@ -330,6 +339,8 @@ def ifs_report(
             division_code=shared(division), obligation_reference=shared(obligation),
             agreement_reference=shared(agreement_reference), amount=amount))
     at_risk: list[AtRiskRow] = []
+    #: s106 money a commitment has stopped the clock of (SPEC 8.7): held, but on no at-risk row.
+    not_at_risk = ZERO
     unknown_deadlines: list[UnknownDeadlineRow] = []
     created = (Obligation.created_at <= known,)
     for position in obligation_positions(session, on=end, since=start, known_at=known, where=created):
@@ -359,6 +370,7 @@ def ifs_report(
             for p in receipts if p.deadline is NoDeadline.UNKNOWN)
         if agreement_class is AgreementClass.S106:
             at_risk.extend(at_risk_rows(info, receipts, as_of=end, red_months=red_months, amber_months=amber_months))
+            not_at_risk += sum((p.clock_stopped for p in receipts), ZERO)
     for agreement_class, name in BEFORE_FIGURE.items():
         figures[agreement_class][name] = rows[agreement_class].received_before_unallocated
     for found in rows.values():
@@ -403,7 +415,7 @@ def ifs_report(
         select(effect_sum(lambda r: r.held, to_end), role_sum(IfsRole.RECEIVED, in_year))
         .select_from(Entry).where(in_force)
     ).one()
-    report.checks.extend(_checks(report, s106.held_at_start, s106.received_in_year_unallocated))
+    report.checks.extend(_checks(report, s106.held_at_start, s106.received_in_year_unallocated, not_at_risk))
     report.checks.extend(_class_checks(report, rows, held=whole[0], received=whole[1]))
     if report.failed_checks:
         failed = "; ".join(f"{c.name}: expected {c.expected}, got {c.actual}" for c in report.failed_checks)
@@ -487,7 +499,8 @@ def _areas(
     ]
 
 
-def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unallocated: Decimal) -> list[Check]:
+def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unallocated: Decimal,
+            not_at_risk: Decimal = ZERO) -> list[Check]:
     v = report.value
     # Each movement once, though a kind may be listed on more than one sheet.
     listed = {id(m): m for m in [*report.received, *report.spent, *report.repaid, *report.opening]}.values()
@@ -516,8 +529,9 @@ def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unalloca
         Check(name="(c) + unallocated money received in the year = (i) - (e)",
               expected=v("s106_i_money_retained") - v("s106_e_allocated_not_spent"),  # type: ignore[operator]
               actual=v("s106_c_received_before_unallocated") + received_in_year_unallocated),  # type: ignore[operator]
-        Check(name="At risk sheet remaining money = (i)", expected=v("s106_i_money_retained"),
-              actual=sum((r.remaining for r in report.at_risk), ZERO)),  # type: ignore[attr-defined]
+        Check(name="At risk sheet remaining money + money committed by its deadline (not at risk) = (i)",
+              expected=v("s106_i_money_retained"),
+              actual=sum((r.remaining for r in report.at_risk), not_at_risk)),  # type: ignore[attr-defined]
         Check(name="Repaid in the year = repayments listed", expected=v("s106_money_repaid"),
               actual=_total(report.repaid)),
         Check(name="Non-monetary sheet affordable housing units = (d)(i)", expected=v("s106_d_affordable_housing_units"),

@@ -11,7 +11,7 @@ receipts only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 from ledger.db_types import Pence
 from ledger.domain import rules
 from ledger.domain.entries import LedgerEntry
-from ledger.domain.entry_kinds import INFLOWS, KIND_RULES, OUTFLOWS
+from ledger.domain.entry_kinds import COMMITTING, INFLOWS, KIND_RULES, OUTFLOWS
 from ledger.domain.money import ZERO, from_pence
 from ledger.domain.rules import ReceiptPosition
 from ledger.domain.vocab import EntryKind, RepaymentBasis
 from ledger.models import Agreement, Entry, Obligation, Project
+from ledger.services import variations
 from ledger.services.kind_sql import effect_whens, kind_is, moving, signed_amount
 from ledger.services.ledger_rows import ObligationInfo, agreements_known_at, deadline_rule, in_force_condition
 from ledger.speed.shared import Shared
@@ -69,6 +70,9 @@ def obligation_positions(
         .order_by(totals.c.obligation_id)
     )
     replayable = _histories_with_opening_balances(session, (*in_force, *chosen))
+    # Terms changed from a date (SPEC 8.2) and commitments that stop the clock (SPEC 8.7): few.
+    terms = variations.changed_terms(session, on=on, known_at=known_at)
+    committing = _histories_stopping_clocks(session, (*in_force, *chosen))
     # Amounts as stored pence: only the receipts of obligations holding money become Decimal.
     receipts = session.connection().execute(
         select(Entry.obligation_id, Entry.id, Entry.reference, Entry.occurred_on, type_coerce(Entry.amount, BigInteger),
@@ -88,16 +92,24 @@ def obligation_positions(
                                   authority_code=shared(authority), division_code=shared(division),
                                   purpose=shared(purpose), service=shared(service), commuted_sum=commuted,
                                   repayment_years=years, repayment_basis=shared(basis), completion_on=completion_on)
+            if obligation_id in terms:
+                info = replace(info, repayment_years=terms[obligation_id].repayment_years,
+                               repayment_basis=terms[obligation_id].repayment_basis)
             while pending is not None and pending[0] < obligation_id:  # an obligation holding nothing
                 pending = next(stream, None)
             rows = []
             while pending is not None and pending[0] == obligation_id:
                 rows.append(pending)
                 pending = next(stream, None)
+            positions = _remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO, shared=shared,
+                                   on=on, history=replayable.get(obligation_id))
+            if obligation_id in committing:
+                history = committing[obligation_id]
+                positions = rules.stop_clocks(history, positions, on=on, deadline_of=deadline_rule(
+                    info, info.completion_on, rules.last_received_on(history, on=on)))
             yield ObligationPosition(
                 info=info, held=held or ZERO, held_before=held_before or ZERO, allocated_unspent=allocated or ZERO,
-                receipts=_remaining(info, rows, outflow=outflow or ZERO, allocated=allocated or ZERO, shared=shared,
-                                    on=on, history=replayable.get(obligation_id)),
+                receipts=positions,
             )
     finally:
         # The receipts may outlast the obligations: a PostgreSQL server cursor must be closed.
@@ -134,6 +146,22 @@ def _histories_with_opening_balances(
     """The entries in force of each obligation with an opening balance, by obligation: the
     only ones whose receipts rule 8 may not consume in received order. Few, so read whole."""
     ids = select(Entry.obligation_id).where(Entry.kind == EntryKind.OPENING_BALANCE.value, *in_force)
+    return _histories(session, ids, in_force)
+
+
+def _histories_stopping_clocks(
+    session: Session, in_force: tuple[ColumnElement[bool], ...],
+) -> dict[int, list[LedgerEntry]]:
+    """The entries in force of each obligation whose clause a commitment satisfies and that
+    has commitments: their committed money is followed date by date (rules.stop_clocks)."""
+    ids = (select(Entry.obligation_id).join(Obligation, Entry.obligation_id == Obligation.id)
+           .where(Obligation.commitment_stops_clock.is_(True), kind_is(COMMITTING), *in_force))
+    return _histories(session, ids, in_force)
+
+
+def _histories(
+    session: Session, ids: Select, in_force: tuple[ColumnElement[bool], ...],  # type: ignore[type-arg]
+) -> dict[int, list[LedgerEntry]]:
     rows = session.connection().execute(
         select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference,
                Project.reference, Entry.original_received_on)
