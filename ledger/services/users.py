@@ -55,7 +55,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -211,9 +211,8 @@ def change_user(
     if password is not None:
         _check_password(password)
     with write_transaction(session):
-        user = session.scalar(select(User).where(User.email == _normal_email(email)).with_for_update())
-        if user is None:
-            raise NotFound(f"no user {email}")
+        user = _lock_user(session, _normal_email(email), with_admins=disabled is True or role not in (None, Role.ADMIN))
+        _check_admins_remain(session, user, actor=actor, role=role, disabled=disabled)
         before = audit.snapshot(user)
         if role is not None:
             user.role = role
@@ -236,6 +235,47 @@ def change_user(
         audit.record(session, actor=actor, action="change-user", target_type="users",
                      target_reference=user.email, before=before, after=after, reason=reason)
         return user
+
+
+#: Why change_user refuses: each is a sentence naming what was asked, for the API and the pages.
+LAST_ADMIN_ROLE = ("An admin cannot be made an officer or councillor while they are the only active admin: "
+                   "make another user an admin first")
+LAST_ADMIN_DISABLED = "The only active admin cannot be disabled: make another user an admin first"
+OWN_ACCOUNT_DISABLED = "You cannot disable your own account: ask another admin to"
+
+
+def _lock_user(session: Session, email: str, *, with_admins: bool) -> User:
+    """Lock the user's row until the transaction ends, and with ``with_admins`` every
+    active admin's too, all in one statement in id order: two admins demoting or
+    disabling each other at once then run one after the other, and the second counts the
+    admins the first left (PostgreSQL reads a row it waited for afresh, so one demoted
+    meanwhile no longer matches). One order for every caller, so none deadlock."""
+    wanted = User.email == email
+    if with_admins:
+        wanted = or_(wanted, (User.role == Role.ADMIN) & User.disabled_at.is_(None))
+    locked = session.scalars(select(User).where(wanted).order_by(User.id).with_for_update()
+                             .execution_options(populate_existing=True)).all()
+    user = next((row for row in locked if row.email == email), None)
+    if user is None:
+        raise NotFound(f"no user {email}")
+    return user
+
+
+def _check_admins_remain(session: Session, user: User, *, actor: Actor, role: str | None,
+                         disabled: bool | None) -> None:
+    """Refuse a change that would leave no active admin (demoting or disabling the only
+    one), and disabling one's own account (nobody could re-enable it but another admin).
+    Call it with the admins locked (_lock_user)."""
+    if disabled is True and user.disabled_at is None and actor.email == user.email:
+        raise InvalidInput(f"{user.email}: {OWN_ACCOUNT_DISABLED}", errors={"disabled": [OWN_ACCOUNT_DISABLED]})
+    demoted = role is not None and role != Role.ADMIN
+    if user.role != Role.ADMIN or user.disabled_at is not None or not (demoted or disabled is True):
+        return
+    others = session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.disabled_at.is_(None), User.id != user.id)) or 0
+    if others == 0:
+        field, message = ("role", LAST_ADMIN_ROLE) if demoted else ("disabled", LAST_ADMIN_DISABLED)
+        raise InvalidInput(f"{user.email}: {message}", errors={field: [message]})
 
 
 def change_own_password(session: Session, email: str, *, current: str, new: str, client: str | None = None) -> Actor:

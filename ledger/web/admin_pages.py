@@ -84,7 +84,9 @@ def _refusal(refused: LedgerError, fields: dict[str, tuple[str, str]]) -> Errors
     for name, messages in (refused.errors or {"": [refused.detail]}).items():
         field, label = fields.get(name, next(iter(fields.values())))
         for message in messages:
-            if name == "password" and message[:1].isdigit():
+            if message[:1].isupper():  # already a sentence for people (users.LAST_ADMIN_ROLE ...)
+                text = message
+            elif name == "password" and message[:1].isdigit():
                 text = _password_limit(label)
             elif message == "not an email address":
                 text = "Enter an email address in the correct format, like name@council.gov.uk"
@@ -160,6 +162,7 @@ def admin_user(user_id: int) -> ResponseReturnValue:
             except LedgerError as refused:
                 errors = _refusal(refused, {"role": ("role", "Role"), "division_code": ("division", "Division"),
                                             "password": ("password", "Temporary password"),
+                                            "disabled": (USER_ACTIONS[action], "Reason"),
                                             "": (USER_ACTIONS[action], "Reason")})
             else:
                 flash(done, "success")
