@@ -32,10 +32,12 @@ from reports.workbook import (
     write_sheet_table,
 )
 
-#: The at-risk fields, in the order SPEC §6 fixes for the CSV and the API.
+#: The at-risk fields, in the order SPEC §6 fixes for the CSV and the API, then the money of
+#: the receipt committed by its deadline (SPEC 8.7), which is not at risk and not in remaining.
 FIELDS = ("agreement_reference", "obligation_reference", "authority_code", "division_code", "purpose", "service",
-          "receipt_reference", "received_on", "deadline", "remaining", "allocated", "unallocated", "band")
-MONEY_FIELDS = {"remaining", "allocated", "unallocated"}
+          "receipt_reference", "received_on", "deadline", "remaining", "allocated", "unallocated", "band",
+          "committed")
+MONEY_FIELDS = {"remaining", "allocated", "unallocated", "committed"}
 DATE_FIELDS = {"received_on", "deadline"}
 
 BAND_FILLS = {
@@ -48,6 +50,7 @@ HEADINGS = {
     "division_code": "Division", "purpose": "Purpose", "service": "Service", "receipt_reference": "Receipt",
     "received_on": "Received on", "deadline": "Repayment deadline", "remaining": "Remaining",
     "allocated": "Allocated", "unallocated": "Unallocated", "band": "Band",
+    "committed": "Committed by the deadline (not at risk)",
 }
 def at_risk_columns(authorities: Mapping[str, str] | None = None,
                     divisions: Mapping[str, str] | None = None) -> list[Column]:
@@ -138,6 +141,10 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council:
                   "date of receipt)."),
         ("Remaining", "Money of the receipt still held. Outflows use the receipts with the earliest deadlines "
                       "first; allocated money is taken to be the earliest-deadline money."),
+        ("Committed", "Where a deed's repayment clause is satisfied by committing the money, money committed to a "
+                      "project by the receipt's deadline is not at risk: it is shown in its own column and left out "
+                      "of remaining, allocated and every band's total. Committed money is taken to be the "
+                      "earliest-deadline allocated money."),
     ]
     write_notes(workbook.create_sheet("Notes"), "Money at risk of repayment to developers", lines, width=110)
 

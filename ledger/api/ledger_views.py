@@ -11,6 +11,7 @@ from ledger import clock
 from ledger.api import schemas
 from ledger.api.common import Blueprint, actor, filters, paged
 from ledger.domain import limits
+from ledger.domain.money import ZERO
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import EntryKind
 from ledger.extensions import band_thresholds, get_session
@@ -90,8 +91,10 @@ class ObligationBalance(MethodView):
             "held": b.held,
             "allocated_unspent": b.allocated_unspent,
             "unallocated": b.unallocated,
+            "committed_unspent": b.committed_unspent,
             "projects": [
-                {"project_reference": p, "allocated_unspent": v} for p, v in sorted(b.by_project.items())
+                {"project_reference": p, "allocated_unspent": v, "committed_unspent": b.committed.get(p, ZERO)}
+                for p, v in sorted(b.by_project.items())
             ],
             "receipts": [
                 {
@@ -103,6 +106,8 @@ class ObligationBalance(MethodView):
                     "unallocated": p.unallocated,
                     "deadline": balances.deadline_date(p.deadline),
                     "band": band_for(p.deadline, as_of=on, **band_thresholds()),
+                    "committed": p.committed,
+                    "not_at_risk": p.clock_stopped,
                 }
                 for p in result.receipts
             ],

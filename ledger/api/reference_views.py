@@ -11,7 +11,7 @@ from ledger.api import schemas
 from ledger.api.common import Blueprint, actor, filters, paged
 from ledger.extensions import get_session
 from ledger.models import Agreement, Authority, Division, Obligation, Project
-from ledger.services import registry
+from ledger.services import registry, variations
 
 PREFIX = "/api/v1"
 
@@ -182,3 +182,32 @@ class ProjectByReference(MethodView):
         """Correct a project's name, service, division or whether it repays borrowing, with a reason"""
         reason = data.pop("reason")
         return registry.update_project(get_session(), reference, data, actor=actor(), reason=reason)
+
+
+@obligations.route("/<path:reference>/terms")
+class ObligationTerms(MethodView):
+    @obligations.response(200, schemas.TermsOut(many=True))
+    def get(self, reference: str) -> list[variations.TermsRecord]:
+        """An obligation's repayment terms: its deed's own, then each change from a date"""
+        return variations.terms_records(get_session(), reference)
+
+    @obligations.arguments(schemas.TermsIn)
+    @obligations.response(201, schemas.TermsOut)
+    def post(self, data: dict[str, Any], reference: str) -> variations.TermsRecord:
+        """Change an obligation's repayment terms from a date (a deed of variation), with a reason"""
+        row = variations.change_terms(get_session(), reference, basis=data["repayment_basis"],
+                                      years=data["repayment_years"], in_force_from=data["in_force_from"],
+                                      variation=data["variation"], reason=data["reason"], actor=actor())
+        return variations.record_of(row)
+
+
+@agreements.route("/<path:reference>/variation-terms")
+class VariationTerms(MethodView):
+    @agreements.arguments(schemas.VariationTermsIn)
+    @agreements.response(201, schemas.TermsOut(many=True))
+    def post(self, data: dict[str, Any], reference: str) -> list[variations.TermsRecord]:
+        """Record a deed of variation's new repayment terms for the agreement it varies, from the deed's date"""
+        rows = variations.vary_terms(get_session(), reference, basis=data["repayment_basis"],
+                                     years=data["repayment_years"], obligations=data["obligations"],
+                                     reason=data["reason"], actor=actor())
+        return [variations.record_of(row) for row in rows]

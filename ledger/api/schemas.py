@@ -278,6 +278,9 @@ class Obligation(Schema):
     replaces = Reference(load_only=True, allow_none=True, metadata={
         "description": "a deed of variation's obligation: the obligation (of the agreement it varies) it replaces; "
                        "item (a) counts only the difference"})
+    commitment_stops_clock = ma.fields.Boolean(load_default=False, metadata={
+        "description": "the repayment clause is satisfied by committing the money: money committed by a receipt's "
+                       "deadline is not at risk (SPEC 8.7)"})
     needs_review = ma.fields.Boolean(dump_only=True)
     created_by = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
@@ -355,11 +358,15 @@ class ReceiptPosition(Schema):
     unallocated = Money()
     deadline = ma.fields.Date(allow_none=True)
     band = ma.fields.String()
+    committed = Money(metadata={"description": "of the allocated money, what is committed (SPEC 8.7)"})
+    not_at_risk = Money(metadata={"description": "of the committed money, what was committed by the deadline "
+                                                 "where a commitment satisfies the clause"})
 
 
 class ProjectBalance(Schema):
     project_reference = ma.fields.String()
     allocated_unspent = Money()
+    committed_unspent = Money(metadata={"description": "of the allocated-unspent money, what is committed"})
 
 
 class Balance(Schema):
@@ -372,6 +379,7 @@ class Balance(Schema):
     held = Money()
     allocated_unspent = Money()
     unallocated = Money()
+    committed_unspent = Money(metadata={"description": "of the allocated-unspent money, what is committed"})
     projects = ma.fields.List(ma.fields.Nested(ProjectBalance))
     receipts = ma.fields.List(ma.fields.Nested(ReceiptPosition))
 
@@ -396,6 +404,8 @@ class AtRiskItem(Schema):
     allocated = Money()
     unallocated = Money()
     band = ma.fields.String()
+    committed = Money(metadata={"description": "money of the receipt committed by its deadline where a commitment "
+                                               "satisfies the clause: not at risk, so not in remaining (SPEC 8.7)"})
 
 
 class SummaryQuery(Schema):
@@ -581,6 +591,42 @@ class IncomeDueItem(Schema):
     days_outstanding = ma.fields.Integer()
     overdue = ma.fields.Boolean()
     how_worked_out = ma.fields.String()
+
+
+class TermsIn(Schema):
+    """Repayment terms in force from a date (SPEC 8.2)."""
+
+    repayment_basis = ma.fields.String(required=True, validate=one_of(RepaymentBasis))
+    repayment_years = Whole(allow_none=True, load_default=None, minimum=1, maximum=MAX_REPAYMENT_YEARS)
+    in_force_from = LedgerDate(allow_none=True, load_default=None, metadata={
+        "description": "the first day the terms apply; default: the day the variation was entered into"})
+    variation = Reference(allow_none=True, load_default=None, metadata={
+        "description": "the deed of variation that agreed them (it must vary the obligation's agreement)"})
+    reason = Prose(required=True, min_length=1)
+
+
+class VariationTermsIn(Schema):
+    """What a deed of variation does to the repayment terms of the agreement it varies."""
+
+    repayment_basis = ma.fields.String(required=True, validate=one_of(RepaymentBasis))
+    repayment_years = Whole(allow_none=True, load_default=None, minimum=1, maximum=MAX_REPAYMENT_YEARS)
+    obligations = ma.fields.List(Reference(), load_default=None, validate=validate.Length(min=1, max=1000),
+                                 metadata={"description": "the varied agreement's obligations it applies to; "
+                                                          "default all"})
+    reason = Prose(required=True, min_length=1)
+
+
+class TermsOut(Schema):
+    """One entry of an obligation's terms history: the deed's own terms (in_force_from null),
+    then each change in the order recorded."""
+
+    in_force_from = ma.fields.Date(allow_none=True)
+    repayment_basis = ma.fields.String()
+    repayment_years = ma.fields.Integer(allow_none=True)
+    variation = ma.fields.String(allow_none=True)
+    created_by = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    reason = ma.fields.String(allow_none=True)
 
 
 class ObligationChanges(Schema):
