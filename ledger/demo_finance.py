@@ -113,7 +113,9 @@ def finance_export(session: Session, *, seed: int = 19) -> DemoExport:
             code = cost_code(rng.choice([s for s in services if s != m.service]))
         amount = m.amount + HUNDRED if m is wrong_amount else m.amount
         # Most rows keep the ledger's reference; unambiguous ones may carry the finance system's.
-        own = m not in misposted and m is not wrong_amount and amounts[m.service, m.amount] == 1 and rng.random() < 0.3
+        # A reversed duplicate keeps its reference: the journal reversing it names it.
+        own = (not m.reversed and m not in misposted and m is not wrong_amount and amounts[m.service, m.amount] == 1
+               and rng.random() < 0.3)
         day = posted(m)
         rows.append((day, code, amount, "" if own else m.reference, "Section 106 " + ("receipt" if m.amount > 0
                                                                                        else "payment")))

@@ -10,12 +10,13 @@ import marshmallow as ma
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from ledger import clock
 from ledger.api import schemas
 from ledger.api.common import Blueprint, actor
 from ledger.domain.errors import NotFound
-from ledger.domain.reconcile import Action, AssertionRow, AssertionScope, ItemRow, Report
+from ledger.domain.reconcile import Action, AssertionRow, AssertionScope, ItemRow, Report, Status
 from ledger.domain.vocab import Role
 from ledger.errors import problem
 from ledger.extensions import get_session, request_action
@@ -114,8 +115,7 @@ class ReconciliationOut(schemas.Schema):
     finance_only = ma.fields.List(ma.fields.Nested(ReconciliationItem))
     ledger_only = ma.fields.List(ma.fields.Nested(ReconciliationItem))
     misposted = ma.fields.List(ma.fields.Nested(ReconciliationItem))
-    proposed = ma.fields.List(ma.fields.Nested(ReconciliationItem),
-                              metadata={"description": "matches awaiting confirmation"})
+    proposed = ma.fields.Integer(metadata={"description": "matches awaiting confirmation (listed by /items)"})
     by_cost_code = ma.fields.List(ma.fields.Nested(ReconciliationDifference))
     by_obligation = ma.fields.List(ma.fields.Nested(ReconciliationDifference))
     assertions = ma.fields.List(ma.fields.Nested(BalanceAssertionOut))
@@ -180,9 +180,29 @@ class Reconciliation(MethodView):
                 "summary": [{"line": line, "count": count, "money": money} for line, count, money in report.summary],
                 "finance_only": report.finance_only, "ledger_only": report.ledger_only,
                 "misposted": [m for m in report.matched if m.misposted],
-                "proposed": [m for m in report.matched if m.status == "proposed"],
+                "proposed": sum(1 for m in report.matched if m.status == "proposed"),
                 "by_cost_code": report.by_cost_code, "by_obligation": report.by_obligation,
                 "assertions": report.assertions}
+
+
+class ReconciliationItemsQuery(ReconciliationQuery):
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in Status]))
+
+
+@reconciliation.route("/items")
+class Items(MethodView):
+    @reconciliation.arguments(ReconciliationItemsQuery, location="query")
+    @reconciliation.response(200, ReconciliationItem(many=True))
+    @reconciliation.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[ItemRow]:
+        """Every line of the reconciliation as of a date (matches, reversals, finance only, ledger only)"""
+        report = _report(args)
+        rows = [*report.matched, *report.reversed, *report.finance_only, *report.ledger_only]
+        if args.get("status"):
+            rows = [r for r in rows if r.status == args["status"]]
+        pagination_parameters.item_count = len(rows)
+        first = pagination_parameters.first_item
+        return rows[first:first + pagination_parameters.page_size]
 
 
 def item_of(report: Report, transaction_id: int) -> ItemRow | None:
@@ -198,7 +218,8 @@ class Transaction(MethodView):
         """A finance transaction: where it stands today and every decision on it"""
         s = get_session()
         found = reconcile.get_transaction(s, transaction_id)
-        report = reconcile.reconciliation_report(s, as_of=max(clock.today(), found.posted_on), since=found.posted_on)
+        report = reconcile.reconciliation_report(s, as_of=max(clock.today(), found.posted_on),
+                                                 since=found.posted_on - reconcile.TRANSACTION_WINDOW)
         return {"item": item_of(report, transaction_id), "in_scope": found.in_scope,
                 "decisions": reconcile.decisions_of(s, transaction_id)}
 

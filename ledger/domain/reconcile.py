@@ -152,17 +152,23 @@ def serves(target: Target, item: LedgerItem) -> bool:
     return item.project == target.code
 
 
-def cost_code_of(item: LedgerItem, codes: Mapping[str, Target]) -> str | None:
+def code_index(codes: Mapping[str, Target]) -> dict[Target, str]:
+    """Each target's cost code; of several codes with the same target, the first in code order."""
+    index: dict[Target, str] = {}
+    for code, target in sorted(codes.items(), reverse=True):
+        index[target] = code
+    return index
+
+
+def cost_code_of(item: LedgerItem, codes: Mapping[str, Target], index: Mapping[Target, str] | None = None) -> str | None:
     """The cost code a ledger entry's money belongs on: the code of its obligation, else of
     its project, else of its service (the most particular first); None if no code holds it.
-    Of several codes with the same target, the first in code order."""
+    ``index`` is code_index(codes), when the caller asks for many entries."""
+    index = code_index(codes) if index is None else index
     for kind, value in ((TargetKind.OBLIGATION, item.obligation), (TargetKind.PROJECT, item.project),
                         (TargetKind.SERVICE, item.service)):
-        if value is None:
-            continue
-        found = sorted(code for code, target in codes.items() if target == Target(kind, value))
-        if found:
-            return found[0]
+        if value is not None and Target(kind, value) in index:
+            return index[Target(kind, value)]
     return None
 
 
@@ -325,8 +331,9 @@ def differences_by_cost_code(
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for transaction in finance:
         totals[transaction.cost_code][0] += transaction.amount
+    index = code_index(codes)
     for entry in ledger:
-        totals[cost_code_of(entry, codes) or NONE][1] += entry.amount
+        totals[cost_code_of(entry, codes, index) or NONE][1] += entry.amount
     return [Difference(key=k, finance=v[0], ledger=v[1]) for k, v in sorted(totals.items())]
 
 

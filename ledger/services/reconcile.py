@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from importers.finance import FinancePlan
@@ -55,6 +55,10 @@ MONEY_KINDS = frozenset(rule.kind for rule in KIND_RULES.values() if rule.held !
 DECISION_LOCK = 106_019
 DEFAULT_TOLERANCE_DAYS, DEFAULT_REMITTANCE_PARTS = 7, 4
 REASON_LIMIT = 2000
+INSERT_CHUNK = 5000
+#: One transaction is shown as it stands in the reconciliation of the year before it: the
+#: ledger entries of that year are the ones it may be matched to by hand.
+TRANSACTION_WINDOW = timedelta(days=366)
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -123,10 +127,13 @@ def import_finance(session: Session, plan: FinancePlan, *, actor: Actor, source:
         session.add_all(FinanceCostCode(code=code, target_kind=target.kind, target=target.code, import_id=run.id,
                                         created_at=now)
                         for code, target in sorted(mapping.cost_codes.items()) if in_force.get(code) != target)
-        session.add_all(FinanceTransaction(
-            key=row.key, import_id=run.id, line=row.line, posted_on=row.posted_on, amount=row.amount,
-            cost_code=row.cost_code, reference=row.reference, description=row.description,
-            transaction_id=row.transaction_id, in_scope=row.in_scope, created_at=now) for row in new)
+        # Core inserts in chunks: a year's export is tens of thousands of rows.
+        values = [{"key": row.key, "import_id": run.id, "line": row.line, "posted_on": row.posted_on,
+                   "amount": row.amount, "cost_code": row.cost_code, "reference": row.reference,
+                   "description": row.description, "transaction_id": row.transaction_id, "in_scope": row.in_scope,
+                   "created_at": now} for row in new]
+        for start in range(0, len(values), INSERT_CHUNK):
+            session.execute(insert(FinanceTransaction), values[start:start + INSERT_CHUNK])
         for balance in plan.balances:
             _add_assertion(session, scope=AssertionScope.COST_CODE, code=balance.cost_code, held_on=balance.held_on,
                            amount=balance.amount, actor=actor, at=now, import_id=run.id,
@@ -396,12 +403,6 @@ def assertion_checks(session: Session, *, as_of: date | None = None, failing_onl
 
 
 # -- the reconciliation ------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EntryInfo:
-    item: LedgerItem
-    entry: Entry
-
-
 @dataclass(kw_only=True)
 class Reconciliation:
     """Finance against the ledger over ``since`` to ``as_of``: every in-scope transaction
@@ -411,8 +412,9 @@ class Reconciliation:
     since: date
     tolerance_days: int
     codes: dict[str, Target]
-    transactions: dict[int, FinanceTransaction]
-    entries: dict[int, EntryInfo]
+    #: Rows of TRANSACTION_COLUMNS, by id.
+    transactions: dict[int, Any]
+    entries: dict[int, LedgerItem]
     matching: Matching
     by_cost_code: list[rules.Difference]
     by_obligation: list[rules.Difference]
@@ -429,7 +431,7 @@ class Reconciliation:
 
     @property
     def ledger_only_money(self) -> Decimal:
-        return sum((self.entries[i].item.amount for i in self.matching.ledger_only), ZERO)
+        return sum((self.entries[i].amount for i in self.matching.ledger_only), ZERO)
 
     @property
     def misposted(self) -> list[rules.Match]:
@@ -441,7 +443,7 @@ class Reconciliation:
 
     @property
     def ledger_total(self) -> Decimal:
-        return sum((e.item.amount for e in self.entries.values()), ZERO)
+        return sum((e.amount for e in self.entries.values()), ZERO)
 
     def summary(self) -> list[tuple[str, int | None, Decimal | None]]:
         """(line, count, money) as the report's Summary and the web page show them."""
@@ -466,22 +468,27 @@ class Reconciliation:
         ]
 
 
-def _ledger_items(session: Session, *, since: date, as_of: date, also: Iterable[int]) -> dict[int, EntryInfo]:
+TRANSACTION_COLUMNS = (FinanceTransaction.id, FinanceTransaction.transaction_id, FinanceTransaction.posted_on,
+                       FinanceTransaction.amount, FinanceTransaction.cost_code, FinanceTransaction.reference,
+                       FinanceTransaction.description)
+
+
+def _ledger_items(session: Session, *, since: date, as_of: date, also: Iterable[int]) -> dict[int, LedgerItem]:
     reversal_ids = select(Entry.reverses).where(Entry.reverses.is_not(None), Entry.occurred_on <= as_of)
     money = Entry.kind.in_([str(k) for k in MONEY_KINDS]) & Entry.reverses.is_(None) & Entry.id.not_in(reversal_ids)
     in_period = (Entry.occurred_on >= since) & (Entry.occurred_on <= as_of)
     extra = sorted(set(also))
     where = money & (in_period | Entry.id.in_(extra)) if extra else money & in_period
-    found = {}
-    for entry, obligation, service, project in session.execute(
-            select(Entry, Obligation.reference, Obligation.service, Project.reference)
-            .join(Obligation, Entry.obligation_id == Obligation.id)
-            .outerjoin(Project, Entry.project_id == Project.id).where(where)):
-        found[entry.id] = EntryInfo(entry=entry, item=LedgerItem(
-            id=entry.id, kind=entry.kind, reference=entry.reference, occurred_on=entry.occurred_on,
-            amount=entry.amount * KIND_RULES[entry.kind].held, obligation=obligation, service=service,
-            project=project))
-    return found
+    # Columns, not ORM objects: a county's year is tens of thousands of entries.
+    rows = session.execute(
+        select(Entry.id, Entry.kind, Entry.reference, Entry.occurred_on, Entry.amount, Obligation.reference,
+               Obligation.service, Project.reference)
+        .join(Obligation, Entry.obligation_id == Obligation.id)
+        .outerjoin(Project, Entry.project_id == Project.id).where(where))
+    return {id_: LedgerItem(id=id_, kind=kind, reference=reference, occurred_on=occurred_on,
+                            amount=amount * KIND_RULES[kind].held, obligation=obligation, service=service,
+                            project=project)
+            for id_, kind, reference, occurred_on, amount, obligation, service, project in rows}
 
 
 def reconciliation(session: Session, *, as_of: date, since: date | None = None) -> Reconciliation:
@@ -494,8 +501,9 @@ def reconciliation(session: Session, *, as_of: date, since: date | None = None) 
     in_scope = FinanceTransaction.in_scope.is_(True) & (FinanceTransaction.posted_on <= as_of)
     if since is None:
         since = session.scalar(select(func.min(FinanceTransaction.posted_on)).where(in_scope)) or as_of
-    transactions = {t.id: t for t in session.scalars(
-        select(FinanceTransaction).where(in_scope, FinanceTransaction.posted_on >= since))}
+    # Columns, not ORM objects, as for the entries (_ledger_items).
+    transactions = {t.id: t for t in session.execute(select(*TRANSACTION_COLUMNS).where(
+        in_scope, FinanceTransaction.posted_on >= since))}
     out_of_scope = session.scalar(select(func.count()).select_from(FinanceTransaction).where(
         FinanceTransaction.in_scope.is_(False), FinanceTransaction.posted_on >= since,
         FinanceTransaction.posted_on <= as_of)) or 0
@@ -509,13 +517,13 @@ def reconciliation(session: Session, *, as_of: date, since: date | None = None) 
                                  reference=t.reference, description=t.description) for t in transactions.values()]
     decisions = [Decision(transaction_id=i, action=Action(d.action),
                           entry_ids=tuple(e for e in d.entry_ids if e in entries)) for i, d in in_force.items()]
-    matching = rules.match(finance_items, [e.item for e in entries.values()], codes=codes, decisions=decisions,
+    matching = rules.match(finance_items, list(entries.values()), codes=codes, decisions=decisions,
                            tolerance_days=tolerance, max_parts=parts)
-    unmatched_early = {i for i in matching.ledger_only if entries[i].item.occurred_on < since}
+    unmatched_early = {i for i in matching.ledger_only if entries[i].occurred_on < since}
     if unmatched_early:
         entries = {i: e for i, e in entries.items() if i not in unmatched_early}
         matching = replace(matching, ledger_only=[i for i in matching.ledger_only if i not in unmatched_early])
-    ledger_items = [e.item for e in entries.values()]
+    ledger_items = list(entries.values())
     return Reconciliation(
         as_of=as_of, since=since, tolerance_days=tolerance, codes=codes, transactions=transactions, entries=entries,
         matching=matching, by_cost_code=rules.differences_by_cost_code(finance_items, ledger_items, codes),
@@ -556,7 +564,7 @@ def reconciliation_report(session: Session, *, as_of: date, since: date | None =
                 "decision_reason": decision.reason if decision else None}
 
     def ledger_part(entry_ids: Iterable[int]) -> dict[str, Any]:
-        items = [found.entries[i].item for i in entry_ids if i in found.entries]
+        items = [found.entries[i] for i in entry_ids if i in found.entries]
         return {"entries": tuple(i.id for i in items), "entry_references": ", ".join(i.reference for i in items),
                 "obligations": ", ".join(sorted({i.obligation for i in items})),
                 "occurred_on": min((i.occurred_on for i in items), default=None),

@@ -6,7 +6,7 @@ and resolve assertions. Officers and admins; members get 403."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,8 +28,6 @@ from reports.reconciliation import RULE_WORDS, STATE_WORDS, STATUS_WORDS, reconc
 
 #: Finance transaction and assertion ids are 32-bit: a bigger number is none, never a database error.
 LARGEST_ID = 2**31 - 1
-#: How far before a transaction its page looks for ledger entries to match it to by hand.
-HAND_MATCH_WINDOW = timedelta(days=366)
 SCOPE_WORDS = {AssertionScope.COST_CODE: "Cost code", AssertionScope.OBLIGATION: "Obligation",
                AssertionScope.SERVICE: "Service"}
 WORDS = {"status_words": STATUS_WORDS, "rule_words": RULE_WORDS, "state_words": STATE_WORDS,
@@ -111,7 +109,7 @@ def reconcile_transaction(transaction_id: str) -> ResponseReturnValue:
                    "match": "Matched by hand."}.get(action, "Decision recorded."))
             return redirect(url_for("web.reconcile_transaction", transaction_id=number))
     today = max(clock.today(), found.posted_on)
-    report = reconcile.reconciliation_report(s, as_of=today, since=found.posted_on - HAND_MATCH_WINDOW)
+    report = reconcile.reconciliation_report(s, as_of=today, since=found.posted_on - reconcile.TRANSACTION_WINDOW)
     item = _item(report, number)
     same_way = [r for r in report.ledger_only if (r.ledger or Decimal(0)) * found.amount > 0]
     return render_template("reconcile_transaction.html", transaction=found, item=item, candidates=same_way,

@@ -4,6 +4,7 @@ a refused request writes nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -46,7 +47,14 @@ def test_the_differences_as_of_a_date(client: FlaskClient, headers, ids) -> None
     assert [(r["entry_references"], r["ledger"]) for r in body["ledger_only"]] == [("RCPT-1005", "600.00")]
     assert [(r["transaction_id"], r["entry_references"], r["obligations"]) for r in body["misposted"]] == [
         ("GL-0002", "RCPT-1002", "20/00001/FUL/1")]
-    assert {r["transaction_id"] for r in body["proposed"]} == {"GL-0001", "GL-0002", "GL-0003", "GL-0007"}
+    assert body["proposed"] == 4
+    items = client.get(f"{URL}/items?as_of=2024-08-31&status=proposed", headers=headers["officer"])
+    assert {r["transaction_id"] for r in items.get_json()} == {"GL-0001", "GL-0002", "GL-0003", "GL-0007"}
+    assert json.loads(items.headers["X-Pagination"])["total"] == 4
+    reversed_ = client.get(f"{URL}/items?as_of=2024-08-31&status=reversed-in-finance&page_size=1",
+                           headers=headers["officer"]).get_json()
+    assert [r["transaction_id"] for r in reversed_] == ["GL-0005"]
+    assert client.get(f"{URL}/items?status=lost", headers=headers["officer"]).status_code == 422
     assert [(d["key"], d["finance"], d["ledger"], d["difference"]) for d in body["by_cost_code"]] == [
         ("S106-EDU-A", "6987.50", "10100.00", "-3112.50"), ("S106-HWY", "8000.50", "5500.50", "2500.00")]
     assert [(a["code"], a["asserted"], a["ledger"], a["state"]) for a in body["assertions"]] == [
