@@ -42,7 +42,7 @@ from ledger.services import Actor, balances, income, listing, registry, users
 from ledger.services import entries as entry_service
 from ledger.services.income import INSTALMENT_REFERENCE_MAX_LENGTH
 from ledger.web import bp, layout, long_date
-from ledger.web.auth import current_actor, officer_or_admin, requires
+from ledger.web.auth import current_actor, kept_form, officer_or_admin, requires
 from ledger.web.forms import DATE_PARTS, date_boxes, field_errors, form_values
 
 Errors = dict[str, list[str]]
@@ -225,6 +225,15 @@ def _changed(data: Mapping[str, Any], row: Any) -> dict[str, Any]:
     return {name: value for name, value in data.items() if name != "reason" and getattr(row, name) != value}
 
 
+def _values(shown: Mapping[str, Any]) -> dict[str, Any]:
+    """What a form shows: what was posted; on a first look, what was typed before the
+    session ended (kept once by ledger.web.auth), or else ``shown``."""
+    if request.method == "POST":
+        return request.form.to_dict()
+    kept = kept_form(request.path)
+    return dict(shown if kept is None else kept)
+
+
 def _shown(row: Any, names: Iterable[str], *, dates: Iterable[str] = ()) -> dict[str, Any]:
     """A record's values as its form shows them: dates in their three boxes, None blank."""
     values = {name: "" if getattr(row, name) is None else getattr(row, name) for name in names}
@@ -293,7 +302,7 @@ def _named(places: Iterable[Any]) -> list[tuple[str, str]]:
 @officer_or_admin
 def new_agreement() -> ResponseReturnValue:
     errors: Errors = {}
-    values: dict[str, Any] = request.form.to_dict() if request.method == "POST" else {"type": AgreementType.SECTION_106}
+    values = _values({"type": AgreementType.SECTION_106})
     if request.method == "POST":
         data, errors = _read(schemas.Agreement(), AGREEMENT_FIELDS, dates=("signed_on",))
         if not errors:
@@ -314,8 +323,7 @@ def edit_agreement(reference: str) -> ResponseReturnValue:
     s = get_session()
     found = registry.get_one(s, Agreement, "reference", reference, what="agreement")
     errors: Errors = {}
-    values = request.form.to_dict() if request.method == "POST" else _shown(found, AGREEMENT_EDITABLE,
-                                                                            dates=("superseded_on",))
+    values = _values(_shown(found, AGREEMENT_EDITABLE, dates=("superseded_on",)))
     if request.method == "POST":
         data, errors = _read(schemas.AgreementChanges(), AGREEMENT_EDIT_FIELDS, dates=("superseded_on",),
                              blank_is_none=AGREEMENT_EDITABLE)
@@ -363,9 +371,12 @@ def _milestone_refusal(refused: LedgerError) -> Errors:
 @requires()
 def milestones(reference: str) -> ResponseReturnValue:
     """The milestone form's own address, where signing in again after a session ended lands:
-    the form on the agreement's page."""
-    registry.get_one(get_session(), Agreement, "reference", reference, what="agreement")
-    return redirect(url_for("web.agreement", reference=reference, _anchor="milestones"))
+    the agreement's page, its form filled in with what was typed."""
+    found = registry.get_one(get_session(), Agreement, "reference", reference, what="agreement")
+    kept = kept_form(request.path)
+    if kept is None:
+        return redirect(url_for("web.agreement", reference=reference, _anchor="milestones"))
+    return render_template("agreement.html", milestone_values=kept, **agreement_context(found))
 
 
 @bp.post("/agreements/<path:reference>/milestones")
@@ -440,9 +451,8 @@ def new_obligation(reference: str) -> ResponseReturnValue:
     s = get_session()
     found = registry.get_one(s, Agreement, "reference", reference, what="agreement")
     errors: Errors = {}
-    values: dict[str, Any] = (request.form.to_dict() if request.method == "POST" else
-                              {"reference": f"{reference}/{len(found.obligations) + 1}", "index": Index.NONE.value}
-                              | _default_terms(found))
+    values = _values({"reference": f"{reference}/{len(found.obligations) + 1}", "index": Index.NONE.value}
+                     | _default_terms(found))
     if request.method == "POST":
         data, errors = _read(schemas.Obligation(), OBLIGATION_FIELDS, amounts=("amount",),
                              dates=("index_base_date",), flags=("commuted_sum",))
@@ -464,7 +474,7 @@ def edit_obligation(reference: str) -> ResponseReturnValue:
     s = get_session()
     found = registry.get_one(s, Obligation, "reference", reference, what="obligation")
     errors: Errors = {}
-    values = request.form.to_dict() if request.method == "POST" else _shown(found, OBLIGATION_EDITABLE)
+    values = _values(_shown(found, OBLIGATION_EDITABLE))
     if request.method == "POST":
         data, errors = _read(schemas.ObligationChanges(), OBLIGATION_EDIT_FIELDS,
                              blank_is_none=("trigger", "repayment_years"))
@@ -522,8 +532,7 @@ def new_instalment(reference: str) -> ResponseReturnValue:
     s = get_session()
     found = registry.get_one(s, Obligation, "reference", reference, what="obligation")
     errors: Errors = {}
-    values: dict[str, Any] = (request.form.to_dict() if request.method == "POST" else
-                              {"reference": f"{reference}/{len(listing.instalments_of(s, found)) + 1}"})
+    values = _values({"reference": f"{reference}/{len(listing.instalments_of(s, found)) + 1}"})
     if request.method == "POST":
         share = request.form.get("share", "").strip()
         data, errors = _read(schemas.InstalmentSchema(), INSTALMENT_FIELDS, amounts=("fixed_sum",),
@@ -565,7 +574,7 @@ def _project_choices() -> dict[str, Any]:
 @officer_or_admin
 def new_project() -> ResponseReturnValue:
     errors: Errors = {}
-    values = request.form.to_dict() if request.method == "POST" else {}
+    values = _values({})
     if request.method == "POST":
         data, errors = _read(schemas.Project(), PROJECT_FIELDS, flags=("repays_borrowing",))
         if not errors:
@@ -586,7 +595,7 @@ def edit_project(reference: str) -> ResponseReturnValue:
     s = get_session()
     found = registry.get_one(s, Project, "reference", reference, what="project")
     errors: Errors = {}
-    values = request.form.to_dict() if request.method == "POST" else _shown(found, PROJECT_EDITABLE)
+    values = _values(_shown(found, PROJECT_EDITABLE))
     if request.method == "POST":
         data, errors = _read(schemas.ProjectChanges(), PROJECT_EDIT_FIELDS,
                              flags=("repays_borrowing",), blank_is_none=("name", "service", "division_code"))
@@ -673,7 +682,7 @@ def _entry_page(number: int, errors: Errors, values: Mapping[str, Any]) -> Respo
 @bp.get("/entries/<entry_id>")
 @requires()
 def entry(entry_id: str) -> ResponseReturnValue:
-    return _entry_page(_entry_id(entry_id), {}, {})
+    return _entry_page(_entry_id(entry_id), {}, _values({}))
 
 
 @bp.post("/entries/<entry_id>")
@@ -719,7 +728,7 @@ def invoice(reference: str) -> ResponseReturnValue:
     if imported is not None:
         # Income due imported as "secured" has no invoice: its obligation's page says what is known.
         return redirect(url_for("web.obligation", reference=imported))
-    return _invoice_page(reference, {}, {})
+    return _invoice_page(reference, {}, _values({}))
 
 
 @bp.post("/invoices/<path:reference>")

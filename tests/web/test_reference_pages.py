@@ -493,3 +493,45 @@ def test_pressing_save_twice_saves_once_and_shows_what_was_saved(live_app: Flask
     assert _count(live_app, InvoicePayment, InvoicePayment.entry_id == receipt) == 1
     again = client.post(f"/entries/{receipt}", data=match | {"amount": "400.00"})  # not a repeat: refused
     assert again.status_code == 422 and "already matched to this invoice" in again.get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_an_ended_session_keeps_what_was_typed_into_a_form(page, live_app: Flask, sample: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, OFFICER)
+    page.wait_for_url(re.compile("/dashboard"))
+    page.goto(sample["project-edit"])
+    page.get_by_label("Name").fill("Axe Farm junction and crossing")
+    page.get_by_label("Reason for the change").fill("Crossing added by the cabinet")
+    page.context.clear_cookies()  # as if the session had ended
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(re.compile(r"/login\?next="))
+    sign_in_again(page)
+    page.wait_for_url(re.compile(r"/projects/AXE-PRJ/edit$"))
+    assert page.get_by_label("Name").input_value() == "Axe Farm junction and crossing"
+    assert page.get_by_label("Reason for the change").input_value() == "Crossing added by the cabinet"
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(re.compile("/projects/AXE-PRJ$"))
+    assert page.locator("h1").inner_text() == "Axe Farm junction and crossing"
+
+    # The milestone form is on the agreement's page: signing in again lands there, filled in.
+    page.goto(sample["agreement"])
+    page.get_by_label("Occupations", exact=True).check()
+    _fill_date(page, "on", date(2024, 9, 1))
+    page.get_by_label("Dwellings occupied so far (for occupations)").fill("7")
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Record milestone").click()
+    page.wait_for_url(re.compile(r"/login\?next="))
+    sign_in_again(page)
+    page.wait_for_url(re.compile(r"/agreements/AXE/2024/1/milestones$"))
+    assert page.get_by_label("Occupations", exact=True).is_checked()
+    assert page.locator("#on-year").input_value() == "2024"
+    assert page.get_by_label("Dwellings occupied so far (for occupations)").input_value() == "7"
+    page.get_by_role("button", name="Record milestone").click()
+    assert "7 dwellings occupied by 1 September 2024" in page.locator("main").inner_text()
+
+
+def sign_in_again(page) -> None:  # type: ignore[no-untyped-def]
+    assert "Sign in again and your answers will be kept" in page.locator("main").inner_text()
+    page.get_by_label("Email address").fill(OFFICER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
