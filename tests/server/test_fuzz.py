@@ -183,7 +183,11 @@ def test_the_server_is_whole_afterwards(served: Served) -> None:
 #: Query and form names the pages read, and values that have broken such pages before.
 WEB_NAMES = ["page", "year", "as_of", "on", "band", "service", "division", "authority", "purpose", "at_risk",
              "next", "kind", "format", "q", "amount", "occurred_on", "reason", "reference", "project_reference",
-             "recipient", "interest", "index", "period", "value", "published_on", "occupied"]
+             "recipient", "interest", "index", "period", "value", "published_on", "occupied",
+             # the lists' sorting and filters, and the date inputs' boxes (issue 15)
+             "sort", "order", "overdue", "user", "type", "record", "from", "to", "report", "severity", "action",
+             *(f"{date}-{part}" for date in ("from", "to", "on", "as_of", "period", "published_on")
+               for part in ("day", "month", "year"))]
 AWKWARD = ["0", "-1", "²", "١٢٣", "99999999999999999999", "9999-12-31", "0001-01-01", "2021-02-30", "",
            "\x00", "\ud800", "\r\nSet-Cookie: x=1", "//evil.example", "/\\evil.example", "1e9", "NaN", "x" * 3000]
 web_text = st.one_of(st.sampled_from(AWKWARD), st.text(max_size=40))
