@@ -18,6 +18,7 @@ from ledger.domain.errors import Conflict, InvalidInput
 from ledger.domain.reconcile import Action, AssertionScope, AssertionState, Rule
 from ledger.models import FinanceTransaction, ReconciliationDecision
 from ledger.services import reconcile
+from tests.factories import post
 from tests.reconcile.ledger import EXPORT, MAPPING, OB_A, OB_B, OFFICER, TODAY, make_hand_worked_ledger
 
 D = Decimal
@@ -179,3 +180,15 @@ def test_the_year_end_statement_never_claims_a_reconciliation_without_data(sessi
         D("-12.50"), D("600.00"), 2, 1, 1)
     assert not year.reconciled
     assert "difference -£612.50" in year_end_lines(year)[0]
+
+
+@freeze_time(TODAY)
+def test_a_failing_assertion_holds_once_an_entry_makes_the_ledger_agree(session: Session) -> None:
+    make_hand_worked_ledger(session)
+    asserted = reconcile.record_assertion(session, scope="obligation", code=OB_A, held_on=date(2024, 8, 1),
+                                          amount=D("10400.00"), actor=OFFICER, reason="finance: RCPT-1006 of £300")
+    assert [c.assertion.id for c in reconcile.assertion_checks(session, failing_only=True)] == [asserted.id]
+    post(session, "receipt", "300.00", date(2024, 7, 31), obligation=OB_A, reference="RCPT-1006")
+    [check] = reconcile.assertion_checks(session)
+    assert (check.ledger, check.state) == (D("10400.00"), AssertionState.HOLDS)
+    assert reconcile.assertion_checks(session, failing_only=True) == []
