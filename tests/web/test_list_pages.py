@@ -1,6 +1,7 @@
 """Lists people can use (issue 15 item 4): the full money-at-risk page filtered, sorted and
-downloaded as the officer sees it, the agreements list sorted and downloaded, and the audit
-log filtered by user, record and UK day, in UK local time (BST in summer)."""
+downloaded as the officer sees it, the agreements, projects and income-due lists sorted,
+filtered and downloaded, and the audit log filtered by user, record and UK day (typed in
+day, month and year boxes), in UK local time (BST in summer)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from flask import Flask
@@ -190,3 +192,110 @@ def test_the_dashboard_leads_to_all_money_at_risk(admin_client: FlaskClient) -> 
     dashboard = admin_client.get("/dashboard").get_data(as_text=True)
     assert 'href="/at-risk">All money at risk</a>' in dashboard
     assert admin_client.get("/at-risk").status_code == 200
+
+
+def test_the_audit_log_reads_its_dates_from_day_month_and_year_boxes(admin_client: FlaskClient) -> None:
+    boxes = "from-day=16&from-month=7&from-year=2025&to-day=16&to-month=7&to-year=2025"
+    [late] = rows_of(admin_client, f"type=entries&{boxes}")
+    assert "R-LATE" in late
+    page = admin_client.get(f"/audit?{boxes}").get_data(as_text=True)
+    assert re.search(r'name="from-month"[^>]*value="7"', page)
+    # The ISO form a link gives fills the boxes.
+    assert re.search(r'name="to-year"[^>]*value="2025"', admin_client.get("/audit?to=2025-01-31").get_data(as_text=True))
+    for query, message in (("from-day=30&from-month=2&from-year=2025", "Date from must be a real date"),
+                           ("to-day=1&to-year=2025", "Date to must include a month"),
+                           (boxes.replace("from-day=16", "from-day=17"), "Date to must be the same as or after date from")):
+        refused = admin_client.get(f"/audit?{query}")
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and message in text and "<title>Error: Audit log" in text
+        assert text.index('class="error-summary"') < text.index("<h1>")
+
+
+@pytest.fixture
+def lists_client(app: Flask) -> Iterator[FlaskClient]:
+    """Two divisions of one authority; three projects, two with money; two sums due from
+    developers, one of them overdue on 1 August 2025; an admin signed in."""
+    from ledger.services import income
+    from tests.factories import OFFICER, make_agreement, make_obligation, make_project
+
+    with app.extensions["ledger.sessions"]() as session, freeze_time("2025-07-25 12:00:00"):
+        make_ledger(session)
+        registry.create_division(session, {"code": "ashford-rural", "name": "Ashford Rural",
+                                           "authority_code": "E07000105"}, actor=OFFICER)
+        make_agreement(session, reference="21/00002/OUT", division_code="ashford-rural", developer="Rural Homes Ltd")
+        make_obligation(session, agreement="21/00002/OUT", reference="21/00002/OUT/1")
+        make_project(session, reference="PRJ-3", name="Zebra crossing", service="highways",
+                     division_code="ashford-rural")
+        post(session, "receipt", "1000.00", date(2025, 7, 1), reference="R-1")
+        post(session, "allocation", "300.00", date(2025, 7, 2), project="PRJ-1")
+        post(session, "spend", "100.00", date(2025, 7, 3), project="PRJ-1")
+        post(session, "allocation", "50.00", date(2025, 7, 2), project="PRJ-2")
+        for obligation, fixed_sum, commenced in (("20/00001/FUL/1", "5000.00", date(2025, 5, 1)),
+                                                 ("21/00002/OUT/1", "700.00", date(2025, 7, 20))):
+            income.add_instalment(session, obligation, {"reference": f"{obligation}/A", "fixed_sum": Decimal(fixed_sum),
+                                                        "trigger_event": "commencement"}, actor=OFFICER)
+            income.record_milestone(session, obligation.rsplit("/", 1)[0], kind="commencement", on=commenced,
+                                    actor=OFFICER)
+        users.add_user(session, email="admin@kent.gov.uk", role="admin", password=PASSWORD, actor=SYSTEM)
+    with freeze_time("2025-08-01 12:00:00"):
+        client = app.test_client()
+        assert client_sign_in(client, "admin@kent.gov.uk").status_code == 302
+        yield client
+
+
+def listed(client: FlaskClient, path: str) -> list[str]:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    body = response.get_data(as_text=True).split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'<a href="/(?:projects|obligations)/([^"]+)">', body)
+
+
+def test_the_projects_list_filters_sorts_and_downloads_what_it_shows(lists_client: FlaskClient) -> None:
+    assert listed(lists_client, "/projects") == ["PRJ-1", "PRJ-2", "PRJ-3"]
+    page = lists_client.get("/projects").get_data(as_text=True)
+    assert "Zebra crossing" in page and "Ashford Rural" in page and "Highways" in page and "highways<" not in page
+    assert listed(lists_client, "/projects?sort=allocated&order=desc") == ["PRJ-1", "PRJ-2", "PRJ-3"]
+    assert listed(lists_client, "/projects?sort=name&order=desc") == ["PRJ-3", "PRJ-2", "PRJ-1"]
+    assert listed(lists_client, "/projects?sort=division") == ["PRJ-3", "PRJ-1", "PRJ-2"]  # none recorded last
+    assert listed(lists_client, "/projects?division=ashford-rural") == ["PRJ-3"]
+    assert listed(lists_client, "/projects?service=education-primary&q=prj") == ["PRJ-1", "PRJ-2"]
+    assert listed(lists_client, "/projects?q=ZEBRA") == ["PRJ-3"]
+    assert lists_client.get("/projects?sort=secret").status_code == 400
+
+    response = lists_client.get("/projects.csv?sort=spent&order=desc&service=education-primary")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(r["reference"], r["spent"], r["allocated_unspent"], r["service"]) for r in rows] == [
+        ("PRJ-1", "100.00", "200.00", "Primary education"), ("PRJ-2", "0.00", "50.00", "Primary education")]
+
+
+def test_income_due_filters_sorts_pages_and_downloads_what_it_shows(lists_client: FlaskClient) -> None:
+    assert listed(lists_client, "/income-due") == ["20/00001/FUL/1", "21/00002/OUT/1"]  # oldest due first
+    assert listed(lists_client, "/income-due?sort=outstanding") == ["21/00002/OUT/1", "20/00001/FUL/1"]
+    assert listed(lists_client, "/income-due?sort=developer&order=desc") == ["21/00002/OUT/1", "20/00001/FUL/1"]
+    assert listed(lists_client, "/income-due?overdue=1") == ["20/00001/FUL/1"]
+    assert listed(lists_client, "/income-due?division=ashford-rural") == ["21/00002/OUT/1"]
+    assert listed(lists_client, "/income-due?authority=E07000105&division=ashford-central") == ["20/00001/FUL/1"]
+    assert listed(lists_client, "/income-due?authority=nowhere") == []
+    page = lists_client.get("/income-due").get_data(as_text=True)
+    assert "Ashford Borough Council" in page and "Commencement" in page and "£5,700.00" in page
+    assert lists_client.get("/income-due?sort=secret").status_code == 400
+
+    rows = list(csv.DictReader(io.StringIO(lists_client.get("/income-due.csv?overdue=1").get_data(as_text=True))))
+    assert [(r["obligation_reference"], r["outstanding"], r["authority"], r["division"], r["overdue"])
+            for r in rows] == [("20/00001/FUL/1", "5000.00", "Ashford Borough Council", "Ashford Central", "yes")]
+    assert len(list(csv.DictReader(io.StringIO(lists_client.get("/income-due.csv").get_data(as_text=True))))) == 2
+
+
+def test_every_long_list_pages_with_the_pagination_component(lists_client: FlaskClient) -> None:
+    from ledger.web import views
+
+    with patch.object(views, "PAGE_SIZE", 1), patch("ledger.web.list_pages.PAGE_SIZE", 1):
+        first = lists_client.get("/projects?sort=reference").get_data(as_text=True)
+        assert '<nav class="pagination" aria-label="Pages">' in first and "Page 1 of 3" in first
+        assert 'href="/projects?sort=reference&amp;page=2" rel="next"' in first
+        assert 'aria-label="Page 1" aria-current="page"' in first
+        last = lists_client.get("/projects?sort=reference&page=3")
+        assert listed(lists_client, "/projects?sort=reference&page=3") == ["PRJ-3"]
+        assert 'rel="prev"' in last.get_data(as_text=True) and 'rel="next"' not in last.get_data(as_text=True)
+        assert listed(lists_client, "/income-due?page=2") == ["21/00002/OUT/1"]

@@ -173,3 +173,105 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, base_url: 
     serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     context.close()
     assert serious == [], json.dumps([(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in serious])
+
+
+def test_an_officer_finds_a_project_filters_sorts_and_downloads_the_list(page, live_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "officer@demo.s106.test")
+    page.wait_for_url(re.compile("/dashboard"))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
+    page.wait_for_url(re.compile("/projects$"))
+    assert page.get_by_role("navigation", name="Main").locator("[aria-current=page]").inner_text() == "Projects"
+    everything = int(page.locator("#projects-count").inner_text().split()[0])
+    service = page.get_by_label("Service").locator("option").nth(1)
+    service_name = service.inner_text()
+    page.get_by_label("Service").select_option(label=service_name)
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile("service="))
+    filtered = int(page.locator("#projects-count").inner_text().split()[0])
+    assert 0 < filtered < everything
+    assert set(page.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {service_name}
+    page.get_by_role("link", name=re.compile("^Spent")).click()
+    page.get_by_role("link", name=re.compile("^Spent")).click()
+    page.wait_for_url(re.compile("order=desc"))
+    spent = [Decimal(v.replace("£", "").replace(",", "")) for v in page.locator("tbody tr td:nth-child(5)").all_inner_texts()]
+    assert spent == sorted(spent, reverse=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these projects (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.count("\n") == filtered + 1 and f'"{service_name}"' in text
+
+
+# -- through the test client ---------------------------------------------------------------
+@pytest.fixture
+def officer_client(app: Flask):  # type: ignore[no-untyped-def]
+    from freezegun import freeze_time
+
+    from ledger.services import SYSTEM, users
+    from tests.factories import make_ledger
+    from tests.web.test_sessions import PASSWORD
+    from tests.web.test_sessions import sign_in as client_sign_in
+
+    with app.extensions["ledger.sessions"]() as session:
+        make_ledger(session)
+        users.add_user(session, email="officer@kent.gov.uk", role="officer", password=PASSWORD, actor=SYSTEM)
+    with freeze_time("2025-06-02 12:00:00"):
+        client = app.test_client()
+        assert client_sign_in(client, "officer@kent.gov.uk").status_code == 302
+        yield client
+
+
+def _csrf(client) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/index-values").get_data(as_text=True))[1]
+
+
+def test_dates_are_typed_in_day_month_and_year_boxes_and_refused_in_words(officer_client) -> None:  # type: ignore[no-untyped-def]
+    obligation = "/obligations/20/00001/FUL/1"
+    shown = officer_client.get(f"{obligation}?on-day=31&on-month=3&on-year=2025").get_data(as_text=True)
+    assert "Balance at 31 March 2025" in shown
+    assert "Balance at 31 March 2025" in officer_client.get(f"{obligation}?on=2025-03-31").get_data(as_text=True)
+    refused = officer_client.get(f"{obligation}?on-day=31&on-month=2&on-year=2025")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'href="#on">The date of the balance must be a real date' in text
+    assert "Balance at 2 June 2025" in text  # today's, while the date is put right
+
+    asked = officer_client.get("/reports?report=at-risk&as_of-day=31&as_of-month=3&as_of-year=2025")
+    assert asked.status_code == 302 and asked.headers["Location"] == "/reports/at-risk.xlsx?as_of=2025-03-31"
+    wrong = officer_client.get("/reports?report=at-risk&as_of-day=31&as_of-month=13&as_of-year=2025")
+    assert wrong.status_code == 400 and "The date of the money at risk must be a real date" in wrong.get_data(as_text=True)
+
+
+def test_an_index_value_is_refused_in_words_naming_each_field_and_recorded_with_a_success_banner(
+        app: Flask, officer_client) -> None:  # type: ignore[no-untyped-def]
+    from ledger.services import listing
+
+    csrf = _csrf(officer_client)
+    refused = officer_client.post("/index-values", data={"csrf_token": csrf, "index": "rpi", "value": "",
+                                                          "period-day": "1", "period-month": "4"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "<title>Error: Index values" in text
+    for field, words in (("period", "Enter the first day of the period"), ("value", "Enter the value as published"),
+                         ("published_on", "Enter the date the value was published")):
+        assert f'<a href="#{field}">{words}' in text
+    assert "Missing data" not in text and "Not a valid" not in text
+    with app.extensions["ledger.sessions"]() as session:
+        assert listing.index_values(session) == []
+
+    done = officer_client.post("/index-values", follow_redirects=True, data={
+        "csrf_token": csrf, "index": "rpi", "value": "412.5", "period-day": "1", "period-month": "4",
+        "period-year": "2025", "published_on-day": "21", "published_on-month": "5", "published_on-year": "2025"})
+    banner = done.get_data(as_text=True)
+    assert 'class="notification-banner notification-banner--success" role="alert"' in banner
+    assert "Retail Prices Index (RPI) for April 2025 recorded." in banner
+    assert "<td>Retail Prices Index (RPI)</td><td>April 2025</td>" in banner
+
+
+def test_signing_in_with_a_blank_field_names_it_and_counts_no_attempt(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True))[1]
+    refused = client.post("/login", data={"csrf_token": token, "email": " ", "password": ""})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "<title>Error: Sign in" in text
+    assert '<a href="#email">Enter your email address</a>' in text and '<a href="#password">Enter your password</a>' in text
+    with app.extensions["ledger.sessions"]() as session:
+        from ledger.models import SignInThrottle
+
+        assert session.scalars(select(SignInThrottle)).all() == []
