@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -18,11 +19,13 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from ledger import clock
+from ledger.domain.entry_kinds import KINDS, KindRule
 from ledger.domain.money import format_money
+from ledger.domain.vocab import EntryKind
 from ledger.models import Entry, Obligation
 from ledger.services import SYSTEM, balances, users
 from ledger.web import long_date
-from tests.factories import make_ledger
+from tests.factories import make_ledger, post
 from tests.web.conftest import PASSWORD, screenshot, sign_in
 from tests.web.test_pages import AXE, an_obligation_with_money
 
@@ -343,3 +346,33 @@ def test_a_kept_form_holds_no_password_and_nothing_too_big_for_a_cookie(officer_
     assert "what you typed was too long to keep" in message
     sign_in_client(officer_client)
     assert "x" * 100 not in officer_client.get(PATH).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("rule", KINDS, ids=[rule.kind.value for rule in KINDS])
+@freeze_time("2026-03-02 12:00:00")
+def test_every_kinds_form_checks_then_saves(officer_client: FlaskClient, rule: KindRule) -> None:
+    with officer_client.application.extensions["ledger.sessions"]() as session:
+        post(session, "receipt", "1000.00", date(2024, 1, 10), reference="R-1")
+        post(session, "allocation", "300.00", date(2024, 1, 11), project="PRJ-1", reference="A-1")
+        if rule.kind.value == "decommitment":  # releases money committed first (SPEC 8.7)
+            post(session, "commitment", "100.00", date(2024, 1, 12), project="PRJ-1", reference="C-1")
+    sign_in_client(officer_client)
+    path = f"/obligations/20/00001/FUL/1/record/{rule.kind.value}"
+    token = csrf_of(officer_client, path)
+    form = typed(token, amount="£10.00", reference=f"WEB-{rule.kind.value}") | (
+        {"project_reference": "PRJ-1"} if rule.project else {}) | (
+        {"recipient": "Kent Academies Trust"} if rule.recipient else {}) | (
+        {"interest": "£1.00"} if rule.interest else {}) | (
+        {"original_received_on-day": "30", "original_received_on-month": "6", "original_received_on-year": "2015"}
+        if rule.kind is EntryKind.OPENING_BALANCE else {})
+    check = officer_client.post(path, data=form)
+    page = check.get_data(as_text=True)
+    assert check.status_code == 200 and "Check your answers before saving" in page, page
+    assert 'data-answer="amount"' in page and "£10.00" in page
+    assert ("Kent Academies Trust" in page) == rule.recipient
+    assert ("30 June 2015" in page) == (rule.kind is EntryKind.OPENING_BALANCE)
+    saved = officer_client.post(path, data=form | {"confirm": "yes"})
+    assert saved.status_code == 302
+    with officer_client.application.extensions["ledger.sessions"]() as session:
+        entry = session.scalars(select(Entry).where(Entry.reference == f"WEB-{rule.kind.value}")).one()
+        assert (entry.kind, entry.amount, entry.occurred_on) == (rule.kind.value, Decimal("10.00"), date(2026, 3, 2))
