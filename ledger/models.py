@@ -6,7 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ledger.db_types import ExactDecimal, Pence, UTCDateTime
@@ -57,6 +68,10 @@ class Division(Base):
 
 class Agreement(Base):
     __tablename__ = "agreements"
+    __table_args__ = (
+        CheckConstraint("(status = 'signed' AND signed_on IS NOT NULL) OR (status = 'proposed' AND signed_on IS NULL)",
+                        name="status_signed_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(unique=True)
@@ -65,7 +80,8 @@ class Agreement(Base):
     planning_application: Mapped[str | None]
     site_name: Mapped[str | None]
     division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
-    signed_on: Mapped[date] = mapped_column(index=True)
+    # None while the agreement is proposed (SPEC 8.7).
+    signed_on: Mapped[date | None] = mapped_column(index=True)
     varies: Mapped[str | None] = mapped_column(ForeignKey("agreements.reference"))
     superseded_on: Mapped[date | None]
     commencement_on: Mapped[date | None]
@@ -78,6 +94,11 @@ class Agreement(Base):
     needs_review: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
+    # Proposed (a planning application under negotiation) or signed (SPEC 8.7).
+    status: Mapped[str] = mapped_column(String(16), default="signed", server_default=text("'signed'"))
+    # When a proposed agreement was recorded as signed: a statement as known before then
+    # leaves it out. None for one recorded signed from the start (its created_at says when).
+    signed_recorded_at: Mapped[datetime | None]
 
     obligations: Mapped[list[Obligation]] = relationship(
         back_populates="agreement", order_by="Obligation.id"
@@ -557,3 +578,62 @@ Obligation.terms_changes = relationship(  # type: ignore[attr-defined]
     RepaymentTerms, order_by=RepaymentTerms.id, viewonly=True)
 Agreement.terms_agreed = relationship(  # type: ignore[attr-defined]
     RepaymentTerms, foreign_keys=[RepaymentTerms.variation_id], order_by=RepaymentTerms.id, viewonly=True)
+
+
+class Review(Base):
+    """An officer's review of an obligation's money at risk (SPEC 8.7): what is being done,
+    who owns it, when it is next looked at. Append-only (0012 triggers): a later review
+    supersedes it, and the history stays."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_obligation_id_id", "obligation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"))
+    status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    owner_email: Mapped[str]
+    next_review_on: Mapped[date] = mapped_column(index=True)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+    obligation: Mapped[Obligation] = relationship()
+
+
+class Notification(Base):
+    """One email to one user (SPEC 8.7): claimed under its unique (user, kind, period) before
+    it is sent, so two runs never send it twice; a failed send is retried by the next run.
+    ``items`` names what it told the user (alert_key), so nothing is told twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    #: The run's date (s106 notify send --as-of).
+    period: Mapped[date]
+    subject: Mapped[str] = mapped_column(Text)
+    #: sending, sent, failed, or superseded (failed, and a later message carried its news).
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=1)
+    #: What a digest covers: from the previous digest (or the account's creation) to the run.
+    since: Mapped[datetime | None]
+    until: Mapped[datetime | None]
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Base):
+    """A user's choice to receive a kind of notification or not; a kind with no row is on."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool]
+    changed_at: Mapped[datetime]

@@ -15,6 +15,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ledger.domain import limits
+from ledger.domain.agreement_status import AgreementStatus
 from ledger.domain.dates import EARLIEST_DATE, LATEST_DATE, MAX_REPAYMENT_YEARS
 from ledger.domain.money import MoneyError, parse_money
 from ledger.domain.vocab import (
@@ -224,7 +225,11 @@ class Agreement(Schema):
     planning_application = Text(allow_none=True)
     site_name = Text(allow_none=True)
     division_code = Code(allow_none=True)
-    signed_on = LedgerDate(required=True, metadata={"description": "date entered into"})
+    signed_on = LedgerDate(allow_none=True, metadata={"description": "date entered into; required unless the "
+                                                                     "agreement is proposed, which has none"})
+    status = ma.fields.String(load_default=AgreementStatus.SIGNED.value, validate=one_of(AgreementStatus),
+                              metadata={"description": "proposed (under negotiation: takes no entries and counts "
+                                                       "in no statement figure) or signed (the default)"})
     varies = Text(allow_none=True)
     superseded_on = LedgerDate(allow_none=True)
     commencement_on = LedgerDate(allow_none=True)
@@ -235,6 +240,15 @@ class Agreement(Schema):
     notes = Prose(allow_none=True)
     created_by = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
+
+    @ma.validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _signed_has_a_date(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        # Required unless proposed, in the words marshmallow uses for a missing field (it was
+        # required before SPEC 8.7); alongside the other fields' errors, as a required field's is.
+        if not isinstance(original, dict):
+            return  # refused whole already
+        if data.get("status", AgreementStatus.SIGNED) == AgreementStatus.SIGNED and original.get("signed_on") is None:
+            raise ma.ValidationError({"signed_on": ["Missing data for required field."]})
 
 
 class AgreementChanges(Schema):
@@ -248,6 +262,9 @@ class AgreementChanges(Schema):
     developer = Text(allow_none=True)
     document_url = Link(allow_none=True)
     notes = Prose(allow_none=True)
+    status = ma.fields.String(validate=one_of(AgreementStatus),
+                              metadata={"description": "signed, with signed_on, to sign a proposed agreement"})
+    signed_on = LedgerDate(allow_none=True, metadata={"description": "the date a proposed agreement was signed"})
     reason = Prose(required=True, min_length=1)
 
 
@@ -358,9 +375,6 @@ class ReceiptPosition(Schema):
     unallocated = Money()
     deadline = ma.fields.Date(allow_none=True)
     band = ma.fields.String()
-    committed = Money(metadata={"description": "of the allocated money, what is committed (SPEC 8.7)"})
-    not_at_risk = Money(metadata={"description": "of the committed money, what was committed by the deadline "
-                                                 "where a commitment satisfies the clause"})
 
 
 class ProjectBalance(Schema):

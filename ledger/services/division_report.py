@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
+from ledger.domain.agreement_status import AgreementStatus
 from ledger.domain.entry_kinds import KIND_RULES, held_from, signed, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, service_label
@@ -129,3 +130,30 @@ def _projects(session: Session, amounts: dict[int, dict[EntryKind, Decimal]]) ->
             funded.append(row)
     return funded
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProposedAgreement:
+    """A planning application under negotiation in the division (SPEC 8.7), with what the
+    council is asking for: no money has moved under it."""
+
+    reference: str
+    site_name: str | None
+    developer: str | None
+    planning_application: str | None
+    recorded_on: date
+    obligations: int
+    asked: Decimal
+
+
+def proposed_agreements(session: Session, code: str) -> list[ProposedAgreement]:
+    """The division's proposed agreements, newest recorded first, with the money their
+    obligations ask for."""
+    asked = (select(Obligation.agreement_id, func.count().label("n"), func.sum(Obligation.amount).label("money"))
+             .group_by(Obligation.agreement_id).subquery())
+    rows = session.execute(
+        select(Agreement, asked.c.n, asked.c.money).outerjoin(asked, asked.c.agreement_id == Agreement.id)
+        .where(Agreement.division_code == code, Agreement.status == AgreementStatus.PROPOSED.value)
+        .order_by(Agreement.created_at.desc(), Agreement.reference))
+    return [ProposedAgreement(reference=a.reference, site_name=a.site_name, developer=a.developer,
+                              planning_application=a.planning_application, recorded_on=a.created_at.date(),
+                              obligations=n or 0, asked=money or ZERO) for a, n, money in rows]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ledger import clock
 from ledger.db import write_transaction
 from ledger.domain import headroom, limits, rules
+from ledger.domain.agreement_status import refuse_entries_while_proposed
 from ledger.domain.entries import UNSAVED_ID, LedgerEntry
 from ledger.domain.entry_kinds import (
     AUTO_ALLOCATING,
@@ -282,6 +283,8 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
     _refusals(request)
     with as_domain_errors(), write_transaction(session):
         obligation = _obligation(session, request.obligation_reference, field="obligation_reference")
+        refuse_entries_while_proposed(obligation.agreement.status, agreement_reference=obligation.agreement.reference,
+                                      obligation_reference=obligation.reference)
         now = lock_for_money(session, obligation_ids=[obligation.id])
         plan = _plan(session, request, obligation)
         if plan.existing is not None:

@@ -24,6 +24,7 @@ from importers.plan import PLACEHOLDER
 from ledger import __version__
 from ledger.db import known_moment, read_snapshot
 from ledger.db_types import Pence
+from ledger.domain.agreement_status import AgreementStatus
 from ledger.domain.dates import NoDeadline, Terms, financial_year_bounds, repayment_deadline
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import (
@@ -238,8 +239,10 @@ def ifs_report(
         return less(entry_sum(*conditions, kind_is(kinds_where(lambda r: effect(r) == ADDS))),
                     entry_sum(*conditions, kind_is(kinds_where(lambda r: effect(r) == TAKES))))
 
+    # A proposed agreement counts in no figure (SPEC 8.7), nor one signed after the moment.
     signed_in_year = (agreement.signed_on.between(start, end), agreement.created_at <= known,
-                      Obligation.created_at <= known)
+                      Obligation.created_at <= known, agreement.status == AgreementStatus.SIGNED.value,
+                      func.coalesce(agreement.signed_recorded_at, agreement.created_at) <= known)
     with_agreement = (agreement, Obligation.agreement_id == agreement.id)
     planning = agreement.type.in_(PLANNING_OBLIGATION_TYPES)
     replaced = aliased(Obligation)

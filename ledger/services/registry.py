@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.db import lock_ledger, write_transaction
+from ledger.domain.agreement_status import AgreementStatus, signing_errors, status_errors
 from ledger.domain.dates import financial_year_bounds, terms_errors
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.domain.vocab import AgreementType, RepaymentBasis
@@ -204,6 +205,12 @@ def create_division(session: Session, values: Mapping[str, Any], *, actor: Actor
 
 
 def create_agreement(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Agreement:
+    """Record an agreement: signed (the default) with the date it was entered into, or
+    proposed (SPEC 8.7) with none yet."""
+    status_problems = status_errors(values.get("status", AgreementStatus.SIGNED), values.get("signed_on"))
+    if status_problems:
+        field, [problem] = next(iter(status_problems.items()))
+        raise InvalidInput(f"{field} {problem}", errors=status_problems)
     with as_domain_errors(), write_transaction(session):
         _require(session, Authority, "code", values.get("authority_code"), "authority_code")
         _require(session, Division, "code", values.get("division_code"), "division_code")
@@ -211,14 +218,16 @@ def create_agreement(session: Session, values: Mapping[str, Any], *, actor: Acto
         return _insert(session, Agreement(**values), actor=actor, key="reference", reason=values.get("notes"))
 
 
-#: Agreement details an officer may correct or complete later (site milestones, supersession).
-AGREEMENT_UPDATABLE = frozenset(CORRECTABLE_DETAILS)
+#: Agreement details an officer may correct or complete later (site milestones, supersession),
+#: and the status and date that sign a proposed agreement (SPEC 8.7).
+AGREEMENT_UPDATABLE = frozenset(CORRECTABLE_DETAILS) | {"status", "signed_on"}
 
 
 def update_agreement(
     session: Session, reference: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
 ) -> Agreement:
-    """Correct or complete an agreement's details; the audit event keeps the old values."""
+    """Correct or complete an agreement's details, or sign a proposed one; the audit event
+    keeps the old values."""
     with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", reference, what="agreement")
         # Locked (and read again) first, so "before" is what this change replaces.
@@ -229,8 +238,14 @@ def update_agreement(
                 "these fields cannot be changed", errors={f: ["cannot be changed"] for f in sorted(unknown)}
             )
         _require(session, Division, "code", changes.get("division_code"), "division_code")
+        signing = signing_errors(agreement.status, changes)
+        if signing:
+            field, [problem] = next(iter(signing.items()))
+            raise InvalidInput(f"{field} {problem}", errors=signing)
         before = audit.snapshot(agreement)
         keep_details(session, agreement, changed_at=changed_at, actor=actor, reason=reason)
+        if changes.get("status") == AgreementStatus.SIGNED != agreement.status:
+            agreement.signed_recorded_at = changed_at
         for key, value in changes.items():
             setattr(agreement, key, value)
         session.flush()
