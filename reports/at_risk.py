@@ -14,6 +14,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
 from ledger.domain.money import ZERO
+from ledger.domain.reviews import STATUS_LABELS
 from ledger.domain.vocab import BAND_LABELS, Band, service_label
 from reports.workbook import (
     MONEY,
@@ -52,6 +53,42 @@ HEADINGS = {
     "allocated": "Allocated", "unallocated": "Unallocated", "band": "Band",
     "committed": "Committed by the deadline (not at risk)",
 }
+#: The latest review of each row's obligation (issue 16), after the SPEC columns, when the
+#: caller gives the reviews: its status, note, owner and next review date.
+REVIEW_FIELDS = ("review_status", "review_note", "review_owner", "next_review_on")
+REVIEW_HEADINGS = {"review_status": "Latest review", "review_note": "Review note", "review_owner": "Review owner",
+                   "next_review_on": "Next review"}
+
+
+class _Reviewed:
+    """An at-risk row with its obligation's latest review (None in each field if it has none)."""
+
+    __slots__ = ("_row", "next_review_on", "review_note", "review_owner", "review_status")
+
+    def __init__(self, row: Any, review: Any | None) -> None:
+        self._row = row
+        self.review_status = review.status if review else None
+        self.review_note = review.note if review else None
+        self.review_owner = review.owner_email if review else None
+        self.next_review_on = review.next_review_on if review else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def with_reviews(rows: Sequence[Any], reviews: Mapping[str, Any]) -> list[Any]:
+    """The rows, each with the latest review (status, note, owner_email, next_review_on) of
+    its obligation, ``reviews`` being those reviews by obligation reference."""
+    return [_Reviewed(row, reviews.get(row.obligation_reference)) for row in rows]
+
+
+def review_columns() -> list[Column]:
+    return [Column(REVIEW_HEADINGS["review_status"], lambda r: STATUS_LABELS.get(r.review_status, r.review_status),
+                   None, 22),
+            text(REVIEW_HEADINGS["review_note"], "review_note", 40), text(REVIEW_HEADINGS["review_owner"], "review_owner", 26),
+            day(REVIEW_HEADINGS["next_review_on"], "next_review_on")]
+
+
 def at_risk_columns(authorities: Mapping[str, str] | None = None,
                     divisions: Mapping[str, str] | None = None) -> list[Column]:
     """The at-risk columns for people: authorities, divisions and services by name (the code
@@ -75,9 +112,12 @@ def band_totals(rows: Sequence[Any]) -> dict[Band, Decimal]:
     return totals
 
 
-def at_risk_csv(rows: Sequence[Any]) -> str:
-    """The rows as CSV with the SPEC columns; money as plain decimal strings, dates ISO."""
-    return csv_text(rows, FIELDS)
+def at_risk_csv(rows: Sequence[Any], reviews: Mapping[str, Any] | None = None) -> str:
+    """The rows as CSV with the SPEC columns; money as plain decimal strings, dates ISO. Given
+    ``reviews`` (by obligation reference), each row's latest review follows (REVIEW_FIELDS)."""
+    if reviews is None:
+        return csv_text(rows, FIELDS)
+    return csv_text(with_reviews(rows, reviews), FIELDS + REVIEW_FIELDS)
 
 
 def _grouped(rows: Sequence[Any], key: Callable[[Any], str]) -> list[dict[str, Any]]:
@@ -94,15 +134,20 @@ def _grouped(rows: Sequence[Any], key: Callable[[Any], str]) -> list[dict[str, A
 
 
 def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council: str | None = None,
-                     authorities: Mapping[str, str] | None = None, divisions: Mapping[str, str] | None = None) -> bytes:
+                     authorities: Mapping[str, str] | None = None, divisions: Mapping[str, str] | None = None,
+                     reviews: Mapping[str, Any] | None = None) -> bytes:
     """The at-risk workbook: every row banded and coloured, then totals by band, authority,
     division and service, with a chart of money by band. Written in write-only mode, each
     sheet printing one page wide (ReportWorkbook), its columns as wide as their values.
-    ``authorities`` and ``divisions`` name the codes the rows carry."""
+    ``authorities`` and ``divisions`` name the codes the rows carry; given ``reviews`` (by
+    obligation reference), each row shows its obligation's latest review."""
     heading = f"Money at risk at {as_of:%d %B %Y}"
     workbook = ReportWorkbook(f"{council}: {heading}" if council else heading)
     sheet = workbook.create_sheet("At risk")
-    write_sheet_table(sheet, at_risk_columns(authorities, divisions), rows)
+    if reviews is None:
+        write_sheet_table(sheet, at_risk_columns(authorities, divisions), rows)
+    else:
+        write_sheet_table(sheet, at_risk_columns(authorities, divisions) + review_columns(), with_reviews(rows, reviews))
 
     by_band = workbook.create_sheet("By band")
     set_widths(by_band, [20, 18])
@@ -146,6 +191,9 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council:
                       "of remaining, allocated and every band's total. Committed money is taken to be the "
                       "earliest-deadline allocated money."),
     ]
+    if reviews is not None:
+        lines.append(("Latest review", "The obligation's latest review: what is being done about its money, who owns "
+                                       "it and when it is next looked at. Blank where it has never been reviewed."))
     write_notes(workbook.create_sheet("Notes"), "Money at risk of repayment to developers", lines, width=110)
 
     buffer = BytesIO()

@@ -35,6 +35,7 @@ def register_api(app: Flask) -> LedgerApi:
         reconcile_views,
         reference_views,
         report_views,
+        review_views,
     )
     from ledger.public import pages_on
     from ledger.speed.response_cache import enable_response_cache
@@ -43,6 +44,7 @@ def register_api(app: Flask) -> LedgerApi:
     blueprints = (*reference_views.BLUEPRINTS, *ledger_views.BLUEPRINTS, *income_views.BLUEPRINTS,
                   report_views.reports, *account_views.BLUEPRINTS, *import_views.BLUEPRINTS,
                   *reconcile_views.BLUEPRINTS)
+    blueprints = (*blueprints, *review_views.BLUEPRINTS)
     if pages_on(app.config):
         from ledger.public.api import blp as public_api
 

@@ -1,0 +1,181 @@
+"""Reviews of money at risk (SPEC 8.7): recorded one at a time (API, web) or in bulk from a
+CSV file, each audited; never changed or deleted (the database refuses it, 0012 triggers).
+The latest review of an obligation is the one in force."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import clock
+from ledger.db import write_transaction
+from ledger.domain.errors import InvalidInput, NotFound
+from ledger.domain.reviews import ReviewFacts, ReviewsNeeded, review_errors, reviews_needed
+from ledger.models import Obligation, Review
+from ledger.services import Actor, audit
+from ledger.services.balances import at_risk
+from ledger.services.constraints import as_domain_errors
+from ledger.services.overview import URGENT
+
+
+def _facts(values: dict[str, object]) -> ReviewFacts:
+    return ReviewFacts(status=str(values.get("status") or ""), note=str(values.get("note") or ""),
+                       owner_email=str(values.get("owner_email") or ""),
+                       next_review_on=values.get("next_review_on"))  # type: ignore[arg-type]
+
+
+def _obligation_id(session: Session, reference: str) -> int | None:
+    return session.scalar(select(Obligation.id).where(Obligation.reference == reference))
+
+
+def _insert(session: Session, obligation_id: int, obligation_reference: str, facts: ReviewFacts, *,
+            actor: Actor, reason: str) -> Review:
+    review = Review(obligation_id=obligation_id, status=facts.status, note=facts.note.strip(),
+                    owner_email=facts.owner_email.strip().lower(), next_review_on=facts.next_review_on,
+                    created_by=actor.email, created_at=clock.now())
+    session.add(review)
+    session.flush()
+    audit.record(session, actor=actor, action="record-review", target_type="reviews",
+                 target_reference=obligation_reference, after=audit.snapshot(review), reason=reason)
+    return review
+
+
+def record_review(session: Session, obligation_reference: str, values: dict[str, object], *, actor: Actor) -> Review:
+    """Record a review of one obligation's money at risk: status, note, owner and next review
+    date (domain.reviews.review_errors). Raises NotFound for an unknown obligation, and
+    InvalidInput naming the field for a bad one; nothing is written then."""
+    facts = _facts(values)
+    errors = review_errors(facts, today=clock.today())
+    if errors:
+        field, problems = next(iter(errors.items()))
+        raise InvalidInput(f"{field}: {problems[0]}", errors=errors)
+    with as_domain_errors(), write_transaction(session):
+        obligation_id = _obligation_id(session, obligation_reference)
+        if obligation_id is None:
+            raise NotFound(f"no obligation {obligation_reference!r}")
+        return _insert(session, obligation_id, obligation_reference, facts, actor=actor, reason=facts.note)
+
+
+def list_reviews(session: Session, obligation_reference: str, *, offset: int = 0,
+                 limit: int | None = None) -> tuple[list[Review], int]:
+    """An obligation's reviews, newest first, and how many it has (NotFound if there is no
+    such obligation)."""
+    obligation_id = _obligation_id(session, obligation_reference)
+    if obligation_id is None:
+        raise NotFound(f"no obligation {obligation_reference!r}")
+    total = session.scalar(select(func.count()).select_from(Review).where(Review.obligation_id == obligation_id)) or 0
+    rows = session.scalars(select(Review).where(Review.obligation_id == obligation_id)
+                           .order_by(Review.id.desc()).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def latest_reviews(session: Session, obligation_references: Iterable[str] | None = None) -> dict[str, Review]:
+    """The review in force of each obligation that has one (of those named, or all), by
+    obligation reference."""
+    latest = select(func.max(Review.id)).group_by(Review.obligation_id)
+    query = (select(Obligation.reference, Review).join(Obligation, Review.obligation_id == Obligation.id)
+             .where(Review.id.in_(latest)))
+    if obligation_references is not None:
+        wanted = sorted(set(obligation_references))
+        if not wanted:
+            return {}
+        found: dict[str, Review] = {}
+        # In slices: a page of a national at-risk list names thousands of obligations.
+        for start in range(0, len(wanted), 1000):
+            found |= dict(session.execute(query.where(Obligation.reference.in_(wanted[start:start + 1000]))).all())
+        return found
+    return dict(session.execute(query).all())
+
+
+def needing_review(session: Session, *, today: date, red_months: int = 12, amber_months: int = 24) -> ReviewsNeeded:
+    """Obligations with money past its repayment date or due within 24 months (the
+    dashboard's money at risk) that were never reviewed, or whose review is due."""
+    urgent = [(r.obligation_reference, r.agreement_reference, r.remaining)
+              for r in at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months)
+              if r.band in URGENT]
+    next_reviews = {reference: review.next_review_on
+                    for reference, review in latest_reviews(session, {o for o, _, _ in urgent}).items()}
+    return reviews_needed(urgent, next_reviews, today=today)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewRow:
+    """One review read from a file, with the line it came from."""
+
+    line: int
+    obligation_reference: str
+    status: str
+    note: str
+    owner_email: str
+    next_review_on: date | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowProblem:
+    line: int
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkResult:
+    recorded: int
+    #: Rows the same as their obligation's latest review: already recorded, so not again.
+    unchanged: int
+
+
+def _same(review: Review | None, row: ReviewRow) -> bool:
+    return review is not None and (review.status, review.note, review.owner_email, review.next_review_on) == (
+        row.status, row.note.strip(), row.owner_email.strip().lower(), row.next_review_on)
+
+
+def import_reviews(session: Session, rows: Sequence[ReviewRow], *, actor: Actor, source: str,
+                   problems: Sequence[RowProblem] = ()) -> BulkResult:
+    """Record reviews read from a file, all or none: each row is checked as ``record_review``
+    checks one, and any problem (those the reader found, ``problems``, included) refuses the
+    whole file, raising BulkRejected with every problem by line and field. A row the same as
+    its obligation's latest review is not recorded again, so a file can be imported twice."""
+    found = list(problems)
+    # A date the reader could not read is one problem, not also a missing date.
+    already = {(p.line, p.field) for p in problems}
+    today = clock.today()
+    with as_domain_errors(), write_transaction(session):
+        ids = dict(session.execute(select(Obligation.reference, Obligation.id).where(
+            Obligation.reference.in_({r.obligation_reference for r in rows}))).all())
+        for row in rows:
+            if row.obligation_reference not in ids:
+                found.append(RowProblem(line=row.line, field="obligation_reference", value=row.obligation_reference,
+                                        reason="no such obligation"))
+            facts = ReviewFacts(status=row.status, note=row.note, owner_email=row.owner_email,
+                                next_review_on=row.next_review_on)
+            found.extend(RowProblem(line=row.line, field=field, value=str(getattr(row, field) or ""), reason=reason)
+                         for field, reasons in review_errors(facts, today=today).items() for reason in reasons
+                         if (row.line, field) not in already)
+        if found:
+            raise BulkRejected(sorted(found, key=lambda p: (p.line, p.field)))
+        latest = latest_reviews(session, ids)
+        recorded = 0
+        for row in rows:
+            if _same(latest.get(row.obligation_reference), row):
+                continue
+            facts = ReviewFacts(status=row.status, note=row.note, owner_email=row.owner_email,
+                                next_review_on=row.next_review_on)
+            latest[row.obligation_reference] = _insert(
+                session, ids[row.obligation_reference], row.obligation_reference, facts, actor=actor,
+                reason=f"{row.note.strip()} (from {source}, line {row.line})")
+            recorded += 1
+        return BulkResult(recorded=recorded, unchanged=len(rows) - recorded)
+
+
+class BulkRejected(InvalidInput):
+    """A file of reviews refused whole: every problem, by line and field."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s): nothing recorded",
+                         errors={f"line {p.line} {p.field}": [p.reason] for p in problems})
+        self.problems = problems
