@@ -21,6 +21,7 @@ NAV_SECTIONS: tuple[tuple[str, str], ...] = (
     ("/index-values", "indices"),
     ("/reports", "reports"),
     ("/imports", "imports"),
+    ("/reconciliation", "reconciliation"),
     ("/audit", "audit"),
     ("/admin/users", "users"),
     ("/admin/tokens", "tokens"),

@@ -84,6 +84,7 @@ PAGES = [
          status=400),
     Page("imports", "/imports", "Imports"),
     Page("import-run", "/imports/{run_id}", "Imports"),
+    Page("reconciliation", "/reconciliation", "Reconciliation", role=OFFICER),
     Page("audit", "/audit", "Audit log"),
     Page("audit-error", "/audit?from-day=32&from-month=1&from-year=2025", "Audit log", status=400),
     Page("admin-users", "/admin/users", "Users"),
@@ -223,7 +224,7 @@ def test_the_keyboard_alone_skips_to_the_content_signs_in_and_reaches_a_refused_
     ("/entries/7/reverse", "agreements"), ("/projects", "projects"), ("/projects/PRJ-1", "projects"),
     ("/divisions", "divisions"), ("/divisions/ashford-central", "divisions"), ("/income-due", "income-due"),
     ("/invoices/INV-1", "income-due"), ("/admin/users/3", "users"), ("/admin/tokens", "tokens"),
-    ("/accessibility", None), ("/login", None), ("/", None), ("/agreementsx", None), ("/audit", "audit"),
+    ("/reconciliation/transactions/7", "reconciliation"), ("/accessibility", None), ("/login", None), ("/", None), ("/agreementsx", None), ("/audit", "audit"),
 ])
 def test_each_path_belongs_to_one_section(path: str, section: str | None) -> None:
     assert nav_section(path) == section
