@@ -33,12 +33,10 @@ from reports.workbook import (
     write_sheet_table,
 )
 
-#: The at-risk fields, in the order SPEC §6 fixes for the CSV and the API, then the money of
-#: the receipt committed by its deadline (SPEC 8.7), which is not at risk and not in remaining.
+#: The at-risk fields, in the order SPEC §6 fixes for the CSV and the API.
 FIELDS = ("agreement_reference", "obligation_reference", "authority_code", "division_code", "purpose", "service",
-          "receipt_reference", "received_on", "deadline", "remaining", "allocated", "unallocated", "band",
-          "committed")
-MONEY_FIELDS = {"remaining", "allocated", "unallocated", "committed"}
+          "receipt_reference", "received_on", "deadline", "remaining", "allocated", "unallocated", "band")
+MONEY_FIELDS = {"remaining", "allocated", "unallocated"}
 DATE_FIELDS = {"received_on", "deadline"}
 
 BAND_FILLS = {
@@ -51,7 +49,6 @@ HEADINGS = {
     "division_code": "Division", "purpose": "Purpose", "service": "Service", "receipt_reference": "Receipt",
     "received_on": "Received on", "deadline": "Repayment deadline", "remaining": "Remaining",
     "allocated": "Allocated", "unallocated": "Unallocated", "band": "Band",
-    "committed": "Committed by the deadline (not at risk)",
 }
 #: The latest review of each row's obligation (issue 16), after the SPEC columns, when the
 #: caller gives the reviews: its status, note, owner and next review date.
@@ -187,9 +184,9 @@ def at_risk_workbook(rows: Sequence[Any], *, as_of: date, version: str, council:
         ("Remaining", "Money of the receipt still held. Outflows use the receipts with the earliest deadlines "
                       "first; allocated money is taken to be the earliest-deadline money."),
         ("Committed", "Where a deed's repayment clause is satisfied by committing the money, money committed to a "
-                      "project by the receipt's deadline is not at risk: it is shown in its own column and left out "
-                      "of remaining, allocated and every band's total. Committed money is taken to be the "
-                      "earliest-deadline allocated money."),
+                      "project by the receipt's deadline is not at risk: it is left out of remaining, allocated and "
+                      "every band's total (a receipt with nothing else remaining has no row). Committed money is "
+                      "taken to be the earliest-deadline allocated money; the obligation's balance shows it."),
     ]
     if reviews is not None:
         lines.append(("Latest review", "The obligation's latest review: what is being done about its money, who owns "

@@ -106,8 +106,6 @@ class ObligationBalance(MethodView):
                     "unallocated": p.unallocated,
                     "deadline": balances.deadline_date(p.deadline),
                     "band": band_for(p.deadline, as_of=on, **band_thresholds()),
-                    "committed": p.committed,
-                    "not_at_risk": p.clock_stopped,
                 }
                 for p in result.receipts
             ],

@@ -418,8 +418,6 @@ class AtRiskItem(Schema):
     allocated = Money()
     unallocated = Money()
     band = ma.fields.String()
-    committed = Money(metadata={"description": "money of the receipt committed by its deadline where a commitment "
-                                               "satisfies the clause: not at risk, so not in remaining (SPEC 8.7)"})
 
 
 class SummaryQuery(Schema):
