@@ -12,7 +12,7 @@ import click
 from flask.cli import FlaskGroup
 
 # Imported for what importing them does: each adds its commands to ledger_cli.
-from ledger.cli import authorities, data, imports, reconcile, reports, serve, tokens, users  # noqa: F401
+from ledger.cli import authorities, data, imports, notify, reconcile, reports, reviews, serve, tokens, users  # noqa: F401
 from ledger.cli.group import ledger_cli
 from ledger.cli.serve import MAX_REQUEST_LINE
 
