@@ -70,6 +70,8 @@ def test_councillors_get_their_divisions_digest_and_officers_their_alerts(app: F
                         "1 invoice to developers overdue"}
     alert = next(m for m in inbox.to(CLERK) if m["Subject"].startswith("Money at risk"))
     text, html = parts(alert)
+    assert ("On 1 June 2024, 1 receipt holding £1,000.00 is due within 12 months or past the repayment date, and no "
+            "earlier email told you so.") in text
     assert "£1,000.00 of R-1 (obligation 20/00001/FUL/1), repayment date 1 June 2025" in text
     assert f'<a href="{BASE_URL}/obligations/20/00001/FUL/1">20/00001/FUL/1</a>' in html
     invoice = next(m for m in inbox.to(CLERK) if "invoice" in m["Subject"])
