@@ -411,5 +411,5 @@ def project(reference: str) -> ResponseReturnValue:
 
 
 # Pages in modules of their own share this module's helpers, so they are registered after them.
-from ledger.web import admin_pages, division_pages, entry_pages, import_pages, list_pages, reference_pages  # noqa: E402, F401
+from ledger.web import admin_pages, division_pages, entry_pages, import_pages, list_pages, reference_pages, review_pages  # noqa: E402, F401
 from ledger.web import reconcile_pages  # noqa: E402, F401
