@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -26,6 +27,8 @@ from ledger.domain.money import format_money
 
 SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
+#: Dates in messages are UK days, as the pages show them.
+UK = ZoneInfo("Europe/London")
 
 
 class MailFailed(Exception):
@@ -118,7 +121,9 @@ def _money(value: Decimal | None) -> str:
 
 
 def _long_date(value: date | datetime | None) -> str:
-    """31 March 2024, as council papers write dates."""
+    """31 March 2024, as council papers write dates; a moment by its day in the UK."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UK)
     return "" if value is None else f"{value.day} {value:%B %Y}"
 
 

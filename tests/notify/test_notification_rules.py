@@ -3,7 +3,7 @@ into an alert band since a date, what was said before, which kinds a user receiv
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -47,3 +47,13 @@ def test_a_user_receives_the_kinds_of_their_role_they_did_not_turn_off() -> None
     assert chosen("member", division_code="ashford", preferences={}) == (NotificationKind.DIVISION_DIGEST,)
     assert chosen("member", division_code=None, preferences={}) == ()
     assert chosen("member", division_code="ashford", preferences={"division-digest": False}) == ()
+
+
+
+def test_a_moment_in_a_message_is_dated_by_its_day_in_the_uk() -> None:
+    from ledger import mail
+
+    # 23:30 UTC on 31 May is 00:30 on 1 June in London (BST); a business date is itself.
+    dated = mail._environment.from_string("{{ moment | long_date }}, {{ day | long_date }}")
+    assert dated.render(moment=datetime(2024, 5, 31, 23, 30, tzinfo=UTC), day=date(2024, 5, 31)) == \
+        "1 June 2024, 31 May 2024"
