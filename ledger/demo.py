@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from ledger import demo_places as places
 from ledger.db import refresh_statistics, write_transaction
 from ledger.domain import rules
+from ledger.domain.dates import add_months
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.errors import Conflict
 from ledger.domain.money import PENNY
@@ -42,9 +43,11 @@ from ledger.models import (
     Obligation,
     Occupation,
     Project,
+    Review,
     User,
 )
 from ledger.services import SYSTEM, audit, income
+from ledger.services import entries as entry_service
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,12 +535,73 @@ def generate(
         member_division = places_rows.divisions[0]["code"]
         session.execute(insert(User), [
             {"email": email, "name": role.title(), "role": role, "password_hash": password,
-             "division_code": member_division if role == "member" else None, "created_at": datetime.now(UTC)}
+             "division_code": member_division if role == "member" else None,
+             # Opened 90 days ago: the councillor's first digest has that much to tell.
+             "created_at": datetime.combine(today - timedelta(days=90), time(9), UTC)}
             for email, role in DEMO_USERS
         ])
+        counts |= _proposal_and_reviews(session, places_rows.divisions[0], today=today)
         audit.record(session, actor=SYSTEM, action="generate-demo", after={"scale": size.name, "seed": seed, **counts})
         refresh_statistics(session)
     return dict(counts)
+
+
+#: What the demo's proposed agreement asks for, per dwelling of the 144 it counts (RATES).
+PROPOSED_SERVICES = ("education-primary", "highways", "libraries")
+PROPOSED_DWELLINGS = 144
+#: Reviews the demo records of money due within 12 months: (status, note, days until the
+#: next review: a negative number is a review already due).
+DEMO_REVIEWS = (
+    ("spend-planned", "Cabinet approves the primary expansion in the spring; spend starts in the summer.", 45),
+    ("variation-sought", "Asked the developer for a two-year extension by deed of variation.", -5),
+    ("extension-agreed", "Developer agreed in writing to extend by 18 months; deed to follow.", 120),
+)
+
+
+def _proposal_and_reviews(session: Session, division: dict[str, Any], *, today: date) -> dict[str, int]:
+    """A proposed agreement (SPEC 8.7) in ``division``, the demo councillor's, and reviews of
+    the first obligations whose money is due within 12 months. Nothing drawn from the random
+    stream: the rest of the demo, and every figure of it, is as it was."""
+    reference = f"{today:%y}/P{PROPOSED_DWELLINGS:04d}/OUT"
+    proposed_at = datetime.combine(today - timedelta(days=3), time(11), UTC)
+    session.execute(insert(Agreement), [{
+        "reference": reference, "type": "section-106", "authority_code": division["authority_code"],
+        "planning_application": reference, "site_name": f"Land north of the bypass, {division['name']}",
+        "division_code": division["code"], "signed_on": None, "status": "proposed",
+        "dwellings": round(PROPOSED_DWELLINGS / 0.8), "developer": "Demo Homes Ltd",
+        "notes": "Heads of terms under negotiation", "created_by": "officer@demo.s106.test",
+        "created_at": proposed_at}])
+    agreement_id = session.scalar(select(Agreement.id).where(Agreement.reference == reference))
+    session.execute(insert(Obligation), [{
+        "reference": f"{reference}/{n}", "agreement_id": agreement_id, "purpose": SERVICE_PURPOSE[service].value,
+        "service": service, "amount": RATES[service][0] * PROPOSED_DWELLINGS, "repayment_years": 10,
+        "repayment_basis": "receipt", "created_by": "officer@demo.s106.test", "created_at": proposed_at,
+    } for n, service in enumerate(PROPOSED_SERVICES, start=1)])
+    reviewed = _due_within_a_year(session, today=today)[:len(DEMO_REVIEWS)]
+    session.execute(insert(Review), [{
+        "obligation_id": obligation_id, "status": status, "note": note, "owner_email": "officer@demo.s106.test",
+        "next_review_on": today + timedelta(days=days), "created_by": "officer@demo.s106.test",
+        "created_at": datetime.combine(today - timedelta(days=60), time(14), UTC),
+    } for obligation_id, (status, note, days) in zip(reviewed, DEMO_REVIEWS, strict=False)])
+    return {"proposed": 1, "reviews": len(reviewed)}
+
+
+def _due_within_a_year(session: Session, *, today: date) -> list[int]:
+    """Obligations (by id, in reference order) with money of a ten-year receipt still held
+    and due within 12 months of ``today``: read from their histories in this transaction."""
+    earliest = add_months(today, -120)
+    candidates = session.scalars(
+        select(Obligation.id).join(Entry, Entry.obligation_id == Obligation.id)
+        .where(Obligation.repayment_basis == "receipt", Obligation.repayment_years == 10, Entry.kind == "receipt",
+               Entry.occurred_on.between(earliest, add_months(earliest, 12)))
+        .group_by(Obligation.id, Obligation.reference).order_by(Obligation.reference)).all()
+    found = []
+    for obligation_id in candidates:
+        entries = rules.in_force(entry_service.history(session, obligation_id))
+        positions = rules.receipt_positions(entries, on=today, deadline_of=lambda e: add_months(e.occurred_on, 120))
+        if any(p.remaining > 0 and p.deadline >= today for p in positions):  # type: ignore[operator]
+            found.append(obligation_id)
+    return found
 
 
 def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
