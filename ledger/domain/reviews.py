@@ -57,16 +57,22 @@ def review_errors(review: ReviewFacts, *, today: date) -> dict[str, list[str]]:
         errors["note"] = ["must say what is being done"]
     elif note_problem:
         errors["note"] = [note_problem]
-    owner_problem = limits.text_problem(review.owner_email, max_length=limits.LINE)
+    # Checked as stored: lower case can be longer ("İ" is two characters lower-cased).
+    owner_problem = limits.text_problem(owner_email(review.owner_email), max_length=limits.LINE)
     if owner_problem:
         errors["owner_email"] = [owner_problem]
-    elif not EMAIL.fullmatch(review.owner_email.strip()):
+    elif not EMAIL.fullmatch(owner_email(review.owner_email)):
         errors["owner_email"] = ["must be an email address, like name@example.gov.uk"]
     if review.next_review_on is None:
         errors["next_review_on"] = ["required: when the money will next be looked at"]
     elif review.next_review_on < today:
         errors["next_review_on"] = [f"must be today ({today.isoformat()}) or later"]
     return errors
+
+
+def owner_email(typed: str) -> str:
+    """An owner's address as it is stored: trimmed, in lower case."""
+    return typed.strip().lower()
 
 
 def is_due(next_review_on: date | None, *, today: date) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ledger import clock
 from ledger.db import write_transaction
 from ledger.domain.errors import InvalidInput, NotFound
-from ledger.domain.reviews import ReviewFacts, ReviewsNeeded, review_errors, reviews_needed
+from ledger.domain.reviews import ReviewFacts, ReviewsNeeded, owner_email, review_errors, reviews_needed
 from ledger.models import Obligation, Review
 from ledger.services import Actor, audit
 from ledger.services.balances import at_risk
@@ -35,7 +35,7 @@ def _obligation_id(session: Session, reference: str) -> int | None:
 def _insert(session: Session, obligation_id: int, obligation_reference: str, facts: ReviewFacts, *,
             actor: Actor, reason: str) -> Review:
     review = Review(obligation_id=obligation_id, status=facts.status, note=facts.note.strip(),
-                    owner_email=facts.owner_email.strip().lower(), next_review_on=facts.next_review_on,
+                    owner_email=owner_email(facts.owner_email), next_review_on=facts.next_review_on,
                     created_by=actor.email, created_at=clock.now())
     session.add(review)
     session.flush()
@@ -131,7 +131,7 @@ class BulkResult:
 
 def _same(review: Review | None, row: ReviewRow) -> bool:
     return review is not None and (review.status, review.note, review.owner_email, review.next_review_on) == (
-        row.status, row.note.strip(), row.owner_email.strip().lower(), row.next_review_on)
+        row.status, row.note.strip(), owner_email(row.owner_email), row.next_review_on)
 
 
 def import_reviews(session: Session, rows: Sequence[ReviewRow], *, actor: Actor, source: str,

@@ -25,7 +25,8 @@ def test_a_good_review_has_no_errors_and_is_due_on_its_next_review_date() -> Non
 @pytest.mark.parametrize(("change", "field"), [
     ({"status": "done"}, "status"), ({"note": " \n "}, "note"), ({"note": "a\x00b"}, "note"),
     ({"owner_email": "jo"}, "owner_email"), ({"owner_email": "jo@kent"}, "owner_email"),
-    ({"owner_email": "x" * 251 + "@a.uk"}, "owner_email"), ({"next_review_on": None}, "next_review_on"),
+    ({"owner_email": "x" * 251 + "@a.uk"}, "owner_email"), ({"owner_email": "\u0130" * 200 + "@a.uk"}, "owner_email"),
+    ({"next_review_on": None}, "next_review_on"),
     ({"next_review_on": date(2025, 3, 30)}, "next_review_on"),
 ])
 def test_each_bad_field_is_named(change: dict, field: str) -> None:
