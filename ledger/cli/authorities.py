@@ -7,8 +7,6 @@ import click
 from ledger.cli.group import fail, ledger_cli
 from ledger.domain.errors import LedgerError
 from ledger.domain.vocab import RepaymentBasis
-from ledger.extensions import get_session
-from ledger.services import SYSTEM, registry
 
 
 @ledger_cli.group("authorities")
@@ -25,6 +23,9 @@ def authorities_group() -> None:
 def set_terms(code: str, basis: str, years: int | None, reason: str) -> None:
     """Set the terms the authority's obligations take when created or imported without their own.
     Obligations already in the ledger keep theirs."""
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, registry
+
     try:
         authority = registry.set_authority_terms(get_session(), code, basis=basis, years=years, actor=SYSTEM,
                                                  reason=reason)

@@ -10,16 +10,15 @@ import click
 
 from ledger import clock
 from ledger.cli.group import fail, ledger_cli, note
-from ledger.demo import SCALES
+from ledger.demo_scales import SCALES
 from ledger.domain.errors import LedgerError
-from ledger.extensions import get_engine, get_session
-from ledger.services import SYSTEM, income
 from ledger.speed.gc_pause import gc_paused
 
 
 @ledger_cli.command("init-db")
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
+    from ledger.extensions import get_engine
     from ledger.migrate import upgrade
 
     upgrade(get_engine())
@@ -35,6 +34,7 @@ def init_db() -> None:
 def demo(scale: str, seed: int, if_empty: bool) -> None:
     """Fill an empty ledger with a synthetic Kent-like county (same seed, same data)."""
     from ledger.demo import generate, ledger_is_empty
+    from ledger.extensions import get_session
 
     if if_empty and not ledger_is_empty(get_session()):
         click.echo("the ledger already has data: demo not generated")
@@ -59,6 +59,8 @@ def index_import(csv_file: str) -> None:
     from decimal import Decimal, InvalidOperation
 
     from importers.read import header_key, parse_date
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, income
 
     values = []
     with open(csv_file, encoding="utf-8-sig", newline="") as handle:
@@ -88,6 +90,9 @@ def invoices_group() -> None:
 @click.option("--on", "on", default=None, type=click.DateTime(formats=["%Y-%m-%d"]), help="default today")
 def invoices_issue(on: datetime | None) -> None:
     """Issue an invoice for every instalment whose trigger is met (safe to repeat)."""
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, income
+
     issued, waiting = income.issue_invoices(get_session(), today=on.date() if on else clock.today(), actor=SYSTEM)
     for invoice in issued:
         click.echo(f"issued {invoice.reference}: £{invoice.amount:,.2f} due {invoice.due_on.isoformat()}")
@@ -106,6 +111,7 @@ def export_group() -> None:
 @gc_paused()
 def export_gov_csv(out: str) -> None:
     """Write the three government developer-contributions CSV files into a directory."""
+    from ledger.extensions import get_session
     from ledger.services.exports import gov_csv_rows
     from reports.gov_csv import write_gov_csv
 
@@ -124,6 +130,8 @@ def backup(out: str) -> None:
     import shutil
     import sqlite3
     import subprocess
+
+    from ledger.extensions import get_engine
 
     engine = get_engine()
     target = Path(out)

@@ -10,8 +10,6 @@ from typing import Any
 import click
 
 from ledger.cli.group import ledger_cli, note
-from ledger.extensions import get_session
-from ledger.services import SYSTEM
 from ledger.speed.gc_pause import gc_paused
 
 
@@ -84,6 +82,8 @@ def _report_import(result: Any, rejects: str | None, report: str | None, timing:
 @gc_paused()
 def _run_import(plan_builder: Any, *, dry_run: bool, strict: bool, rejects: str | None, report: str | None) -> None:
     from importers.read import ImportRefused
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM
     from ledger.services.imports import apply_import
 
     started = time.perf_counter()

@@ -8,10 +8,8 @@ from datetime import date
 import click
 from flask import current_app
 
-from ledger import clock, mail
+from ledger import clock
 from ledger.cli.group import ledger_cli, note
-from ledger.extensions import band_thresholds, get_session
-from ledger.services import notify
 
 DEFAULT_BASE_URL = "http://localhost:8106"
 
@@ -30,6 +28,10 @@ def notify_send(as_of: object, dry_run: bool) -> None:
     officer the receipts newly due within 12 months or past their repayment date, the
     reviews that came due and the invoices that became overdue. Re-running the same day
     sends nothing again; a failed send is reported (exit status 1) and retried next run."""
+    from ledger import mail
+    from ledger.extensions import band_thresholds, get_session
+    from ledger.services import notify
+
     day: date = as_of.date() if as_of is not None else clock.today()  # type: ignore[attr-defined]
     config = current_app.config
     base_url = config.get("BASE_URL") or DEFAULT_BASE_URL

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -14,9 +15,9 @@ from ledger.cli.group import fail, ledger_cli
 from ledger.cli.reports import report_group
 from ledger.domain.errors import LedgerError
 from ledger.domain.money import MoneyError, format_money, parse_money
-from ledger.domain.reconcile import Report
-from ledger.extensions import get_session
-from ledger.services import SYSTEM
+
+if TYPE_CHECKING:
+    from ledger.domain.reconcile import Report
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -41,6 +42,8 @@ def import_finance(file: str, mapping: str, dry_run: bool, report: str | None) -
     from importers.finance import plan_finance
     from importers.read import ImportRefused
     from importers.report import write_report
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM
     from ledger.services.reconcile import import_finance as store
 
     try:
@@ -65,6 +68,7 @@ def import_finance(file: str, mapping: str, dry_run: bool, report: str | None) -
 @click.option("--since", default=None, type=DAY, help="default the first finance transaction")
 def status(as_of: datetime | None, since: datetime | None) -> None:
     """Print the reconciliation's summary."""
+    from ledger.extensions import get_session
     from ledger.services.reconcile import reconciliation_report
     from reports.reconciliation import verdict
 
@@ -90,6 +94,8 @@ def summary_lines(report: Report) -> list[str]:
 def assert_balance(scope: str, code: str, held_on: datetime, amount: str, reason: str) -> None:
     """Record a balance the finance system shows, and check it against the ledger."""
     from ledger.domain.reconcile import AssertionScope
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM
     from ledger.services.reconcile import ledger_figure, record_assertion
 
     try:
@@ -113,6 +119,7 @@ def assert_balance(scope: str, code: str, held_on: datetime, amount: str, reason
 def demo_export(out: str, seed: int) -> None:
     """Write a finance export of the demo ledger with planted differences, and its mapping."""
     from ledger.demo_finance import finance_export
+    from ledger.extensions import get_session
 
     export = finance_export(get_session(), seed=seed)
     folder = Path(out)
@@ -129,6 +136,7 @@ def demo_export(out: str, seed: int) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="FILE.xlsx")
 def report_reconciliation(as_of: datetime | None, since: datetime | None, out: str) -> None:
     """Write the reconciliation with the finance ledger as a workbook."""
+    from ledger.extensions import get_session
     from ledger.services.reconcile import reconciliation_report
     from reports.reconciliation import reconciliation_workbook, verdict
 

@@ -14,7 +14,6 @@ from ledger import __version__, clock
 from ledger.cli.group import fail, ledger_cli, note
 from ledger.domain.dates import financial_year_label
 from ledger.domain.errors import LedgerError
-from ledger.extensions import band_thresholds, get_session
 from ledger.speed.gc_pause import gc_paused
 
 
@@ -44,6 +43,7 @@ def report_group() -> None:
 @gc_paused()
 def report_ifs(year: int, as_known_at: str | None, edition: str, out: str) -> None:
     """Write the Infrastructure Funding Statement workbook for a reported year."""
+    from ledger.extensions import band_thresholds, get_session
     from ledger.services.ifs import ifs_report
     from reports.ifs_workbook import write_ifs_workbook
 
@@ -71,6 +71,7 @@ def report_ifs(year: int, as_known_at: str | None, edition: str, out: str) -> No
 @gc_paused()
 def report_at_risk(as_of: datetime | None, out: str) -> None:
     """Write the at-risk report (one row per receipt with money remaining) as xlsx or csv."""
+    from ledger.extensions import band_thresholds, get_session
     from ledger.services.balances import at_risk
     from ledger.services.registry import place_names
     from reports.at_risk import at_risk_csv, at_risk_workbook
@@ -94,6 +95,7 @@ def report_at_risk(as_of: datetime | None, out: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="FILE.xlsx or FILE.csv")
 def report_income_due(as_of: datetime | None, out: str) -> None:
     """Write what developers owe now: instalments due and not received, with days outstanding."""
+    from ledger.extensions import get_session
     from ledger.services.income import income_due
     from reports.income_due import income_due_csv, income_due_workbook
 

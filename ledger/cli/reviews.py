@@ -7,11 +7,7 @@ from pathlib import Path
 
 import click
 
-from importers.read import ImportRefused
-from importers.reviews import read_reviews
 from ledger.cli.group import ledger_cli
-from ledger.extensions import get_session
-from ledger.services import SYSTEM, reviews
 
 
 @ledger_cli.group("reviews")
@@ -28,6 +24,11 @@ def reviews_import(file: str, rejects: str | None) -> None:
     owner_email, next_review_on; dates YYYY-MM-DD or DD/MM/YYYY). Any problem
     refuses the whole file, each named by line and field; a row the same as its obligation's
     latest review is not recorded again."""
+    from importers.read import ImportRefused
+    from importers.reviews import read_reviews
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, reviews
+
     path = Path(file)
     try:
         rows, problems = read_reviews(path)

@@ -8,7 +8,6 @@ import click
 from flask import current_app
 
 from ledger.cli.group import ledger_cli
-from ledger.extensions import get_engine
 
 #: gunicorn's largest request line (its default is 4094).
 MAX_REQUEST_LINE = 8190
@@ -23,6 +22,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from ledger import create_app, require_secret_key
+    from ledger.extensions import get_engine
 
     # Checked here, so a missing key is one clear error rather than every worker failing to boot.
     try:

@@ -9,8 +9,7 @@ import click
 from ledger import clock
 from ledger.cli.group import fail, ledger_cli
 from ledger.domain.errors import LedgerError
-from ledger.extensions import get_session
-from ledger.services import SYSTEM, users
+from ledger.domain.tokens import MAX_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIME_DAYS
 
 
 @ledger_cli.group("tokens")
@@ -21,10 +20,13 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.argument("email", required=False)
 @click.option("--email", "email_option", default=None, help="the same as EMAIL")
-@click.option("--expires-in-days", type=click.IntRange(1, users.MAX_TOKEN_LIFETIME_DAYS),
-              default=users.TOKEN_LIFETIME_DAYS, show_default=True)
+@click.option("--expires-in-days", type=click.IntRange(1, MAX_TOKEN_LIFETIME_DAYS),
+              default=TOKEN_LIFETIME_DAYS, show_default=True)
 def tokens_create(email: str | None, email_option: str | None, expires_in_days: int) -> None:
     """Create an API token for EMAIL; the token is printed alone on the last line, once."""
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, users
+
     email = email or email_option
     if not email:
         raise click.UsageError("give the user's email")
@@ -40,6 +42,9 @@ def tokens_create(email: str | None, email_option: str | None, expires_in_days: 
 @click.option("--email", default=None, help="only this user's tokens")
 def tokens_list(email: str | None) -> None:
     """List tokens: id, prefix, user, state, created, expires, last used (to the nearest few minutes)."""
+    from ledger.extensions import get_session
+    from ledger.services import users
+
     now = clock.now()
 
     def when(moment: datetime | None) -> str:
@@ -55,6 +60,9 @@ def tokens_list(email: str | None) -> None:
 @click.argument("token")
 def tokens_revoke(token: str) -> None:
     """Revoke a token by its id or prefix (as `tokens list` shows them); refused at once."""
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, users
+
     try:
         row = users.revoke_token(get_session(), token, actor=SYSTEM)
     except LedgerError as error:

@@ -9,8 +9,6 @@ import click
 from ledger.cli.group import fail, ledger_cli
 from ledger.domain.errors import LedgerError
 from ledger.domain.vocab import Role
-from ledger.extensions import get_session
-from ledger.services import SYSTEM, users
 
 
 @ledger_cli.group("users")
@@ -26,6 +24,9 @@ def users_group() -> None:
 @click.option("--division", "division_code", default=None, help="a member's home division code")
 def users_add(email: str, role: str, password: str | None, name: str | None, division_code: str | None) -> None:
     """Add a user."""
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, users
+
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -41,6 +42,9 @@ def users_add(email: str, role: str, password: str | None, name: str | None, div
 @users_group.command("list")
 def users_list() -> None:
     """List users: email, role, division, whether they are enabled and can sign in."""
+    from ledger.extensions import get_session
+    from ledger.services import users
+
     for user in users.list_users(get_session()):
         state = "disabled" if user.disabled_at else "enabled"
         password = "password set" if user.password_hash else "no password"
@@ -57,6 +61,9 @@ def users_set(email: str, role: str | None, division_code: str | None, disabled:
               password_prompt: bool) -> None:
     """Change a user's role or division, disable or enable them, or set a new password.
     Disabling or a new password ends every web session the user has."""
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, users
+
     password = click.prompt("New password", hide_input=True, confirmation_prompt=True) if password_prompt else None
     changes: dict[str, Any] = {"role": role, "disabled": disabled, "password": password}
     if division_code is not None:
@@ -76,6 +83,9 @@ def users_set(email: str, role: str | None, division_code: str | None, disabled:
 @click.argument("email")
 def users_unlock(email: str) -> None:
     """Clear an account's failed sign-ins, so it can be signed in to again at once."""
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, users
+
     try:
         users.unlock(get_session(), email, actor=SYSTEM)
     except LedgerError as error:
