@@ -153,6 +153,7 @@ def _load_one_server(table: Table, url: str, database: str, division: str, oblig
 
 
 def main() -> None:
+    from bench.cli import add_to_table as cli_startup
     from bench.devices import compare as compare_devices
     from bench.devices import format_row as format_device
     from bench.devices import header as device_header
@@ -166,6 +167,7 @@ def main() -> None:
     print(f"s106-ledger benchmarks: sizes {', '.join(sizes)}; databases {', '.join(databases)}; "
           f"{os.cpu_count()} cores", flush=True)
     print(Table.header(), flush=True)
+    cli_startup(table)
     with ExitStack() as stack:
         server = None
         if "postgresql" in databases:
