@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import groupby
 
+from ledger.domain.committed_limits import committed_limit, limited_by_commitments
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import ADDS, KIND_RULES, NONE, TAKES
 from ledger.domain.errors import AmountLimit
@@ -88,6 +89,7 @@ def amount_limit(entries: Iterable[LedgerEntry], *, kind: EntryKind, on: date,
     obligation's entries in force without it, so that every invariant holds at every date;
     None for a kind no amount of which can break one (a receipt)."""
     rule = KIND_RULES[kind]
+    entries = list(entries)
     days = _days_from(entries, on, project)
     free = _lowest(days, "unallocated")
     noun = NOUNS.get(kind, "Amount")
@@ -105,6 +107,11 @@ def amount_limit(entries: Iterable[LedgerEntry], *, kind: EntryKind, on: date,
         # Last: where it ties with another limit, that one says more.
         held = _lowest(days, "held")
         candidates.append((held.amount, held.on, f"money held on {written_date(held.on)}"))
+    if project is not None and limited_by_commitments(kind):
+        # Committed money (SPEC 8.7) may set a lower limit: found by the invariants themselves.
+        committed = committed_limit(entries, kind=kind, on=on, project=project)
+        if committed is not None and (not candidates or committed.most < min(c[0] for c in candidates)):
+            return committed
     if not candidates:
         return None
     most, limit_on, money = min(candidates, key=lambda c: c[0])

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from ledger import clock
 from ledger.db import read_snapshot
-from ledger.domain.entry_kinds import KIND_RULES
+from ledger.domain.entry_kinds import KIND_RULES, PUBLISHED
 from ledger.models import Agreement, Entry, Obligation
 from ledger.services.balances import in_force_condition
+from ledger.services.kind_sql import kind_is
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,8 @@ def gov_csv_rows(session: Session, *, as_known_at: datetime | None = None) -> Go
         select(Entry, Obligation.reference, Agreement.authority_code)
         .join(Obligation, Entry.obligation_id == Obligation.id)
         .join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(in_force_condition(known)).order_by(Entry.id)
+        # Kinds the format has no status for (commitments) are not published (entry_kinds.PUBLISHED).
+        .where(in_force_condition(known), kind_is(PUBLISHED)).order_by(Entry.id)
     ):
         # Its funding status, and whether it is published as a negative amount of it (entry_kinds).
         rule = KIND_RULES[entry.kind]

@@ -56,16 +56,20 @@ def _first(test: Any) -> KindRule:
     return next(rule for rule in KINDS if test(rule))
 
 
-#: A kind that brings money in on its own, and one that allocates held money to a project.
+#: A kind that brings money in on its own, one that allocates held money to a project, and
+#: one that commits a project's allocated money.
 INFLOW = _first(lambda r: r.held == ADDS and r.allocated == NONE and not r.project and not r.recipient)
 ALLOCATING = _first(lambda r: r.allocated == ADDS and r.held == NONE)
+COMMITTING = _first(lambda r: r.committed == ADDS)
 
 
 def needs(rule: KindRule) -> list[KindRule]:
     """The kinds to record first, in order: money held for a kind that takes it or allocates
-    it (U <= H), an allocation for a kind that takes a project's money."""
+    it (U <= H), an allocation for a kind that takes a project's money or commits it
+    (C_p <= U_p), a commitment for a kind that releases committed money."""
     direct = [*([INFLOW] if rule.held == TAKES or rule.allocated == ADDS else []),
-              *([ALLOCATING] if rule.allocated == TAKES else [])]
+              *([ALLOCATING] if rule.allocated == TAKES or rule.committed == ADDS else []),
+              *([COMMITTING] if rule.committed == TAKES else [])]
     found: list[KindRule] = []
     for needed in direct:
         for each in [*needs(needed), needed]:
@@ -220,7 +224,16 @@ def test_a_row_with_each_kinds_status_imports_as_that_kind(session: Session, tmp
     assert (kind, amount) == (rule.kind.value, AMOUNT)
 
 
-@kinds
+def test_kinds_without_a_status_are_not_published(session: Session, tmp_path: Path) -> None:
+    """The format has no status for committed money (SPEC 8.7): a commitment stays out of the file."""
+    make_world(session)
+    rule = _first(lambda r: r.status is None)
+    record_needs(session, rule)
+    record(session, rule, amount=AMOUNT, on=ON, reference="K-1")
+    assert "K-1" not in {row["reference"] for row in gov_csv_rows(session).transactions}
+
+
+@pytest.mark.parametrize("rule", [r for r in KINDS if r.status], ids=[r.kind.value for r in KINDS if r.status])
 def test_the_export_publishes_each_kinds_status_and_reads_back_as_the_kind(
     session: Session, tmp_path: Path, rule: KindRule
 ) -> None:
