@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
 from ledger.db import read_snapshot
+from ledger.domain.agreement_status import AgreementStatus
 from ledger.domain.entry_kinds import KIND_RULES, PUBLISHED
 from ledger.models import Agreement, Entry, Obligation
 from ledger.services.balances import in_force_condition
@@ -36,7 +37,10 @@ def gov_csv_rows(session: Session, *, as_known_at: datetime | None = None) -> Go
     agreements = []
     contributions = []
     organisation: dict[int, str] = {}
-    for agreement in session.scalars(select(Agreement).where(Agreement.created_at <= known).order_by(Agreement.id)):
+    # Proposed agreements are not published, nor one signed after the moment (SPEC 8.7).
+    signed = (Agreement.created_at <= known, Agreement.status == AgreementStatus.SIGNED.value,
+              func.coalesce(Agreement.signed_recorded_at, Agreement.created_at) <= known)
+    for agreement in session.scalars(select(Agreement).where(*signed).order_by(Agreement.id)):
         organisation[agreement.id] = agreement.authority_code
         agreements.append({
             "reference": agreement.reference,
@@ -52,7 +56,7 @@ def gov_csv_rows(session: Session, *, as_known_at: datetime | None = None) -> Go
         })
     for obligation, agreement in session.execute(
         select(Obligation, Agreement).join(Obligation.agreement)
-        .where(Obligation.created_at <= known, Agreement.created_at <= known).order_by(Obligation.id)
+        .where(Obligation.created_at <= known, *signed).order_by(Obligation.id)
     ):
         contributions.append({
             "reference": obligation.reference,

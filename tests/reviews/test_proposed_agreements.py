@@ -132,3 +132,25 @@ def test_a_proposed_agreement_is_on_its_divisions_list_and_nowhere_in_its_money(
         assert (summary.agreements, summary.secured) == (1, Decimal("100000.00"))
         assert [a.reference for a in division_report(session, "ashford-central", on=date(2024, 6, 5)).agreements] == [
             "20/00001/FUL"]
+
+
+def test_the_government_files_leave_a_proposed_agreement_out_until_it_is_signed(world: Flask, tokens: dict) -> None:
+    from ledger.services.exports import gov_csv_rows
+
+    client, officer = world.test_client(), tokens["officer"]
+    sessions = world.extensions["ledger.sessions"]
+    with freeze_time("2024-06-05 10:00:00"):
+        _propose(world, officer)
+        with sessions() as session:
+            rows = gov_csv_rows(session)
+        assert "24/00009/OUT" not in {a["reference"] for a in rows.agreements}
+        assert "24/00009/OUT/1" not in {c["reference"] for c in rows.contributions}
+    with freeze_time("2024-06-05 15:00:00"):
+        assert client.patch("/api/v1/agreements/24%2F00009%2FOUT", json={
+            "status": "signed", "signed_on": "2024-06-04", "reason": "sealed"}, headers=officer).status_code == 200
+        with sessions() as session:
+            signed = gov_csv_rows(session)
+            before_signing = gov_csv_rows(session, as_known_at=datetime(2024, 6, 5, 12, tzinfo=UTC))
+    assert {"24/00009/OUT"} <= {a["reference"] for a in signed.agreements}
+    assert "24/00009/OUT/1" in {c["reference"] for c in signed.contributions}
+    assert "24/00009/OUT" not in {a["reference"] for a in before_signing.agreements}
