@@ -172,7 +172,7 @@ def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO, *, edition
         "By authority": lambda sheet: write_sheet_table(sheet, AREA_COLUMNS, report.by_authority),
         "By division": lambda sheet: write_sheet_table(sheet, AREA_COLUMNS, report.by_division),
         "Non-monetary": lambda sheet: _non_monetary(sheet, report, authorities, divisions),
-        "Checks": lambda sheet: _checks(sheet, report),
+        "Checks": lambda sheet: _checks(sheet, report, sheets_of(edition)),
         "Notes": lambda sheet: _notes(sheet, report, label, council, edition),
     } | {name: lambda sheet, write=write: write(workbook, sheet, report, detailed=edition is Edition.INTERNAL)
          for name, write in SECTION_SHEETS.items()}
@@ -248,7 +248,7 @@ def _non_monetary(sheet, report: IfsReport, authorities: Mapping[str, str], divi
         sheet.append([cell(sheet, category), cell(sheet, places, number_format=COUNT)])
 
 
-def _checks(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
+def _checks(sheet, report: IfsReport, sheets: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
     def check_format(check: object) -> str:
         name = str(getattr(check, "name", ""))
         return COUNT if "school places" in name or "units" in name else MONEY
@@ -256,7 +256,7 @@ def _checks(sheet, report: IfsReport) -> None:  # type: ignore[no-untyped-def]
     write_sheet_table(sheet, [
         Column("Reconciliation", lambda c: c.name, None, 90), Column("Expected", lambda c: c.expected, check_format),
         Column("Actual", lambda c: c.actual, check_format), Column("Holds", lambda c: "Yes" if c.holds else "NO", None, 8),
-    ], report.checks, total_label=None)
+    ], [c for c in report.checks if c.internal_sheet is None or c.internal_sheet in sheets], total_label=None)
     if report.reconciliation is not None:
         sheet.append([])
         sheet.append([cell(sheet, "Reconciliation with the finance ledger at the year end", font=TOTAL_FONT)])

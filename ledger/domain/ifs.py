@@ -209,6 +209,9 @@ class Check:
     name: str
     expected: Decimal | int
     actual: Decimal | int
+    #: A detail sheet the check reads that not every edition holds (the public one has no
+    #: money-at-risk sheet): the check is printed only where that sheet is.
+    internal_sheet: str | None = None
 
     @property
     def holds(self) -> bool:

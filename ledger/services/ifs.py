@@ -534,7 +534,8 @@ def _checks(report: IfsReport, held_at_start: Decimal, received_in_year_unalloca
               actual=v("s106_c_received_before_unallocated") + received_in_year_unallocated),  # type: ignore[operator]
         Check(name="At risk sheet remaining money + money committed by its deadline (not at risk) = (i)",
               expected=v("s106_i_money_retained"),
-              actual=sum((r.remaining for r in report.at_risk), not_at_risk)),  # type: ignore[attr-defined]
+              actual=sum((r.remaining for r in report.at_risk), not_at_risk),  # type: ignore[attr-defined]
+              internal_sheet="At risk"),
         Check(name="Repaid in the year = repayments listed", expected=v("s106_money_repaid"),
               actual=_total(report.repaid)),
         Check(name="Non-monetary sheet affordable housing units = (d)(i)", expected=v("s106_d_affordable_housing_units"),

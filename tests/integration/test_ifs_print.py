@@ -127,6 +127,10 @@ def test_the_public_edition_has_no_money_at_risk_and_no_deadlines(workbooks: dic
         assert "deadline" not in words and "band" not in words, sheet
     notes = " ".join(str(c.value) for row in workbook["Notes"].iter_rows() for c in row if c.value)
     assert "Public edition" in notes and "Repayment deadline" not in notes
+    checks = " ".join(str(c.value) for row in workbook["Checks"].iter_rows() for c in row if c.value)
+    assert "At risk" not in checks, "a check reads a sheet the public edition does not hold"
+    internal = load_workbook(BytesIO(workbooks["internal"]))
+    assert "At risk sheet" in " ".join(str(c.value) for row in internal["Checks"].iter_rows() for c in row if c.value)
 
 
 def test_the_public_edition_lists_items_and_counts_receipts_where_the_internal_lists_payments(
