@@ -242,10 +242,22 @@ def _shown(row: Any, names: Iterable[str], *, dates: Iterable[str] = ()) -> dict
     return values
 
 
-def _services(session: Any) -> list[tuple[str, str]]:
-    """The council's services and any others already in use (the list is extendable), named."""
-    in_use = set(listing.agreement_choices(session).services) | {p.service for p in listing.projects(session)}
+def _services(session: Any, current: str | None = None) -> list[tuple[str, str]]:
+    """The council's services, any others projects use (the list is extendable) and the
+    record's own, named."""
+    in_use = {p.service for p in listing.projects(session)} | ({current} if current else set())
     return [(code, service_label(code)) for code in (*SERVICES, *sorted(in_use - set(SERVICES)))]
+
+
+def _places() -> dict[str, list[tuple[str, str]]]:
+    """Planning authorities and divisions as a list offers them: code and name, by name."""
+    s, every = get_session(), registry.Filters()
+    return {"authorities": _named(s.scalars(registry.authorities_query(every))),
+            "divisions": _named(s.scalars(registry.divisions_query(every)))}
+
+
+def _named(places: Iterable[Any]) -> list[tuple[str, str]]:
+    return sorted(((place.code, place.name) for place in places), key=lambda pair: pair[1])
 
 
 def _render(template: str, errors: Errors, **context: Any) -> ResponseReturnValue:
@@ -288,14 +300,7 @@ AGREEMENT_EDIT_FIELDS = {name: AGREEMENT_FIELDS.get(name) or Field("Date superse
 
 
 def _agreement_choices() -> dict[str, Any]:
-    choices = listing.agreement_choices(get_session())
-    return {"types": layout.AGREEMENT_TYPE_LABELS, "authorities": _named(choices.authorities),
-            "divisions": _named(choices.divisions)}
-
-
-def _named(places: Iterable[Any]) -> list[tuple[str, str]]:
-    """Authorities or divisions as a list offers them: code and name, by name."""
-    return [(place.code, place.name) for place in places]
+    return {"types": layout.AGREEMENT_TYPE_LABELS} | _places()
 
 
 @bp.route("/agreements/new", methods=["GET", "POST"])
@@ -422,12 +427,12 @@ OBLIGATION_EDITABLE = ("purpose", "service", "trigger", "repayment_basis", "repa
 OBLIGATION_EDIT_FIELDS = {name: OBLIGATION_FIELDS[name] for name in OBLIGATION_EDITABLE} | {"reason": REASON}
 
 
-def _obligation_choices(agreement: Agreement) -> dict[str, Any]:
+def _obligation_choices(agreement: Agreement, obligation: Obligation | None = None) -> dict[str, Any]:
     s = get_session()
     varied = (registry.get_one(s, Agreement, "reference", agreement.varies, what="agreement").obligations
               if agreement.type == AgreementType.DEED_OF_VARIATION and agreement.varies else [])
     return {"purposes": sorted(((p.value, layout.purpose_label(p)) for p in Purpose), key=lambda o: o[1]),
-            "services": _services(s), "bases": [(code.value, *words) for code, words in BASES.items()],
+            "services": _services(s, obligation.service if obligation else None), "bases": [(code.value, *words) for code, words in BASES.items()],
             "indices": list(layout.INDEX_LABELS.items()), "unit_kinds": list(UNIT_KINDS.items()),
             "school_categories": list(SCHOOL_CATEGORIES.items()),
             "replaceable": [(o.reference, f"{o.reference}: {layout.purpose_label(o.purpose)}, "
@@ -490,7 +495,7 @@ def edit_obligation(reference: str) -> ResponseReturnValue:
                 flash(f"Obligation {reference} changed.", "success")
                 return redirect(url_for("web.obligation", reference=reference))
     return _render("obligation_edit.html", errors, obligation=found, values=values,
-                   **_obligation_choices(found.agreement))
+                   **_obligation_choices(found.agreement, found))
 
 
 # -- instalments ---------------------------------------------------------------------------
@@ -565,9 +570,9 @@ PROJECT_EDITABLE = ("name", "service", "division_code", "repays_borrowing")
 PROJECT_EDIT_FIELDS = {name: PROJECT_FIELDS[name] for name in PROJECT_EDITABLE} | {"reason": REASON}
 
 
-def _project_choices() -> dict[str, Any]:
-    s = get_session()
-    return {"services": _services(s), "divisions": _named(listing.agreement_choices(s).divisions)}
+def _project_choices(project: Project | None = None) -> dict[str, Any]:
+    return {"services": _services(get_session(), project.service if project else None),
+            "divisions": _places()["divisions"]}
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -610,7 +615,7 @@ def edit_project(reference: str) -> ResponseReturnValue:
             else:
                 flash(f"Project {reference} changed.", "success")
                 return redirect(url_for("web.project", reference=reference))
-    return _render("project_form.html", errors, project=found, values=values, **_project_choices())
+    return _render("project_form.html", errors, project=found, values=values, **_project_choices(found))
 
 
 # -- receipts and invoices -----------------------------------------------------------------
