@@ -121,3 +121,28 @@ def session(any_app: Flask) -> Iterator[Session]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+#: One Chromium for the whole run, whichever directory's tests ask for it: Playwright's sync
+#: API runs one event loop, so a second browser fixture (a module importing this one into its
+#: own namespace defines a second) would fail every later browser test.
+CHROMIUM = os.environ.get("LEDGER_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"Chromium is required under CI=true ({CHROMIUM}; apt-get install chromium)")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            # As root (CI) Chromium needs --no-sandbox; the rest keep it off this closed network.
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield launched
+        launched.close()

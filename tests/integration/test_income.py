@@ -69,6 +69,7 @@ def test_part_payment_leaves_the_rest_due_and_days_outstanding_count(site: Sessi
     with freeze_time("2025-02-10"):
         income.record_milestone(site, "20/00001/FUL", kind="occupation", on=date(2025, 2, 3), occupied=50,
                                 actor=OFFICER)
+    with freeze_time("2025-02-20"):  # money is recorded on or after the day it arrives
         receipt = post(site, "receipt", "6000.00", date(2025, 2, 20), obligation="OB-IDX")
         income.match_payment(site, "OB-IDX/2/invoice", entry_id=receipt.id, amount=D("6000.00"), actor=OFFICER)
     rows = {r.reference: r for r in income.income_due(site, today=date(2025, 3, 5))}

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from ledger import clock
 from ledger.public import queries
 from tests.public.conftest import public_app
-from tests.web.conftest import browser, screenshot  # noqa: F401 - the browser fixture
+from tests.web.conftest import screenshot
 from tests.web.test_pages import AXE
 
 pytestmark = pytest.mark.browser
@@ -57,13 +57,13 @@ def targets(live: tuple[str, Flask], demo: tuple[str, dict[str, str]]) -> dict[s
             "data": "/public/data", "accessibility": "/public/accessibility", "not-found": "/public/no-such-page"}
 
 
-def new_page(browser, base_url: str, width: int, **options):  # type: ignore[no-untyped-def]  # noqa: F811
+def new_page(browser, base_url: str, width: int, **options):  # type: ignore[no-untyped-def]
     context = browser.new_context(base_url=base_url, viewport={"width": width, "height": 900}, **options)
     context.set_default_timeout(20_000)
     return context, context.new_page()
 
 
-def test_a_resident_browses_the_county_without_signing_in(browser, live: tuple[str, Flask]) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_resident_browses_the_county_without_signing_in(browser, live: tuple[str, Flask]) -> None:  # type: ignore[no-untyped-def]
     context, page = new_page(browser, live[0], 1280)
     page.goto("/public")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Developer contributions")
@@ -104,7 +104,7 @@ PAGES = ["start", "agreements", "agreement", "project", "divisions", "division",
 
 @pytest.mark.parametrize("width", [1280, 320])
 @pytest.mark.parametrize("name", PAGES)
-def test_public_pages_are_accessible_and_reflow(browser, live: tuple[str, Flask], targets: dict[str, str],  # type: ignore[no-untyped-def]  # noqa: F811
+def test_public_pages_are_accessible_and_reflow(browser, live: tuple[str, Flask], targets: dict[str, str],  # type: ignore[no-untyped-def]
                                                name: str, width: int) -> None:
     if not AXE.exists():
         if os.environ.get("CI", "").lower() == "true":
@@ -126,7 +126,7 @@ def test_public_pages_are_accessible_and_reflow(browser, live: tuple[str, Flask]
     assert serious == [], json.dumps([(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in serious])
 
 
-def test_an_agreement_prints_on_a4_without_the_site_s_navigation(browser, live: tuple[str, Flask],  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_agreement_prints_on_a4_without_the_site_s_navigation(browser, live: tuple[str, Flask],  # type: ignore[no-untyped-def]
                                                                  targets: dict[str, str]) -> None:
     context, page = new_page(browser, live[0], 1280)
     page.goto(targets["agreement"])

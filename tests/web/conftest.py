@@ -3,7 +3,6 @@ driven by Playwright. Under CI=true the browser must be there: the tests fail, n
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -18,8 +17,6 @@ from werkzeug.serving import make_server
 from ledger import clock, create_app
 from ledger.demo import generate
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-CHROMIUM = os.environ.get("LEDGER_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
 PASSWORD = "demo-password"
 
@@ -45,25 +42,6 @@ def base_url(live_app: Flask) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"Chromium is required under CI=true ({CHROMIUM}; apt-get install chromium)")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            # As root (CI) Chromium needs --no-sandbox; the rest keep it off this closed network.
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

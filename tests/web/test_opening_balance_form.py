@@ -33,25 +33,29 @@ def open_the_form(page, reference: str) -> None:  # type: ignore[no-untyped-def]
 
 def fill(page, *, day: str, month: str, year: str, reference: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Amount in pounds").fill("3000.00")
-    page.locator("#occurred_on").fill("2024-04-01")
+    balance_date = page.get_by_role("group", name="Date", exact=True)
+    for part, value in (("Day", "1"), ("Month", "4"), ("Year", "2024")):
+        balance_date.get_by_label(part).fill(value)
     group = page.get_by_role("group", name="Original date of receipt (optional)")
     group.get_by_label("Day").fill(day)
     group.get_by_label("Month").fill(month)
     group.get_by_label("Year").fill(year)
     page.get_by_label("Finance system reference (optional)").fill(reference)
     page.get_by_label("Reason or note").fill("held at the cut-over from the old spreadsheet")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Continue").click()
 
 
 def test_officer_records_an_opening_balance_with_its_original_date(page, live_app: Flask) -> None:  # type: ignore[no-untyped-def]
     reference = an_obligation_with_money(live_app)
     open_the_form(page, reference)
     fill(page, day="30", month="6", year="2015", reference="BROWSER-OB-1")
+    assert "30 June 2015" in page.locator('[data-answer="original_received_on"]').inner_text()
+    page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(f"/obligations/{re.escape(reference)}$"))
-    assert "BROWSER-OB-1 saved" in page.get_by_role("status").inner_text()
+    assert "BROWSER-OB-1 saved" in page.locator(".notification-banner").inner_text()
     assert page.locator('[data-figure="held"]').inner_text() == "£3,000.00"
     row = page.get_by_role("row").filter(has_text="BROWSER-OB-1").last
-    assert "opening-balance" in row.inner_text() and "originally received 30 June 2015" in row.inner_text()
+    assert "Opening balance" in row.inner_text() and "originally received 30 June 2015" in row.inner_text()
     screenshot(page, "opening-balance-recorded")
     with live_app.extensions["ledger.sessions"]() as session:
         entry = session.scalars(select(Entry).where(Entry.reference == "BROWSER-OB-1")).one()
@@ -61,10 +65,10 @@ def test_officer_records_an_opening_balance_with_its_original_date(page, live_ap
 
 
 @pytest.mark.parametrize(("day", "month", "year", "says"), [
-    ("31", "2", "2015", "Not a valid date"),
-    ("2", "4", "2024", "must not be after the opening balance's date"),
-    ("1", "13", "2015", "Not a valid date"),
-    ("x", "6", "2015", "Not a valid date"),
+    ("31", "2", "2015", "Original date of receipt must be a real date"),
+    ("2", "4", "2024", "Original date of receipt must not be after the opening balance's date"),
+    ("1", "13", "2015", "Original date of receipt must be a real date"),
+    ("x", "6", "2015", "Original date of receipt must be a real date"),
 ])
 def test_a_bad_original_date_is_refused_beside_the_field_keeping_what_was_typed(  # type: ignore[no-untyped-def]
     page, live_app: Flask, day: str, month: str, year: str, says: str,

@@ -68,15 +68,17 @@ def test_officer_records_a_receipt_and_a_spend_and_sees_the_balance_change(page,
     page.get_by_label("Amount in pounds").fill("1250.50")
     page.get_by_label("Finance system reference (optional)").fill("BROWSER-RCT-1")
     page.get_by_label("Reason or note").fill("remittance advice 4411")
+    page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(f"/obligations/{re.escape(reference)}$"))
-    assert "BROWSER-RCT-1 saved" in page.get_by_role("status").inner_text()
+    assert "BROWSER-RCT-1 saved" in page.locator(".notification-banner").inner_text()
     assert page.locator('[data-figure="received"]').inner_text() == "£1,250.50"
 
     page.get_by_role("link", name="Record spend").click()
     page.get_by_label("Amount in pounds").fill("250.50")
     page.get_by_label("Project").select_option(index=1)
     page.get_by_label("Reason or note").fill("invoice 77 from the contractor")
+    page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(f"/obligations/{re.escape(reference)}$"))
     assert page.locator('[data-figure="spent"]').inner_text() == "£250.50"
@@ -93,9 +95,9 @@ def test_a_refused_spend_shows_its_reason_beside_the_field_and_keeps_what_was_ty
     page.get_by_label("Amount in pounds").fill("999999.99")
     page.get_by_label("Project").select_option(index=2)
     page.get_by_label("Reason or note").fill("far too much")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Continue").click()
     error = page.locator("#amount-error")
-    assert "held-not-negative" in error.inner_text()
+    assert "Spend cannot be recorded: there is no money held on" in error.inner_text()
     assert page.get_by_label("Amount in pounds").input_value() == "999999.99"
     assert page.get_by_label("Reason or note").input_value() == "far too much"
     assert page.get_by_role("alert").is_visible()
