@@ -134,8 +134,9 @@ def test_the_demo_offers_the_scales_spec_names(app: Flask) -> None:
 COMMANDS = {
     "authorities": ["set-terms"], "backup": None, "demo": None, "init-db": None, "serve": None,
     "export": ["gov-csv"], "import": ["gov-csv", "tracker"], "index": ["import"], "invoices": ["issue"],
-    "report": ["at-risk", "ifs", "income-due"], "tokens": ["create", "list", "revoke"],
-    "users": ["add", "list", "set", "unlock"],
+    "report": ["at-risk", "ifs", "income-due", "reconciliation"], "tokens": ["create", "list", "revoke"],
+    "users": ["add", "list", "set", "unlock"], "notify": ["send"], "reviews": ["import"],
+    "reconcile": ["assert", "demo-export", "import", "status"],
 }
 
 
