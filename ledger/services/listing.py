@@ -120,8 +120,9 @@ def agreement_choices(session: Session) -> AgreementChoices:
         authorities=list(session.scalars(select(Authority).order_by(Authority.name))),
         divisions=list(session.scalars(select(Division).order_by(Division.name))),
         services=sorted(session.scalars(select(Obligation.service).distinct())),
-        years=sorted({financial_year_of(d) for d in session.scalars(select(Agreement.signed_on).distinct())},
-                     reverse=True),
+        # An agreement proposed and not yet signed has no year to offer.
+        years=sorted({financial_year_of(d) for d in session.scalars(select(Agreement.signed_on).distinct())
+                      if d is not None}, reverse=True),
     )
 
 

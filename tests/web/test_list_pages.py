@@ -250,6 +250,17 @@ def listed(client: FlaskClient, path: str) -> list[str]:
     return re.findall(r'<a href="/(?:projects|obligations)/([^"]+)">', body)
 
 
+def test_a_proposed_agreement_not_yet_signed_is_listed_last_and_offers_no_year(app: Flask,
+                                                                               lists_client: FlaskClient) -> None:
+    from tests.factories import make_agreement
+
+    with app.extensions["ledger.sessions"]() as session:
+        make_agreement(session, reference="26/00009/OUT", status="proposed", signed_on=None)
+    page = lists_client.get("/agreements").get_data(as_text=True)
+    assert re.findall(r'<a href="/agreements/([^"]+)">', page)[-1] == "26/00009/OUT"  # no date: last
+    assert lists_client.get("/projects").status_code == 200 and lists_client.get("/at-risk").status_code == 200
+
+
 def test_the_projects_list_filters_sorts_and_downloads_what_it_shows(lists_client: FlaskClient) -> None:
     assert listed(lists_client, "/projects") == ["PRJ-1", "PRJ-2", "PRJ-3"]
     page = lists_client.get("/projects").get_data(as_text=True)
