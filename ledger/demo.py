@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from ledger import demo_places as places
 from ledger.db import refresh_statistics, write_transaction
+from ledger.demo_scales import SCALES, Scale
 from ledger.domain import rules
 from ledger.domain.dates import add_months
 from ledger.domain.entries import LedgerEntry
@@ -49,22 +50,6 @@ from ledger.models import (
 from ledger.services import SYSTEM, audit, income
 from ledger.services import entries as entry_service
 
-
-@dataclass(frozen=True, slots=True)
-class Scale:
-    """How big a demo ledger is."""
-
-    name: str
-    agreements: int
-    #: Planning authorities: Kent's twelve districts, then invented towns.
-    authorities: int = 12
-
-
-SCALES = {scale.name: scale for scale in (
-    Scale("small", 150), Scale("county", 3000),
-    # A whole country's councils: what `make bench` measures; minutes to build.
-    Scale("national", 100_000, authorities=300),
-)}
 BATCH = 2000
 #: Rows a bulk insert sends at once, and references an id lookup asks for at once.
 CHUNK = 5000

@@ -65,17 +65,3 @@ def test_every_commands_help_imports_no_ledger_machinery() -> None:
     for run in runs:
         assert "Usage: s106" in run["output"], run["args"]
         assert heavy_modules(run["modules"]) == [], run["args"]
-
-
-def test_the_light_copies_agree_with_what_the_services_use() -> None:
-    # Until ledger/demo.py and services/users.py import these, both places hold them.
-    from ledger import demo, demo_scales
-    from ledger.domain import tokens
-    from ledger.services import users
-
-    def sizes(scales: dict[str, object]) -> list[tuple[object, ...]]:
-        return [(s.name, s.agreements, s.authorities) for s in scales.values()]  # type: ignore[attr-defined]
-
-    assert sizes(demo.SCALES) == sizes(demo_scales.SCALES)
-    assert (users.TOKEN_LIFETIME_DAYS, users.MAX_TOKEN_LIFETIME_DAYS) == (tokens.TOKEN_LIFETIME_DAYS,
-                                                                        tokens.MAX_TOKEN_LIFETIME_DAYS)

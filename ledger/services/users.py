@@ -65,6 +65,7 @@ from ledger import clock
 from ledger.db import write_transaction
 from ledger.domain import limits
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
+from ledger.domain.tokens import MAX_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIME_DAYS
 from ledger.domain.vocab import Role
 from ledger.models import ApiToken, Division, SignInThrottle, User
 from ledger.services import Actor, audit
@@ -74,8 +75,6 @@ from ledger.services.constraints import as_domain_errors
 TOKEN_PREFIX = "s106_"
 #: What issue_token makes: the prefix and 32 random bytes in URL-safe base64 (43 characters).
 TOKEN_SHAPE = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}")
-TOKEN_LIFETIME_DAYS = 365
-MAX_TOKEN_LIFETIME_DAYS = 3650
 #: A token's last use is written when the stored one is older than this: not once per request.
 LAST_USE_PRECISION = timedelta(minutes=10)
 SQLITE_BUSY_TIMEOUT_MS = 30000  # as ledger.db sets it on every connection
