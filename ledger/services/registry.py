@@ -348,9 +348,11 @@ def agreement_changes(session: Session, agreement: Agreement) -> list[DetailChan
                                 .order_by(AgreementHistory.id)))
     states = [{name: getattr(row, name) for name in CORRECTABLE_DETAILS} for row in kept]
     states.append({name: getattr(agreement, name) for name in CORRECTABLE_DETAILS})
+    # Signing a proposed agreement (SPEC 8.7) is the correction made at the moment it records.
+    signed = {agreement.signed_recorded_at: [("signed_on", None, agreement.signed_on)]}
     return [DetailChange(changed_at=row.changed_at, changed_by=row.changed_by, reason=row.reason,
                          changes=[(name, before[name], after[name]) for name in CORRECTABLE_DETAILS
-                                  if before[name] != after[name]])
+                                  if before[name] != after[name]] + signed.get(row.changed_at, []))
             for row, before, after in zip(kept, states, states[1:], strict=False)]
 
 
@@ -415,3 +417,9 @@ def update_project(
         audit.record(session, actor=actor, action="update-project", target_type="projects",
                      target_reference=reference, before=before, after=audit.snapshot(project), reason=reason)
         return project
+
+
+def places_by_name(session: Session) -> tuple[list[Authority], list[Division]]:
+    """Every planning authority and electoral division, each by name, for a form's lists."""
+    return (list(session.scalars(select(Authority).order_by(Authority.name))),
+            list(session.scalars(select(Division).order_by(Division.name))))

@@ -23,6 +23,7 @@ from flask.typing import ResponseReturnValue
 
 from ledger import clock
 from ledger.api import schemas
+from ledger.domain.agreement_status import AgreementStatus
 from ledger.domain.dates import MAX_REPAYMENT_YEARS
 from ledger.domain.errors import Conflict, LedgerError
 from ledger.domain.money import format_money
@@ -75,7 +76,8 @@ SCHOOL_CATEGORIES = {SchoolCategory.PRIMARY: "Primary", SchoolCategory.SECONDARY
                      SchoolCategory.SEND: "Special educational needs", SchoolCategory.POST_16: "Post-16",
                      SchoolCategory.EARLY_YEARS: "Early years"}
 #: The details of an agreement its history shows, as the page names them.
-DETAILS = {"planning_application": "Planning application", "site_name": "Site", "division_code": "Division",
+DETAILS = {"signed_on": "Entered into", "planning_application": "Planning application", "site_name": "Site",
+           "division_code": "Division",
            "superseded_on": "Superseded", "commencement_on": "Commenced", "completion_on": "Completed",
            "dwellings": "Dwellings", "developer": "Developer", "document_url": "Signed deed",
            "notes": "Notes"}
@@ -168,6 +170,8 @@ def _worded(field: Field, message: str) -> str:
         return f"{label} must not contain control characters"
     if "pounds and pence" in message or "decimal places" in message or "negative" in message or "number" in message:
         return f"{label} must be an amount in pounds and pence, like £1,250.00"
+    if message.startswith("a proposed agreement has not been signed"):
+        return f"Leave {label.lower()} blank for a proposed agreement: it has not been signed yet"
     if message.startswith("must be empty with basis"):
         return f"Leave {label.lower()} blank when there is no time limit or the terms are not yet known"
     return f"{label}: {message}"
@@ -251,13 +255,12 @@ def _services(session: Any, current: str | None = None) -> list[tuple[str, str]]
 
 def _places() -> dict[str, list[tuple[str, str]]]:
     """Planning authorities and divisions as a list offers them: code and name, by name."""
-    s, every = get_session(), registry.Filters()
-    return {"authorities": _named(s.scalars(registry.authorities_query(every))),
-            "divisions": _named(s.scalars(registry.divisions_query(every)))}
+    authorities, divisions = registry.places_by_name(get_session())
+    return {"authorities": _named(authorities), "divisions": _named(divisions)}
 
 
 def _named(places: Iterable[Any]) -> list[tuple[str, str]]:
-    return sorted(((place.code, place.name) for place in places), key=lambda pair: pair[1])
+    return [(place.code, place.name) for place in places]
 
 
 def _render(template: str, errors: Errors, **context: Any) -> ResponseReturnValue:
@@ -282,6 +285,7 @@ AGREEMENT_FIELDS = {
                        exists="There is already an agreement with this reference"),
     "type": Field("Type of agreement", "Choose the type of agreement", choice=True),
     "authority_code": Field("Planning authority", "Choose the planning authority that sealed it", choice=True),
+    "status": Field("Signed or proposed", "Choose whether it is signed or proposed", choice=True),
     "signed_on": Field("Date entered into", "Enter the date the agreement was entered into"),
     "site_name": Field("Site or address", "Enter the site or its address"),
     "planning_application": Field("Planning application", "Enter the planning application's reference"),
@@ -296,7 +300,12 @@ AGREEMENT_FIELDS = {
 AGREEMENT_EDITABLE = ("site_name", "planning_application", "developer", "division_code", "dwellings",
                       "superseded_on", "document_url", "notes")
 AGREEMENT_EDIT_FIELDS = {name: AGREEMENT_FIELDS.get(name) or Field("Date superseded", "Enter the date superseded")
-                         for name in AGREEMENT_EDITABLE} | {"reason": REASON}
+                         for name in AGREEMENT_EDITABLE} | {
+    "signed_on": Field("Date it was signed", "Enter the date it was signed"), "reason": REASON}
+#: An agreement is signed (SPEC 8.7) or proposed: under negotiation, with no date entered into yet.
+STATUSES = [("signed", "Signed", "Give the date it was entered into."),
+            ("proposed", "Proposed", "Under negotiation: it takes no money and counts in no statement figure "
+                                     "until it is signed.")]
 
 
 def _agreement_choices() -> dict[str, Any]:
@@ -307,7 +316,7 @@ def _agreement_choices() -> dict[str, Any]:
 @officer_or_admin
 def new_agreement() -> ResponseReturnValue:
     errors: Errors = {}
-    values = _values({"type": AgreementType.SECTION_106})
+    values = _values({"type": AgreementType.SECTION_106, "status": AgreementStatus.SIGNED.value})
     if request.method == "POST":
         data, errors = _read(schemas.Agreement(), AGREEMENT_FIELDS, dates=("signed_on",))
         if not errors:
@@ -319,7 +328,7 @@ def new_agreement() -> ResponseReturnValue:
             if made:
                 flash(f"Agreement {made.reference} added.", "success")
                 return redirect(url_for("web.agreement", reference=made.reference))
-    return _render("agreement_form.html", errors, values=values, **_agreement_choices())
+    return _render("agreement_form.html", errors, values=values, statuses=STATUSES, **_agreement_choices())
 
 
 @bp.route("/agreements/<path:reference>/edit", methods=["GET", "POST"])
@@ -330,9 +339,13 @@ def edit_agreement(reference: str) -> ResponseReturnValue:
     errors: Errors = {}
     values = _values(_shown(found, AGREEMENT_EDITABLE, dates=("superseded_on",)))
     if request.method == "POST":
-        data, errors = _read(schemas.AgreementChanges(), AGREEMENT_EDIT_FIELDS, dates=("superseded_on",),
+        signing = found.status == AgreementStatus.PROPOSED
+        data, errors = _read(schemas.AgreementChanges(), AGREEMENT_EDIT_FIELDS,
+                             dates=("superseded_on", *(("signed_on",) if signing else ())),
                              blank_is_none=AGREEMENT_EDITABLE)
         changes = _changed(data, found)
+        if data.get("signed_on"):  # a proposed agreement signed: the one change of its status
+            changes["status"] = AgreementStatus.SIGNED.value
         if not errors and not changes:
             errors = {"site_name": ["Change at least one detail: these are the details already recorded"]}
         if not errors:

@@ -17,7 +17,7 @@ from ledger.domain.errors import InvalidInput, NotFound
 from ledger.models import Agreement, AuditEvent, Entry, IncomeDue, InvoicePayment, Obligation, Project
 from ledger.services import balances, income, registry
 from ledger.services.entries import reverse_entry
-from tests.factories import OFFICER, make_ledger, make_obligation, post
+from tests.factories import OFFICER, make_agreement, make_ledger, make_obligation, post
 
 D = Decimal
 
@@ -94,6 +94,16 @@ def test_an_agreement_s_history_reads_as_each_change_before_and_after(session: S
                                                                      ("dwellings", None, 120)])
     assert (third.reason, third.changes) == ("completion recorded", [("completion_on", None, date(2023, 9, 30))])
     assert first.changed_by == OFFICER.email and first.changed_at <= second.changed_at
+
+
+def test_signing_a_proposed_agreement_is_in_its_history(session: Session) -> None:
+    make_ledger(session)
+    make_agreement(session, reference="P/1", signed_on=None, status="proposed")
+    registry.update_agreement(session, "P/1", {"status": "signed", "signed_on": date(2025, 3, 3)}, actor=OFFICER,
+                              reason="Sealed at committee")
+    agreement = registry.get_one(session, Agreement, "reference", "P/1", what="agreement")
+    [signing] = registry.agreement_changes(session, agreement)
+    assert (signing.reason, signing.changes) == ("Sealed at committee", [("signed_on", None, date(2025, 3, 3))])
 
 
 @pytest.fixture

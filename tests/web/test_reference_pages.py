@@ -535,3 +535,31 @@ def sign_in_again(page) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Email address").fill(OFFICER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_proposed_agreement_is_added_without_a_date_and_signed_later(live_app: Flask) -> None:
+    authority, _ = _places(live_app)
+    client, token = _client(live_app, OFFICER)
+    form = {"csrf_token": token, "reference": "PROPOSED/1", "type": "section-106", "status": "proposed",
+            "authority_code": authority.code}
+    dated = client.post("/agreements/new", data=form | {"signed_on-day": "1", "signed_on-month": "2",
+                                                        "signed_on-year": "2025"})
+    assert dated.status_code == 422
+    assert "Leave date entered into blank for a proposed agreement" in dated.get_data(as_text=True)
+    assert client.post("/agreements/new", data=form).status_code == 302
+    page = client.get("/agreements/PROPOSED/1").get_data(as_text=True)
+    assert "Under negotiation: not signed yet" in page
+
+    edit = client.get("/agreements/PROPOSED/1/edit").get_data(as_text=True)
+    assert "Date it was signed (optional)" in edit
+    signed = client.post("/agreements/PROPOSED/1/edit", data={
+        "csrf_token": token, "signed_on-day": "3", "signed_on-month": "3", "signed_on-year": "2025",
+        "reason": "Sealed at committee"})
+    assert signed.status_code == 302, signed.get_data(as_text=True)
+    with _sessions(live_app) as session:
+        agreement = session.scalars(select(Agreement).where(Agreement.reference == "PROPOSED/1")).one()
+        assert (agreement.status, agreement.signed_on) == ("signed", date(2025, 3, 3))
+    page = client.get("/agreements/PROPOSED/1").get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "Sealed at committee" in text and "Entered into: not recorded → changed to 3 March 2025" in text
+    assert "Date it was signed" not in client.get("/agreements/PROPOSED/1/edit").get_data(as_text=True)
