@@ -292,7 +292,10 @@ def match_payment(session: Session, invoice_reference: str, *, entry_id: int, am
         if amount <= ZERO:
             raise InvalidInput("amount must be greater than zero", errors={"amount": ["must be greater than zero"]})
         used = session.scalar(select(func.sum(InvoicePayment.amount)).where(InvoicePayment.entry_id == receipt.id)) or ZERO
-        paid = session.scalar(select(func.sum(InvoicePayment.amount)).where(InvoicePayment.invoice_id == invoice.id)) or ZERO
+        # A reversed receipt paid nothing: income due reads it so, and so must the limit here.
+        reversed_receipts = select(Entry.reverses).where(Entry.reverses.is_not(None))
+        paid = session.scalar(select(func.sum(InvoicePayment.amount)).where(
+            InvoicePayment.invoice_id == invoice.id, InvoicePayment.entry_id.not_in(reversed_receipts))) or ZERO
         if amount > receipt.amount - used:
             raise InvalidInput(f"only {receipt.amount - used} of the receipt is not yet matched",
                                errors={"amount": ["more than the receipt has left"]})

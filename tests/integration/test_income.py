@@ -81,6 +81,25 @@ def test_part_payment_leaves_the_rest_due_and_days_outstanding_count(site: Sessi
         income.match_payment(site, "OB-IDX/2/invoice", entry_id=receipt.id, amount=D("1.00"), actor=OFFICER)
 
 
+def test_a_reversed_receipt_no_longer_pays_its_invoice_so_its_replacement_may(site: Session) -> None:
+    from ledger.services import entries
+
+    with freeze_time("2025-02-10"):
+        income.record_milestone(site, "20/00001/FUL", kind="occupation", on=date(2025, 2, 3), occupied=50,
+                                actor=OFFICER)
+    with freeze_time("2025-02-20"):
+        wrong = post(site, "receipt", "10000.00", date(2025, 2, 20), obligation="OB-IDX")
+        income.match_payment(site, "OB-IDX/2/invoice", entry_id=wrong.id, amount=D("10000.00"), actor=OFFICER)
+        entries.reverse_entry(site, wrong.id, actor=OFFICER, reason="posted twice by finance")
+        right = post(site, "receipt", "10000.00", date(2025, 2, 20), obligation="OB-IDX", reference="R-RIGHT")
+        income.match_payment(site, "OB-IDX/2/invoice", entry_id=right.id, amount=D("10000.00"), actor=OFFICER)
+        with pytest.raises(InvalidInput, match="outstanding"):
+            another = post(site, "receipt", "1.00", date(2025, 2, 20), obligation="OB-IDX", reference="R-MORE")
+            income.match_payment(site, "OB-IDX/2/invoice", entry_id=another.id, amount=D("1.00"), actor=OFFICER)
+    rows = {r.reference: r for r in income.income_due(site, today=date(2025, 3, 5))}
+    assert "OB-IDX/2/invoice" not in rows or rows["OB-IDX/2/invoice"].outstanding == D("0.00")
+
+
 def test_a_missing_index_value_waits_rather_than_guessing(site: Session) -> None:
     with freeze_time("2024-11-01"):
         invoices = income.record_milestone(site, "20/00001/FUL", kind="commencement", on=date(2024, 10, 7),
