@@ -1,6 +1,6 @@
-"""The API tests' bearer headers, and the browser tests' server and Chromium, for these tests too."""
+"""The API tests' bearer headers for these tests too. (The browser tests of the reconciliation
+pages live in tests/web, beside the one Chromium the session shares.)"""
 
 from tests.api.conftest import headers
-from tests.web.conftest import base_url, live_app, page
 
-__all__ = ["base_url", "headers", "live_app", "page"]
+__all__ = ["headers"]

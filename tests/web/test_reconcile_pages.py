@@ -1,4 +1,4 @@
-"""The reconciliation pages in Chromium (issue 19): an officer reads the differences on the
+"""The reconciliation pages in Chromium (issue 19; the other reconciliation tests are in tests/reconcile): an officer reads the differences on the
 demo county with its planted finance export, rejects a bank charge, confirms a proposed
 match, matches by hand (a wrong total is refused naming the field), records a balance that
 fails, sees it on the dashboard and resolves it with a note; axe finds nothing serious at
