@@ -24,7 +24,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from ledger.models import Division, Entry, Obligation, Project, User
+from ledger.models import Division, Entry, Invoice, Obligation, Project, User
 from ledger.services import SYSTEM, import_runs, users
 from ledger.web.layout import nav_section
 from tests.web.conftest import screenshot, sign_in
@@ -69,7 +69,17 @@ PAGES = [
     Page("obligation", "/obligations/{obligation}", "Agreements"),
     Page("record-receipt", "/obligations/{obligation}/record/receipt", "Agreements", role=OFFICER),
     Page("reverse", "/entries/{entry_id}/reverse", "Agreements", role=OFFICER),
+    Page("agreement-new", "/agreements/new", "Agreements", role=OFFICER),
+    Page("agreement-edit", "/agreements/{agreement}/edit", "Agreements", role=OFFICER),
+    Page("obligation-new", "/agreements/{agreement}/obligations/new", "Agreements", role=OFFICER),
+    Page("obligation-edit", "/obligations/{obligation}/edit", "Agreements", role=OFFICER),
+    Page("instalment-new", "/obligations/{obligation}/instalments/new", "Agreements", role=OFFICER),
+    Page("review-new", "/obligations/{obligation}/reviews/new", "Agreements", role=OFFICER),
+    Page("entry", "/entries/{entry_id}", "Agreements"),
+    Page("invoice", "/invoices/{invoice}", "Income due"),
     Page("projects", "/projects", "Projects"),
+    Page("project-new", "/projects/new", "Projects", role=OFFICER),
+    Page("project-edit", "/projects/{project}/edit", "Projects", role=OFFICER),
     Page("project", "/projects/{project}", "Projects"),
     Page("at-risk", "/at-risk?sort=band&order=desc", "Money at risk"),
     Page("divisions", "/divisions", "Divisions"),
@@ -123,10 +133,12 @@ def records(live_app: Flask) -> dict[str, object]:
         if not users.list_tokens(session, email=OFFICER):
             users.issue_token(session, email=OFFICER, actor=SYSTEM)
         [run], _ = import_runs.list_runs(session, offset=0, limit=1)
+        invoice = session.scalars(select(Invoice.reference).order_by(Invoice.id)).first()
+        assert invoice, "the demo issues invoices"
         return {"agreement": obligation.agreement.reference, "obligation": obligation.reference,
                 "project": project.reference, "division": member.division_code, "other_division": other,
                 "user_id": member.id, "token_id": users.list_tokens(session, email=OFFICER)[0].id,
-                "run_id": run.id, "entry_id": receipt}
+                "run_id": run.id, "entry_id": receipt, "invoice": invoice}
 
 
 @pytest.fixture(scope="module")

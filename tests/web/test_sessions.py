@@ -385,7 +385,18 @@ PAGES = {
     "/audit": ["user", "type", "record", "from", "to", "page"],
     "/income-due": ["as_of"], "/reports/income-due.csv": ["as_of"], "/reports/income-due.xlsx": ["as_of"],
     "/index-values": [], "/projects/PRJ-1": [], "/login": ["next"],
+    "/projects": ["q", "division", "service", "sort", "order", "page"],
+    "/projects.csv": ["q", "division", "service", "sort", "order"],
+    "/income-due.csv": ["as_of", "authority", "division", "overdue", "sort", "order"],
+    "/accessibility": [], "/agreements/new": [], "/projects/new": [], "/entries/1": [],
+    "/agreements/20/00001/FUL/edit": [], "/obligations/20/00001/FUL/1/edit": [],
+    "/obligations/20/00001/FUL/1/instalments/new": [], "/obligations/20/00001/FUL/1/reviews/new": ["back"],
 }
+# The GOV.UK date inputs' boxes, on the pages that read them.
+PAGES["/audit"] += ["from-day", "from-month", "from-year", "to-day", "to-month", "to-year"]
+PAGES["/obligations/20/00001/FUL/1"] += ["on-day", "on-month", "on-year"]
+PAGES["/reports"] += ["report", "as_of-day", "as_of-month", "as_of-year"]
+PAGES["/income-due"] += ["authority", "division", "overdue", "sort", "order", "page"]
 
 
 @pytest.fixture
@@ -437,41 +448,7 @@ def test_pages_and_years_are_plain_numbers_in_range(admin_client: FlaskClient, q
     assert admin_client.get(f"/agreements?{query}").status_code == status
 
 
-MILESTONES = "/agreements/20/00001/FUL/milestones"
-
-
-@pytest.mark.parametrize(("form", "flashed"), [
-    ({"kind": "completion", "on": "9999-12-31"}, "on: must be between 1900-01-01 and 2199-12-31"),
-    ({"kind": "completion", "on": "1899-12-31"}, "on: must be between 1900-01-01 and 2199-12-31"),
-    ({"kind": "completion", "on": "2024-02-30"}, "on: Not a valid date."),
-    ({"kind": "completion", "on": ""}, "on: Missing data for required field."),
-    ({"kind": "topping-out", "on": "2024-01-01"}, "kind: Must be one of: commencement, occupation, completion."),
-    ({"kind": "occupation", "on": "2024-01-01", "occupied": str(2**31)}, "occupied: Must be greater than or equal"),
-    ({"kind": "occupation", "on": "2024-01-01", "occupied": "0"}, "occupied: Must be greater than or equal to 1"),
-    ({"kind": "occupation", "on": "2024-01-01", "occupied": "\u00b2"}, "occupied: Not a valid integer."),
-    ({"kind": "occupation", "on": "2024-01-01", "occupied": "\u0661\u0662"}, "occupied: Not a valid integer."),
-    ({"kind": "occupation", "on": "2024-01-01", "occupied": " 12"}, "occupied: Not a valid integer."),
-    ({"kind": "occupation", "on": "2024-01-01"}, "Not recorded: occupied: the number of dwellings occupied so far"),
-    ({"kind": "completion", "on": "2024-01-01", "when": "now"}, "when: Unknown field."),
-], ids=["year-9999", "before-1900", "no-such-day", "no-date", "unknown-kind", "past-32-bits", "none-occupied",
-        "superscript-two", "arabic-indic-digits", "spaced", "occupation-without-a-count", "unknown-field"])
-def test_a_refused_milestone_names_the_field_and_records_nothing(admin_client: FlaskClient, form: dict[str, str],
-                                                                 flashed: str) -> None:
-    response = admin_client.post(MILESTONES, data=form | {"csrf_token": csrf(admin_client, "/agreements/20/00001/FUL")},
-                                 follow_redirects=True)
-    assert response.status_code == 200
-    assert "Not recorded: " in response.get_data(as_text=True) and flashed in response.get_data(as_text=True)
-    assert audit_rows(admin_client.application, AuditEvent.action.in_(
-        ["record-commencement", "record-occupation", "record-completion"])) == []
-
-
-def test_a_milestone_from_the_form_is_recorded(admin_client: FlaskClient) -> None:
-    token = csrf(admin_client, "/agreements/20/00001/FUL")
-    page = admin_client.post(MILESTONES, data={"kind": "occupation", "on": "2199-12-31", "occupied": "12",
-                                               "csrf_token": token}, follow_redirects=True).get_data(as_text=True)
-    assert "Occupation recorded; 0 invoice(s) issued." in page and "12 dwellings occupied by 31 December 2199" in page
-    [recorded] = audit_rows(admin_client.application, AuditEvent.action == "record-occupation")
-    assert recorded.after["occupied"] == 12  # type: ignore[index]
+# The milestone form's refusals and recording: tests/web/test_reference_pages.py.
 
 
 @pytest.mark.parametrize(("path", "status"), [
