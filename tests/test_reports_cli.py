@@ -72,7 +72,9 @@ def test_at_risk_workbook_is_banded_with_totals(ledger: Flask, tmp_path: Path) -
     workbook = load_workbook(out)
     assert workbook.sheetnames == ["At risk", "By band", "By authority", "By division", "By service", "Notes"]
     sheet = workbook["At risk"]
-    assert [c.value for c in sheet[1]] == [HEADINGS[f] for f in FIELDS]  # the fields of the CSV, in words
+    # The fields of the CSV, in words, then each obligation's latest review (issue 16).
+    assert [c.value for c in sheet[1]] == [HEADINGS[f] for f in FIELDS] + [
+        "Latest review", "Review note", "Review owner", "Next review"]
     assert sheet["M2"].value == BAND_LABELS[Band.RED] and sheet["M2"].fill.fgColor.rgb.endswith("FF7C80")
     assert sheet["J2"].number_format == "£#,##0.00"
     by_band = {row[0]: row[1] for row in workbook["By band"].iter_rows(min_row=2, values_only=True)}

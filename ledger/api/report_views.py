@@ -15,6 +15,7 @@ from ledger.domain.dates import financial_year_label
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.services import balances, registry
 from ledger.services.ifs import ifs_report
+from ledger.services.reviews import latest_reviews
 from reports.at_risk import at_risk_csv, at_risk_workbook
 from reports.ifs_workbook import build_ifs_workbook
 
@@ -57,9 +58,11 @@ class AtRiskDownload(MethodView):
         """The at-risk report as a workbook or CSV"""
         day = args.get("as_of") or clock.today()
         rows = balances.at_risk(get_session(), as_of=day, filters=filters(args), **band_thresholds())
+        reviewed = latest_reviews(get_session(), {r.obligation_reference for r in rows})
         if args["format"] == "csv":
+            # The CSV's columns are SPEC section 6's exactly; the officers' pages add the reviews.
             return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{day.isoformat()}.csv")
         workbook = at_risk_workbook(rows, as_of=day, version=__version__, council=current_app.config["COUNCIL_NAME"],
-                                    **registry.place_names(get_session()))
+                                    reviews=reviewed, **registry.place_names(get_session()))
         return download(workbook, mimetype=XLSX,
                         filename=f"at-risk-{day.isoformat()}.xlsx")

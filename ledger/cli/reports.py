@@ -74,6 +74,7 @@ def report_at_risk(as_of: datetime | None, out: str) -> None:
     from ledger.extensions import band_thresholds, get_session
     from ledger.services.balances import at_risk
     from ledger.services.registry import place_names
+    from ledger.services.reviews import latest_reviews
     from reports.at_risk import at_risk_csv, at_risk_workbook
 
     suffix = Path(out).suffix.lower()
@@ -81,12 +82,14 @@ def report_at_risk(as_of: datetime | None, out: str) -> None:
         raise click.BadParameter("must end in .xlsx or .csv", param_hint="--out")
     day = as_of.date() if as_of else clock.today()
     rows = at_risk(get_session(), as_of=day, **band_thresholds())
+    reviewed = latest_reviews(get_session(), {r.obligation_reference for r in rows})
     if suffix == ".csv":
+        # The CSV's columns are SPEC section 6's exactly; the workbook adds the reviews.
         Path(out).write_text(at_risk_csv(rows), encoding="utf-8")
     else:
         Path(out).write_bytes(at_risk_workbook(rows, as_of=day, version=__version__,
                                                council=current_app.config["COUNCIL_NAME"],
-                                               **place_names(get_session())))
+                                               reviews=reviewed, **place_names(get_session())))
     click.echo(f"wrote {out}: {len(rows):,} receipts with money remaining at {day.isoformat()}")
 
 

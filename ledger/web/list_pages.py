@@ -18,6 +18,7 @@ from ledger.domain.vocab import BAND_LABELS, Band, Purpose, Role, service_label
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import Agreement
 from ledger.services import audit, listing, registry
+from ledger.services.reviews import latest_reviews
 from ledger.web import bp
 from ledger.web.auth import requires
 from ledger.web.views import (
@@ -148,7 +149,8 @@ def at_risk() -> ResponseReturnValue:
 @requires()
 def at_risk_download_filtered() -> ResponseReturnValue:
     rows, _, _ = _at_risk()
-    return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{clock.today().isoformat()}.csv")
+    return download(at_risk_csv(rows, latest_reviews(get_session(), {r.obligation_reference for r in rows})),
+                    mimetype="text/csv", filename=f"at-risk-{clock.today().isoformat()}.csv")
 
 
 # -- audit log -----------------------------------------------------------------------------

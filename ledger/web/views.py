@@ -25,6 +25,7 @@ from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import Agreement, Project
 from ledger.services import balances, income, listing, overview, registry, users
 from ledger.services.ifs import ifs_report
+from ledger.services.reviews import latest_reviews
 from ledger.web import bp, charts, layout
 from ledger.web.auth import (
     csrf,
@@ -309,11 +310,12 @@ def ifs_download() -> ResponseReturnValue:
 def at_risk_download(fmt: str) -> ResponseReturnValue:
     as_of = query_arg("as_of", day) or clock.today()
     rows = balances.at_risk(get_session(), as_of=as_of, **band_thresholds())
+    reviewed = latest_reviews(get_session(), {r.obligation_reference for r in rows})
     if fmt == "csv":
-        return download(at_risk_csv(rows), mimetype="text/csv", filename=f"at-risk-{as_of.isoformat()}.csv")
+        return download(at_risk_csv(rows, reviewed), mimetype="text/csv", filename=f"at-risk-{as_of.isoformat()}.csv")
     if fmt == "xlsx":
         workbook = at_risk_workbook(rows, as_of=as_of, version=__version__, council=current_app.config["COUNCIL_NAME"],
-                                    **registry.place_names(get_session()))
+                                    reviews=reviewed, **registry.place_names(get_session()))
         return download(workbook, mimetype=XLSX, filename=f"at-risk-{as_of}.xlsx")
     abort(404)
 
@@ -411,5 +413,13 @@ def project(reference: str) -> ResponseReturnValue:
 
 
 # Pages in modules of their own share this module's helpers, so they are registered after them.
-from ledger.web import admin_pages, division_pages, entry_pages, import_pages, list_pages, reference_pages, review_pages  # noqa: E402, F401
-from ledger.web import reconcile_pages  # noqa: E402, F401
+from ledger.web import (  # noqa: E402, F401
+    admin_pages,
+    division_pages,
+    entry_pages,
+    import_pages,
+    list_pages,
+    reconcile_pages,
+    reference_pages,
+    review_pages,
+)

@@ -69,3 +69,34 @@ def test_money_at_risk_needing_a_review(world: Flask) -> None:
     with world.extensions["ledger.sessions"]() as session:
         needed = reviews.needing_review(session, today=AS_OF)
         assert (needed.unreviewed, needed.due) == ([], [])
+
+
+def test_the_workbooks_and_the_officers_csv_carry_the_latest_review(world: Flask, tokens: dict, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The API's and `s106 report at-risk`'s workbooks carry the reviews; their CSV keeps SPEC
+    section 6's columns exactly; the officers' CSV downloads in the web add the reviews."""
+    from ledger.services import SYSTEM, users
+    from tests.web.test_sessions import sign_in
+
+    with world.extensions["ledger.sessions"]() as session:
+        users.add_user(session, email="web@test.s106", role="officer", password="correct horse battery", actor=SYSTEM)
+    _review(world, "2025-03-03 10:00:00", "variation-sought", "Asked for two more years", date(2025, 6, 30))
+    client = world.test_client()
+    with freeze_time("2025-03-31 12:00:00"):
+        api_csv = client.get("/api/v1/reports/at-risk?as_of=2025-03-31&format=csv", headers=tokens["officer"])
+        api_workbook = client.get("/api/v1/reports/at-risk?as_of=2025-03-31", headers=tokens["officer"])
+        out = tmp_path / "at-risk.xlsx"
+        result = world.test_cli_runner().invoke(args=["ledger", "report", "at-risk", "--as-of", "2025-03-31",
+                                                      "--out", str(out)])
+        web = world.test_client()
+        assert sign_in(web, "web@test.s106", "correct horse battery").status_code == 302  # type: ignore[attr-defined]
+        web_csvs = [web.get(path) for path in ("/reports/at-risk.csv?as_of=2025-03-31", "/at-risk.csv")]
+    assert api_csv.status_code == 200 and api_workbook.status_code == 200 and result.exit_code == 0, result.output
+    assert list(csv.DictReader(StringIO(api_csv.get_data(as_text=True))).fieldnames or []) == list(FIELDS)
+    for answer in web_csvs:
+        assert answer.status_code == 200, answer.status_code
+        [row] = [r for r in csv.DictReader(StringIO(answer.get_data(as_text=True)))
+                 if r["obligation_reference"] == OBLIGATION][:1]
+        assert (row["review_status"], row["review_note"]) == ("variation-sought", "Asked for two more years")
+    for data in (api_workbook.data, out.read_bytes()):
+        cells = [c.value for sheet in load_workbook(BytesIO(data)) for r in sheet.iter_rows() for c in r]
+        assert "Asked for two more years" in cells
