@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from ledger import clock
 from ledger.db import write_transaction
 from ledger.domain import indexation, limits
+from ledger.domain.agreement_status import AgreementStatus
 from ledger.domain.errors import Conflict, InvalidInput
 from ledger.domain.indexation import IndexMissing, IndexPoint, Milestones, TriggerEvent
 from ledger.domain.money import ZERO
@@ -145,6 +146,10 @@ def record_milestone(session: Session, agreement_reference: str, *, kind: str, o
         raise InvalidInput(f"kind must be one of {', '.join(MILESTONES)}", errors={"kind": ["unknown milestone"]})
     with as_domain_errors(), write_transaction(session):
         agreement = get_one(session, Agreement, "reference", agreement_reference, what="agreement")
+        if agreement.status == AgreementStatus.PROPOSED:
+            # Nothing is built under a deed not yet signed, and nothing may be invoiced from it.
+            raise InvalidInput(f"agreement {agreement_reference} is proposed: sign it before recording milestones",
+                               errors={"kind": ["the agreement is proposed: sign it before recording milestones"]})
         # The agreement (so milestones of one site are checked one after another) and the
         # obligations whose instalments it may trigger, before anything is read or written.
         pending = _uninvoiced_obligations(session, agreement_id=agreement.id)

@@ -154,3 +154,14 @@ def test_the_government_files_leave_a_proposed_agreement_out_until_it_is_signed(
     assert {"24/00009/OUT"} <= {a["reference"] for a in signed.agreements}
     assert "24/00009/OUT/1" in {c["reference"] for c in signed.contributions}
     assert "24/00009/OUT" not in {a["reference"] for a in before_signing.agreements}
+
+
+def test_a_proposed_agreement_takes_no_milestone_so_issues_no_invoice(world: Flask, tokens: dict) -> None:
+    from ledger.domain.errors import InvalidInput
+    from ledger.services import income
+    from tests.factories import OFFICER
+
+    with freeze_time("2024-06-05 10:00:00"):
+        _propose(world, tokens["officer"])
+        with world.extensions["ledger.sessions"]() as session, pytest.raises(InvalidInput, match="proposed"):
+            income.record_milestone(session, "24/00009/OUT", kind="commencement", on=date(2024, 6, 1), actor=OFFICER)
