@@ -80,7 +80,8 @@ def test_a_release_over_the_money_committed_is_refused_naming_amount_and_limit(l
     assert refused.value.status == 422
     assert refused.value.errors["amount"] == [
         "released-within-committed: on 10 March 2025 £150.00 would be released from project PRJ-1 but only "
-        "£100.00 is committed to it"]
+        "£100.00 is committed to it",
+        "Money released must be £100.00 or less: that is the money committed to project PRJ-1 on 10 March 2025"]
     assert entry_count(ledger) == before
     with freeze_time(TODAY):
         post(ledger, "decommitment", "100.00", date(2025, 3, 10), project="PRJ-1")
