@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from ledger.domain.money import format_money
+from ledger.domain.wording import written_date
 
 SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
@@ -124,7 +125,7 @@ def _long_date(value: date | datetime | None) -> str:
     """31 March 2024, as council papers write dates; a moment by its day in the UK."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(UK)
-    return "" if value is None else f"{value.day} {value:%B %Y}"
+    return "" if value is None else written_date(value)
 
 
 _environment = jinja2.Environment(

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask
 from ledger.domain.dates import financial_year_label
 from ledger.domain.money import format_money
 from ledger.domain.vocab import service_label
+from ledger.domain.wording import written_date
 from ledger.web import layout
 
 bp = Blueprint("web", __name__)
@@ -17,7 +18,7 @@ bp = Blueprint("web", __name__)
 
 def long_date(value: date | None) -> str:
     """Dates as council papers write them: 31 March 2024."""
-    return "" if value is None else f"{value.day} {value:%B %Y}"
+    return "" if value is None else written_date(value)
 
 
 def init_web(app: Flask) -> None:
