@@ -47,7 +47,7 @@ from ledger.models import (
     Review,
     User,
 )
-from ledger.services import SYSTEM, audit, income
+from ledger.services import SYSTEM, audit, income, kept
 from ledger.services import entries as entry_service
 
 BATCH = 2000
@@ -526,6 +526,7 @@ def generate(
             for email, role in DEMO_USERS
         ])
         counts |= _proposal_and_reviews(session, places_rows.divisions[0], today=today)
+        kept.rebuild(session)
         audit.record(session, actor=SYSTEM, action="generate-demo", after={"scale": size.name, "seed": seed, **counts})
         refresh_statistics(session)
     return dict(counts)

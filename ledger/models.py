@@ -637,3 +637,62 @@ class NotificationPreference(Base):
     kind: Mapped[str] = mapped_column(String(32))
     enabled: Mapped[bool]
     changed_at: Mapped[datetime]
+
+
+class KeptObligationPosition(Base):
+    """An obligation's money after every entry in force, kept by ledger.services.kept in the
+    transaction of each write that changes it (issue 17): the pages read these instead of
+    replaying the entries. The replay in ledger.domain stays the definition (`s106 check`)."""
+
+    __tablename__ = "kept_obligation_positions"
+
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    division_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The obligation's sum if its agreement is signed, else nothing (division totals' "secured").
+    secured: Mapped[Decimal]
+    received: Mapped[Decimal]
+    spent: Mapped[Decimal]
+    transferred: Mapped[Decimal]
+    repaid: Mapped[Decimal]
+    held: Mapped[Decimal]
+    #: Allocated and not yet spent or transferred (U), and of that what is committed (C).
+    allocated: Mapped[Decimal]
+    committed: Mapped[Decimal]
+    #: The last date these positions can change on by themselves: the latest entry's date, a
+    #: change of terms in force from a later date, the agreement's signing. Asked about an
+    #: earlier date, the reader works that obligation out from its entries instead.
+    settled_from: Mapped[date | None] = mapped_column(index=True)
+
+
+class KeptReceiptPosition(Base):
+    """A receipt with money remaining after every entry in force (rule 8), with its deadline
+    under the terms in force last (rule 7, SPEC 8.2): the at-risk reads' rows."""
+
+    __tablename__ = "kept_receipt_positions"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), index=True)
+    division_code: Mapped[str | None] = mapped_column(String(64))
+    #: None with a reason (no-deadline or unknown-deadline, domain.dates.NoDeadline).
+    deadline: Mapped[date | None] = mapped_column(index=True)
+    no_deadline: Mapped[str | None] = mapped_column(String(32))
+    remaining: Mapped[Decimal]
+    allocated: Mapped[Decimal]
+    committed: Mapped[Decimal]
+
+
+class KeptDivisionPosition(Base):
+    """A division's totals after every entry in force: the sums of its obligations' kept
+    positions, moved by the same writes ('' is the key of agreements in no division)."""
+
+    __tablename__ = "kept_division_positions"
+
+    division_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secured: Mapped[Decimal]
+    received: Mapped[Decimal]
+    spent: Mapped[Decimal]
+    transferred: Mapped[Decimal]
+    repaid: Mapped[Decimal]
+    held: Mapped[Decimal]
+    allocated: Mapped[Decimal]
+    committed: Mapped[Decimal]

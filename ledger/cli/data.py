@@ -46,6 +46,36 @@ def demo(scale: str, seed: int, if_empty: bool) -> None:
     click.echo(", ".join(f"{n:,} {what}" for what, n in counts.items()))
 
 
+@ledger_cli.command("check")
+@click.option("--repair", is_flag=True, help="after reporting, work every kept position out again from the entries")
+@gc_paused()
+def check(repair: bool) -> None:
+    """Compare the positions kept as the ledger is written with what the ledger's rules give
+    from its entries, for the whole ledger; exit 1 if any differ."""
+    from ledger.db import lock_ledger, read_snapshot, write_transaction
+    from ledger.extensions import get_session
+    from ledger.services import SYSTEM, audit, kept
+
+    session = get_session()
+    read_snapshot(session)
+    found = kept.differences(session)
+    session.rollback()
+    for difference in found:
+        click.echo(difference)
+    if not found:
+        click.echo("kept positions agree with the entries: every obligation, receipt and division")
+        return
+    click.echo(f"{len(found):,} differences between the kept positions and the entries", err=True)
+    if repair:
+        with write_transaction(session):
+            lock_ledger(session)
+            kept.rebuild(session)
+            audit.record(session, actor=SYSTEM, action="rebuild-kept-positions", after={"differences": len(found)},
+                         reason="s106 check --repair")
+        click.echo("kept positions worked out again from the entries", err=True)
+    raise SystemExit(1)
+
+
 @ledger_cli.group("index")
 def index_group() -> None:
     """Index series (BCIS, ROADCON, RPI, CPI, PUBSEC): entered by users, never shipped."""

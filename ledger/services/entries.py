@@ -33,7 +33,7 @@ from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolated
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind
 from ledger.models import Entry, Obligation, Project
-from ledger.services import Actor, audit
+from ledger.services import Actor, audit, kept
 from ledger.services.constraints import as_domain_errors
 from ledger.services.locks import lock_for_money
 
@@ -158,6 +158,7 @@ def _insert(session: Session, entry: Entry, *, actor: Actor, action: str) -> Ent
     # A constraint refusal (the same reference recorded at once on another obligation) is
     # read by its name (services.constraints, around the transaction).
     session.flush()
+    kept.refresh(session, [entry.obligation_id])
     audit.record(
         session,
         actor=actor,

@@ -50,7 +50,7 @@ from ledger.domain.opening_balances import (
 from ledger.domain.releases import release_needed, releases
 from ledger.domain.vocab import AgreementType, EntryKind, RepaymentBasis
 from ledger.models import Agreement, Authority, Entry, IncomeDue, Obligation, Project
-from ledger.services import Actor, audit, import_runs
+from ledger.services import Actor, audit, import_runs, kept
 from ledger.services.constraints import as_domain_errors
 from ledger.services.entries import (
     AUTO_ALLOCATION_REASON,
@@ -280,6 +280,9 @@ class _Writer:
 
         self._dues(obligations)
         self._entries(obligations)
+        created = [i for chunk in _chunks(sorted(self.created_obligations)) for i in s.scalars(
+            select(Obligation.id).where(Obligation.reference.in_(chunk)))]
+        kept.refresh(s, [*(o.id for o in obligations.values()), *created])
 
     def _terms(self, obligation: ObligationPlan, source: _TermsSource) -> dict[str, Any]:
         """A new obligation's repayment terms, never invented (SPEC 8.2): CIL has no time

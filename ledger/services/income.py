@@ -33,7 +33,7 @@ from ledger.models import (
     Obligation,
     Occupation,
 )
-from ledger.services import Actor, audit
+from ledger.services import Actor, audit, kept
 from ledger.services.agreement_history import keep_details
 from ledger.services.constraints import as_domain_errors, constraint_name
 from ledger.services.locks import CHUNK, lock_for_money
@@ -170,6 +170,8 @@ def record_milestone(session: Session, agreement_reference: str, *, kind: str, o
             keep_details(session, agreement, changed_at=now, actor=actor, reason=f"{kind} recorded")
             setattr(agreement, f"{kind}_on", on)
         session.flush()
+        if kind == "completion":
+            kept.refresh_agreement(session, agreement.id)
         audit.record(session, actor=actor, action=f"record-{kind}", target_type="agreements",
                      target_reference=agreement.reference, before=before,
                      after=audit.snapshot(agreement) | ({"occupied": occupied} if occupied else {}))

@@ -20,7 +20,7 @@ from ledger.domain.dates import financial_year_bounds, terms_errors
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.domain.vocab import AgreementType, RepaymentBasis
 from ledger.models import Agreement, AgreementHistory, Authority, Base, Division, Obligation, Project
-from ledger.services import Actor, audit
+from ledger.services import Actor, audit, kept
 from ledger.services.agreement_history import keep_details
 from ledger.services.constraints import as_domain_errors
 from ledger.services.ledger_rows import CORRECTABLE_DETAILS
@@ -249,6 +249,7 @@ def update_agreement(
         for key, value in changes.items():
             setattr(agreement, key, value)
         session.flush()
+        kept.refresh_agreement(session, agreement.id)
         audit.record(
             session,
             actor=actor,
@@ -271,8 +272,10 @@ def create_obligation(
         replaces = values.pop("replaces", None)
         if replaces is not None:
             values["replaces_id"] = _replaced_obligation(session, agreement, replaces)
-        row = Obligation(agreement_id=agreement.id, **values)
-        return _insert(session, row, actor=actor, key="reference", reason=None)
+        row = _insert(session, Obligation(agreement_id=agreement.id, **values), actor=actor, key="reference",
+                      reason=None)
+        kept.refresh(session, [row.id])
+        return row
 
 
 def _replaced_obligation(session: Session, agreement: Agreement, reference: str) -> int:
@@ -395,6 +398,7 @@ def update_obligation(
         for key, value in changes.items():
             setattr(obligation, key, value)
         session.flush()
+        kept.refresh(session, [obligation.id])
         audit.record(session, actor=actor, action="update-obligation", target_type="obligations",
                      target_reference=reference, before=before, after=audit.snapshot(obligation), reason=reason)
         return obligation

@@ -22,7 +22,7 @@ from ledger.domain.dates import Terms, terms_errors, terms_in_force
 from ledger.domain.errors import InvalidInput
 from ledger.domain.vocab import AgreementType, RepaymentBasis
 from ledger.models import Agreement, Obligation, RepaymentTerms
-from ledger.services import Actor, audit
+from ledger.services import Actor, audit, kept
 from ledger.services.constraints import as_domain_errors
 from ledger.services.locks import lock_for_money
 from ledger.services.registry import get_one
@@ -97,6 +97,7 @@ def _insert(session: Session, obligation: Obligation, *, basis: str, years: int 
                          created_by=actor.email, created_at=now, reason=reason)
     session.add(row)
     session.flush()
+    kept.refresh(session, [obligation.id])
     audit.record(session, actor=actor, action="change-repayment-terms", target_type="obligations",
                  target_reference=obligation.reference,
                  before={"repayment_basis": before.repayment_basis, "repayment_years": before.repayment_years,

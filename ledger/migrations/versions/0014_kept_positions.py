@@ -1,0 +1,73 @@
+"""Positions kept as the ledger is written (issue 17): per obligation, per receipt with money
+remaining, and per division, each moved in the transaction of every write that changes it
+(ledger.services.kept). They are derived, not ledger records: rewritten, never appended to,
+so they have neither the append-only nor the revision triggers (the write that moves them
+moves the revision itself). An existing ledger's positions are worked out here, once, from
+its entries.
+
+Revision ID: 0014_kept_positions
+Revises: 0013_commitments_variations
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+revision = "0014_kept_positions"
+down_revision = "0013_commitments_variations"
+branch_labels = None
+depends_on = None
+
+MONEY = ("secured", "received", "spent", "transferred", "repaid", "held", "allocated", "committed")
+
+
+def _money(*names: str) -> list[sa.Column]:  # type: ignore[type-arg]
+    return [sa.Column(name, sa.BigInteger(), nullable=False) for name in names]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "kept_obligation_positions",
+        sa.Column("obligation_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=64), nullable=True),
+        *_money(*MONEY),
+        sa.Column("settled_from", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(["obligation_id"], ["obligations.id"],
+                                name=op.f("fk_kept_obligation_positions_obligation_id_obligations")),
+        sa.PrimaryKeyConstraint("obligation_id", name=op.f("pk_kept_obligation_positions")),
+    )
+    op.create_index(op.f("ix_kept_obligation_positions_division_code"), "kept_obligation_positions",
+                    ["division_code"])
+    op.create_index(op.f("ix_kept_obligation_positions_settled_from"), "kept_obligation_positions",
+                    ["settled_from"])
+    op.create_table(
+        "kept_receipt_positions",
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("obligation_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=64), nullable=True),
+        sa.Column("deadline", sa.Date(), nullable=True),
+        sa.Column("no_deadline", sa.String(length=32), nullable=True),
+        *_money("remaining", "allocated", "committed"),
+        sa.ForeignKeyConstraint(["entry_id"], ["entries.id"], name=op.f("fk_kept_receipt_positions_entry_id_entries")),
+        sa.ForeignKeyConstraint(["obligation_id"], ["obligations.id"],
+                                name=op.f("fk_kept_receipt_positions_obligation_id_obligations")),
+        sa.PrimaryKeyConstraint("entry_id", name=op.f("pk_kept_receipt_positions")),
+    )
+    op.create_index(op.f("ix_kept_receipt_positions_obligation_id"), "kept_receipt_positions", ["obligation_id"])
+    op.create_index(op.f("ix_kept_receipt_positions_deadline"), "kept_receipt_positions", ["deadline"])
+    op.create_table(
+        "kept_division_positions",
+        sa.Column("division_code", sa.String(length=64), nullable=False),
+        *_money(*MONEY),
+        sa.PrimaryKeyConstraint("division_code", name=op.f("pk_kept_division_positions")),
+    )
+    # The application's own rules work the positions out: the same code that keeps them.
+    from ledger.services import kept
+
+    kept.rebuild(Session(bind=op.get_bind()))
+
+
+def downgrade() -> None:
+    op.drop_table("kept_division_positions")
+    op.drop_table("kept_receipt_positions")
+    op.drop_table("kept_obligation_positions")

@@ -1,0 +1,328 @@
+"""Positions kept as the ledger is written (issue 17).
+
+Every write that changes an obligation's money or its deadlines (an entry, a reversal, an
+import, a change of terms, a correction of the agreement or obligation) calls ``refresh``
+for the obligations it touched, inside its own transaction and after its own locks. Refresh
+works each one out again from its entries in force with the domain rules themselves
+(rules.balances_at and rules.receipt_positions, the definition) and rewrites:
+
+- ``kept_obligation_positions``: the obligation's totals, held, allocated and committed money;
+- ``kept_receipt_positions``: each receipt with money remaining, with its deadline;
+- ``kept_division_positions``: its division's totals, moved by the difference.
+
+The positions are those after every entry, under the terms in force last. They answer for any
+date from ``settled_from`` on (the latest entry's date, the latest change of terms, the
+signing): a reader asking about an earlier date works those few obligations out from their
+entries instead (services.positions). Where a commitment stops the clock (SPEC 8.7) what is
+at risk depends on the date asked about, so such obligations are always worked out.
+
+``differences`` compares what is kept with what the rules give now, for `s106 check`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ledger.domain import rules
+from ledger.domain.dates import NoDeadline, Terms, terms_in_force
+from ledger.domain.entries import LedgerEntry
+from ledger.domain.entry_kinds import COMMITTING
+from ledger.domain.money import ZERO
+from ledger.domain.vocab import EntryKind
+from ledger.models import (
+    Agreement,
+    Entry,
+    KeptDivisionPosition,
+    KeptObligationPosition,
+    KeptReceiptPosition,
+    Obligation,
+    RepaymentTerms,
+)
+from ledger.services.ledger_rows import deadline_rule, in_force_condition
+
+#: The positions are those at the end of this date: after every entry.
+LAST_DAY = date.max
+#: The key of agreements in no division in kept_division_positions.
+NO_DIVISION = ""
+#: Obligations per statement: well under the bind-parameter limits of SQLite and psycopg.
+CHUNK = 1000
+
+_KINDS = {kind.value: kind for kind in EntryKind}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Totals:
+    """Money totals kept per obligation and per division."""
+
+    secured: Decimal = ZERO
+    received: Decimal = ZERO
+    spent: Decimal = ZERO
+    transferred: Decimal = ZERO
+    repaid: Decimal = ZERO
+    held: Decimal = ZERO
+    allocated: Decimal = ZERO
+    committed: Decimal = ZERO
+
+    def plus(self, other: Totals, sign: int = 1) -> Totals:
+        return Totals(**{f.name: getattr(self, f.name) + sign * getattr(other, f.name) for f in fields(self)})
+
+
+MONEY = tuple(f.name for f in fields(Totals))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObligationFacts:
+    """What the positions depend on besides the entries."""
+
+    id: int
+    amount: Decimal | None
+    division_code: str | None
+    completion_on: date | None
+    signed_on: date | None
+    commitment_stops_clock: bool
+    terms: list[Terms]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kept:
+    """One obligation's kept rows, as refresh writes them and check compares them."""
+
+    obligation_id: int
+    division_code: str | None
+    totals: Totals
+    settled_from: date | None
+    #: (entry id, deadline, no-deadline reason, remaining, allocated, committed) per receipt with money.
+    receipts: tuple[tuple[int, date | None, str | None, Decimal, Decimal, Decimal], ...]
+
+
+def position_of(facts: ObligationFacts, entries: Sequence[LedgerEntry]) -> Kept:
+    """An obligation's positions after every entry in force (``entries``), by the rules."""
+    terms = terms_in_force(facts.terms, on=LAST_DAY)
+    deadline_of = deadline_rule(terms, facts.completion_on, rules.last_received_on(entries, on=LAST_DAY))
+    balances = rules.balances_at(entries, LAST_DAY)
+    receipts = tuple(
+        (p.receipt.id, None if isinstance(p.deadline, NoDeadline) else p.deadline,
+         p.deadline.value if isinstance(p.deadline, NoDeadline) else None, p.remaining, p.allocated, p.committed)
+        for p in rules.receipt_positions(entries, on=LAST_DAY, deadline_of=deadline_of) if p.remaining != ZERO
+    )
+    stops_clocks = facts.commitment_stops_clock and any(e.kind in COMMITTING for e in entries)
+    changes = [t.in_force_from for t in facts.terms if t.in_force_from is not None]
+    settled = [d for d in (max((e.occurred_on for e in entries), default=None), max(changes, default=None),
+                           facts.signed_on) if d is not None]
+    return Kept(
+        obligation_id=facts.id, division_code=facts.division_code,
+        totals=Totals(secured=(facts.amount or ZERO) if facts.signed_on else ZERO, received=balances.received,
+                      spent=balances.spent, transferred=balances.transferred, repaid=balances.repaid,
+                      held=balances.held, allocated=balances.allocated_unspent, committed=balances.committed_unspent),
+        # Where a commitment stops the clock, what is at risk depends on the date asked about.
+        settled_from=LAST_DAY if stops_clocks else max(settled, default=None),
+        receipts=receipts,
+    )
+
+
+def refresh(session: Session, obligation_ids: Iterable[int]) -> None:
+    """Work out again and rewrite the kept positions of these obligations and their
+    divisions. Call it in the writing transaction, after its writes and under its locks."""
+    ids = sorted(set(obligation_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        facts = _facts(session, chunk)
+        histories = dict(_histories(session, chunk))
+        _rewrite(session, [position_of(facts[i], histories.get(i, [])) for i in chunk if i in facts])
+
+
+def refresh_agreement(session: Session, agreement_id: int) -> None:
+    """After a correction of an agreement (its division, completion or signing)."""
+    refresh(session, session.scalars(select(Obligation.id).where(Obligation.agreement_id == agreement_id)))
+
+
+def rebuild(session: Session) -> None:
+    """Work out every obligation's positions from nothing (a new or migrated database)."""
+    for table in (KeptReceiptPosition, KeptObligationPosition, KeptDivisionPosition):
+        session.execute(delete(table))
+    divisions: dict[str, Totals] = defaultdict(Totals)
+    batch: list[Kept] = []
+    for kept in computed(session):
+        batch.append(kept)
+        key = kept.division_code or NO_DIVISION
+        divisions[key] = divisions[key].plus(kept.totals)
+        if len(batch) == CHUNK * 5:
+            _insert(session, batch)
+            batch = []
+    _insert(session, batch)
+    rows = [{"division_code": code, **asdict(totals)} for code, totals in sorted(divisions.items())]
+    if rows:
+        session.execute(insert(KeptDivisionPosition), rows)
+    session.flush()
+
+
+def computed(session: Session) -> Iterator[Kept]:
+    """Every obligation's positions as the rules give them now, in id order."""
+    ids = list(session.scalars(select(Obligation.id).order_by(Obligation.id)))
+    for start in range(0, len(ids), CHUNK * 5):
+        chunk = ids[start:start + CHUNK * 5]
+        facts = _facts(session, chunk)
+        histories = dict(_histories(session, chunk))
+        for obligation_id in chunk:
+            yield position_of(facts[obligation_id], histories.get(obligation_id, []))
+
+
+def stored(session: Session) -> Iterator[Kept]:
+    """Every obligation's kept positions, in id order (an obligation without a row: none)."""
+    receipts: dict[int, list[tuple[int, date | None, str | None, Decimal, Decimal, Decimal]]] = defaultdict(list)
+    for row in session.execute(
+            select(KeptReceiptPosition.obligation_id, KeptReceiptPosition.entry_id, KeptReceiptPosition.deadline,
+                   KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated,
+                   KeptReceiptPosition.committed).order_by(KeptReceiptPosition.entry_id)):
+        receipts[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
+    columns = [getattr(KeptObligationPosition, name) for name in MONEY]
+    for row in session.execute(
+            select(KeptObligationPosition.obligation_id, KeptObligationPosition.division_code,
+                   KeptObligationPosition.settled_from, *columns).order_by(KeptObligationPosition.obligation_id)):
+        yield Kept(obligation_id=row[0], division_code=row[1], settled_from=row[2],
+                   totals=Totals(**dict(zip(MONEY, row[3:], strict=True))),
+                   receipts=tuple(receipts.pop(row[0], [])))
+    for obligation_id, orphans in sorted(receipts.items()):  # receipts kept for an obligation without a row
+        yield Kept(obligation_id=obligation_id, division_code=None, settled_from=None, totals=Totals(),
+                   receipts=tuple(orphans))
+
+
+def differences(session: Session) -> list[str]:
+    """Every way the kept positions differ from what the rules give for the whole ledger,
+    in words naming the obligation or division; none when they agree."""
+    found: list[str] = []
+    references = dict(session.execute(select(Obligation.id, Obligation.reference)).all())
+    kept_rows = {k.obligation_id: k for k in stored(session)}
+    divisions: dict[str, Totals] = defaultdict(Totals)
+    for expected in computed(session):
+        divisions[expected.division_code or NO_DIVISION] = divisions[expected.division_code or NO_DIVISION].plus(
+            expected.totals)
+        actual = kept_rows.pop(expected.obligation_id, None)
+        name = f"obligation {references[expected.obligation_id]}"
+        if actual is None:
+            if expected.totals != Totals() or expected.receipts:
+                found.append(f"{name}: no kept positions; the rules give {_words(expected)}")
+            continue
+        found.extend(f"{name}: {problem}" for problem in _compare(expected, actual))
+    found.extend(f"obligation id {i}: kept positions for an obligation that does not exist" for i in kept_rows)
+    kept_divisions = {row[0]: Totals(**dict(zip(MONEY, row[1:], strict=True))) for row in session.execute(
+        select(KeptDivisionPosition.division_code, *(getattr(KeptDivisionPosition, n) for n in MONEY)))}
+    for code in sorted(set(divisions) | set(kept_divisions)):
+        want, have = divisions.get(code, Totals()), kept_divisions.get(code, Totals())
+        if want != have:
+            found.append(f"division {code or '(none)'}: kept {_money_words(have)}; the rules give {_money_words(want)}")
+    return found
+
+
+def _compare(expected: Kept, actual: Kept) -> list[str]:
+    problems = []
+    if expected.totals != actual.totals:
+        problems.append(f"kept {_money_words(actual.totals)}; the rules give {_money_words(expected.totals)}")
+    if expected.division_code != actual.division_code:
+        problems.append(f"kept in division {actual.division_code}; its agreement is in {expected.division_code}")
+    if expected.settled_from != actual.settled_from:
+        problems.append(f"kept as settled from {actual.settled_from}; the rules give {expected.settled_from}")
+    if sorted(expected.receipts) != sorted(actual.receipts):
+        problems.append(f"kept receipts {_receipt_words(actual.receipts)}; the rules give "
+                        f"{_receipt_words(expected.receipts)}")
+    return problems
+
+
+def _money_words(totals: Totals) -> str:
+    return ", ".join(f"{name} {getattr(totals, name)}" for name in MONEY if getattr(totals, name) != ZERO) or "nothing"
+
+
+def _receipt_words(receipts: Iterable[tuple[int, date | None, str | None, Decimal, Decimal, Decimal]]) -> str:
+    return "; ".join(f"entry {r[0]} remaining {r[3]} allocated {r[4]} deadline {r[1] or r[2]}"
+                     for r in sorted(receipts)) or "none"
+
+
+def _words(kept: Kept) -> str:
+    return f"{_money_words(kept.totals)} and receipts {_receipt_words(kept.receipts)}"
+
+
+def _facts(session: Session, ids: Sequence[int]) -> dict[int, ObligationFacts]:
+    changes: dict[int, list[Terms]] = defaultdict(list)
+    for obligation_id, basis, years, starts in session.execute(
+            select(RepaymentTerms.obligation_id, RepaymentTerms.repayment_basis, RepaymentTerms.repayment_years,
+                   RepaymentTerms.in_force_from)
+            .where(RepaymentTerms.obligation_id.in_(ids)).order_by(RepaymentTerms.id)):
+        changes[obligation_id].append(Terms(repayment_basis=basis, repayment_years=years, in_force_from=starts))
+    return {
+        row[0]: ObligationFacts(
+            id=row[0], amount=row[1], division_code=row[5], completion_on=row[6], signed_on=row[7],
+            commitment_stops_clock=row[4],
+            terms=[Terms(repayment_basis=row[3], repayment_years=row[2]), *changes.get(row[0], [])])
+        for row in session.execute(
+            select(Obligation.id, Obligation.amount, Obligation.repayment_years, Obligation.repayment_basis,
+                   Obligation.commitment_stops_clock, Agreement.division_code, Agreement.completion_on,
+                   Agreement.signed_on)
+            .join(Agreement, Obligation.agreement_id == Agreement.id).where(Obligation.id.in_(ids)))
+    }
+
+
+def _histories(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, list[LedgerEntry]]]:
+    """The entries in force of these obligations, by obligation. Projects are named by id:
+    the totals only need to tell them apart."""
+    rows = session.execute(
+        select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference,
+               Entry.project_id, Entry.original_received_on)
+        .where(Entry.obligation_id.in_(ids), in_force_condition(None))
+        .order_by(Entry.obligation_id, Entry.id))
+    current: int | None = None
+    entries: list[LedgerEntry] = []
+    for r in rows:
+        if r[0] != current:
+            if current is not None:
+                yield current, entries
+            current, entries = r[0], []
+        entries.append(LedgerEntry(id=r[1], kind=_KINDS[r[2]], amount=r[3], occurred_on=r[4], reference=r[5],
+                                   project=None if r[6] is None else str(r[6]), original_received_on=r[7]))
+    if current is not None:
+        yield current, entries
+
+
+def _rewrite(session: Session, positions: list[Kept]) -> None:
+    """Replace these obligations' kept rows and move their divisions by the difference."""
+    ids = [k.obligation_id for k in positions]
+    moved: dict[str, Totals] = defaultdict(Totals)
+    columns = [getattr(KeptObligationPosition, name) for name in MONEY]
+    for row in session.execute(select(KeptObligationPosition.division_code, *columns)
+                               .where(KeptObligationPosition.obligation_id.in_(ids))):
+        key = row[0] or NO_DIVISION
+        moved[key] = moved[key].plus(Totals(**dict(zip(MONEY, row[1:], strict=True))), -1)
+    for kept in positions:
+        key = kept.division_code or NO_DIVISION
+        moved[key] = moved[key].plus(kept.totals)
+    session.execute(delete(KeptReceiptPosition).where(KeptReceiptPosition.obligation_id.in_(ids)))
+    session.execute(delete(KeptObligationPosition).where(KeptObligationPosition.obligation_id.in_(ids)))
+    _insert(session, positions)
+    # Divisions in code order: every writer moves them in the same order.
+    for code, change in sorted(moved.items()):
+        if change == Totals():
+            continue
+        values = {name: getattr(KeptDivisionPosition, name) + getattr(change, name) for name in MONEY}
+        if session.execute(update(KeptDivisionPosition).where(KeptDivisionPosition.division_code == code)
+                           .values(**values)).rowcount == 0:
+            session.execute(insert(KeptDivisionPosition).values(division_code=code, **asdict(change)))
+
+
+def _insert(session: Session, positions: list[Kept]) -> None:
+    if not positions:
+        return
+    session.execute(insert(KeptObligationPosition), [
+        {"obligation_id": k.obligation_id, "division_code": k.division_code, "settled_from": k.settled_from,
+         **asdict(k.totals)} for k in positions])
+    receipts = [
+        {"entry_id": r[0], "obligation_id": k.obligation_id, "division_code": k.division_code, "deadline": r[1],
+         "no_deadline": r[2], "remaining": r[3], "allocated": r[4], "committed": r[5]}
+        for k in positions for r in k.receipts]
+    for start in range(0, len(receipts), CHUNK * 5):
+        session.execute(insert(KeptReceiptPosition), receipts[start:start + CHUNK * 5])
