@@ -62,6 +62,8 @@ SHEETS = ("Summary", ALLOCATED_ITEMS, SPENT_ITEMS, "Secured", "Received", "Alloc
           "At risk", "By authority", "By division", "Non-monetary", *SECTION_SHEETS, "Checks", "Notes")
 #: What a council publishes: no money at risk, no row-level detail with repayment deadlines.
 PUBLIC_SHEETS = ("Summary", ALLOCATED_ITEMS, SPENT_ITEMS, "Non-monetary", *SECTION_SHEETS, "Checks", "Notes")
+#: The statement's figures alone, without the rows behind them (bench/figures.py times this).
+FIGURES_ONLY = ("Summary",)
 UNIT_ITEMS = {"s106_d_affordable_housing_units", "s106_d_school_places"}
 #: Definitions the public edition leaves out with the columns and sheets they explain.
 INTERNAL_DEFINITIONS = {"Repayment deadline", "At risk"}
@@ -119,11 +121,17 @@ def build_ifs_workbook(report: IfsReport, *, edition: Edition | str = Edition.IN
 
 
 def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO, *, edition: Edition | str = Edition.INTERNAL,
-                       council: str | None = None) -> None:
+                       council: str | None = None, sheets: Sequence[str] | None = None) -> None:
     """The committee workbook for one reported year, written to a file: a national
     workbook is tens of megabytes, not worth holding twice in memory. ``council`` is
-    LEDGER_COUNCIL_NAME; without it the titles name the ledger's authorities."""
+    LEDGER_COUNCIL_NAME; without it the titles name the ledger's authorities. ``sheets``
+    (FIGURES_ONLY, say) writes only those of the edition's sheets, in the edition's order."""
     edition = Edition(edition)
+    written = sheets_of(edition)
+    if sheets is not None:
+        if unknown := sorted(set(sheets) - set(written)):
+            raise ValueError(f"the {edition} edition has no sheets {unknown}")
+        written = tuple(name for name in written if name in sheets)
     label = financial_year_label(report.year)
     council = council_name(council, [a.name for a in report.by_authority if a.code])
     workbook = ReportWorkbook(f"{council}: Infrastructure Funding Statement {label} ({edition} edition)")
@@ -176,7 +184,7 @@ def write_ifs_workbook(report: IfsReport, out: str | Path | BinaryIO, *, edition
         "Notes": lambda sheet: _notes(sheet, report, label, council, edition),
     } | {name: lambda sheet, write=write: write(workbook, sheet, report, detailed=edition is Edition.INTERNAL)
          for name, write in SECTION_SHEETS.items()}
-    for name in sheets_of(edition):
+    for name in written:
         writers[name](workbook.create_sheet(name, one_page=name == "Summary"))
     workbook.save(out)
 
