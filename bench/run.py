@@ -5,21 +5,18 @@ at county size a second: what each speed device (ledger/speed) buys (bench/devic
 Sizes and databases: BENCH_SIZES=small,county,national and BENCH_DATABASES=sqlite,postgresql
 (the defaults). PostgreSQL is a throwaway server started for the run (tests/postgres.py).
 Every operation runs in a process of its own, so its peak memory (max RSS) is its own.
+At every size, the pages and API under 16 clients and the writes (bench/load.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
@@ -27,13 +24,6 @@ ROOT = Path(__file__).parents[1]
 WORK = ROOT / "bench-data"
 PYTHON = sys.executable
 IMPORT_ROWS = {"small": 10_000, "county": 100_000, "national": 500_000}
-WRK_SCRIPT = """
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"p95_ms\\": %.3f, \\"requests\\": %d, \\"seconds\\": %.3f, \\"errors\\": %d}\\n",
-    latency:percentile(95) / 1000, summary.requests, summary.duration / 1e6,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-"""
 
 
 def run_op(*args: str, env: dict[str, str] | None = None) -> tuple[dict[str, object], float]:
@@ -64,15 +54,20 @@ class Table:
 
     @staticmethod
     def header() -> str:
-        return (f"| {'operation':<28} | {'size':<8} | {'database':<10} | {'time':>9} | {'floor':>9} | "
+        return (f"| {'operation':<32} | {'size':<8} | {'database':<10} | {'time':>9} | {'floor':>9} | "
                 f"{'ratio':>6} | {'peak MB':>7} | note")
 
     @staticmethod
     def format(row: dict[str, object]) -> str:
-        floor = f"{row['floor']:.2f} s" if row["floor"] else "-"
+        floor = duration(row["floor"]) if row["floor"] else "-"  # type: ignore[arg-type]
         ratio = f"{row['ratio']:.2f}" if row["ratio"] else "-"
-        return (f"| {row['operation']:<28} | {row['size']:<8} | {row['database']:<10} | {row['seconds']:>7.2f} s | "
-                f"{floor:>9} | {ratio:>6} | {row['peak_mb']:>7.0f} | {row['note']}")
+        return (f"| {row['operation']:<32} | {row['size']:<8} | {row['database']:<10} | "
+                f"{duration(row['seconds']):>9} | {floor:>9} | {ratio:>6} | {row['peak_mb']:>7.0f} | {row['note']}")
+
+
+def duration(seconds: float) -> str:
+    """Seconds to two places; under a second, milliseconds (a request's p95 is a few)."""
+    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.1f} ms"
 
 
 def sqlite_url(name: str) -> str:
@@ -91,72 +86,12 @@ def postgres_database(server: str, name: str) -> str:
     return server.rsplit("/", 1)[0] + f"/{name}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def api_load(table: Table, url: str, database: str) -> None:
-    """16 concurrent clients (wrk, 10 s each) against gunicorn on loopback."""
-    if shutil.which("wrk") is None:
-        print("wrk not installed (apt-get install wrk): API load skipped", flush=True)
-        return
-    from bench.ops import api_targets
-    from ledger import create_app
-
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "ENV": "development"})
-    with app.extensions["ledger.sessions"]() as session:
-        token, division, obligation = api_targets(session)
-    app.extensions["ledger.engine"].dispose()
-    # Once as served (responses kept until the next write), once computing every answer.
-    for cache_size, label in (("512", ""), ("0", ", uncached")):
-        _load_one_server(table, url, database, division, obligation, token, cache_size, label)
-
-
-def _load_one_server(table: Table, url: str, database: str, division: str, obligation: str, token: str,
-                     cache_size: str, label: str) -> None:
-    port = free_port()
-    env = os.environ | {"LEDGER_DATABASE_URL": url, "LEDGER_ENV": "development", "LEDGER_SECRET_KEY": "bench",
-                        "LEDGER_RESPONSE_CACHE_SIZE": cache_size}
-    server = subprocess.Popen([PYTHON, "-c", "from ledger.cli import main; main()", "serve", "--port", str(port),
-                               "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    script = WORK / "p95.lua"
-    script.write_text(WRK_SCRIPT)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        results = {}
-        for name, path, headers in (
-            ("/health", "/health", []),
-            ("division summary", f"/api/v1/divisions/{division}/summary?on=2026-11-28",
-             ["-H", f"Authorization: Bearer {token}"]),
-            ("obligation balance", f"/api/v1/obligations/{quote(obligation, safe='')}/balance?on=2026-11-28",
-             ["-H", f"Authorization: Bearer {token}"]),
-        ):
-            out = subprocess.run(["wrk", "-t2", "-c16", "-d10s", "-s", str(script), *headers,
-                                  f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
-            result = json.loads(out.split("JSON ", 1)[1].splitlines()[0])
-            results[name] = result
-            throughput = result["requests"] / result["seconds"]
-            health = results["/health"]["requests"] / results["/health"]["seconds"]
-            table.add(f"API {name}{label}", "county", database, result["p95_ms"] / 1000, None, 0,
-                      f"p95 {result['p95_ms']:.1f} ms, {throughput:,.0f} req/s "
-                      f"({throughput / health:.0%} of /health), errors {result['errors']}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def main() -> None:
     from bench.cli import add_to_table as cli_startup
     from bench.devices import compare as compare_devices
     from bench.devices import format_row as format_device
     from bench.devices import header as device_header
+    from bench.load import add_to_table as page_load
     from bench.public import add_to_table as public_pages
 
     sizes = os.environ.get("BENCH_SIZES", "small,county,national").split(",")
@@ -209,8 +144,9 @@ def main() -> None:
                 table.add("gov CSV import", size, database, ours["seconds"], floor["seconds"], memory,  # type: ignore[arg-type]
                           f"{ours['rows']:,} rows, {ours['rows_per_second']:,.0f} rows/s")
                 public_pages(table, url, size, database)
+                # The pages, API and writes under 16 clients, cache off (issue 17).
+                page_load(table, url, size, database)
                 if size == "county":
-                    api_load(table, url, database)
                     print(device_header(), flush=True)
                     devices.extend(compare_devices(url, database, int(os.environ.get("BENCH_ROUNDS", "5"))))
     (WORK / "results.json").write_text(json.dumps(table.rows, indent=1, default=str))
