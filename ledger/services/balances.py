@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
@@ -19,8 +19,8 @@ from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
 from ledger.domain.vocab import Band
-from ledger.models import Agreement, Division, Entry, Obligation, Project
-from ledger.services import variations
+from ledger.models import Agreement, Division, Entry, KeptReceiptPosition, Obligation, Project
+from ledger.services import kept, variations
 from ledger.services.entries import history
 from ledger.services.ledger_rows import (
     ObligationInfo,
@@ -29,6 +29,7 @@ from ledger.services.ledger_rows import (
 )
 from ledger.services.positions import entries_of_obligations, obligation_positions
 from ledger.services.registry import Filters, get_one
+from ledger.speed.shared import Shared
 
 NO_FILTERS = Filters()
 
@@ -101,15 +102,53 @@ def at_risk(
     amber_months: int = 24,
 ) -> list[AtRiskRow]:
     """Every receipt with money remaining at ``as_of``, banded by its deadline (rule 9),
-    sorted by deadline (none last), then agreement and receipt. From obligation totals and
-    receipts (services.positions), not a replay of every entry."""
+    sorted by deadline (none last), then agreement and receipt. From the kept receipt
+    positions (services.kept); as known at an earlier moment, or at a date long past, from
+    obligation totals and receipts (services.positions), not a replay of every entry."""
     read_snapshot(session)
-    rows: list[AtRiskRow] = []
     conditions = tuple(filters.conditions(Obligation))
+    worked_out = kept.unsettled(session, as_of) if as_known_at is None else None
+    if worked_out is not None:
+        rows = _kept_at_risk(session, as_of=as_of, conditions=conditions, leave_out=worked_out,
+                             red_months=red_months, amber_months=amber_months)
+        # The few obligations the kept positions do not answer for are worked out below.
+        conditions = (*conditions, Obligation.id.in_(worked_out))
+    else:
+        rows = []
+    if worked_out == []:
+        return sort_at_risk(rows)
     for position in obligation_positions(session, on=as_of, known_at=as_known_at, where=conditions):
         rows.extend(at_risk_rows(position.info, position.receipts, as_of=as_of, red_months=red_months,
                                  amber_months=amber_months))
     return sort_at_risk(rows)
+
+
+def _kept_at_risk(
+    session: Session, *, as_of: date, conditions: tuple[ColumnElement[bool], ...], leave_out: list[int],
+    red_months: int, amber_months: int,
+) -> list[AtRiskRow]:
+    """The at-risk rows of the kept receipt positions (services.kept), but for ``leave_out``."""
+    shared = Shared()
+    receipt = KeptReceiptPosition
+    found = session.connection().execute(
+        select(Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
+               Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, receipt.deadline,
+               receipt.no_deadline, receipt.remaining, receipt.allocated)
+        .join(Entry, Entry.id == receipt.entry_id)
+        .join(Obligation, Obligation.id == receipt.obligation_id)
+        .join(Agreement, Agreement.id == Obligation.agreement_id)
+        .where(*conditions, *((receipt.obligation_id.not_in(leave_out),) if leave_out else ())))
+    rows = []
+    for (agreement, obligation, authority, division, purpose, service, reference, received, deadline, no_deadline,
+         remaining, allocated) in found:
+        rows.append(AtRiskRow(
+            agreement_reference=shared(agreement), obligation_reference=obligation, authority_code=shared(authority),
+            division_code=shared(division), purpose=shared(purpose), service=shared(service),
+            receipt_reference=reference, received_on=shared(received), deadline=shared(deadline),
+            remaining=remaining, allocated=allocated,
+            band=rules.band_for(deadline or NoDeadline(no_deadline), as_of=as_of, red_months=red_months,
+                                amber_months=amber_months)))
+    return rows
 
 
 def at_risk_rows(
@@ -178,18 +217,25 @@ def division_summary(
     agreement_count = session.scalar(
         select(func.count()).select_from(Agreement).where(in_division, Agreement.signed_on <= on)
     ) or 0
-    secured = session.scalar(
-        select(func.sum(Obligation.amount)).join(Obligation.agreement).where(in_division, Agreement.signed_on <= on)
-    ) or ZERO
-    totals = dict.fromkeys(TOTALS, ZERO)
-    for kind, total in session.execute(
-        select(Entry.kind, func.sum(Entry.amount))
-        .where(entries_of_obligations(session, in_division), Entry.occurred_on <= on, in_force_condition(as_known_at))
-        .group_by(Entry.kind)
-    ):
-        counted_in = KIND_RULES[kind].total
-        if counted_in:
-            totals[counted_in] += total
+    kept_totals = kept.division_totals(session, on=on) if as_known_at is None else None
+    if kept_totals is not None:
+        found = kept_totals.get(code) or kept.Totals()
+        secured = found.secured
+        totals = {name: getattr(found, name) for name in TOTALS}
+    else:
+        secured = session.scalar(
+            select(func.sum(Obligation.amount)).join(Obligation.agreement).where(in_division, Agreement.signed_on <= on)
+        ) or ZERO
+        totals = dict.fromkeys(TOTALS, ZERO)
+        for kind, total in session.execute(
+            select(Entry.kind, func.sum(Entry.amount))
+            .where(entries_of_obligations(session, in_division), Entry.occurred_on <= on,
+                   in_force_condition(as_known_at))
+            .group_by(Entry.kind)
+        ):
+            counted_in = KIND_RULES[kind].total
+            if counted_in:
+                totals[counted_in] += total
     risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
     for row in at_risk(
         session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,

@@ -355,34 +355,39 @@ def income_due(session: Session, *, today: date) -> list[IncomeDueRow]:
     ):
         paid[invoice_id] += amount
     rows = []
-    for invoice, instalment, obligation, agreement in session.execute(
-        select(Invoice, Instalment, Obligation, Agreement).join(Instalment, Invoice.instalment_id == Instalment.id)
+    # Columns, not ORM objects: the dashboard asks for every invoice due on each load.
+    connection = session.connection()
+    for (invoice_id, reference, due_on, amount, explanation, event, dwellings, obligation, agreement, developer,
+         authority, division) in connection.execute(
+        select(Invoice.id, Invoice.reference, Invoice.due_on, Invoice.amount, Invoice.explanation,
+               Instalment.trigger_event, Instalment.trigger_dwellings, Obligation.reference, Agreement.reference,
+               Agreement.developer, Agreement.authority_code, Agreement.division_code)
+        .join(Instalment, Invoice.instalment_id == Instalment.id)
         .join(Obligation, Instalment.obligation_id == Obligation.id)
         .join(Agreement, Obligation.agreement_id == Agreement.id).where(Invoice.due_on <= today)
     ):
-        outstanding = invoice.amount - paid[invoice.id]
+        outstanding = amount - paid[invoice_id]
         if outstanding <= ZERO:
             continue
-        trigger = {"occupation": f"occupation of {instalment.trigger_dwellings} dwellings"}.get(
-            instalment.trigger_event, instalment.trigger_event)
-        days = (today - invoice.due_on).days
+        trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
+        days = (today - due_on).days
         rows.append(IncomeDueRow(
-            agreement_reference=agreement.reference, obligation_reference=obligation.reference,
-            developer=agreement.developer, authority_code=agreement.authority_code,
-            division_code=agreement.division_code, reference=invoice.reference, trigger=trigger,
-            due_on=invoice.due_on, amount=invoice.amount, paid=paid[invoice.id], outstanding=outstanding,
-            days_outstanding=days, overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=invoice.explanation))
-    for due, obligation, agreement in session.execute(
-        select(IncomeDue, Obligation, Agreement).join(Obligation, IncomeDue.obligation_id == Obligation.id)
+            agreement_reference=agreement, obligation_reference=obligation, developer=developer,
+            authority_code=authority, division_code=division, reference=reference, trigger=trigger,
+            due_on=due_on, amount=amount, paid=paid[invoice_id], outstanding=outstanding,
+            days_outstanding=days, overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=explanation))
+    for reference, due_on, amount, source, obligation, agreement, developer, authority, division in connection.execute(
+        select(IncomeDue.reference, IncomeDue.due_on, IncomeDue.amount, IncomeDue.source, Obligation.reference,
+               Agreement.reference, Agreement.developer, Agreement.authority_code, Agreement.division_code)
+        .join(Obligation, IncomeDue.obligation_id == Obligation.id)
         .join(Agreement, Obligation.agreement_id == Agreement.id).where(IncomeDue.due_on <= today)
     ):
-        days = (today - due.due_on).days
+        days = (today - due_on).days
         rows.append(IncomeDueRow(
-            agreement_reference=agreement.reference, obligation_reference=obligation.reference,
-            developer=agreement.developer, authority_code=agreement.authority_code,
-            division_code=agreement.division_code, reference=due.reference, trigger="secured (imported)",
-            due_on=due.due_on, amount=due.amount, paid=ZERO, outstanding=due.amount, days_outstanding=days,
-            overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=f"imported from {due.source}"))
+            agreement_reference=agreement, obligation_reference=obligation, developer=developer,
+            authority_code=authority, division_code=division, reference=reference, trigger="secured (imported)",
+            due_on=due_on, amount=amount, paid=ZERO, outstanding=amount, days_outstanding=days,
+            overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=f"imported from {source}"))
     return sorted(rows, key=lambda r: (r.due_on, r.reference))
 
 

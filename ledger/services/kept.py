@@ -23,19 +23,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.domain import rules
-from ledger.domain.dates import NoDeadline, Terms, terms_in_force
+from ledger.domain.dates import NoDeadline, Terms, add_months, terms_in_force
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import COMMITTING
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import EntryKind
+from ledger.domain.vocab import Band, EntryKind
 from ledger.models import (
     Agreement,
     Entry,
@@ -326,3 +326,69 @@ def _insert(session: Session, positions: list[Kept]) -> None:
         for k in positions for r in k.receipts]
     for start in range(0, len(receipts), CHUNK * 5):
         session.execute(insert(KeptReceiptPosition), receipts[start:start + CHUNK * 5])
+
+
+# -- reading ----------------------------------------------------------------------------------
+#: A reader works out at most this many obligations from their entries (those whose kept
+#: positions are not settled by the date asked about); beyond, the date is long past and the
+#: reader replays the ledger as it did before positions were kept.
+MOST_WORKED_OUT = 2_000
+
+
+def unsettled(session: Session, on: date) -> list[int] | None:
+    """The obligations whose kept positions do not answer for the end of ``on`` (an entry,
+    a change of terms or a signing after it, or a clock a commitment stops), or None when
+    there are too many to work out one by one."""
+    ids = list(session.scalars(select(KeptObligationPosition.obligation_id)
+                               .where(KeptObligationPosition.settled_from > on).limit(MOST_WORKED_OUT + 1)))
+    return None if len(ids) > MOST_WORKED_OUT else ids
+
+
+def band_of(on: date, *, red_months: int, amber_months: int) -> ColumnElement[str]:
+    """rules.band_for in SQL, over kept receipts."""
+    deadline = KeptReceiptPosition.deadline
+    return case(
+        (KeptReceiptPosition.no_deadline == NoDeadline.NONE.value, Band.NO_DEADLINE.value),
+        (deadline.is_(None), Band.UNKNOWN_DEADLINE.value),
+        (deadline < on, Band.OVERDUE.value),
+        (deadline <= add_months(on, red_months), Band.RED.value),
+        (deadline <= add_months(on, amber_months), Band.AMBER.value),
+        else_=Band.GREEN.value,
+    )
+
+
+def division_totals(session: Session, *, on: date) -> dict[str, Totals] | None:
+    """Each division's totals at the end of ``on`` (key '' for no division): the kept sums,
+    with the obligations they do not answer for worked out from their entries; None when
+    too many are (a date long past)."""
+    ids = unsettled(session, on)
+    if ids is None:
+        return None
+    totals: dict[str, Totals] = defaultdict(Totals)
+    for row in session.execute(select(KeptDivisionPosition.division_code,
+                                      *(getattr(KeptDivisionPosition, n) for n in MONEY))):
+        totals[row[0]] = Totals(**dict(zip(MONEY, row[1:], strict=True)))
+    if ids:
+        for row in session.execute(select(KeptObligationPosition.division_code,
+                                          *(getattr(KeptObligationPosition, n) for n in MONEY))
+                                   .where(KeptObligationPosition.obligation_id.in_(ids))):
+            key = row[0] or NO_DIVISION
+            totals[key] = totals[key].plus(Totals(**dict(zip(MONEY, row[1:], strict=True))), -1)
+        for kept in positions_on(session, ids, on=on):
+            key = kept.division_code or NO_DIVISION
+            totals[key] = totals[key].plus(kept.totals)
+    return totals
+
+
+def positions_on(session: Session, ids: Sequence[int], *, on: date) -> Iterator[Kept]:
+    """These obligations' totals at the end of ``on``, worked out from their entries."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        facts = _facts(session, chunk)
+        histories = dict(_histories(session, chunk))
+        for obligation_id in chunk:
+            f = facts[obligation_id]
+            entries = [e for e in histories.get(obligation_id, []) if e.occurred_on <= on]
+            signed = f.signed_on is not None and f.signed_on <= on
+            kept = position_of(replace(f, signed_on=f.signed_on if signed else None), entries)
+            yield kept

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
-from ledger.domain.dates import financial_year_of
+from ledger.domain.dates import add_months, financial_year_of
 from ledger.domain.entry_kinds import KIND_RULES, signed
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import Band, EntryKind, service_label
@@ -26,10 +26,11 @@ from ledger.models import (
     IndexValue,
     Instalment,
     Invoice,
+    KeptReceiptPosition,
     Obligation,
     Project,
 )
-from ledger.services import balances, overview, registry
+from ledger.services import balances, kept, overview, registry
 from ledger.services.income import IncomeDueRow, income_due
 from ledger.services.ledger_rows import in_force_condition
 from ledger.services.registry import Filters, agreements_query, page, projects_query
@@ -61,7 +62,13 @@ def agreement_list(
              .outerjoin(Division, Division.code == Agreement.division_code)
              .order_by((column.desc() if descending else column.asc()).nulls_last(),
                        Agreement.id.desc() if descending else Agreement.id))
-    if urgent_on is not None:
+    if urgent_on is not None and kept.unsettled(session, urgent_on) == []:
+        # The kept receipt positions answer for the day: the database picks the agreements.
+        receipt = KeptReceiptPosition
+        query = query.where(Agreement.id.in_(
+            select(Obligation.agreement_id).join(receipt, receipt.obligation_id == Obligation.id)
+            .where(receipt.deadline <= add_months(urgent_on, amber_months))))
+    elif urgent_on is not None:
         urgent = {row.agreement_reference for row in balances.at_risk(
             session, as_of=urgent_on, filters=filters, red_months=red_months, amber_months=amber_months)
                   if row.band in overview.URGENT}

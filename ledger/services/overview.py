@@ -15,9 +15,12 @@ from ledger.domain.dates import add_months
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.reconcile import AssertionRow
+from ledger.domain.rules import band_for
 from ledger.domain.vocab import Band
-from ledger.models import Agreement, Division, Entry, Obligation
-from ledger.services.balances import AtRiskRow, at_risk, in_force_condition
+from ledger.models import Agreement, Division, Entry, KeptReceiptPosition, Obligation
+from ledger.services import kept
+from ledger.services.balances import AtRiskRow, at_risk, at_risk_rows, in_force_condition
+from ledger.services.positions import obligation_positions
 
 URGENT = (Band.OVERDUE, Band.RED, Band.AMBER)
 
@@ -46,26 +49,118 @@ def dashboard(session: Session, *, today: date, red_months: int = 12, amber_mont
     """Money at risk by band, what falls due month by month over 24 months, the largest
     obligations at risk and the latest entries."""
     read_snapshot(session)
-    rows = at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months)
+    first = today.replace(day=1)
+    months = [add_months(first, n) for n in range(24)]
+    recent = list(session.scalars(select(Entry).order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10)))
+    kept_sums = _kept_sums(session, today=today, until=add_months(first, 24), red_months=red_months,
+                           amber_months=amber_months, largest=10)
+    if kept_sums is None:  # never at today, but a ledger could be migrating: the replay answers
+        rows = at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months)
+        return Dashboard(today=today, bands=_bands(rows), months=_months(rows, today=today, months=months),
+                         largest=largest_at_risk(rows, limit=10), recent=recent)
+    bands, by_month, urgent = kept_sums
+    return Dashboard(
+        today=today, bands=bands, months=[(m, by_month[m]) for m in months],
+        largest=sorted(urgent, key=lambda o: o.remaining, reverse=True)[:10], recent=recent)
+
+
+def _bands(rows: list[AtRiskRow]) -> dict[Band, Decimal]:
     bands = dict.fromkeys(Band, ZERO)
     for row in rows:
         bands[row.band] += row.remaining
-    first = today.replace(day=1)
-    months = [add_months(first, n) for n in range(24)]
+    return bands
+
+
+def _months(rows: list[AtRiskRow], *, today: date, months: list[date]) -> list[tuple[date, Decimal]]:
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
-        if row.deadline and today <= row.deadline < add_months(first, 24):
+        if row.deadline and today <= row.deadline < add_months(months[0], len(months)):
             by_month[row.deadline.replace(day=1)] += row.remaining
-    return Dashboard(
-        today=today,
-        bands=bands,
-        months=[(m, by_month[m]) for m in months],
-        largest=largest_at_risk(rows, limit=10),
-        recent=list(session.scalars(select(Entry).order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10))),
-    )
+    return [(m, by_month[m]) for m in months]
 
 
-def largest_at_risk(rows: list[AtRiskRow], *, limit: int) -> list[ObligationAtRisk]:
+def urgent_money(
+    session: Session, *, today: date, red_months: int = 12, amber_months: int = 24,
+) -> list[tuple[str, str, Decimal]]:
+    """(obligation, agreement, money overdue, red or amber) of every obligation with some: one
+    sum by the database over the kept receipt positions where they answer for ``today``."""
+    worked_out = kept.unsettled(session, today)
+    if worked_out is None or worked_out:
+        return [(o.obligation_reference, o.agreement_reference, o.remaining)
+                for o in urgent_obligations(session, today=today, red_months=red_months, amber_months=amber_months)]
+    receipt = KeptReceiptPosition
+    per_obligation = (select(receipt.obligation_id, func.sum(receipt.remaining).label("money"))
+                      .where(receipt.deadline <= add_months(today, amber_months)).group_by(receipt.obligation_id)
+                      .subquery())
+    return [tuple(row) for row in session.connection().execute(  # type: ignore[misc]
+        select(Obligation.reference, Agreement.reference, per_obligation.c.money)
+        .join(Obligation, Obligation.id == per_obligation.c.obligation_id)
+        .join(Agreement, Agreement.id == Obligation.agreement_id))]
+
+
+def urgent_obligations(
+    session: Session, *, today: date, red_months: int = 12, amber_months: int = 24,
+) -> list[ObligationAtRisk]:
+    """Every obligation with money overdue, red or amber, most money first."""
+    kept_sums = _kept_sums(session, today=today, until=today, red_months=red_months, amber_months=amber_months,
+                           largest=None)
+    if kept_sums is None:
+        return largest_at_risk(at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months),
+                               limit=None)
+    return sorted(kept_sums[2], key=lambda o: o.remaining, reverse=True)
+
+
+def _kept_sums(
+    session: Session, *, today: date, until: date, red_months: int, amber_months: int, largest: int | None,
+) -> tuple[dict[Band, Decimal], dict[date, Decimal], list[ObligationAtRisk]] | None:
+    """From the kept receipt positions, summed by the database: money by band, money by
+    month of deadline from ``today`` to ``until``, and each obligation's urgent money (of
+    the ``largest`` obligations only, if given). The few obligations the kept positions do
+    not answer for are worked out (services.kept)."""
+    connection = session.connection()
+    worked_out = kept.unsettled(session, today)
+    if worked_out is None:
+        return None
+    receipt = KeptReceiptPosition
+    leave_out = (receipt.obligation_id.not_in(worked_out),) if worked_out else ()
+    band = kept.band_of(today, red_months=red_months, amber_months=amber_months)
+    bands = dict.fromkeys(Band, ZERO)
+    for name, money in connection.execute(select(band, func.sum(receipt.remaining)).where(*leave_out).group_by(band)):
+        bands[Band(name)] += money
+    by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for deadline, money in connection.execute(
+            select(receipt.deadline, func.sum(receipt.remaining))
+            .where(receipt.deadline >= today, receipt.deadline < until, *leave_out).group_by(receipt.deadline)):
+        by_month[deadline.replace(day=1)] += money
+    urgent_limit = add_months(today, amber_months)
+    per_obligation = (select(receipt.obligation_id, func.sum(receipt.remaining).label("money"),
+                             func.min(receipt.deadline).label("earliest"))
+                      .where(receipt.deadline <= urgent_limit, *leave_out).group_by(receipt.obligation_id)
+                      .order_by(func.sum(receipt.remaining).desc(), receipt.obligation_id).limit(largest).subquery())
+    urgent = [
+        ObligationAtRisk(obligation_reference=obligation, agreement_reference=agreement, division_code=division,
+                         service=service, earliest_deadline=earliest, remaining=money,
+                         band=band_for(earliest, as_of=today, red_months=red_months, amber_months=amber_months))
+        for obligation, agreement, division, service, earliest, money in connection.execute(
+            select(Obligation.reference, Agreement.reference, Agreement.division_code, Obligation.service,
+                   per_obligation.c.earliest, per_obligation.c.money)
+            .join(Obligation, Obligation.id == per_obligation.c.obligation_id)
+            .join(Agreement, Agreement.id == Obligation.agreement_id))
+    ]
+    if worked_out:
+        rows = [row for position in obligation_positions(session, on=today, where=(Obligation.id.in_(worked_out),))
+                for row in at_risk_rows(position.info, position.receipts, as_of=today, red_months=red_months,
+                                        amber_months=amber_months)]
+        for name, money in _bands(rows).items():
+            bands[name] += money
+        for row in rows:
+            if row.deadline and today <= row.deadline < until:
+                by_month[row.deadline.replace(day=1)] += row.remaining
+        urgent.extend(largest_at_risk(rows, limit=None))
+    return bands, by_month, urgent
+
+
+def largest_at_risk(rows: list[AtRiskRow], *, limit: int | None) -> list[ObligationAtRisk]:
     """Obligations with the most money overdue, red or amber, most first."""
     grouped: dict[str, list[AtRiskRow]] = defaultdict(list)
     for row in rows:
@@ -103,8 +198,22 @@ class DivisionTotals:
 
 
 def division_totals(session: Session, *, on: date, red_months: int = 12, amber_months: int = 24) -> list[DivisionTotals]:
-    """Every division with its money: SQL sums per division, one at-risk pass for all."""
+    """Every division with its money: the kept division totals (services.kept) and each
+    obligation's urgent money, or (at a date long past) SQL sums and one at-risk pass."""
     read_snapshot(session)
+    risk: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
+    totals = kept.division_totals(session, on=on)
+    if totals is not None:
+        for obligation in urgent_obligations(session, today=on, red_months=red_months, amber_months=amber_months):
+            risk[obligation.division_code] += obligation.remaining
+        return [
+            DivisionTotals(
+                code=d.code, name=d.name, authority_code=d.authority_code, members=list(d.members or []),
+                **{name: getattr(totals.get(d.code) or kept.Totals(), name) for name in ("secured", *TOTALS)},
+                at_risk=risk[d.code],
+            )
+            for d in session.scalars(select(Division).order_by(Division.name))
+        ]
     secured = dict(session.execute(
         select(Agreement.division_code, func.sum(Obligation.amount)).join(Obligation.agreement)
         .where(Agreement.signed_on <= on).group_by(Agreement.division_code)).all())
@@ -118,7 +227,6 @@ def division_totals(session: Session, *, on: date, red_months: int = 12, amber_m
         counted_in = KIND_RULES[kind].total
         if counted_in:
             moved[division][counted_in] += total
-    risk: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     for row in at_risk(session, as_of=on, red_months=red_months, amber_months=amber_months):
         if row.band in URGENT:
             risk[row.division_code] += row.remaining

@@ -17,9 +17,8 @@ from ledger.domain.errors import InvalidInput, NotFound
 from ledger.domain.reviews import ReviewFacts, ReviewsNeeded, owner_email, review_errors, reviews_needed
 from ledger.models import Obligation, Review
 from ledger.services import Actor, audit
-from ledger.services.balances import at_risk
 from ledger.services.constraints import as_domain_errors
-from ledger.services.overview import URGENT
+from ledger.services.overview import urgent_money
 
 
 def _facts(values: dict[str, object]) -> ReviewFacts:
@@ -94,11 +93,12 @@ def latest_reviews(session: Session, obligation_references: Iterable[str] | None
 def needing_review(session: Session, *, today: date, red_months: int = 12, amber_months: int = 24) -> ReviewsNeeded:
     """Obligations with money past its repayment date or due within 24 months (the
     dashboard's money at risk) that were never reviewed, or whose review is due."""
-    urgent = [(r.obligation_reference, r.agreement_reference, r.remaining)
-              for r in at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months)
-              if r.band in URGENT]
-    next_reviews = {reference: review.next_review_on
-                    for reference, review in latest_reviews(session, {o for o, _, _ in urgent}).items()}
+    urgent = urgent_money(session, today=today, red_months=red_months, amber_months=amber_months)
+    # Every obligation's latest next review date, as columns: reviews are few beside obligations.
+    latest = select(func.max(Review.id)).group_by(Review.obligation_id)
+    next_reviews = dict(session.connection().execute(
+        select(Obligation.reference, Review.next_review_on).join(Obligation, Review.obligation_id == Obligation.id)
+        .where(Review.id.in_(latest))).all())
     return reviews_needed(urgent, next_reviews, today=today)
 
 
