@@ -42,9 +42,13 @@ SECONDS = 10
 WITHIN = 20
 OFFICER = "officer@demo.s106.test"
 PASSWORD = "demo-password"
-#: Money a project must have allocated and unspent before 1p spends run against it: more than
-#: 16 clients can spend in a run, so no spend needs an automatic allocation (rule 5).
-PLENTY = Decimal("100.00")
+#: The writes go to this many of the busiest obligations in turn, as officers write to many:
+#: one obligation's lock would make 16 clients a queue, and thousands of 1p receipts on it
+#: would make its every write and refresh heavier than a ledger's are.
+SPREAD = 64
+#: Money each one's project must have allocated and unspent: more than 16 clients can spend
+#: on it in a run, so no spend needs an automatic allocation (rule 5).
+PLENTY = Decimal("10.00")
 #: GETs of each path before its load: both workers have run it once or more.
 WARM_UP = 4
 #: Where the JSON body's reference goes in the write script.
@@ -80,9 +84,11 @@ end
 LUA_WRITING = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+local bodies = {__BODIES__}
 function request()
   n = n + 1
-  return wrk.format(nil, nil, nil, __HEAD__ .. id .. "-" .. n .. __TAIL__)
+  local body = bodies[(id * 31 + n) % #bodies + 1]
+  return wrk.format(nil, nil, nil, body[1] .. id .. "-" .. n .. body[2])
 end
 """
 
@@ -105,29 +111,29 @@ def entry_body(kind: str, *, obligation: str, project: str | None, on: date, pre
     return head, tail
 
 
-def write_script(head: str, tail: str) -> str:
-    """Each request a new entry (201), its reference ending in the thread's id and its count."""
-    return (LUA_COUNTING.replace("__EXPECTED__", "201")
-            + LUA_WRITING.replace("__HEAD__", lua_string(head)).replace("__TAIL__", lua_string(tail)))
+def write_script(bodies: Iterable[tuple[str, str]]) -> str:
+    """Each request a new entry (201) from one of ``bodies`` in turn (entry_body's halves),
+    its reference ending in the thread's id and its count."""
+    table = ", ".join(f"{{{lua_string(head)}, {lua_string(tail)}}}" for head, tail in bodies)
+    return LUA_COUNTING.replace("__EXPECTED__", "201") + LUA_WRITING.replace("__BODIES__", table)
 
 
 @dataclass(frozen=True, slots=True)
 class Targets:
-    """What the load asks for: as bench.ops.api_targets picks them, and a write target."""
+    """What the load asks for: as bench.ops.api_targets picks them, and where to write."""
 
     member_token: str
     officer_token: str
     division: str
     obligation: str
-    #: The busiest obligation with a project holding PLENTY: receipts and spends go there.
-    write_obligation: str
-    write_project: str
+    #: Obligations and a project of each holding PLENTY: receipts and spends go there in turn.
+    writes: tuple[tuple[str, str], ...]
     today: date
 
 
-def write_target(session: Any, today: date) -> tuple[str, str]:
-    """The busiest obligation (by the ledger's own entries) with a project whose allocated
-    unspent money is PLENTY, and that project, read by replaying its history."""
+def write_targets(session: Any, today: date) -> tuple[tuple[str, str], ...]:
+    """The SPREAD busiest obligations (by the ledger's own entries) with a project whose
+    allocated unspent money is PLENTY, each with that project, read by replaying its history."""
     from sqlalchemy import text
 
     from ledger.domain import rules
@@ -136,13 +142,18 @@ def write_target(session: Any, today: date) -> tuple[str, str]:
     busiest = session.execute(text(
         "SELECT e.obligation_id, o.reference FROM entries e JOIN obligations o ON o.id = e.obligation_id "
         "WHERE e.reference NOT LIKE 'BENCH-%' GROUP BY e.obligation_id, o.reference "
-        "ORDER BY count(*) DESC, o.reference LIMIT 200")).all()
+        "ORDER BY count(*) DESC, o.reference LIMIT 2000")).all()
+    found: list[tuple[str, str]] = []
     for obligation_id, reference in busiest:
         money = rules.balances_at(rules.in_force(history(session, obligation_id)), today).by_project
         project, unspent = max(money.items(), key=lambda item: item[1], default=(None, Decimal(0)))
         if project is not None and unspent >= PLENTY:
-            return reference, project
-    raise RuntimeError(f"no busy obligation has a project with {PLENTY} allocated and unspent")
+            found.append((reference, project))
+            if len(found) == SPREAD:
+                break
+    if not found:
+        raise RuntimeError(f"no busy obligation has a project with {PLENTY} allocated and unspent")
+    return tuple(found)
 
 
 def targets(url: str) -> Targets:
@@ -156,10 +167,10 @@ def targets(url: str) -> Targets:
         with app.extensions["ledger.sessions"]() as session:
             member_token, division, obligation = api_targets(session)
             officer_token = users.create_token(session, email=OFFICER, actor=SYSTEM)
-            write_obligation, write_project = write_target(session, today)
+            writes = write_targets(session, today)
     finally:
         app.extensions["ledger.engine"].dispose()
-    return Targets(member_token, officer_token, division, obligation, write_obligation, write_project, today)
+    return Targets(member_token, officer_token, division, obligation, writes, today)
 
 
 def call(port: int, method: str, path: str, headers: dict[str, str] | None = None,
@@ -336,18 +347,19 @@ def writes(port: int, url: str, t: Targets, *, seconds: float, clients: int) -> 
     run = secrets.token_hex(4)  # references of their own, however often a ledger is benchmarked
     bearer = {"Authorization": f"Bearer {t.officer_token}"}
     rows = []
-    for kind, project in (("receipt", None), ("spend", t.write_project)):
+    for kind in ("receipt", "spend"):
         prefix = f"BENCH-{kind[0].upper()}-{run}-"
-        head, tail = entry_body(kind, obligation=t.write_obligation, project=project, on=t.today, prefix=prefix)
-        result = wrk(port, "/api/v1/entries", write_script(head, tail), bearer, seconds=seconds, clients=clients)
+        bodies = [entry_body(kind, obligation=obligation, project=project if kind == "spend" else None, on=t.today,
+                             prefix=prefix) for obligation, project in t.writes]
+        result = wrk(port, "/api/v1/entries", write_script(bodies), bearer, seconds=seconds, clients=clients)
         row = load_row(f"API write: {kind}", result, 201)
         written = entries_named(url, kind, prefix)
         # A request under way when wrk stops is still written, and not counted by wrk.
         if written < result["requests"]:
             row["bad"] += result["requests"] - written
         verdict = "FAIL: writes refused or lost" if row["bad"] else "all written"
-        row["note"] = (f"{verdict}; {row['note']}; {written:,} {kind}s written to {t.write_obligation}"
-                       f"{' for ' + project if project else ''}")
+        row["note"] = (f"{verdict}; {row['note']}; {written:,} {kind}s written, to {len(t.writes)} obligations "
+                       f"in turn{' (a project of each with money allocated)' if kind == 'spend' else ''}")
         rows.append(row)
     return rows
 
@@ -367,11 +379,11 @@ def entries_named(url: str, kind: str, prefix: str) -> int:
         engine.dispose()
 
 
-def keep_cost(url: str, obligation: str, seconds: float) -> dict[str, Any]:
-    """Receipts recorded one after another through record_entry, each in a session of its own
-    as a request has, with the kept positions refreshed as the code stands and with a no-op
-    in place of the refresh: entries per second of each. The rounds take turns (ABBA), so a
-    drift in the machine's load falls on both sides alike."""
+def keep_cost(url: str, obligations: list[str], seconds: float, *, on: date | None = None) -> dict[str, Any]:
+    """Receipts recorded one after another through record_entry, to ``obligations`` in turn,
+    each in a session of its own as a request has, with the kept positions refreshed as the
+    code stands and with a no-op in place of the refresh: entries per second of each. The
+    rounds take turns (ABBA), so a drift in the machine's load falls on both sides alike."""
     try:
         from ledger.services import kept
     except ImportError:
@@ -388,7 +400,7 @@ def keep_cost(url: str, obligation: str, seconds: float) -> dict[str, Any]:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "ENV": "development"})
     sessions = app.extensions["ledger.sessions"]
     actor = Actor(email=OFFICER, role="officer")
-    run, today, refresh = secrets.token_hex(4), clock.today(), kept.refresh
+    run, today, refresh = secrets.token_hex(4), on or clock.today(), kept.refresh
     calls = [0]
 
     def no_op(session: Any, obligation_ids: Any) -> None:
@@ -411,8 +423,8 @@ def keep_cost(url: str, obligation: str, seconds: float) -> dict[str, Any]:
             started = time.perf_counter()
             with sessions() as session:
                 record_entry(session, EntryRequest(
-                    kind=EntryKind.RECEIPT, obligation_reference=obligation, amount=Decimal("0.01"), occurred_on=today,
-                    reason="keep-cost benchmark", reference=f"BENCH-K-{run}-{count}"), actor=actor)
+                    kind=EntryKind.RECEIPT, obligation_reference=obligations[count % len(obligations)],
+                    amount=Decimal("0.01"), occurred_on=today, reason="keep-cost benchmark", reference=f"BENCH-K-{run}-{count}"), actor=actor)
             spent += time.perf_counter() - started
             entries += 1
         return entries, spent
@@ -427,20 +439,20 @@ def keep_cost(url: str, obligation: str, seconds: float) -> dict[str, Any]:
             done[side][1] += spent
     finally:
         put(refresh)
-        # The no-op left this obligation's kept positions behind its entries: put them right.
+        # The no-op left these obligations' kept positions behind their entries: put them right.
         with sessions() as session, write_transaction(session):
-            refresh(session, [session.scalar(select(Obligation.id).where(Obligation.reference == obligation))])
+            refresh(session, session.scalars(select(Obligation.id).where(Obligation.reference.in_(obligations))))
         app.extensions["ledger.engine"].dispose()
     if not calls[0]:
         return {"skipped": "record_entry never called ledger.services.kept.refresh: the no-op replaced nothing"}
     return {side: {"entries": entries, "per_second": entries / spent} for side, (entries, spent) in done.items()}
 
 
-def keep_cost_rows(url: str, obligation: str, seconds: float) -> list[Row]:
+def keep_cost_rows(url: str, obligations: list[str], seconds: float) -> list[Row]:
     """keep_cost in a process of its own, the only one where the refresh is a no-op. Time is
     the seconds an entry takes, the floor the same with the refresh a no-op."""
     name = "record_entry, keeping positions"
-    out = subprocess.run([sys.executable, "-m", "bench.load", "--url", url, "--keep-cost", obligation,
+    out = subprocess.run([sys.executable, "-m", "bench.load", "--url", url, "--keep-cost", json.dumps(obligations),
                           "--seconds", str(seconds)], cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
         return [{"operation": name, "seconds": 0.0, "floor": None, "per_second": None, "bad": 1,
@@ -455,7 +467,7 @@ def keep_cost_rows(url: str, obligation: str, seconds: float) -> list[Row]:
          "per_second": kept["per_second"], "bad": 0,
          "note": f"{kept['per_second']:,.1f} entries/s keeping, {plain['per_second']:,.1f} without "
                  f"(ratio {plain['per_second'] / kept['per_second']:.2f}); {kept['entries']:,} and "
-                 f"{plain['entries']:,} 1p receipts one after another to {obligation}"},
+                 f"{plain['entries']:,} 1p receipts one after another, to {len(obligations)} obligations in turn"},
         {"operation": "record_entry, refresh a no-op", "seconds": 1 / plain["per_second"], "floor": None,
          "per_second": plain["per_second"], "bad": 0,
          "note": f"{plain['per_second']:,.1f} entries/s: the floor of the row above"},
@@ -472,7 +484,7 @@ def measure(url: str, *, seconds: float = SECONDS, clients: int = CLIENTS, keep_
     with served(url, cache_size=512) as port:
         rows += [{**row, "operation": f"{row['operation']}, cache on"}
                  for row in reads(port, t, seconds=seconds, clients=clients, only={"API division summary"})]
-    return rows + keep_cost_rows(url, t.write_obligation, keep_seconds)
+    return rows + keep_cost_rows(url, [obligation for obligation, _ in t.writes], keep_seconds)
 
 
 def add_to_table(table: Any, url: str, size: str, database: str, *, seconds: float = SECONDS) -> list[Row]:
@@ -492,10 +504,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", default="-", help="the demo's size, for the table (small, county, national)")
     parser.add_argument("--database", default="-", help="sqlite or postgresql, for the table")
     parser.add_argument("--seconds", type=float, default=SECONDS, help=f"load per row (default {SECONDS})")
-    parser.add_argument("--keep-cost", metavar="OBLIGATION", help=argparse.SUPPRESS)
+    parser.add_argument("--keep-cost", metavar="OBLIGATIONS", help=argparse.SUPPRESS)  # a JSON list
     args = parser.parse_args(argv)
     if args.keep_cost:  # the child process of keep_cost_rows
-        print(json.dumps(keep_cost(args.url, args.keep_cost, args.seconds)))
+        print(json.dumps(keep_cost(args.url, json.loads(args.keep_cost), args.seconds)))
         return
     if shutil.which("wrk") is None:
         sys.exit("wrk not installed (apt-get install wrk)")

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from bench import load
 from bench.run import Table, duration
 from ledger.models import Obligation
-from ledger.services import SYSTEM, users
+from ledger.services import SYSTEM, kept, users
 from ledger.services.entries import obligation_money
 from tests.factories import make_ledger, post
 
@@ -50,8 +50,9 @@ def test_each_write_body_is_json_with_its_own_reference() -> None:
     assert body == {"kind": "spend", "obligation_reference": '20/00001/"FUL"/1', "amount": "0.01",
                     "occurred_on": "2026-12-01", "reason": "load benchmark", "project_reference": "PRJ-1",
                     "reference": "BENCH-S-ab12-3-17"}
-    script = load.write_script(head, tail)
-    assert load.lua_string(head) in script and "status ~= 201" in script
+    script = load.write_script([(head, tail), ("{", "}")])
+    assert f"{{{load.lua_string(head)}, {load.lua_string(tail)}}}, {{\"{{\", \"}}\"}}" in script
+    assert "status ~= 201" in script
     assert "status ~= 200" in load.read_script()
 
 
@@ -87,13 +88,37 @@ def test_rows_read_as_multiples_of_health() -> None:
     assert (duration(2.5), duration(0.0123)) == ("2.50 s", "12.3 ms")
 
 
+def test_writes_go_where_a_project_has_money_allocated(app: Flask) -> None:
+    with app.extensions["ledger.sessions"]() as session:
+        make_ledger(session)
+        post(session, "receipt", "500.00", date(2024, 1, 1))
+        with pytest.raises(RuntimeError, match="no busy obligation"):
+            load.write_targets(session, date(2025, 1, 1))
+        post(session, "allocation", "9.99", date(2024, 1, 2), project="PRJ-2")
+        post(session, "allocation", str(load.PLENTY), date(2024, 1, 2), project="PRJ-1")
+        assert load.write_targets(session, date(2025, 1, 1)) == (("20/00001/FUL/1", "PRJ-1"),)
+
+
+def test_keeping_positions_is_timed_with_and_without_and_left_as_the_rules_give(app: Flask) -> None:
+    with app.extensions["ledger.sessions"]() as session:
+        make_ledger(session)
+    result = load.keep_cost(app.config["DATABASE_URL"], ["20/00001/FUL/1"], 0.4, on=date(2025, 1, 1))
+    assert result["with"]["entries"] > 0 and result["without"]["entries"] > 0, result
+    assert result["with"]["per_second"] > 0 and result["without"]["per_second"] > 0
+    with app.extensions["ledger.sessions"]() as session:
+        # The receipts recorded with the refresh a no-op are in the kept positions all the same.
+        assert kept.differences(session) == []
+        received = obligation_money(session, session.scalar(select(Obligation)), on=date(2025, 1, 1)).balances.received
+    assert received >= Decimal("0.01") * (result["with"]["entries"] + result["without"]["entries"])
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed (apt-get install wrk)")
 def test_a_second_of_load_reads_pages_and_writes_every_entry(app: Flask, port: int) -> None:
     url = app.config["DATABASE_URL"]
     with app.extensions["ledger.sessions"]() as session:
         token = users.create_token(session, email=load.OFFICER, actor=SYSTEM)
     targets = load.Targets(member_token=token, officer_token=token, division="ashford-central",
-                           obligation="20/00001/FUL/1", write_obligation="20/00001/FUL/1", write_project="PRJ-1",
+                           obligation="20/00001/FUL/1", writes=(("20/00001/FUL/1", "PRJ-1"),),
                            today=date(2025, 1, 1))
     rows = load.reads(port, targets, seconds=1, clients=2, only={"page /dashboard", "API obligation balance"})
     assert [r["operation"] for r in rows] == ["/health", "page /dashboard", "API obligation balance"]
