@@ -1,0 +1,93 @@
+"""`s106 check` (issue 17), the installed command run as a subprocess on a small demo ledger,
+on SQLite and PostgreSQL: it agrees with a ledger as written; a kept row a penny out is
+named, with its division, and exits 1; `--repair` works the kept rows out again, after which
+it agrees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import text
+
+from ledger.db import make_engine
+from tests.conftest import make_test_app
+from tests.test_cli import S106
+
+AGREE = "kept positions agree with the entries: every obligation, receipt and division"
+
+
+def s106(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"LEDGER_DATABASE_URL": url, "LEDGER_ENV": "development"}
+    return subprocess.run([*S106, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def with_demo(url: str) -> str:
+    application = make_test_app(url)
+    with freeze_time("2026-11-28 12:00:00"):
+        result = application.test_cli_runner().invoke(args=["ledger", "demo", "--scale", "small", "--seed", "5"])
+    application.extensions["ledger.engine"].dispose()
+    assert result.exit_code == 0, result.output
+    return url
+
+
+@pytest.fixture
+def demo_url(database_url: str) -> str:
+    return with_demo(database_url)
+
+
+def corrupt_one_held(url: str) -> tuple[str, str]:
+    """Add a penny to one obligation's kept money held and to its division's, with raw UPDATEs,
+    as a write that kept a wrong position would: (its reference, its division)."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        obligation_id, reference, division = connection.execute(text(
+            "SELECT k.obligation_id, o.reference, k.division_code FROM kept_obligation_positions k "
+            "JOIN obligations o ON o.id = k.obligation_id WHERE k.held > 0 AND k.division_code IS NOT NULL "
+            "ORDER BY k.obligation_id LIMIT 1")).one()
+        # Money is stored in pence: one more is a penny.
+        connection.execute(text("UPDATE kept_obligation_positions SET held = held + 1 WHERE obligation_id = :id"),
+                           {"id": obligation_id})
+        connection.execute(text("UPDATE kept_division_positions SET held = held + 1 WHERE division_code = :code"),
+                           {"code": division})
+    engine.dispose()
+    return reference, division
+
+
+def test_check_agrees_names_a_penny_out_and_repairs_it(demo_url: str) -> None:
+    agreed = s106(["check"], demo_url)
+    assert agreed.returncode == 0, agreed.stderr
+    assert agreed.stdout.strip() == AGREE
+
+    reference, division = corrupt_one_held(demo_url)
+    found = s106(["check"], demo_url)
+    assert found.returncode == 1, found.stderr
+    lines = found.stdout.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"obligation {reference}: kept ") and "held" in lines[0]
+    assert lines[1].startswith(f"division {division}: kept ") and "held" in lines[1]
+    assert "2 differences between the kept positions and the entries" in found.stderr
+
+    repaired = s106(["check", "--repair"], demo_url)
+    assert repaired.returncode == 1  # it still reports what it found before repairing
+    assert f"obligation {reference}" in repaired.stdout
+    assert "kept positions worked out again from the entries" in repaired.stderr
+    again = s106(["check"], demo_url)
+    assert (again.returncode, again.stdout.strip()) == (0, AGREE)
+
+
+def test_check_names_the_obligation_of_a_kept_receipt_gone_missing(sqlite_url: str) -> None:
+    url = with_demo(sqlite_url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        reference = connection.execute(text(
+            "SELECT o.reference FROM kept_receipt_positions k JOIN obligations o ON o.id = k.obligation_id "
+            "ORDER BY k.entry_id LIMIT 1")).scalar_one()
+        connection.execute(text("DELETE FROM kept_receipt_positions WHERE entry_id = "
+                                "(SELECT min(entry_id) FROM kept_receipt_positions)"))
+    engine.dispose()
+    found = s106(["check"], url)
+    assert found.returncode == 1
+    assert found.stdout.startswith(f"obligation {reference}: kept receipts ")
