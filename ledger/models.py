@@ -696,3 +696,18 @@ class KeptDivisionPosition(Base):
     held: Mapped[Decimal]
     allocated: Mapped[Decimal]
     committed: Mapped[Decimal]
+    #: Receipts with money remaining, and their money with no deadline or one not yet known.
+    receipts: Mapped[int]
+    no_deadline: Mapped[Decimal]
+    unknown_deadline: Mapped[Decimal]
+
+
+class KeptDeadlineTotal(Base):
+    """The money of the kept receipt positions falling due on each date: the dashboard's
+    bands and months are sums over a few thousand dates, not over every receipt."""
+
+    __tablename__ = "kept_deadline_totals"
+
+    deadline: Mapped[date] = mapped_column(primary_key=True)
+    remaining: Mapped[Decimal]
+    receipts: Mapped[int]

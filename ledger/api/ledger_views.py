@@ -13,7 +13,7 @@ from ledger.api.common import Blueprint, actor, filters, paged
 from ledger.domain import limits
 from ledger.domain.money import ZERO
 from ledger.domain.rules import band_for
-from ledger.domain.vocab import EntryKind
+from ledger.domain.vocab import Band, EntryKind
 from ledger.extensions import band_thresholds, get_session
 from ledger.models import Entry
 from ledger.services import audit, balances, listing
@@ -119,6 +119,13 @@ class AtRisk(MethodView):
     @at_risk.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Any]:
         """Receipts with money remaining, banded by repayment deadline, soonest first"""
+        found = None if args.get("as_known_at") else balances.at_risk_page(
+            get_session(), as_of=args.get("as_of") or clock.today(), filters=filters(args),
+            band=Band(args["band"]) if args.get("band") else None, offset=pagination_parameters.first_item,
+            limit=pagination_parameters.page_size, **band_thresholds())
+        if found is not None:  # one page read from the kept positions
+            pagination_parameters.item_count = found.total
+            return found.rows
         rows = balances.at_risk(
             get_session(),
             as_of=args.get("as_of") or clock.today(),

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
 from ledger.domain import rules
-from ledger.domain.dates import Deadline, NoDeadline
+from ledger.domain.dates import Deadline, NoDeadline, add_months
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
@@ -125,19 +126,17 @@ def at_risk(
 
 def _kept_at_risk(
     session: Session, *, as_of: date, conditions: tuple[ColumnElement[bool], ...], leave_out: list[int],
-    red_months: int, amber_months: int,
+    red_months: int, amber_months: int, order_by: tuple[ColumnElement[Any], ...] = (), limit: int | None = None,
 ) -> list[AtRiskRow]:
-    """The at-risk rows of the kept receipt positions (services.kept), but for ``leave_out``."""
+    """The at-risk rows of the kept receipt positions (services.kept), but for ``leave_out``:
+    all, or the first ``limit`` in the order given."""
     shared = Shared()
-    receipt = KeptReceiptPosition
     found = session.connection().execute(
-        select(Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
-               Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, receipt.deadline,
-               receipt.no_deadline, receipt.remaining, receipt.allocated)
-        .join(Entry, Entry.id == receipt.entry_id)
-        .join(Obligation, Obligation.id == receipt.obligation_id)
-        .join(Agreement, Agreement.id == Obligation.agreement_id)
-        .where(*conditions, *((receipt.obligation_id.not_in(leave_out),) if leave_out else ())))
+        kept_receipts(conditions, leave_out).add_columns(
+            Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
+            Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, KeptReceiptPosition.deadline,
+            KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated)
+        .order_by(*order_by).limit(limit))
     rows = []
     for (agreement, obligation, authority, division, purpose, service, reference, received, deadline, no_deadline,
          remaining, allocated) in found:
@@ -149,6 +148,73 @@ def _kept_at_risk(
             band=rules.band_for(deadline or NoDeadline(no_deadline), as_of=as_of, red_months=red_months,
                                 amber_months=amber_months)))
     return rows
+
+
+def kept_receipts(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int]) -> Select[Any]:
+    """The kept receipt positions with their receipt, obligation and agreement joined, meeting
+    ``conditions`` (on those), but for the obligations ``leave_out``; no columns yet."""
+    receipt = KeptReceiptPosition
+    return (select().select_from(receipt)
+            .join(Entry, Entry.id == receipt.entry_id)
+            .join(Obligation, Obligation.id == receipt.obligation_id)
+            .join(Agreement, Agreement.id == Obligation.agreement_id)
+            .where(*conditions, *((receipt.obligation_id.not_in(leave_out),) if leave_out else ())))
+
+
+def band_condition(band: Band, *, as_of: date, red_months: int, amber_months: int) -> ColumnElement[bool]:
+    """Kept receipt positions in ``band`` on ``as_of`` (rules.band_for), as ranges of deadlines."""
+    deadline, red, amber = KeptReceiptPosition.deadline, add_months(as_of, red_months), add_months(as_of, amber_months)
+    return {
+        Band.OVERDUE: deadline < as_of,
+        Band.RED: deadline.between(as_of, red),
+        Band.AMBER: (deadline > red) & (deadline <= amber),
+        Band.GREEN: deadline > amber,
+        Band.NO_DEADLINE: KeptReceiptPosition.no_deadline == NoDeadline.NONE.value,
+        Band.UNKNOWN_DEADLINE: deadline.is_(None) & (KeptReceiptPosition.no_deadline != NoDeadline.NONE.value),
+    }[band]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AtRiskPage:
+    rows: list[AtRiskRow]
+    #: How many receipts, and how much money, the whole list holds.
+    total: int
+    remaining: Decimal
+
+
+def at_risk_page(
+    session: Session, *, as_of: date, filters: Filters = NO_FILTERS, band: Band | None = None, offset: int = 0,
+    limit: int, red_months: int = 12, amber_months: int = 24,
+) -> AtRiskPage | None:
+    """One page of at_risk (its order), with the whole list's count and money, read from the
+    kept positions by the database: no row beyond the page is built. None when the kept
+    positions do not answer for ``as_of`` (then page at_risk's list)."""
+    read_snapshot(session)
+    worked_out = kept.unsettled(session, as_of)
+    if worked_out is None:
+        return None
+    thresholds = {"red_months": red_months, "amber_months": amber_months}
+    conditions = (*filters.conditions(Obligation),
+                  *((band_condition(band, as_of=as_of, **thresholds),) if band else ()))
+    total, remaining = session.connection().execute(
+        kept_receipts(conditions, worked_out).add_columns(func.count(), func.sum(KeptReceiptPosition.remaining))).one()
+    extra = [] if not worked_out else [
+        row for position in obligation_positions(
+            session, on=as_of, where=(*filters.conditions(Obligation), Obligation.id.in_(worked_out)))
+        for row in at_risk_rows(position.info, position.receipts, as_of=as_of, **thresholds)
+        if band is None or row.band == band]
+    # Soonest deadline first, none last (sort_at_risk): the dated ones by the deadline's index.
+    wanted = offset + limit
+    dated = _kept_at_risk(session, as_of=as_of, conditions=(*conditions, KeptReceiptPosition.deadline.is_not(None)),
+                          leave_out=worked_out, order_by=(KeptReceiptPosition.deadline, Agreement.reference,
+                                                          Entry.reference), limit=wanted, **thresholds)
+    if len(dated) < wanted:
+        dated += _kept_at_risk(session, as_of=as_of, conditions=(*conditions, KeptReceiptPosition.deadline.is_(None)),
+                               leave_out=worked_out, order_by=(Agreement.reference, Entry.reference),
+                               limit=wanted - len(dated), **thresholds)
+    rows = sort_at_risk(dated + extra)[offset:wanted]
+    return AtRiskPage(rows=rows, total=total + len(extra),
+                      remaining=(remaining or ZERO) + sum((r.remaining for r in extra), ZERO))
 
 
 def at_risk_rows(

@@ -39,6 +39,7 @@ from ledger.domain.vocab import Band, EntryKind
 from ledger.models import (
     Agreement,
     Entry,
+    KeptDeadlineTotal,
     KeptDivisionPosition,
     KeptObligationPosition,
     KeptReceiptPosition,
@@ -102,6 +103,41 @@ class Kept:
     receipts: tuple[tuple[int, date | None, str | None, Decimal, Decimal, Decimal], ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DivisionSums:
+    """A division's kept row: its obligations' totals and its receipts' spread."""
+
+    totals: Totals = Totals()
+    receipts: int = 0
+    no_deadline: Decimal = ZERO
+    unknown_deadline: Decimal = ZERO
+
+
+class Aggregates:
+    """Division and deadline sums of some obligations' kept positions, added or taken away."""
+
+    def __init__(self) -> None:
+        self.divisions: dict[str, DivisionSums] = defaultdict(DivisionSums)
+        #: Per deadline: (money, receipts).
+        self.deadlines: dict[date, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
+
+    def add(self, kept: Kept, sign: int = 1) -> None:
+        key = kept.division_code or NO_DIVISION
+        sums = self.divisions[key]
+        no_deadline, unknown = sums.no_deadline, sums.unknown_deadline
+        for _, deadline, reason, remaining, _, _ in kept.receipts:
+            if deadline is not None:
+                money, count = self.deadlines[deadline]
+                self.deadlines[deadline] = (money + sign * remaining, count + sign)
+            elif reason == NoDeadline.NONE.value:
+                no_deadline += sign * remaining
+            else:
+                unknown += sign * remaining
+        self.divisions[key] = DivisionSums(totals=sums.totals.plus(kept.totals, sign),
+                                           receipts=sums.receipts + sign * len(kept.receipts),
+                                           no_deadline=no_deadline, unknown_deadline=unknown)
+
+
 def position_of(facts: ObligationFacts, entries: Sequence[LedgerEntry]) -> Kept:
     """An obligation's positions after every entry in force (``entries``), by the rules."""
     terms = terms_in_force(facts.terms, on=LAST_DAY)
@@ -145,21 +181,24 @@ def refresh_agreement(session: Session, agreement_id: int) -> None:
 
 def rebuild(session: Session) -> None:
     """Work out every obligation's positions from nothing (a new or migrated database)."""
-    for table in (KeptReceiptPosition, KeptObligationPosition, KeptDivisionPosition):
+    for table in (KeptReceiptPosition, KeptObligationPosition, KeptDivisionPosition, KeptDeadlineTotal):
         session.execute(delete(table))
-    divisions: dict[str, Totals] = defaultdict(Totals)
+    sums = Aggregates()
     batch: list[Kept] = []
     for kept in computed(session):
         batch.append(kept)
-        key = kept.division_code or NO_DIVISION
-        divisions[key] = divisions[key].plus(kept.totals)
+        sums.add(kept)
         if len(batch) == CHUNK * 5:
             _insert(session, batch)
             batch = []
     _insert(session, batch)
-    rows = [{"division_code": code, **asdict(totals)} for code, totals in sorted(divisions.items())]
-    if rows:
-        session.execute(insert(KeptDivisionPosition), rows)
+    divisions = [{"division_code": code, **asdict(d.totals), "receipts": d.receipts, "no_deadline": d.no_deadline,
+                  "unknown_deadline": d.unknown_deadline} for code, d in sorted(sums.divisions.items())]
+    deadlines = [{"deadline": day, "remaining": money, "receipts": count}
+                 for day, (money, count) in sorted(sums.deadlines.items()) if count]
+    for table, rows in ((KeptDivisionPosition, divisions), (KeptDeadlineTotal, deadlines)):
+        if rows:
+            session.execute(insert(table), rows)
     session.flush()
 
 
@@ -174,18 +213,23 @@ def computed(session: Session) -> Iterator[Kept]:
             yield position_of(facts[obligation_id], histories.get(obligation_id, []))
 
 
-def stored(session: Session) -> Iterator[Kept]:
-    """Every obligation's kept positions, in id order (an obligation without a row: none)."""
+def stored(session: Session, ids: Sequence[int] | None = None) -> Iterator[Kept]:
+    """Every obligation's kept positions (or these obligations'), in id order (an obligation
+    without a row: none)."""
     receipts: dict[int, list[tuple[int, date | None, str | None, Decimal, Decimal, Decimal]]] = defaultdict(list)
     for row in session.execute(
             select(KeptReceiptPosition.obligation_id, KeptReceiptPosition.entry_id, KeptReceiptPosition.deadline,
                    KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated,
-                   KeptReceiptPosition.committed).order_by(KeptReceiptPosition.entry_id)):
+                   KeptReceiptPosition.committed)
+            .where(*(() if ids is None else (KeptReceiptPosition.obligation_id.in_(ids),)))
+            .order_by(KeptReceiptPosition.entry_id)):
         receipts[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
     columns = [getattr(KeptObligationPosition, name) for name in MONEY]
     for row in session.execute(
             select(KeptObligationPosition.obligation_id, KeptObligationPosition.division_code,
-                   KeptObligationPosition.settled_from, *columns).order_by(KeptObligationPosition.obligation_id)):
+                   KeptObligationPosition.settled_from, *columns)
+            .where(*(() if ids is None else (KeptObligationPosition.obligation_id.in_(ids),)))
+            .order_by(KeptObligationPosition.obligation_id)):
         yield Kept(obligation_id=row[0], division_code=row[1], settled_from=row[2],
                    totals=Totals(**dict(zip(MONEY, row[3:], strict=True))),
                    receipts=tuple(receipts.pop(row[0], [])))
@@ -200,10 +244,9 @@ def differences(session: Session) -> list[str]:
     found: list[str] = []
     references = dict(session.execute(select(Obligation.id, Obligation.reference)).all())
     kept_rows = {k.obligation_id: k for k in stored(session)}
-    divisions: dict[str, Totals] = defaultdict(Totals)
+    sums = Aggregates()
     for expected in computed(session):
-        divisions[expected.division_code or NO_DIVISION] = divisions[expected.division_code or NO_DIVISION].plus(
-            expected.totals)
+        sums.add(expected)
         actual = kept_rows.pop(expected.obligation_id, None)
         name = f"obligation {references[expected.obligation_id]}"
         if actual is None:
@@ -212,13 +255,32 @@ def differences(session: Session) -> list[str]:
             continue
         found.extend(f"{name}: {problem}" for problem in _compare(expected, actual))
     found.extend(f"obligation id {i}: kept positions for an obligation that does not exist" for i in kept_rows)
-    kept_divisions = {row[0]: Totals(**dict(zip(MONEY, row[1:], strict=True))) for row in session.execute(
-        select(KeptDivisionPosition.division_code, *(getattr(KeptDivisionPosition, n) for n in MONEY)))}
-    for code in sorted(set(divisions) | set(kept_divisions)):
-        want, have = divisions.get(code, Totals()), kept_divisions.get(code, Totals())
+    kept_divisions = {row[0]: DivisionSums(totals=Totals(**dict(zip(MONEY, row[1:-3], strict=True))),
+                                           receipts=row[-3], no_deadline=row[-2], unknown_deadline=row[-1])
+                      for row in session.execute(select(
+                          KeptDivisionPosition.division_code, *(getattr(KeptDivisionPosition, n) for n in MONEY),
+                          KeptDivisionPosition.receipts, KeptDivisionPosition.no_deadline,
+                          KeptDivisionPosition.unknown_deadline))}
+    for code in sorted(set(sums.divisions) | set(kept_divisions)):
+        want, have = sums.divisions.get(code, DivisionSums()), kept_divisions.get(code, DivisionSums())
         if want != have:
-            found.append(f"division {code or '(none)'}: kept {_money_words(have)}; the rules give {_money_words(want)}")
+            found.append(f"division {code or '(none)'}: kept {_division_words(have)}; the rules give "
+                         f"{_division_words(want)}")
+    kept_deadlines = {row[0]: (row[1], row[2]) for row in session.execute(
+        select(KeptDeadlineTotal.deadline, KeptDeadlineTotal.remaining, KeptDeadlineTotal.receipts))}
+    wanted = {d: v for d, v in sums.deadlines.items() if v != (ZERO, 0)}
+    for deadline in sorted(set(wanted) | set(kept_deadlines)):
+        want_money, want_count = wanted.get(deadline, (ZERO, 0))
+        have_money, have_count = kept_deadlines.get(deadline, (ZERO, 0))
+        if (want_money, want_count) != (have_money, have_count):
+            found.append(f"deadline {deadline}: kept {have_money} in {have_count} receipts; the rules give "
+                         f"{want_money} in {want_count}")
     return found
+
+
+def _division_words(sums: DivisionSums) -> str:
+    return (f"{_money_words(sums.totals)}; {sums.receipts} receipts with money, {sums.no_deadline} with no "
+            f"deadline, {sums.unknown_deadline} with a deadline not yet known")
 
 
 def _compare(expected: Kept, actual: Kept) -> list[str]:
@@ -290,28 +352,45 @@ def _histories(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, list
 
 
 def _rewrite(session: Session, positions: list[Kept]) -> None:
-    """Replace these obligations' kept rows and move their divisions by the difference."""
+    """Replace these obligations' kept rows and move their divisions and deadlines by the
+    difference."""
     ids = [k.obligation_id for k in positions]
-    moved: dict[str, Totals] = defaultdict(Totals)
-    columns = [getattr(KeptObligationPosition, name) for name in MONEY]
-    for row in session.execute(select(KeptObligationPosition.division_code, *columns)
-                               .where(KeptObligationPosition.obligation_id.in_(ids))):
-        key = row[0] or NO_DIVISION
-        moved[key] = moved[key].plus(Totals(**dict(zip(MONEY, row[1:], strict=True))), -1)
+    moved = Aggregates()
+    for old in stored(session, ids):
+        moved.add(old, -1)
     for kept in positions:
-        key = kept.division_code or NO_DIVISION
-        moved[key] = moved[key].plus(kept.totals)
+        moved.add(kept)
     session.execute(delete(KeptReceiptPosition).where(KeptReceiptPosition.obligation_id.in_(ids)))
     session.execute(delete(KeptObligationPosition).where(KeptObligationPosition.obligation_id.in_(ids)))
     _insert(session, positions)
-    # Divisions in code order: every writer moves them in the same order.
-    for code, change in sorted(moved.items()):
-        if change == Totals():
+    _move_sums(session, moved)
+
+
+def _move_sums(session: Session, moved: Aggregates) -> None:
+    """Add these sums to the kept division and deadline rows, in key order: every writer
+    moves them in the same order."""
+    for code, change in sorted(moved.divisions.items()):
+        if change == DivisionSums():
             continue
-        values = {name: getattr(KeptDivisionPosition, name) + getattr(change, name) for name in MONEY}
+        values = {name: getattr(KeptDivisionPosition, name) + getattr(change.totals, name) for name in MONEY} | {
+            "receipts": KeptDivisionPosition.receipts + change.receipts,
+            "no_deadline": KeptDivisionPosition.no_deadline + change.no_deadline,
+            "unknown_deadline": KeptDivisionPosition.unknown_deadline + change.unknown_deadline}
         if session.execute(update(KeptDivisionPosition).where(KeptDivisionPosition.division_code == code)
                            .values(**values)).rowcount == 0:
-            session.execute(insert(KeptDivisionPosition).values(division_code=code, **asdict(change)))
+            session.execute(insert(KeptDivisionPosition).values(
+                division_code=code, **asdict(change.totals), receipts=change.receipts,
+                no_deadline=change.no_deadline, unknown_deadline=change.unknown_deadline))
+    changed = sorted((d, v) for d, v in moved.deadlines.items() if v != (ZERO, 0))
+    for deadline, (money, count) in changed:
+        row = KeptDeadlineTotal
+        if session.execute(update(row).where(row.deadline == deadline)
+                           .values(remaining=row.remaining + money, receipts=row.receipts + count)).rowcount == 0:
+            session.execute(insert(row).values(deadline=deadline, remaining=money, receipts=count))
+    for start in range(0, len(changed), CHUNK):
+        days = [d for d, _ in changed[start:start + CHUNK]]
+        session.execute(delete(KeptDeadlineTotal).where(KeptDeadlineTotal.deadline.in_(days),
+                                                        KeptDeadlineTotal.receipts == 0))
 
 
 def _insert(session: Session, positions: list[Kept]) -> None:

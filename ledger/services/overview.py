@@ -7,17 +7,25 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
-from ledger.domain.dates import add_months
+from ledger.domain.dates import NoDeadline, add_months
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.reconcile import AssertionRow
 from ledger.domain.rules import band_for
 from ledger.domain.vocab import Band
-from ledger.models import Agreement, Division, Entry, KeptReceiptPosition, Obligation
+from ledger.models import (
+    Agreement,
+    Division,
+    Entry,
+    KeptDeadlineTotal,
+    KeptDivisionPosition,
+    KeptReceiptPosition,
+    Obligation,
+)
 from ledger.services import kept
 from ledger.services.balances import AtRiskRow, at_risk, at_risk_rows, in_force_condition
 from ledger.services.positions import obligation_positions
@@ -123,15 +131,27 @@ def _kept_sums(
         return None
     receipt = KeptReceiptPosition
     leave_out = (receipt.obligation_id.not_in(worked_out),) if worked_out else ()
-    band = kept.band_of(today, red_months=red_months, amber_months=amber_months)
+    # Bands and months from the money kept per deadline date: a few thousand dates.
+    day = KeptDeadlineTotal.deadline
+    band = case((day < today, Band.OVERDUE.value), (day <= add_months(today, red_months), Band.RED.value),
+                (day <= add_months(today, amber_months), Band.AMBER.value), else_=Band.GREEN.value)
     bands = dict.fromkeys(Band, ZERO)
-    for name, money in connection.execute(select(band, func.sum(receipt.remaining)).where(*leave_out).group_by(band)):
+    for name, money in connection.execute(select(band, func.sum(KeptDeadlineTotal.remaining)).group_by(band)):
         bands[Band(name)] += money
+    bands[Band.NO_DEADLINE], bands[Band.UNKNOWN_DEADLINE] = (money or ZERO for money in connection.execute(
+        select(func.sum(KeptDivisionPosition.no_deadline), func.sum(KeptDivisionPosition.unknown_deadline))).one())
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
     for deadline, money in connection.execute(
-            select(receipt.deadline, func.sum(receipt.remaining))
-            .where(receipt.deadline >= today, receipt.deadline < until, *leave_out).group_by(receipt.deadline)):
+            select(day, KeptDeadlineTotal.remaining).where(day >= today, day < until)):
         by_month[deadline.replace(day=1)] += money
+    # Less what is kept of the obligations worked out below.
+    for deadline, no_deadline, money in connection.execute(
+            select(receipt.deadline, receipt.no_deadline, receipt.remaining)
+            .where(receipt.obligation_id.in_(worked_out))) if worked_out else ():
+        bands[band_for(deadline or NoDeadline(no_deadline), as_of=today, red_months=red_months,
+                       amber_months=amber_months)] -= money
+        if deadline and today <= deadline < until:
+            by_month[deadline.replace(day=1)] -= money
     urgent_limit = add_months(today, amber_months)
     per_obligation = (select(receipt.obligation_id, func.sum(receipt.remaining).label("money"),
                              func.min(receipt.deadline).label("earliest"))

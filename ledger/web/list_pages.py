@@ -17,7 +17,7 @@ from ledger import clock
 from ledger.domain.vocab import BAND_LABELS, Band, Purpose, Role, service_label
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import Agreement
-from ledger.services import audit, listing, registry
+from ledger.services import audit, balances, listing, registry
 from ledger.services.reviews import latest_reviews
 from ledger.web import bp
 from ledger.web.auth import requires
@@ -121,9 +121,12 @@ def agreements_csv() -> ResponseReturnValue:
 
 
 # -- money at risk -------------------------------------------------------------------------
+def _at_risk_filters() -> registry.Filters:
+    return registry.Filters(**{name: query_arg(name, text_value) or None for name in ("authority", "division", "service")})
+
+
 def _at_risk() -> tuple[list[Any], str, bool]:
-    filters = registry.Filters(**{name: query_arg(name, text_value) or None
-                                  for name in ("authority", "division", "service")})
+    filters = _at_risk_filters()
     sort, descending = sorting(listing.AT_RISK_SORTS, default="deadline", default_descending=False)
     rows = listing.at_risk_list(get_session(), filters, as_of=clock.today(), band=query_arg("band", choice(*Band)),
                                 sort=sort, descending=descending, **band_thresholds())
@@ -134,12 +137,20 @@ def _at_risk() -> tuple[list[Any], str, bool]:
 @requires()
 def at_risk() -> ResponseReturnValue:
     s = get_session()
-    rows, sort, descending = _at_risk()
     page = _page()
+    sort, descending = sorting(listing.AT_RISK_SORTS, default="deadline", default_descending=False)
+    found = balances.at_risk_page(
+        s, as_of=clock.today(), filters=_at_risk_filters(), band=query_arg("band", choice(*Band)),
+        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, **band_thresholds(),
+    ) if (sort, descending) == ("deadline", False) else None
+    if found is None:  # another order: the whole list, sorted here
+        rows, sort, descending = _at_risk()
+        found = balances.AtRiskPage(rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
+                                    remaining=sum((r.remaining for r in rows), Decimal(0)))
     choices = listing.agreement_choices(s)
     return render_template(
-        "at_risk.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
-        remaining=sum((r.remaining for r in rows), Decimal(0)), page=page, pages=_pages(len(rows)),
+        "at_risk.html", rows=found.rows, total=found.total,
+        remaining=found.remaining, page=page, pages=_pages(found.total),
         sort=sort, descending=descending, today=clock.today(), args=request.args,
         authorities=choices.authorities, divisions=choices.divisions, services=choices.services,
         bands=list(Band), band_labels=BAND_LABELS, service_label=service_label, **_names_by_code())

@@ -59,7 +59,16 @@ def upgrade() -> None:
         "kept_division_positions",
         sa.Column("division_code", sa.String(length=64), nullable=False),
         *_money(*MONEY),
+        sa.Column("receipts", sa.Integer(), nullable=False),
+        *_money("no_deadline", "unknown_deadline"),
         sa.PrimaryKeyConstraint("division_code", name=op.f("pk_kept_division_positions")),
+    )
+    op.create_table(
+        "kept_deadline_totals",
+        sa.Column("deadline", sa.Date(), nullable=False),
+        *_money("remaining"),
+        sa.Column("receipts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("deadline", name=op.f("pk_kept_deadline_totals")),
     )
     # The application's own rules work the positions out: the same code that keeps them.
     from ledger.services import kept
@@ -68,6 +77,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("kept_deadline_totals")
     op.drop_table("kept_division_positions")
     op.drop_table("kept_receipt_positions")
     op.drop_table("kept_obligation_positions")
