@@ -669,6 +669,7 @@ class KeptReceiptPosition(Base):
     under the terms in force last (rule 7, SPEC 8.2): the at-risk reads' rows."""
 
     __tablename__ = "kept_receipt_positions"
+    __table_args__ = (Index("ix_kept_receipt_positions_division_code_deadline", "division_code", "deadline"),)
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), index=True)

@@ -20,7 +20,15 @@ from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
 from ledger.domain.vocab import Band
-from ledger.models import Agreement, Division, Entry, KeptReceiptPosition, Obligation, Project
+from ledger.models import (
+    Agreement,
+    Division,
+    Entry,
+    KeptDeadlineTotal,
+    KeptReceiptPosition,
+    Obligation,
+    Project,
+)
 from ledger.services import kept, variations
 from ledger.services.entries import history
 from ledger.services.ledger_rows import (
@@ -174,6 +182,47 @@ def band_condition(band: Band, *, as_of: date, red_months: int, amber_months: in
     }[band]
 
 
+def _kept_count(
+    session: Session, filters: Filters, band: Band | None, *, as_of: date, worked_out: list[int], red_months: int,
+    amber_months: int,
+) -> tuple[int, Decimal]:
+    """How many kept receipts meet the filters and band, and their money: from the money kept
+    per deadline date where no filter narrows the list, by a division's own receipts where
+    one names a division, else by joining them to their obligations."""
+    receipt, connection = KeptReceiptPosition, session.connection()
+    in_band = (band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months),) if band else ()
+    dated = band not in (Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE)
+    if filters == NO_FILTERS:
+        # The kept totals count the obligations worked out too: their kept receipts come off.
+        less = (kept_receipts(in_band, []).add_columns(func.count(), func.sum(receipt.remaining))
+                .where(receipt.obligation_id.in_(worked_out)))
+        count, money = connection.execute(less).one() if worked_out else (0, ZERO)
+        if dated:
+            day = KeptDeadlineTotal.deadline
+            ranges = {None: (), Band.OVERDUE: (day < as_of,),
+                      Band.RED: (day.between(as_of, add_months(as_of, red_months)),),
+                      Band.AMBER: (day > add_months(as_of, red_months), day <= add_months(as_of, amber_months)),
+                      Band.GREEN: (day > add_months(as_of, amber_months),)}[band]
+            total, remaining = connection.execute(select(
+                func.coalesce(func.sum(KeptDeadlineTotal.receipts), 0), func.sum(KeptDeadlineTotal.remaining))
+                .where(*ranges)).one()
+        else:
+            total, remaining = 0, ZERO
+        if band in (None, Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE):
+            undated = connection.execute(select(func.count(), func.sum(receipt.remaining))
+                                         .where(receipt.deadline.is_(None), *in_band)).one()
+            total, remaining = total + undated[0], (remaining or ZERO) + (undated[1] or ZERO)
+        return total - count, (remaining or ZERO) - (money or ZERO)
+    leave_out = (receipt.obligation_id.not_in(worked_out),) if worked_out else ()
+    if filters == Filters(division=filters.division):
+        return tuple(connection.execute(  # type: ignore[return-value]
+            select(func.count(), func.coalesce(func.sum(receipt.remaining), ZERO))
+            .where(receipt.division_code == filters.division, *in_band, *leave_out)).one())
+    count, money = connection.execute(kept_receipts((*filters.conditions(Obligation), *in_band), worked_out)
+                                      .add_columns(func.count(), func.sum(receipt.remaining))).one()
+    return count, money or ZERO
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AtRiskPage:
     rows: list[AtRiskRow]
@@ -196,8 +245,7 @@ def at_risk_page(
     thresholds = {"red_months": red_months, "amber_months": amber_months}
     conditions = (*filters.conditions(Obligation),
                   *((band_condition(band, as_of=as_of, **thresholds),) if band else ()))
-    total, remaining = session.connection().execute(
-        kept_receipts(conditions, worked_out).add_columns(func.count(), func.sum(KeptReceiptPosition.remaining))).one()
+    total, remaining = _kept_count(session, filters, band, as_of=as_of, worked_out=worked_out, **thresholds)
     extra = [] if not worked_out else [
         row for position in obligation_positions(
             session, on=as_of, where=(*filters.conditions(Obligation), Obligation.id.in_(worked_out)))

@@ -55,6 +55,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_kept_receipt_positions_obligation_id"), "kept_receipt_positions", ["obligation_id"])
     op.create_index(op.f("ix_kept_receipt_positions_deadline"), "kept_receipt_positions", ["deadline"])
+    op.create_index("ix_kept_receipt_positions_division_code_deadline", "kept_receipt_positions",
+                    ["division_code", "deadline"])
     op.create_table(
         "kept_division_positions",
         sa.Column("division_code", sa.String(length=64), nullable=False),
