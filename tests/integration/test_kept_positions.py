@@ -31,6 +31,7 @@ from ledger.domain.vocab import EntryKind
 from ledger.models import (
     Agreement,
     Division,
+    KeptDeadlineTotal,
     KeptDivisionPosition,
     KeptObligationPosition,
     KeptReceiptPosition,
@@ -52,6 +53,8 @@ AFTER = date(2030, 6, 30)
 DIVISIONS = ("ashford-central", "ashford-rural", None)
 PROJECTS = ("P1", "P2")
 MONEY = ("secured", "received", "spent", "transferred", "repaid", "held", "allocated", "committed")
+#: A division's kept row: its obligations' money, and its receipts with money and their spread.
+DIVISION_SUMS = (*MONEY, "receipts", "no_deadline", "unknown_deadline")
 WITH_PROJECT = {K.ALLOCATION, K.DEALLOCATION, K.SPEND, K.TRANSFER, K.COMMITMENT, K.DECOMMITMENT}
 #: Receipts drawn often and larger, allocations larger than what draws on them, releases
 #: smaller than commitments: so that most histories allocate, commit, spend and release.
@@ -129,7 +132,8 @@ def assert_kept_is_the_replay(session: Session) -> None:
     for r in session.scalars(select(KeptReceiptPosition)):
         assert r.division_code == rows[r.obligation_id].division_code
         receipts[r.obligation_id].add((r.entry_id, r.deadline, r.no_deadline, r.remaining, r.allocated, r.committed))
-    divisions: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MONEY, ZERO))
+    divisions: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(DIVISION_SUMS, ZERO))
+    deadlines: dict[date, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
     obligations = session.scalars(select(Obligation).order_by(Obligation.id)).all()
     assert set(rows) == {o.id for o in obligations}, "every obligation has its kept row"
     for obligation in obligations:
@@ -138,18 +142,28 @@ def assert_kept_is_the_replay(session: Session) -> None:
         assert {name: getattr(row, name) for name in MONEY} == money, obligation.reference
         assert row.division_code == obligation.agreement.division_code, obligation.reference
         assert receipts.pop(obligation.id, set()) == expected_receipts, obligation.reference
+        sums = divisions[obligation.agreement.division_code or ""]
         for name, value in money.items():
-            divisions[obligation.agreement.division_code or ""][name] += value
+            sums[name] += value
+        for _, deadline, reason, remaining, _, _ in expected_receipts:
+            sums["receipts"] += 1
+            if deadline is not None:
+                deadlines[deadline] = (deadlines[deadline][0] + remaining, deadlines[deadline][1] + 1)
+            else:
+                sums[{NoDeadline.NONE: "no_deadline", NoDeadline.UNKNOWN: "unknown_deadline"}[NoDeadline(reason)]] += remaining
         assert_settled_from(session, obligation, row, money, expected_receipts)
     assert not receipts, "receipts kept for no obligation"
-    kept_divisions = {r.division_code: {name: getattr(r, name) for name in MONEY}
+    kept_divisions = {r.division_code: {name: getattr(r, name) for name in DIVISION_SUMS}
                       for r in session.scalars(select(KeptDivisionPosition))}
     # A division all of whose money moved away keeps a row of zeros.
     assert ({code: m for code, m in kept_divisions.items() if any(m.values())}
             == {code: m for code, m in divisions.items() if any(m.values())})
+    # A date all of whose receipts are spent keeps a row of nothing.
+    assert {r.deadline: (r.remaining, r.receipts) for r in session.scalars(select(KeptDeadlineTotal))
+            if r.receipts} == deadlines
     for code in session.scalars(select(Division.code)):
         summary = division_summary(session, code, on=AFTER)
-        want = kept_divisions.get(code, dict.fromkeys(MONEY, ZERO))
+        want = divisions.get(code, dict.fromkeys(DIVISION_SUMS, ZERO))
         assert (summary.secured, summary.received, summary.spent, summary.transferred, summary.repaid,
                 summary.held) == tuple(want[n] for n in MONEY[:6]), code
 
