@@ -37,6 +37,8 @@ from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).parents[1]
 CLIENTS = 16
+#: `s106 serve`'s workers, as the README serves it.
+WORKERS = 2
 SECONDS = 10
 #: Every page and answer must be within this many times /health's p95 (issue 17).
 WITHIN = 20
@@ -226,7 +228,7 @@ def served(url: str, *, cache_size: int = 0) -> Iterator[int]:
                         "LEDGER_RESPONSE_CACHE_SIZE": str(cache_size)}
     with tempfile.TemporaryFile("w+") as errors:
         server = subprocess.Popen([sys.executable, "-c", "from ledger.cli import main; main()", "serve", "--port",
-                                   str(port), "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   str(port), "--workers", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                   stderr=errors)
         try:
             for _ in range(600):
@@ -265,22 +267,18 @@ def wrk(port: int, path: str, script: str, headers: dict[str, str], *, seconds: 
                    f"http://127.0.0.1:{port}{path}"]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result: dict[str, float] = json.loads(out.split("JSON ", 1)[1].splitlines()[0])
-    settle(port, result["p95_ms"] / 1000)
+    # A worker's time per request, from the throughput: workers / requests per second.
+    settle(port, WORKERS * result["seconds"] / max(result["requests"], 1))
     return result
 
 
-def settle(port: int, after: float) -> None:
+def settle(port: int, service: float) -> None:
     """Wait until the server has worked through what the last load left queued: wrk stops
-    at its deadline, but the requests it sent are still answered, and would be timed as
-    part of the next row. /health is answered once every earlier request has been taken up;
-    then the other worker's last request, ``after`` seconds at most."""
-    stop = time.perf_counter() + 600
-    quick = 0
-    while quick < 3 and time.perf_counter() < stop:
-        started = time.perf_counter()
-        call(port, "GET", "/health")
-        quick = quick + 1 if time.perf_counter() - started < 0.05 else 0
-    time.sleep(min(after, 60))
+    at its deadline, but the requests it sent are still answered, and would be timed as part
+    of the next row. A /health is taken up after every request queued before it; then the
+    other worker may still be on its last one, ``service`` seconds at most."""
+    call(port, "GET", "/health")
+    time.sleep(min(service, 60))
 
 
 def pages(t: Targets) -> list[tuple[str, str]]:
@@ -314,11 +312,11 @@ def within(row: Row) -> bool:
     return row["floor"] is not None and row["seconds"] <= WITHIN * row["floor"] and not row["bad"]
 
 
-def reads(port: int, t: Targets, *, seconds: float, clients: int, only: Iterable[str] = ()) -> list[Row]:
+def reads(port: int, t: Targets, *, seconds: float, clients: int, only: Iterable[str] = ()) -> Iterator[Row]:
     """/health, then each page and API answer; ``only`` names the rows to run (all if empty)."""
     script = read_script()
     health = load_row("/health", wrk(port, "/health", script, {}, seconds=seconds, clients=clients), 200)
-    rows = [health]
+    yield health
     cookie = {"Cookie": sign_in(port)}
     bearer = {"Authorization": f"Bearer {t.member_token}"}
     for (name, path), headers in [*((page, cookie) for page in pages(t)), *((api, bearer) for api in api_reads(t))]:
@@ -328,8 +326,8 @@ def reads(port: int, t: Targets, *, seconds: float, clients: int, only: Iterable
         status, answer, _ = call(port, "GET", path, headers)
         first = time.perf_counter() - started
         if status != 200:  # a page that sends the officer to /login measures nothing
-            rows.append({"operation": name, "seconds": first, "floor": None, "per_second": None, "bad": 1,
-                         "note": f"FAIL: not loaded, {path} answered {status} {answer.get('Location', '')}"})
+            yield {"operation": name, "seconds": first, "floor": None, "per_second": None, "bad": 1,
+                   "note": f"FAIL: not loaded, {path} answered {status} {answer.get('Location', '')}"}
             continue
         for _ in range(WARM_UP):
             call(port, "GET", path, headers)
@@ -338,15 +336,13 @@ def reads(port: int, t: Targets, *, seconds: float, clients: int, only: Iterable
         verdict = "PASS" if within(row) else "FAIL"
         row["note"] = (f"{verdict} ({WITHIN}x): p95 {row['seconds'] * 1000:.1f} ms = "
                        f"{row['seconds'] / row['floor']:.1f} x /health's; {row['note']}; first answer {first:.2f} s")
-        rows.append(row)
-    return rows
+        yield row
 
 
-def writes(port: int, url: str, t: Targets, *, seconds: float, clients: int) -> list[Row]:
+def writes(port: int, url: str, t: Targets, *, seconds: float, clients: int) -> Iterator[Row]:
     """1p receipts, then 1p spends, each request a new entry; the entries found afterwards."""
     run = secrets.token_hex(4)  # references of their own, however often a ledger is benchmarked
     bearer = {"Authorization": f"Bearer {t.officer_token}"}
-    rows = []
     for kind in ("receipt", "spend"):
         prefix = f"BENCH-{kind[0].upper()}-{run}-"
         bodies = [entry_body(kind, obligation=obligation, project=project if kind == "spend" else None, on=t.today,
@@ -360,8 +356,7 @@ def writes(port: int, url: str, t: Targets, *, seconds: float, clients: int) -> 
         verdict = "FAIL: writes refused or lost" if row["bad"] else "all written"
         row["note"] = (f"{verdict}; {row['note']}; {written:,} {kind}s written, to {len(t.writes)} obligations "
                        f"in turn{' (a project of each with money allocated)' if kind == 'spend' else ''}")
-        rows.append(row)
-    return rows
+        yield row
 
 
 def entries_named(url: str, kind: str, prefix: str) -> int:
@@ -474,17 +469,18 @@ def keep_cost_rows(url: str, obligations: list[str], seconds: float) -> list[Row
     ]
 
 
-def measure(url: str, *, seconds: float = SECONDS, clients: int = CLIENTS, keep_seconds: float = 20) -> list[Row]:
-    """Every row: the reads with the cache off, the writes, one read with the cache on (for
-    comparison: it only helps between writes, and officers write all day), the cost of keeping."""
+def measure(url: str, *, seconds: float = SECONDS, clients: int = CLIENTS, keep_seconds: float = 20) -> Iterator[Row]:
+    """Each row as it is measured: the reads with the cache off, the writes, one read with the
+    cache on (for comparison: it helps only between writes, and officers write all day), the
+    cost of keeping positions."""
     t = targets(url)
     with served(url, cache_size=0) as port:
-        rows = reads(port, t, seconds=seconds, clients=clients)
-        rows += writes(port, url, t, seconds=seconds, clients=clients)
+        yield from reads(port, t, seconds=seconds, clients=clients)
+        yield from writes(port, url, t, seconds=seconds, clients=clients)
     with served(url, cache_size=512) as port:
-        rows += [{**row, "operation": f"{row['operation']}, cache on"}
-                 for row in reads(port, t, seconds=seconds, clients=clients, only={"API division summary"})]
-    return rows + keep_cost_rows(url, [obligation for obligation, _ in t.writes], keep_seconds)
+        for row in reads(port, t, seconds=seconds, clients=clients, only={"API division summary"}):
+            yield {**row, "operation": f"{row['operation']}, cache on"}
+    yield from keep_cost_rows(url, [obligation for obligation, _ in t.writes], keep_seconds)
 
 
 def add_to_table(table: Any, url: str, size: str, database: str, *, seconds: float = SECONDS) -> list[Row]:
@@ -492,9 +488,10 @@ def add_to_table(table: Any, url: str, size: str, database: str, *, seconds: flo
     if shutil.which("wrk") is None:
         print("wrk not installed (apt-get install wrk): page and write load skipped", flush=True)
         return []
-    rows = measure(url, seconds=seconds)
-    for row in rows:
+    rows = []
+    for row in measure(url, seconds=seconds):
         table.add(row["operation"], size, database, row["seconds"], row["floor"], 0, row["note"])
+        rows.append(row)
     return rows
 
 

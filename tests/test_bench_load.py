@@ -120,10 +120,10 @@ def test_a_second_of_load_reads_pages_and_writes_every_entry(app: Flask, port: i
     targets = load.Targets(member_token=token, officer_token=token, division="ashford-central",
                            obligation="20/00001/FUL/1", writes=(("20/00001/FUL/1", "PRJ-1"),),
                            today=date(2025, 1, 1))
-    rows = load.reads(port, targets, seconds=1, clients=2, only={"page /dashboard", "API obligation balance"})
+    rows = list(load.reads(port, targets, seconds=1, clients=2, only={"page /dashboard", "API obligation balance"}))
     assert [r["operation"] for r in rows] == ["/health", "page /dashboard", "API obligation balance"]
     assert all(r["per_second"] > 0 and r["bad"] == 0 for r in rows), rows
-    rows = load.writes(port, url, targets, seconds=1, clients=2)
+    rows = list(load.writes(port, url, targets, seconds=1, clients=2))
     assert [r["operation"] for r in rows] == ["API write: receipt", "API write: spend"]
     assert all(r["bad"] == 0 and r["note"].startswith("all written") for r in rows), rows
     with app.extensions["ledger.sessions"]() as session:
