@@ -712,3 +712,49 @@ class KeptDeadlineTotal(Base):
     deadline: Mapped[date] = mapped_column(primary_key=True)
     remaining: Mapped[Decimal]
     receipts: Mapped[int]
+
+
+class KeptUrgentObligation(Base):
+    """An obligation's money overdue, red or amber (deadline within ``amber_months`` of the
+    day in kept_urgent_state), kept for that day: written afresh on the first read of a new
+    day (services.kept_urgent.ensure) and moved by every write in between, so the dashboard,
+    the divisions and the reviews panel read sums, not every receipt."""
+
+    __tablename__ = "kept_urgent_obligations"
+
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    division_code: Mapped[str | None] = mapped_column(String(64))
+    money: Mapped[Decimal] = mapped_column(index=True)
+    earliest_deadline: Mapped[date]
+
+
+class KeptUrgentDivision(Base):
+    """Each division's urgent money for the day of kept_urgent_state ('' for no division)."""
+
+    __tablename__ = "kept_urgent_divisions"
+
+    division_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    money: Mapped[Decimal]
+    obligations: Mapped[int]
+
+
+class KeptUrgentState(Base):
+    """The day (and amber band) the kept urgent money is for: one row."""
+
+    __tablename__ = "kept_urgent_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date]
+    amber_months: Mapped[int]
+
+
+class KeptInvoiceOutstanding(Base):
+    """An invoice not yet fully paid, with what its receipts have paid (reversed receipts pay
+    nothing): income due reads these few rows, not every invoice and payment ever made."""
+
+    __tablename__ = "kept_invoices_outstanding"
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    due_on: Mapped[date] = mapped_column(index=True)
+    paid: Mapped[Decimal]

@@ -132,7 +132,7 @@ def test_the_demo_offers_the_scales_spec_names(app: Flask) -> None:
 #: Every command group and command, as `s106 --help` lists them: each module of ledger/cli
 #: adds its own, and none may go missing.
 COMMANDS = {
-    "authorities": ["set-terms"], "backup": None, "demo": None, "init-db": None, "serve": None,
+    "authorities": ["set-terms"], "backup": None, "check": None, "demo": None, "init-db": None, "serve": None,
     "export": ["gov-csv"], "import": ["gov-csv", "tracker"], "index": ["import"], "invoices": ["issue"],
     "report": ["at-risk", "ifs", "income-due", "reconciliation"], "tokens": ["create", "list", "revoke"],
     "users": ["add", "list", "set", "unlock"], "notify": ["send"], "reviews": ["import"],

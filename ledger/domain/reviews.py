@@ -93,11 +93,21 @@ class ReviewNeed:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewsNeeded:
+    #: Never reviewed, most money first: all, or the first few when ``unreviewed_count`` is given.
     unreviewed: list[ReviewNeed]
     due: list[ReviewNeed]
+    #: How many obligations were never reviewed, and their money, where ``unreviewed`` is the first few.
+    unreviewed_count: int | None = None
+    unreviewed_total: Decimal | None = None
+
+    @property
+    def unreviewed_number(self) -> int:
+        return len(self.unreviewed) if self.unreviewed_count is None else self.unreviewed_count
 
     @property
     def unreviewed_money(self) -> Decimal:
+        if self.unreviewed_total is not None:
+            return self.unreviewed_total
         return sum((n.at_risk for n in self.unreviewed), ZERO)
 
     @property

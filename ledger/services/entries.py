@@ -349,7 +349,8 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str)
             raise Conflict(refusal, errors={"id": [refusal]})
         reversal = rules.reversal_of(as_domain, id=UNSAVED_ID)
         _refuse_if_broken([*past, reversal])
-        return _insert(
+        paid_invoices = kept.invoices_paid_by(session, original.id)
+        inserted = _insert(
             session,
             Entry(
                 reference=reversal.reference,
@@ -369,6 +370,9 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str)
             actor=actor,
             action=f"reverse-{original.kind}",
         )
+        # A reversed receipt pays nothing: the invoices it paid are due again.
+        kept.refresh_invoices(session, paid_invoices)
+        return inserted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

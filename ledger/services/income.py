@@ -3,7 +3,6 @@ invoices and the payments matched to them (SPEC rules 10-11)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from ledger.models import (
     Instalment,
     Invoice,
     InvoicePayment,
+    KeptInvoiceOutstanding,
     Obligation,
     Occupation,
 )
@@ -276,6 +276,7 @@ def _invoice(session: Session, instalment: Instalment, obligation: Obligation, a
         floored=worked.floored, explanation=worked.explain(), created_by=actor.email, created_at=clock.now())
     session.add(invoice)
     session.flush()
+    kept.refresh_invoices(session, [invoice.id])
     audit.record(session, actor=actor, action="issue-invoice", target_type="invoices",
                  target_reference=invoice.reference, after=audit.snapshot(invoice))
     return invoice
@@ -316,6 +317,7 @@ def match_payment(session: Session, invoice_reference: str, *, entry_id: int, am
                                  created_at=now)
         session.add(payment)
         session.flush()
+        kept.refresh_invoices(session, [invoice.id])
         audit.record(session, actor=actor, action="match-payment", target_type="invoices",
                      target_reference=invoice.reference, after=audit.snapshot(payment))
         return payment
@@ -348,33 +350,29 @@ FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority
 def income_due(session: Session, *, today: date) -> list[IncomeDueRow]:
     """Invoices not fully paid, and imported `secured` amounts, oldest due first. A payment
     whose receipt was later reversed no longer counts."""
-    reversed_ids = select(Entry.reverses).where(Entry.reverses.is_not(None))
-    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for invoice_id, amount in session.execute(
-        select(InvoicePayment.invoice_id, InvoicePayment.amount).where(InvoicePayment.entry_id.not_in(reversed_ids))
-    ):
-        paid[invoice_id] += amount
     rows = []
-    # Columns, not ORM objects: the dashboard asks for every invoice due on each load.
+    # The invoices not yet fully paid, kept with what has been paid (services.kept).
     connection = session.connection()
-    for (invoice_id, reference, due_on, amount, explanation, event, dwellings, obligation, agreement, developer,
+    outstanding_invoices = KeptInvoiceOutstanding
+    for (reference, due_on, amount, paid, explanation, event, dwellings, obligation, agreement, developer,
          authority, division) in connection.execute(
-        select(Invoice.id, Invoice.reference, Invoice.due_on, Invoice.amount, Invoice.explanation,
-               Instalment.trigger_event, Instalment.trigger_dwellings, Obligation.reference, Agreement.reference,
-               Agreement.developer, Agreement.authority_code, Agreement.division_code)
+        select(Invoice.reference, Invoice.due_on, Invoice.amount, outstanding_invoices.paid,
+               Invoice.explanation, Instalment.trigger_event, Instalment.trigger_dwellings, Obligation.reference,
+               Agreement.reference, Agreement.developer, Agreement.authority_code, Agreement.division_code)
+        .select_from(outstanding_invoices)
+        .join(Invoice, Invoice.id == outstanding_invoices.invoice_id)
         .join(Instalment, Invoice.instalment_id == Instalment.id)
         .join(Obligation, Instalment.obligation_id == Obligation.id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id).where(Invoice.due_on <= today)
+        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where(outstanding_invoices.due_on <= today)
     ):
-        outstanding = amount - paid[invoice_id]
-        if outstanding <= ZERO:
-            continue
+        outstanding = amount - paid
         trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
         days = (today - due_on).days
         rows.append(IncomeDueRow(
             agreement_reference=agreement, obligation_reference=obligation, developer=developer,
             authority_code=authority, division_code=division, reference=reference, trigger=trigger,
-            due_on=due_on, amount=amount, paid=paid[invoice_id], outstanding=outstanding,
+            due_on=due_on, amount=amount, paid=paid, outstanding=outstanding,
             days_outstanding=days, overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=explanation))
     for reference, due_on, amount, source, obligation, agreement, developer, authority, division in connection.execute(
         select(IncomeDue.reference, IncomeDue.due_on, IncomeDue.amount, IncomeDue.source, Obligation.reference,

@@ -26,10 +26,23 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from ledger.db_types import Pence
 from ledger.domain import rules
 from ledger.domain.dates import NoDeadline, Terms, add_months, terms_in_force
 from ledger.domain.entries import LedgerEntry
@@ -39,14 +52,21 @@ from ledger.domain.vocab import Band, EntryKind
 from ledger.models import (
     Agreement,
     Entry,
+    Invoice,
+    InvoicePayment,
     KeptDeadlineTotal,
     KeptDivisionPosition,
+    KeptInvoiceOutstanding,
     KeptObligationPosition,
     KeptReceiptPosition,
+    KeptUrgentDivision,
+    KeptUrgentObligation,
+    KeptUrgentState,
     Obligation,
     RepaymentTerms,
 )
-from ledger.services.ledger_rows import deadline_rule, in_force_condition
+from ledger.services import kept_urgent
+from ledger.services.ledger_rows import deadline_rule
 
 #: The positions are those at the end of this date: after every entry.
 LAST_DAY = date.max
@@ -181,8 +201,11 @@ def refresh_agreement(session: Session, agreement_id: int) -> None:
 
 def rebuild(session: Session) -> None:
     """Work out every obligation's positions from nothing (a new or migrated database)."""
-    for table in (KeptReceiptPosition, KeptObligationPosition, KeptDivisionPosition, KeptDeadlineTotal):
+    # The urgent sums go too: the first read works out its day's from the new positions.
+    for table in (KeptUrgentObligation, KeptUrgentDivision, KeptUrgentState, KeptReceiptPosition,
+                  KeptObligationPosition, KeptDivisionPosition, KeptDeadlineTotal, KeptInvoiceOutstanding):
         session.execute(delete(table))
+    _rebuild_invoices(session)
     sums = Aggregates()
     batch: list[Kept] = []
     for kept in computed(session):
@@ -275,6 +298,8 @@ def differences(session: Session) -> list[str]:
         if (want_money, want_count) != (have_money, have_count):
             found.append(f"deadline {deadline}: kept {have_money} in {have_count} receipts; the rules give "
                          f"{want_money} in {want_count}")
+    found.extend(kept_urgent.differences(session, references))
+    found.extend(_invoice_differences(session))
     return found
 
 
@@ -331,24 +356,25 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, ObligationFacts]:
 
 
 def _histories(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, list[LedgerEntry]]]:
-    """The entries in force of these obligations, by obligation. Projects are named by id:
-    the totals only need to tell them apart."""
-    rows = session.execute(
+    """The entries in force of these obligations (rules.in_force: a reversal and the entry it
+    reverses both left out), by obligation. Projects are named by id: the totals only need
+    to tell them apart."""
+    rows = session.connection().execute(
         select(Entry.obligation_id, Entry.id, Entry.kind, Entry.amount, Entry.occurred_on, Entry.reference,
-               Entry.project_id, Entry.original_received_on)
-        .where(Entry.obligation_id.in_(ids), in_force_condition(None))
-        .order_by(Entry.obligation_id, Entry.id))
+               Entry.project_id, Entry.original_received_on, Entry.reverses)
+        .where(Entry.obligation_id.in_(ids)).order_by(Entry.obligation_id, Entry.id))
     current: int | None = None
     entries: list[LedgerEntry] = []
     for r in rows:
         if r[0] != current:
             if current is not None:
-                yield current, entries
+                yield current, rules.in_force(entries)
             current, entries = r[0], []
-        entries.append(LedgerEntry(id=r[1], kind=_KINDS[r[2]], amount=r[3], occurred_on=r[4], reference=r[5],
-                                   project=None if r[6] is None else str(r[6]), original_received_on=r[7]))
+        entries.append(LedgerEntry(id=r[1], kind=_KINDS[r[2]], amount=r[3], occurred_on=r[4],
+                                   reference=r[5], project=None if r[6] is None else str(r[6]),
+                                   original_received_on=r[7], reverses=r[8]))
     if current is not None:
-        yield current, entries
+        yield current, rules.in_force(entries)
 
 
 def _rewrite(session: Session, positions: list[Kept]) -> None:
@@ -364,6 +390,7 @@ def _rewrite(session: Session, positions: list[Kept]) -> None:
     session.execute(delete(KeptObligationPosition).where(KeptObligationPosition.obligation_id.in_(ids)))
     _insert(session, positions)
     _move_sums(session, moved)
+    kept_urgent.move(session, ids)
 
 
 def _move_sums(session: Session, moved: Aggregates) -> None:
@@ -436,16 +463,17 @@ def band_of(on: date, *, red_months: int, amber_months: int) -> ColumnElement[st
     )
 
 
-def division_totals(session: Session, *, on: date) -> dict[str, Totals] | None:
-    """Each division's totals at the end of ``on`` (key '' for no division): the kept sums,
-    with the obligations they do not answer for worked out from their entries; None when
-    too many are (a date long past)."""
+def division_totals(session: Session, *, on: date, codes: Sequence[str] | None = None) -> dict[str, Totals] | None:
+    """Each division's totals at the end of ``on`` (key '' for no division), or those of
+    ``codes``: the kept sums, with the obligations they do not answer for worked out from
+    their entries; None when too many are (a date long past)."""
     ids = unsettled(session, on)
     if ids is None:
         return None
     totals: dict[str, Totals] = defaultdict(Totals)
-    for row in session.execute(select(KeptDivisionPosition.division_code,
-                                      *(getattr(KeptDivisionPosition, n) for n in MONEY))):
+    chosen = () if codes is None else (KeptDivisionPosition.division_code.in_(codes),)
+    for row in session.connection().execute(select(KeptDivisionPosition.division_code,
+                                                   *(getattr(KeptDivisionPosition, n) for n in MONEY)).where(*chosen)):
         totals[row[0]] = Totals(**dict(zip(MONEY, row[1:], strict=True)))
     if ids:
         for row in session.execute(select(KeptObligationPosition.division_code,
@@ -471,3 +499,48 @@ def positions_on(session: Session, ids: Sequence[int], *, on: date) -> Iterator[
             signed = f.signed_on is not None and f.signed_on <= on
             kept = position_of(replace(f, signed_on=f.signed_on if signed else None), entries)
             yield kept
+
+
+# -- invoices ---------------------------------------------------------------------------------
+def refresh_invoices(session: Session, invoice_ids: Iterable[int]) -> None:
+    """Work out again what these invoices' receipts have paid, keeping a row for each one
+    not yet fully paid: after an invoice is issued, a receipt matched to it, or a receipt
+    that paid it reversed."""
+    ids = sorted(set(invoice_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        session.execute(delete(KeptInvoiceOutstanding).where(KeptInvoiceOutstanding.invoice_id.in_(chunk)))
+        rows = [{"invoice_id": i, "due_on": due_on, "paid": paid}
+                for i, due_on, paid in session.connection().execute(_outstanding(Invoice.id.in_(chunk)))]
+        if rows:
+            session.execute(insert(KeptInvoiceOutstanding), rows)
+
+
+def invoices_paid_by(session: Session, entry_id: int) -> list[int]:
+    return list(session.scalars(select(InvoicePayment.invoice_id).where(InvoicePayment.entry_id == entry_id)))
+
+
+def _outstanding(*where: ColumnElement[bool]) -> Select[Any]:
+    """(invoice id, due date, paid) of each invoice of ``where`` not fully paid."""
+    reversed_ids = select(Entry.reverses).where(Entry.reverses.is_not(None))
+    paid = (select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount).label("paid"))
+            .where(InvoicePayment.entry_id.not_in(reversed_ids)).group_by(InvoicePayment.invoice_id).subquery())
+    paid_pence = func.coalesce(type_coerce(paid.c.paid, BigInteger), 0)
+    return (select(Invoice.id, Invoice.due_on, type_coerce(paid_pence, Pence()))
+            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+            .where(*where, type_coerce(Invoice.amount, BigInteger) > paid_pence))
+
+
+def _rebuild_invoices(session: Session) -> None:
+    session.execute(insert(KeptInvoiceOutstanding).from_select(["invoice_id", "due_on", "paid"], _outstanding()))
+
+
+def _invoice_differences(session: Session) -> list[str]:
+    want = {row[0]: (row[1], row[2]) for row in session.connection().execute(_outstanding())}
+    have = {row[0]: (row[1], row[2]) for row in session.connection().execute(
+        select(KeptInvoiceOutstanding.invoice_id, KeptInvoiceOutstanding.due_on, KeptInvoiceOutstanding.paid))}
+    references = dict(session.execute(select(Invoice.id, Invoice.reference)
+                                      .where(Invoice.id.in_(sorted(set(want) ^ set(have) | {
+                                          i for i in want if want[i] != have.get(i)})))).all())
+    return [f"invoice {references.get(i, i)}: kept as outstanding {have.get(i)}; its payments give {want.get(i)}"
+            for i in sorted(set(want) | set(have)) if want.get(i) != have.get(i)]

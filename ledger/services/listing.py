@@ -27,6 +27,7 @@ from ledger.models import (
     Instalment,
     Invoice,
     KeptReceiptPosition,
+    KeptUrgentObligation,
     Obligation,
     Project,
 )
@@ -62,8 +63,11 @@ def agreement_list(
              .outerjoin(Division, Division.code == Agreement.division_code)
              .order_by((column.desc() if descending else column.asc()).nulls_last(),
                        Agreement.id.desc() if descending else Agreement.id))
-    if urgent_on is not None and kept.unsettled(session, urgent_on) == []:
-        # The kept receipt positions answer for the day: the database picks the agreements.
+    ready = urgent_on is not None and overview.kept_urgent_for(session, today=urgent_on, amber_months=amber_months)
+    if urgent_on is not None and ready and kept.unsettled(session, urgent_on) == []:
+        # The day's urgent money is kept per obligation: the database picks the agreements.
+        query = query.where(Agreement.id.in_(select(KeptUrgentObligation.agreement_id)))
+    elif urgent_on is not None and kept.unsettled(session, urgent_on) == []:
         receipt = KeptReceiptPosition
         query = query.where(Agreement.id.in_(
             select(Obligation.agreement_id).join(receipt, receipt.obligation_id == Obligation.id)

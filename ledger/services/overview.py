@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ledger import clock
 from ledger.db import read_snapshot
 from ledger.domain.dates import NoDeadline, add_months
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
@@ -24,9 +25,11 @@ from ledger.models import (
     KeptDeadlineTotal,
     KeptDivisionPosition,
     KeptReceiptPosition,
+    KeptUrgentDivision,
+    KeptUrgentObligation,
     Obligation,
 )
-from ledger.services import kept
+from ledger.services import kept, kept_urgent
 from ledger.services.balances import AtRiskRow, at_risk, at_risk_rows, in_force_condition
 from ledger.services.positions import obligation_positions
 
@@ -56,12 +59,13 @@ class Dashboard:
 def dashboard(session: Session, *, today: date, red_months: int = 12, amber_months: int = 24) -> Dashboard:
     """Money at risk by band, what falls due month by month over 24 months, the largest
     obligations at risk and the latest entries."""
+    urgent_ready = kept_urgent_for(session, today=today, amber_months=amber_months)
     read_snapshot(session)
     first = today.replace(day=1)
     months = [add_months(first, n) for n in range(24)]
     recent = list(session.scalars(select(Entry).order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10)))
     kept_sums = _kept_sums(session, today=today, until=add_months(first, 24), red_months=red_months,
-                           amber_months=amber_months, largest=10)
+                           amber_months=amber_months, largest=10, urgent_ready=urgent_ready)
     if kept_sums is None:  # never at today, but a ledger could be migrating: the replay answers
         rows = at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months)
         return Dashboard(today=today, bands=_bands(rows), months=_months(rows, today=today, months=months),
@@ -70,6 +74,21 @@ def dashboard(session: Session, *, today: date, red_months: int = 12, amber_mont
     return Dashboard(
         today=today, bands=bands, months=[(m, by_month[m]) for m in months],
         largest=sorted(urgent, key=lambda o: o.remaining, reverse=True)[:10], recent=recent)
+
+
+def kept_urgent_for(session: Session, *, today: date, amber_months: int) -> bool:
+    """Whether the day's urgent money kept per obligation and division can be read: only for
+    the clock's today (another day would write them afresh for every request)."""
+    return today == clock.today() and kept_urgent.ensure(session, today=today, amber_months=amber_months)
+
+
+def worked_out_rows(
+    session: Session, ids: list[int], *, today: date, red_months: int, amber_months: int,
+) -> list[AtRiskRow]:
+    """The at-risk rows of obligations the kept positions do not answer for, from their entries."""
+    return [row for position in obligation_positions(session, on=today, where=(Obligation.id.in_(ids),))
+            for row in at_risk_rows(position.info, position.receipts, as_of=today, red_months=red_months,
+                                    amber_months=amber_months)]
 
 
 def _bands(rows: list[AtRiskRow]) -> dict[Band, Decimal]:
@@ -111,7 +130,7 @@ def urgent_obligations(
 ) -> list[ObligationAtRisk]:
     """Every obligation with money overdue, red or amber, most money first."""
     kept_sums = _kept_sums(session, today=today, until=today, red_months=red_months, amber_months=amber_months,
-                           largest=None)
+                           largest=None, urgent_ready=False)
     if kept_sums is None:
         return largest_at_risk(at_risk(session, as_of=today, red_months=red_months, amber_months=amber_months),
                                limit=None)
@@ -120,6 +139,7 @@ def urgent_obligations(
 
 def _kept_sums(
     session: Session, *, today: date, until: date, red_months: int, amber_months: int, largest: int | None,
+    urgent_ready: bool,
 ) -> tuple[dict[Band, Decimal], dict[date, Decimal], list[ObligationAtRisk]] | None:
     """From the kept receipt positions, summed by the database: money by band, money by
     month of deadline from ``today`` to ``until``, and each obligation's urgent money (of
@@ -152,11 +172,19 @@ def _kept_sums(
                        amber_months=amber_months)] -= money
         if deadline and today <= deadline < until:
             by_month[deadline.replace(day=1)] -= money
-    urgent_limit = add_months(today, amber_months)
-    per_obligation = (select(receipt.obligation_id, func.sum(receipt.remaining).label("money"),
-                             func.min(receipt.deadline).label("earliest"))
-                      .where(receipt.deadline <= urgent_limit, *leave_out).group_by(receipt.obligation_id)
-                      .order_by(func.sum(receipt.remaining).desc(), receipt.obligation_id).limit(largest).subquery())
+    if urgent_ready:  # the day's urgent money kept per obligation: the largest by its index
+        table = KeptUrgentObligation
+        per_obligation = (select(table.obligation_id, table.money.label("money"),
+                                 table.earliest_deadline.label("earliest"))
+                          .where(*((table.obligation_id.not_in(worked_out),) if worked_out else ()))
+                          .order_by(table.money.desc(), table.obligation_id).limit(largest).subquery())
+    else:
+        per_obligation = (select(receipt.obligation_id, func.sum(receipt.remaining).label("money"),
+                                 func.min(receipt.deadline).label("earliest"))
+                          .where(receipt.deadline <= add_months(today, amber_months), *leave_out)
+                          .group_by(receipt.obligation_id)
+                          .order_by(func.sum(receipt.remaining).desc(), receipt.obligation_id).limit(largest)
+                          .subquery())
     urgent = [
         ObligationAtRisk(obligation_reference=obligation, agreement_reference=agreement, division_code=division,
                          service=service, earliest_deadline=earliest, remaining=money,
@@ -168,9 +196,7 @@ def _kept_sums(
             .join(Agreement, Agreement.id == Obligation.agreement_id))
     ]
     if worked_out:
-        rows = [row for position in obligation_positions(session, on=today, where=(Obligation.id.in_(worked_out),))
-                for row in at_risk_rows(position.info, position.receipts, as_of=today, red_months=red_months,
-                                        amber_months=amber_months)]
+        rows = worked_out_rows(session, worked_out, today=today, red_months=red_months, amber_months=amber_months)
         for name, money in _bands(rows).items():
             bands[name] += money
         for row in rows:
@@ -217,22 +243,48 @@ class DivisionTotals:
         return held_from(lambda name: getattr(self, name))
 
 
-def division_totals(session: Session, *, on: date, red_months: int = 12, amber_months: int = 24) -> list[DivisionTotals]:
-    """Every division with its money: the kept division totals (services.kept) and each
-    obligation's urgent money, or (at a date long past) SQL sums and one at-risk pass."""
+def division_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Division)) or 0
+
+
+def division_totals(
+    session: Session, *, on: date, red_months: int = 12, amber_months: int = 24, offset: int = 0,
+    limit: int | None = None,
+) -> list[DivisionTotals]:
+    """Every division (or a page of them, by name) with its money: the kept division totals
+    (services.kept) and the day's urgent money, or (at a date long past) SQL sums and one
+    at-risk pass."""
+    urgent_ready = kept_urgent_for(session, today=on, amber_months=amber_months)
     read_snapshot(session)
+    listed = session.connection().execute(
+        select(Division.code, Division.name, Division.authority_code, Division.members)
+        .order_by(Division.name, Division.code).offset(offset).limit(limit)).all()
     risk: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
-    totals = kept.division_totals(session, on=on)
-    if totals is not None:
+    totals = kept.division_totals(session, on=on, codes=None if limit is None else [d.code for d in listed])
+    worked_out = kept.unsettled(session, on) if urgent_ready else None
+    if totals is not None and worked_out is not None:
+        connection = session.connection()
+        risk.update(connection.execute(select(KeptUrgentDivision.division_code, KeptUrgentDivision.money)
+                                       .where(KeptUrgentDivision.division_code.in_([d.code for d in listed]))).all())
+        if worked_out:
+            for division, money in connection.execute(
+                    select(KeptUrgentObligation.division_code, KeptUrgentObligation.money)
+                    .where(KeptUrgentObligation.obligation_id.in_(worked_out))):
+                risk[division or kept.NO_DIVISION] -= money
+            rows = worked_out_rows(session, worked_out, today=on, red_months=red_months, amber_months=amber_months)
+            for obligation in largest_at_risk(rows, limit=None):
+                risk[obligation.division_code or kept.NO_DIVISION] += obligation.remaining
+    elif totals is not None:
         for obligation in urgent_obligations(session, today=on, red_months=red_months, amber_months=amber_months):
             risk[obligation.division_code] += obligation.remaining
+    if totals is not None:
         return [
             DivisionTotals(
                 code=d.code, name=d.name, authority_code=d.authority_code, members=list(d.members or []),
                 **{name: getattr(totals.get(d.code) or kept.Totals(), name) for name in ("secured", *TOTALS)},
                 at_risk=risk[d.code],
             )
-            for d in session.scalars(select(Division).order_by(Division.name))
+            for d in listed
         ]
     secured = dict(session.execute(
         select(Agreement.division_code, func.sum(Obligation.amount)).join(Obligation.agreement)
@@ -257,7 +309,7 @@ def division_totals(session: Session, *, on: date, red_months: int = 12, amber_m
             **moved[d.code],
             at_risk=risk[d.code],
         )
-        for d in session.scalars(select(Division).order_by(Division.name))
+        for d in listed
     ]
 
 

@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
-from ledger.db import write_transaction
+from ledger.db import read_snapshot, write_transaction
 from ledger.domain.errors import InvalidInput, NotFound
+from ledger.domain.money import ZERO
 from ledger.domain.reviews import ReviewFacts, ReviewsNeeded, owner_email, review_errors, reviews_needed
-from ledger.models import Obligation, Review
-from ledger.services import Actor, audit
+from ledger.models import Agreement, KeptUrgentDivision, KeptUrgentObligation, Obligation, Review
+from ledger.services import Actor, audit, kept
 from ledger.services.constraints import as_domain_errors
-from ledger.services.overview import urgent_money
+from ledger.services.overview import kept_urgent_for, largest_at_risk, urgent_money, worked_out_rows
 
 
 def _facts(values: dict[str, object]) -> ReviewFacts:
@@ -90,16 +91,63 @@ def latest_reviews(session: Session, obligation_references: Iterable[str] | None
     return dict(session.execute(query).all())
 
 
-def needing_review(session: Session, *, today: date, red_months: int = 12, amber_months: int = 24) -> ReviewsNeeded:
+def needing_review(
+    session: Session, *, today: date, red_months: int = 12, amber_months: int = 24, first: int = 10,
+) -> ReviewsNeeded:
     """Obligations with money past its repayment date or due within 24 months (the
-    dashboard's money at risk) that were never reviewed, or whose review is due."""
-    urgent = urgent_money(session, today=today, red_months=red_months, amber_months=amber_months)
-    # Every obligation's latest next review date, as columns: reviews are few beside obligations.
+    dashboard's money at risk) that were never reviewed, or whose review is due. From the
+    day's urgent money kept per obligation (services.kept_urgent), the never reviewed are
+    counted and summed and only the ``first`` with the most money listed."""
+    ready = kept_urgent_for(session, today=today, amber_months=amber_months)
+    read_snapshot(session)
+    worked_out = kept.unsettled(session, today) if ready else None
+    connection = session.connection()
+    # Every obligation's latest review, as columns: reviews are few beside obligations.
     latest = select(func.max(Review.id)).group_by(Review.obligation_id)
-    next_reviews = dict(session.connection().execute(
-        select(Obligation.reference, Review.next_review_on).join(Obligation, Review.obligation_id == Obligation.id)
-        .where(Review.id.in_(latest))).all())
-    return reviews_needed(urgent, next_reviews, today=today)
+    reviewed = {row[0]: (row[1], row[2]) for row in connection.execute(
+        select(Review.obligation_id, Obligation.reference, Review.next_review_on)
+        .join(Obligation, Review.obligation_id == Obligation.id).where(Review.id.in_(latest)))}
+    next_reviews = dict(reviewed.values())
+    if worked_out is None:
+        urgent = urgent_money(session, today=today, red_months=red_months, amber_months=amber_months)
+        return reviews_needed(urgent, next_reviews, today=today)
+    table = KeptUrgentObligation
+    count, money = connection.execute(select(func.coalesce(func.sum(KeptUrgentDivision.obligations), 0),
+                                             func.sum(KeptUrgentDivision.money))).one()
+    money = money or ZERO
+    # Named: the reviewed and the worked out, each with its urgent money as kept.
+    named = sorted(set(reviewed) | set(worked_out))
+    kept_named = {row[0]: (row[1], row[2], row[3]) for start in range(0, len(named), 1000)
+                  for row in connection.execute(
+                      select(table.obligation_id, Obligation.reference, Agreement.reference, table.money)
+                      .join(Obligation, Obligation.id == table.obligation_id)
+                      .join(Agreement, Agreement.id == Obligation.agreement_id)
+                      .where(table.obligation_id.in_(named[start:start + 1000])))}
+    for _, _, kept_money in kept_named.values():
+        count, money = count - 1, money - kept_money
+    worked = {o.obligation_reference: (o.agreement_reference, o.remaining) for o in largest_at_risk(
+        worked_out_rows(session, worked_out, today=today, red_months=red_months, amber_months=amber_months),
+        limit=None)} if worked_out else {}
+    settled = set(kept_named) - set(worked_out)
+    counted = [kept_named[i] for i in sorted(settled)] + [(reference, agreement, amount)
+                                                for reference, (agreement, amount) in worked.items()]
+    # The rest are never reviewed: counted and summed, and the first few listed.
+    # By the index on money: the ``first`` largest sums, and any more tied with the last of them.
+    others = (table.obligation_id.not_in(named),) if named else ()
+    least = connection.execute(select(table.money).where(*others).order_by(table.money.desc())
+                               .offset(first - 1).limit(1)).scalar()
+    most = sorted((tuple(row) for row in connection.execute(
+        select(Obligation.reference, Agreement.reference, table.money)
+        .join(Obligation, Obligation.id == table.obligation_id)
+        .join(Agreement, Agreement.id == Obligation.agreement_id)
+        .where(*others, *((table.money >= least,) if least is not None else ())))),
+        key=lambda row: (-row[2], row[0]))[:first]
+    listed = reviews_needed([*counted, *(tuple(row) for row in most)], next_reviews, today=today)
+    named_unreviewed = [n for n in listed.unreviewed if n.obligation_reference not in {r for r, _, _ in most}]
+    return ReviewsNeeded(
+        unreviewed=listed.unreviewed[:first], due=listed.due,
+        unreviewed_count=count + len(named_unreviewed),
+        unreviewed_total=money + sum((n.at_risk for n in named_unreviewed), ZERO))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

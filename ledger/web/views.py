@@ -42,6 +42,8 @@ from reports.ifs_workbook import Edition, build_ifs_workbook
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KIND_LABELS = {rule.kind: rule.label for rule in KINDS}
 PAGE_SIZE = 50
+#: A county has a hundred divisions or fewer: one page; a national ledger has many.
+DIVISIONS_PAGE = 100
 #: Dates a page accepts in its query string (the API's schemas take the same range).
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
 MAX_QUERY_TEXT = 200
@@ -268,8 +270,12 @@ def _page() -> int:
 @bp.get("/divisions")
 @requires()
 def divisions() -> ResponseReturnValue:
-    rows = overview.division_totals(get_session(), on=clock.today(), **band_thresholds())
-    return render_template("divisions.html", rows=rows)
+    page = _page()
+    total = overview.division_count(get_session())
+    rows = overview.division_totals(get_session(), on=clock.today(), offset=(page - 1) * DIVISIONS_PAGE,
+                                    limit=DIVISIONS_PAGE, **band_thresholds())
+    return render_template("divisions.html", rows=rows, page=page, pages=max((total - 1) // DIVISIONS_PAGE + 1, 1),
+                           total=total, args=request.args)
 
 
 # -- reports and audit ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ledger.demo import generate
 from ledger.domain.errors import LedgerError
 from ledger.domain.money import ZERO
+from ledger.domain.reviews import ReviewsNeeded
 from ledger.models import Division, Entry, IncomeDue, Instalment, Invoice, InvoicePayment, Obligation
 from ledger.services import income, kept, listing, overview, reviews, variations
 from ledger.services.balances import at_risk, division_summary
@@ -82,6 +83,11 @@ def income_due_from_objects(session: Session, *, today: date) -> list[IncomeDueR
     return sorted(rows, key=lambda r: (r.due_on, r.reference))
 
 
+def needing_as_shown(needed: ReviewsNeeded) -> tuple[Any, ...]:
+    """What the dashboard's panel shows of the reviews needed: counts, money and the first ten."""
+    return (needed.unreviewed_number, needed.unreviewed_money, needed.due, needed.due_money, needed.unreviewed[:10])
+
+
 def readers(session: Session, on: date) -> dict[str, Callable[[], Any]]:
     """Each switched reader at the end of ``on``, by name."""
     divisions = list(session.scalars(select(Division.code).order_by(Division.code)))
@@ -93,7 +99,8 @@ def readers(session: Session, on: date) -> dict[str, Callable[[], Any]]:
         "overview.urgent_money": lambda: sorted(overview.urgent_money(session, today=on)),
         "overview.urgent_obligations": lambda: overview.urgent_obligations(session, today=on),
         "overview.division_totals": lambda: overview.division_totals(session, on=on),
-        "reviews.needing_review": lambda: reviews.needing_review(session, today=on),
+        # From the day's kept urgent money the never reviewed are counted, and the first few listed.
+        "reviews.needing_review": lambda: needing_as_shown(reviews.needing_review(session, today=on)),
         "listing.agreement_list": lambda: [a.reference for a in listing.agreement_list(
             session, Filters(), urgent_on=on, sort="reference")[0]],
     }

@@ -72,6 +72,45 @@ def upgrade() -> None:
         sa.Column("receipts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("deadline", name=op.f("pk_kept_deadline_totals")),
     )
+    op.create_table(
+        "kept_urgent_obligations",
+        sa.Column("obligation_id", sa.Integer(), nullable=False),
+        sa.Column("agreement_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=64), nullable=True),
+        *_money("money"),
+        sa.Column("earliest_deadline", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(["obligation_id"], ["obligations.id"],
+                                name=op.f("fk_kept_urgent_obligations_obligation_id_obligations")),
+        sa.ForeignKeyConstraint(["agreement_id"], ["agreements.id"],
+                                name=op.f("fk_kept_urgent_obligations_agreement_id_agreements")),
+        sa.PrimaryKeyConstraint("obligation_id", name=op.f("pk_kept_urgent_obligations")),
+    )
+    op.create_index(op.f("ix_kept_urgent_obligations_agreement_id"), "kept_urgent_obligations", ["agreement_id"])
+    op.create_index(op.f("ix_kept_urgent_obligations_money"), "kept_urgent_obligations", ["money"])
+    op.create_table(
+        "kept_urgent_divisions",
+        sa.Column("division_code", sa.String(length=64), nullable=False),
+        *_money("money"),
+        sa.Column("obligations", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("division_code", name=op.f("pk_kept_urgent_divisions")),
+    )
+    op.create_table(
+        "kept_urgent_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("amber_months", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kept_urgent_state")),
+    )
+    op.create_table(
+        "kept_invoices_outstanding",
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        *_money("paid"),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"],
+                                name=op.f("fk_kept_invoices_outstanding_invoice_id_invoices")),
+        sa.PrimaryKeyConstraint("invoice_id", name=op.f("pk_kept_invoices_outstanding")),
+    )
+    op.create_index(op.f("ix_kept_invoices_outstanding_due_on"), "kept_invoices_outstanding", ["due_on"])
     # The application's own rules work the positions out: the same code that keeps them.
     from ledger.services import kept
 
@@ -79,6 +118,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("kept_invoices_outstanding", "kept_urgent_state", "kept_urgent_divisions",
+                  "kept_urgent_obligations"):
+        op.drop_table(table)
     op.drop_table("kept_deadline_totals")
     op.drop_table("kept_division_positions")
     op.drop_table("kept_receipt_positions")

@@ -1,0 +1,150 @@
+"""Money overdue, red or amber, kept for one day (issue 17).
+
+Which receipts are urgent depends on the day: a deadline comes within the amber band as the
+days pass, with no write. The kept receipt positions (services.kept) have the deadlines; this
+module keeps their sums per obligation and per division for one day and one amber band
+(kept_urgent_state). The first read of a new day writes them afresh, from the kept receipts
+in one INSERT ... SELECT (``ensure``); every write in between moves them for the obligations
+it touched (``move``, from kept._rewrite), in its own transaction.
+
+As with the kept positions, the sums are those of the kept receipts: a reader leaves out the
+obligations kept.unsettled names and works those out from their entries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from ledger.db import write_transaction
+from ledger.domain.dates import add_months
+from ledger.domain.money import ZERO
+from ledger.models import (
+    KeptReceiptPosition,
+    KeptUrgentDivision,
+    KeptUrgentObligation,
+    KeptUrgentState,
+    Obligation,
+)
+
+STATE = 1
+NO_DIVISION = ""
+#: A PostgreSQL advisory lock: one worker writes a new day's sums, the others wait and read them.
+_LOCK_KEY = 0x5106_0017
+
+
+def state(session: Session) -> tuple[date, int] | None:
+    row = session.connection().execute(select(KeptUrgentState.as_of, KeptUrgentState.amber_months)
+                                       .where(KeptUrgentState.id == STATE)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def ensure(session: Session, *, today: date, amber_months: int) -> bool:
+    """Make the kept urgent sums those of ``today``; True when they are. Written in a
+    transaction of its own; the caller's session then starts afresh, to read them. False
+    (the caller works the sums out itself) when the caller has unsaved changes."""
+    if state(session) == (today, amber_months):
+        return True
+    if session.new or session.dirty or session.deleted:
+        return False
+    session.rollback()
+    with Session(bind=session.get_bind()) as writer, write_transaction(writer):
+        if writer.get_bind().dialect.name == "postgresql":
+            writer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        if state(writer) != (today, amber_months):
+            rebuild(writer, today=today, amber_months=amber_months)
+    return True
+
+
+def rebuild(session: Session, *, today: date, amber_months: int) -> None:
+    """The urgent sums of ``today``, from the kept receipts, by the database."""
+    receipt, urgent = KeptReceiptPosition, KeptUrgentObligation
+    for table in (KeptUrgentObligation, KeptUrgentDivision, KeptUrgentState):
+        session.execute(delete(table))
+    session.execute(insert(urgent).from_select(
+        ["obligation_id", "agreement_id", "division_code", "money", "earliest_deadline"],
+        select(receipt.obligation_id, Obligation.agreement_id, receipt.division_code, func.sum(receipt.remaining),
+               func.min(receipt.deadline))
+        .join(Obligation, Obligation.id == receipt.obligation_id)
+        .where(receipt.deadline <= add_months(today, amber_months))
+        .group_by(receipt.obligation_id, Obligation.agreement_id, receipt.division_code)))
+    session.execute(insert(KeptUrgentDivision).from_select(
+        ["division_code", "money", "obligations"],
+        # No division is a code of its own: NULL, and '' in the divisions' key.
+        select(func.coalesce(urgent.division_code, NO_DIVISION), func.sum(urgent.money), func.count())
+        .group_by(urgent.division_code)))
+    session.execute(insert(KeptUrgentState).values(id=STATE, as_of=today, amber_months=amber_months))
+
+
+def move(session: Session, obligation_ids: Iterable[int]) -> None:
+    """After the kept receipts of these obligations were rewritten: their urgent sums for the
+    kept day, and their divisions' (nothing to do before the first day is kept)."""
+    found = state(session)
+    ids = sorted(set(obligation_ids))
+    if found is None or not ids:
+        return
+    today, amber_months = found
+    receipt, urgent, connection = KeptReceiptPosition, KeptUrgentObligation, session.connection()
+    moved: dict[str, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        for division, money in connection.execute(select(urgent.division_code, urgent.money)
+                                                  .where(urgent.obligation_id.in_(chunk))):
+            total, count = moved[division or NO_DIVISION]
+            moved[division or NO_DIVISION] = (total - money, count - 1)
+        connection.execute(delete(urgent).where(urgent.obligation_id.in_(chunk)))
+        rows = connection.execute(
+            select(receipt.obligation_id, Obligation.agreement_id, receipt.division_code, func.sum(receipt.remaining),
+                   func.min(receipt.deadline))
+            .join(Obligation, Obligation.id == receipt.obligation_id)
+            .where(receipt.obligation_id.in_(chunk), receipt.deadline <= add_months(today, amber_months))
+            .group_by(receipt.obligation_id, Obligation.agreement_id, receipt.division_code)).all()
+        if rows:
+            connection.execute(insert(urgent), [
+                {"obligation_id": r[0], "agreement_id": r[1], "division_code": r[2], "money": r[3],
+                 "earliest_deadline": r[4]} for r in rows])
+        for r in rows:
+            total, count = moved[r[2] or NO_DIVISION]
+            moved[r[2] or NO_DIVISION] = (total + r[3], count + 1)
+    # Divisions in code order, as kept moves its division rows.
+    for code, (money, count) in sorted(moved.items()):
+        if (money, count) == (ZERO, 0):
+            continue
+        division = KeptUrgentDivision
+        if connection.execute(update(division).where(division.division_code == code).values(
+                money=division.money + money, obligations=division.obligations + count)).rowcount == 0:
+            connection.execute(insert(division).values(division_code=code, money=money, obligations=count))
+
+
+def differences(session: Session, references: dict[int, str]) -> list[str]:
+    """How the kept urgent sums differ from the kept receipts' for the kept day, in words."""
+    found = state(session)
+    if found is None:
+        return []
+    today, amber_months = found
+    receipt, urgent, connection = KeptReceiptPosition, KeptUrgentObligation, session.connection()
+    want = {r[0]: tuple(r[1:]) for r in connection.execute(
+        select(receipt.obligation_id, receipt.division_code, func.sum(receipt.remaining), func.min(receipt.deadline))
+        .where(receipt.deadline <= add_months(today, amber_months))
+        .group_by(receipt.obligation_id, receipt.division_code))}
+    have = {r[0]: tuple(r[1:]) for r in connection.execute(
+        select(urgent.obligation_id, urgent.division_code, urgent.money, urgent.earliest_deadline))}
+    problems = [f"obligation {references.get(i, i)}: kept urgent on {today} {have.get(i)}; its kept receipts give "
+                f"{want.get(i)}" for i in sorted(set(want) | set(have)) if want.get(i) != have.get(i)]
+    divisions: dict[str, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
+    for division, money, _ in want.values():
+        total, count = divisions[division or NO_DIVISION]
+        divisions[division or NO_DIVISION] = (total + money, count + 1)
+    kept_divisions = {r[0]: (r[1], r[2]) for r in connection.execute(
+        select(KeptUrgentDivision.division_code, KeptUrgentDivision.money, KeptUrgentDivision.obligations))}
+    problems.extend(
+        f"division {code or '(none)'}: kept urgent on {today} {kept_divisions.get(code, (ZERO, 0))}; its "
+        f"obligations give {divisions.get(code, (ZERO, 0))}"
+        for code in sorted(set(divisions) | set(kept_divisions))
+        if divisions.get(code, (ZERO, 0)) != kept_divisions.get(code, (ZERO, 0)))
+    return problems
