@@ -38,7 +38,7 @@ test: $(VENV)/.installed node_modules/.installed
 # BENCH_SIZES=small,county,national BENCH_DATABASES=sqlite,postgresql by default.
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	@command -v wrk >/dev/null || echo "wrk not installed (apt-get install wrk): the API load test will be skipped"
+	@command -v wrk >/dev/null || echo "wrk not installed (apt-get install wrk): the page, API and write load will be skipped"
 	$(BIN)/python -m bench.run
 
 lint: $(VENV)/.installed
