@@ -758,3 +758,5 @@ class KeptInvoiceOutstanding(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
     due_on: Mapped[date] = mapped_column(index=True)
     paid: Mapped[Decimal]
+    #: The invoice's amount less what was paid.
+    outstanding: Mapped[Decimal]

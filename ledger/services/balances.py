@@ -331,7 +331,7 @@ def division_summary(
     agreement_count = session.scalar(
         select(func.count()).select_from(Agreement).where(in_division, Agreement.signed_on <= on)
     ) or 0
-    kept_totals = kept.division_totals(session, on=on) if as_known_at is None else None
+    kept_totals = kept.division_totals(session, on=on, codes=[code]) if as_known_at is None else None
     if kept_totals is not None:
         found = kept_totals.get(code) or kept.Totals()
         secured = found.secured

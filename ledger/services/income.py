@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -347,7 +347,36 @@ FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority
           "trigger", "due_on", "amount", "paid", "outstanding", "days_outstanding", "overdue", "how_worked_out")
 
 
-def income_due(session: Session, *, today: date) -> list[IncomeDueRow]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomeDueSummary:
+    """What the dashboard shows of income due: the first sums due, and how many and how much."""
+
+    first: list[IncomeDueRow]
+    count: int
+    outstanding: Decimal
+    overdue: Decimal
+
+
+def income_due_summary(session: Session, *, today: date, first: int = 8) -> IncomeDueSummary:
+    """The oldest ``first`` sums due, and the count and money of all, summed by the database
+    over the invoices kept as outstanding and the imported sums due."""
+    connection = session.connection()
+    overdue_before = today - timedelta(days=OVERDUE_AFTER_DAYS)
+    count, money, overdue = 0, ZERO, ZERO
+    for table, due_on, amount in ((KeptInvoiceOutstanding, KeptInvoiceOutstanding.due_on,
+                                   KeptInvoiceOutstanding.outstanding), (IncomeDue, IncomeDue.due_on, IncomeDue.amount)):
+        n, total, late = connection.execute(select(
+            func.count(), func.sum(amount), func.sum(case((due_on < overdue_before, amount)))).select_from(table)
+            .where(due_on <= today)).one()
+        count, money, overdue = count + n, money + (total or ZERO), overdue + (late or ZERO)
+    # The oldest due come first in income_due's order: from those due on the first few dates.
+    dates = sorted({d for table_due in (KeptInvoiceOutstanding.due_on, IncomeDue.due_on) for d in connection.execute(
+        select(table_due).where(table_due <= today).distinct().order_by(table_due).limit(first)).scalars()})[:first]
+    rows = income_due(session, today=today, dates=dates) if dates else []
+    return IncomeDueSummary(first=rows[:first], count=count, outstanding=money, overdue=overdue)
+
+
+def income_due(session: Session, *, today: date, dates: list[date] | None = None) -> list[IncomeDueRow]:
     """Invoices not fully paid, and imported `secured` amounts, oldest due first. A payment
     whose receipt was later reversed no longer counts."""
     rows = []
@@ -364,7 +393,8 @@ def income_due(session: Session, *, today: date) -> list[IncomeDueRow]:
         .join(Instalment, Invoice.instalment_id == Instalment.id)
         .join(Obligation, Instalment.obligation_id == Obligation.id)
         .join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(outstanding_invoices.due_on <= today)
+        .where(outstanding_invoices.due_on <= today,
+               *(() if dates is None else (outstanding_invoices.due_on.in_(dates),)))
     ):
         outstanding = amount - paid
         trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
@@ -378,7 +408,8 @@ def income_due(session: Session, *, today: date) -> list[IncomeDueRow]:
         select(IncomeDue.reference, IncomeDue.due_on, IncomeDue.amount, IncomeDue.source, Obligation.reference,
                Agreement.reference, Agreement.developer, Agreement.authority_code, Agreement.division_code)
         .join(Obligation, IncomeDue.obligation_id == Obligation.id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id).where(IncomeDue.due_on <= today)
+        .join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where(IncomeDue.due_on <= today, *(() if dates is None else (IncomeDue.due_on.in_(dates),)))
     ):
         days = (today - due_on).days
         rows.append(IncomeDueRow(

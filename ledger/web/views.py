@@ -222,13 +222,11 @@ def dashboard() -> ResponseReturnValue:
     months_chart = charts.column_bars(
         [charts.Bar(f"{m:%b %y}", v, "bar") for m, v in data.months],
         title="Money whose repayment deadline falls in each of the next 24 months")
-    due = income.income_due(get_session(), today=today)
+    due = income.income_due_summary(get_session(), today=today)
     return render_template("dashboard.html", data=data, band_chart=band_chart, months_chart=months_chart,
                            divisions=registry.place_names(get_session())["divisions"], service_label=service_label,
                            urgent=sum((data.bands[b] for b in overview.URGENT), Decimal(0)),
-                           due=due[:8], due_total=sum((r.outstanding or Decimal(0) for r in due), Decimal(0)),
-                           overdue_total=sum((r.outstanding or Decimal(0) for r in due if r.overdue), Decimal(0)),
-                           due_count=len(due))
+                           due=due.first, due_total=due.outstanding, overdue_total=due.overdue, due_count=due.count)
 
 
 # -- agreements and obligations ------------------------------------------------------------

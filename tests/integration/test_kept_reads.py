@@ -117,7 +117,12 @@ def assert_readers_equal_the_replay(session: Session, monkeypatch: pytest.Monkey
     for name, read in readers(session, on).items():
         kept_result, replay_result = read(), replayed(monkeypatch, read)
         assert kept_result == replay_result, f"{name} on {on}"
-    assert income.income_due(session, today=on) == income_due_from_objects(session, today=on)
+    due = income_due_from_objects(session, today=on)
+    assert income.income_due(session, today=on) == due
+    # The dashboard's summary: the oldest eight, and how many and how much of all.
+    assert income.income_due_summary(session, today=on) == income.IncomeDueSummary(
+        first=due[:8], count=len(due), outstanding=sum((r.outstanding for r in due), ZERO),
+        overdue=sum((r.outstanding for r in due if r.overdue), ZERO))
 
 
 @pytest.mark.parametrize("on", [TODAY, TODAY - timedelta(days=31), date(2024, 11, 28)],

@@ -105,7 +105,7 @@ def upgrade() -> None:
         "kept_invoices_outstanding",
         sa.Column("invoice_id", sa.Integer(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
-        *_money("paid"),
+        *_money("paid", "outstanding"),
         sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"],
                                 name=op.f("fk_kept_invoices_outstanding_invoice_id_invoices")),
         sa.PrimaryKeyConstraint("invoice_id", name=op.f("pk_kept_invoices_outstanding")),
