@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
-from ledger.domain.dates import add_months, financial_year_of
+from ledger.domain.dates import add_months, financial_year_bounds, financial_year_of
 from ledger.domain.entry_kinds import KIND_RULES, signed
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import Band, EntryKind, service_label
@@ -65,8 +65,13 @@ def agreement_list(
                        Agreement.id.desc() if descending else Agreement.id))
     ready = urgent_on is not None and overview.kept_urgent_for(session, today=urgent_on, amber_months=amber_months)
     if urgent_on is not None and ready and kept.unsettled(session, urgent_on) == []:
-        # The day's urgent money is kept per obligation: the database picks the agreements.
-        query = query.where(Agreement.id.in_(select(KeptUrgentObligation.agreement_id)))
+        # The day's urgent money is kept per obligation: each agreement of the page is looked up
+        # in its index, and with no other filter the count is of the kept rows themselves.
+        urgent = KeptUrgentObligation
+        query = query.where(select(urgent.obligation_id).where(urgent.agreement_id == Agreement.id).exists())
+        if limit is not None and filters == Filters():
+            total = session.connection().execute(select(func.count(func.distinct(urgent.agreement_id)))).scalar()
+            return list(session.scalars(query.offset(offset or 0).limit(limit))), total or 0
     elif urgent_on is not None and kept.unsettled(session, urgent_on) == []:
         receipt = KeptReceiptPosition
         query = query.where(Agreement.id.in_(
@@ -127,14 +132,41 @@ class AgreementChoices:
 
 
 def agreement_choices(session: Session) -> AgreementChoices:
+    connection = session.connection()
     return AgreementChoices(
-        authorities=list(session.scalars(select(Authority).order_by(Authority.name))),
-        divisions=list(session.scalars(select(Division).order_by(Division.name))),
-        services=sorted(session.scalars(select(Obligation.service).distinct())),
+        authorities=list(connection.execute(select(Authority.code, Authority.name).order_by(Authority.name))),
+        divisions=list(connection.execute(select(Division.code, Division.name, Division.authority_code)
+                                          .order_by(Division.name))),
+        services=sorted(_distinct_by_index(session, Obligation.service)),
         # An agreement proposed and not yet signed has no year to offer.
-        years=sorted({financial_year_of(d) for d in session.scalars(select(Agreement.signed_on).distinct())
-                      if d is not None}, reverse=True),
+        years=_years_signed(session),
     )
+
+
+def _distinct_by_index(session: Session, column: Any) -> list[Any]:
+    """The distinct values of an indexed column, each found by one seek of its index after the
+    one before (a loose index scan): a few services among half a million obligations."""
+    table = column.class_.__table__
+    found: list[Any] = []
+    following = select(func.min(column)).select_from(table)
+    value = session.connection().execute(following).scalar()
+    while value is not None:
+        found.append(value)
+        value = session.connection().execute(following.where(column > value)).scalar()
+    return found
+
+
+def _years_signed(session: Session) -> list[int]:
+    """Financial years agreements were signed in, latest first: one look at the index a year."""
+    connection = session.connection()
+    # Apart: SQLite reads a min or a max from the index only when it is a query's one aggregate.
+    first = connection.execute(select(func.min(Agreement.signed_on))).scalar()
+    last = connection.execute(select(func.max(Agreement.signed_on))).scalar()
+    if first is None:
+        return []
+    return [year for year in range(financial_year_of(last), financial_year_of(first) - 1, -1)
+            if connection.execute(select(Agreement.id).where(
+                Agreement.signed_on.between(*financial_year_bounds(year))).limit(1)).first()]
 
 
 def agreements(session: Session, filters: Filters) -> list[Agreement]:
