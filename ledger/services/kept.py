@@ -68,6 +68,7 @@ from ledger.models import (
 )
 from ledger.services import kept_urgent
 from ledger.services.ledger_rows import deadline_rule
+from ledger.speed.unindexed import Unindexed
 
 #: The positions are those at the end of this date: after every entry.
 LAST_DAY = date.max
@@ -360,7 +361,9 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, ObligationFacts]:
             select(Obligation.id, Obligation.amount, Obligation.repayment_years, Obligation.repayment_basis,
                    Obligation.commitment_stops_clock, Agreement.division_code, Agreement.completion_on,
                    Agreement.signed_on)
-            .join(Agreement, Obligation.agreement_id == Agreement.id).where(Obligation.id.in_(ids)))
+            # From the obligations named to their agreements: without the +, SQLite walks every
+            # agreement and looks for its obligations in the list (a second for 5,000 of them).
+            .join(Agreement, Unindexed(Obligation.agreement_id) == Agreement.id).where(Obligation.id.in_(ids)))
     }
 
 
