@@ -457,9 +457,21 @@ def unsettled(session: Session, on: date) -> list[int] | None:
     """The obligations whose kept positions do not answer for the end of ``on`` (an entry,
     a change of terms or a signing after it, or a clock a commitment stops), or None when
     there are too many to work out one by one."""
-    ids = list(session.scalars(select(KeptObligationPosition.obligation_id)
-                               .where(KeptObligationPosition.settled_from > on).limit(MOST_WORKED_OUT + 1)))
-    return None if len(ids) > MOST_WORKED_OUT else ids
+    # Asked by several readers of one page: once per transaction (one snapshot) and date.
+    transaction = session.get_transaction()
+    known = session.info.get(_UNSETTLED)
+    if known is None or known[0] is not transaction:
+        known = session.info[_UNSETTLED] = (transaction, {})
+    if on not in known[1]:
+        ids = list(session.connection().execute(
+            select(KeptObligationPosition.obligation_id)
+            .where(KeptObligationPosition.settled_from > on).limit(MOST_WORKED_OUT + 1)).scalars())
+        known[1][on] = None if len(ids) > MOST_WORKED_OUT else ids
+    found = known[1][on]
+    return None if found is None else list(found)
+
+
+_UNSETTLED = "ledger.kept.unsettled"
 
 
 def band_of(on: date, *, red_months: int, amber_months: int) -> ColumnElement[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
@@ -161,9 +161,16 @@ def _kept_sums(
     bands[Band.NO_DEADLINE], bands[Band.UNKNOWN_DEADLINE] = (money or ZERO for money in connection.execute(
         select(func.sum(KeptDivisionPosition.no_deadline), func.sum(KeptDivisionPosition.unknown_deadline))).one())
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    for deadline, money in connection.execute(
-            select(day, KeptDeadlineTotal.remaining).where(day >= today, day < until)):
-        by_month[deadline.replace(day=1)] += money
+    # Each month's money in one row of sums, from today to ``until``.
+    starts = [today.replace(day=1)]
+    while add_months(starts[-1], 1) < until:
+        starts.append(add_months(starts[-1], 1))
+    if until > today:
+        sums = connection.execute(select(*(
+            func.sum(case((day.between(max(start, today), add_months(start, 1) - timedelta(days=1)),
+                           KeptDeadlineTotal.remaining)))
+            for start in starts)).where(day >= today, day < until)).one()
+        by_month.update((start, money) for start, money in zip(starts, sums, strict=True) if money is not None)
     # Less what is kept of the obligations worked out below.
     for deadline, no_deadline, money in connection.execute(
             select(receipt.deadline, receipt.no_deadline, receipt.remaining)

@@ -143,7 +143,8 @@ def needing_review(
         .where(*others, *((table.money >= least,) if least is not None else ())))),
         key=lambda row: (-row[2], row[0]))[:first]
     listed = reviews_needed([*counted, *(tuple(row) for row in most)], next_reviews, today=today)
-    named_unreviewed = [n for n in listed.unreviewed if n.obligation_reference not in {r for r, _, _ in most}]
+    among_most = {reference for reference, _, _ in most}
+    named_unreviewed = [n for n in listed.unreviewed if n.obligation_reference not in among_most]
     return ReviewsNeeded(
         unreviewed=listed.unreviewed[:first], due=listed.due,
         unreviewed_count=count + len(named_unreviewed),
