@@ -84,7 +84,9 @@ def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
     division = get_one(session, Division, "code", code, what="division")
     here = (Agreement.division_code == code, Agreement.signed_on <= on)
     agreements = {a.id: AgreementMoney(reference=a.reference, site_name=a.site_name, developer=a.developer)
-                  for a in session.scalars(select(Agreement).where(*here).order_by(Agreement.reference))}
+                  for a in session.connection().execute(
+                      select(Agreement.id, Agreement.reference, Agreement.site_name, Agreement.developer)
+                      .where(*here).order_by(Agreement.reference))}
     services: dict[str, ServiceMoney] = {}
 
     def service(name: str) -> ServiceMoney:

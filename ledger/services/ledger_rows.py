@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from itertools import groupby
 
 from sqlalchemy import ColumnElement, and_, case, func, select, true
@@ -81,6 +82,19 @@ def deadline_rule(
 def in_force_condition(as_known_at: datetime | None) -> ColumnElement[bool]:
     """SQL form of rules.in_force for aggregate queries: known at the moment, not a
     reversal, and not reversed by a reversal known at the moment."""
+    if as_known_at is None:
+        return _in_force_now()
+    return _in_force(as_known_at)
+
+
+@cache
+def _in_force_now() -> ColumnElement[bool]:
+    """As the ledger stands: the same expression every time (SQL expressions are immutable),
+    built once rather than on every page."""
+    return _in_force(None)
+
+
+def _in_force(as_known_at: datetime | None) -> ColumnElement[bool]:
     reversal = aliased(Entry)
     # Nearly every entry is known at the moment and is not a reversal: test both while scanning.
     known = Unindexed(Entry.created_at) <= as_known_at if as_known_at else true()
