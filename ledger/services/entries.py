@@ -158,7 +158,6 @@ def _insert(session: Session, entry: Entry, *, actor: Actor, action: str) -> Ent
     # A constraint refusal (the same reference recorded at once on another obligation) is
     # read by its name (services.constraints, around the transaction).
     session.flush()
-    kept.refresh(session, [entry.obligation_id])
     audit.record(
         session,
         actor=actor,
@@ -327,6 +326,8 @@ def record_entry(session: Session, request: EntryRequest, *, actor: Actor) -> tu
             actor=actor,
             action=f"record-{request.kind}",
         )
+        # Once for the entry and any allocation it made first, in this transaction.
+        kept.refresh(session, [obligation.id])
         return entry, True
 
 
@@ -370,6 +371,7 @@ def reverse_entry(session: Session, entry_id: int, *, actor: Actor, reason: str)
             actor=actor,
             action=f"reverse-{original.kind}",
         )
+        kept.refresh(session, [original.obligation_id])
         # A reversed receipt pays nothing: the invoices it paid are due again.
         kept.refresh_invoices(session, paid_invoices)
         return inserted
