@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -369,14 +369,21 @@ def income_due_summary(session: Session, *, today: date, first: int = 8) -> Inco
             func.count(), func.sum(amount), func.sum(case((due_on < overdue_before, amount)))).select_from(table)
             .where(due_on <= today)).one()
         count, money, overdue = count + n, money + (total or ZERO), overdue + (late or ZERO)
-    # The oldest due come first in income_due's order: from those due on the first few dates.
-    dates = sorted({d for table_due in (KeptInvoiceOutstanding.due_on, IncomeDue.due_on) for d in connection.execute(
-        select(table_due).where(table_due <= today).distinct().order_by(table_due).limit(first)).scalars()})[:first]
-    rows = income_due(session, today=today, dates=dates) if dates else []
+    rows = income_due(session, today=today, first=first)
     return IncomeDueSummary(first=rows[:first], count=count, outstanding=money, overdue=overdue)
 
 
-def income_due(session: Session, *, today: date, dates: list[date] | None = None) -> list[IncomeDueRow]:
+def _last_due_on(connection: Connection, due_on: Any, today: date, first: int | None) -> date:
+    """The date due by which the oldest ``first`` sums fall due (all of that date's too: the
+    list orders a date's sums by reference, in Python), or ``today`` for them all."""
+    if first is None:
+        return today
+    found = connection.execute(select(due_on).where(due_on <= today).order_by(due_on)
+                               .offset(first - 1).limit(1)).scalar()
+    return today if found is None else found
+
+
+def income_due(session: Session, *, today: date, first: int | None = None) -> list[IncomeDueRow]:
     """Invoices not fully paid, and imported `secured` amounts, oldest due first. A payment
     whose receipt was later reversed no longer counts."""
     rows = []
@@ -393,8 +400,7 @@ def income_due(session: Session, *, today: date, dates: list[date] | None = None
         .join(Instalment, Invoice.instalment_id == Instalment.id)
         .join(Obligation, Instalment.obligation_id == Obligation.id)
         .join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(outstanding_invoices.due_on <= today,
-               *(() if dates is None else (outstanding_invoices.due_on.in_(dates),)))
+        .where(outstanding_invoices.due_on <= _last_due_on(connection, outstanding_invoices.due_on, today, first))
     ):
         outstanding = amount - paid
         trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
@@ -407,7 +413,7 @@ def income_due(session: Session, *, today: date, dates: list[date] | None = None
     # The imported sums due first, then their obligations: joined the other way round, SQLite
     # (without statistics of a table that is usually empty) walks every agreement.
     imported = list(connection.execute(select(IncomeDue.id).where(
-        IncomeDue.due_on <= today, *(() if dates is None else (IncomeDue.due_on.in_(dates),)))).scalars())
+        IncomeDue.due_on <= _last_due_on(connection, IncomeDue.due_on, today, first))).scalars())
     for reference, due_on, amount, source, obligation, agreement, developer, authority, division in (
         row for start in range(0, len(imported), 1000) for row in connection.execute(
             select(IncomeDue.reference, IncomeDue.due_on, IncomeDue.amount, IncomeDue.source, Obligation.reference,
@@ -422,7 +428,7 @@ def income_due(session: Session, *, today: date, dates: list[date] | None = None
             authority_code=authority, division_code=division, reference=reference, trigger="secured (imported)",
             due_on=due_on, amount=amount, paid=ZERO, outstanding=amount, days_outstanding=days,
             overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=f"imported from {source}"))
-    return sorted(rows, key=lambda r: (r.due_on, r.reference))
+    return sorted(rows, key=lambda r: (r.due_on, r.reference))[:first]
 
 
 # -- matching receipts and invoices in the web (issue 15 item 3) ---------------------------

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ledger import clock
 from ledger.db import read_snapshot
@@ -63,7 +63,9 @@ def dashboard(session: Session, *, today: date, red_months: int = 12, amber_mont
     read_snapshot(session)
     first = today.replace(day=1)
     months = [add_months(first, n) for n in range(24)]
-    recent = list(session.scalars(select(Entry).order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10)))
+    # With their obligations in the same query: the page names each one.
+    recent = list(session.scalars(select(Entry).options(joinedload(Entry.obligation))
+                                  .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10)))
     kept_sums = _kept_sums(session, today=today, until=add_months(first, 24), red_months=red_months,
                            amber_months=amber_months, largest=10, urgent_ready=urgent_ready)
     if kept_sums is None:  # never at today, but a ledger could be migrating: the replay answers
