@@ -18,8 +18,8 @@ DEVICE_USERS = {
     # a threaded server without it. Only the CLI commands pause it.
     "ledger.speed.gc_pause": {"ledger/cli/"},
     "ledger.speed.response_cache": {"ledger/api/__init__.py"},
-    "ledger.speed.shared": {"ledger/services/ifs.py", "ledger/services/positions.py"},
-    "ledger.speed.unindexed": {"ledger/services/ledger_rows.py"},
+    "ledger.speed.shared": {"ledger/services/ifs.py", "ledger/services/positions.py", "ledger/services/balances.py"},
+    "ledger.speed.unindexed": {"ledger/services/ledger_rows.py", "ledger/services/kept.py"},
     "ledger.speed.reused_cells": {"reports/workbook.py"},
 }
 #: The old names of moved devices, to catch a use by habit.
