@@ -32,6 +32,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    bindparam,
     case,
     delete,
     func,
@@ -189,11 +190,15 @@ def refresh(session: Session, obligation_ids: Iterable[int]) -> None:
     """Work out again and rewrite the kept positions of these obligations and their
     divisions. Call it in the writing transaction, after its writes and under its locks."""
     ids = sorted(set(obligation_ids))
+    moved = Aggregates()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         facts = _facts(session, chunk)
         histories = dict(_histories(session, chunk))
-        _rewrite(session, [position_of(facts[i], histories.get(i, [])) for i in chunk if i in facts])
+        _rewrite(session, [position_of(facts[i], histories.get(i, [])) for i in chunk if i in facts], moved)
+    # The divisions and deadlines once for all: an import touches thousands of each.
+    _move_sums(session, moved)
+    kept_urgent.move(session, ids)
 
 
 def refresh_agreement(session: Session, agreement_id: int) -> None:
@@ -389,11 +394,10 @@ def _histories(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, list
         yield current, rules.in_force(entries)
 
 
-def _rewrite(session: Session, positions: list[Kept]) -> None:
-    """Replace these obligations' kept rows and move their divisions and deadlines by the
-    difference."""
+def _rewrite(session: Session, positions: list[Kept], moved: Aggregates) -> None:
+    """Replace these obligations' kept rows, adding to ``moved`` how their divisions and
+    deadlines change."""
     ids = [k.obligation_id for k in positions]
-    moved = Aggregates()
     for old in stored(session, ids):
         moved.add(old, -1)
     for kept in positions:
@@ -401,35 +405,54 @@ def _rewrite(session: Session, positions: list[Kept]) -> None:
     session.execute(delete(KeptReceiptPosition).where(KeptReceiptPosition.obligation_id.in_(ids)))
     session.execute(delete(KeptObligationPosition).where(KeptObligationPosition.obligation_id.in_(ids)))
     _insert(session, positions)
-    _move_sums(session, moved)
-    kept_urgent.move(session, ids)
 
 
 def _move_sums(session: Session, moved: Aggregates) -> None:
-    """Add these sums to the kept division and deadline rows, in key order: every writer
-    moves them in the same order."""
-    for code, change in sorted(moved.divisions.items()):
-        if change == DivisionSums():
-            continue
-        values = {name: getattr(KeptDivisionPosition, name) + getattr(change.totals, name) for name in MONEY} | {
-            "receipts": KeptDivisionPosition.receipts + change.receipts,
-            "no_deadline": KeptDivisionPosition.no_deadline + change.no_deadline,
-            "unknown_deadline": KeptDivisionPosition.unknown_deadline + change.unknown_deadline}
-        if session.execute(update(KeptDivisionPosition).where(KeptDivisionPosition.division_code == code)
-                           .values(**values)).rowcount == 0:
-            session.execute(insert(KeptDivisionPosition).values(
-                division_code=code, **asdict(change.totals), receipts=change.receipts,
-                no_deadline=change.no_deadline, unknown_deadline=change.unknown_deadline))
-    changed = sorted((d, v) for d, v in moved.deadlines.items() if v != (ZERO, 0))
-    for deadline, (money, count) in changed:
-        row = KeptDeadlineTotal
-        if session.execute(update(row).where(row.deadline == deadline)
-                           .values(remaining=row.remaining + money, receipts=row.receipts + count)).rowcount == 0:
-            session.execute(insert(row).values(deadline=deadline, remaining=money, receipts=count))
-    for start in range(0, len(changed), CHUNK):
-        days = [d for d, _ in changed[start:start + CHUNK]]
-        session.execute(delete(KeptDeadlineTotal).where(KeptDeadlineTotal.deadline.in_(days),
-                                                        KeptDeadlineTotal.receipts == 0))
+    """Add these sums to the kept division and deadline rows: the rows there are read, added
+    to and written back in a few statements (every writer holds the ledger's commit lock)."""
+    connection = session.connection()
+    divisions = {code: change for code, change in moved.divisions.items() if change != DivisionSums()}
+    division = KeptDivisionPosition
+    stored_divisions = {row[0]: DivisionSums(totals=Totals(**dict(zip(MONEY, row[1:-3], strict=True))),
+                                             receipts=row[-3], no_deadline=row[-2], unknown_deadline=row[-1])
+                        for codes in _slices(sorted(divisions)) for row in connection.execute(select(
+                            division.division_code, *(getattr(division, n) for n in MONEY), division.receipts,
+                            division.no_deadline, division.unknown_deadline).where(division.division_code.in_(codes)))}
+    new_divisions, old_divisions = [], []
+    for code, change in sorted(divisions.items()):
+        before = stored_divisions.get(code, DivisionSums())
+        row = {"key": code, **asdict(before.totals.plus(change.totals)), "receipts": before.receipts + change.receipts,
+               "no_deadline": before.no_deadline + change.no_deadline,
+               "unknown_deadline": before.unknown_deadline + change.unknown_deadline}
+        (old_divisions if code in stored_divisions else new_divisions).append(row)
+    if old_divisions:
+        connection.execute(update(division).where(division.division_code == bindparam("key")).values(
+            **{name: bindparam(name) for name in (*MONEY, "receipts", "no_deadline", "unknown_deadline")}),
+            old_divisions)
+    if new_divisions:
+        connection.execute(insert(division), [{"division_code": r.pop("key"), **r} for r in new_divisions])
+    changed = {day: change for day, change in moved.deadlines.items() if change != (ZERO, 0)}
+    total = KeptDeadlineTotal
+    stored_days = {row[0]: (row[1], row[2]) for days in _slices(sorted(changed)) for row in connection.execute(
+        select(total.deadline, total.remaining, total.receipts).where(total.deadline.in_(days)))}
+    after = {day: (stored_days.get(day, (ZERO, 0))[0] + money, stored_days.get(day, (ZERO, 0))[1] + count)
+             for day, (money, count) in changed.items()}
+    kept_days = [{"key": day, "remaining": money, "receipts": count}
+                 for day, (money, count) in sorted(after.items()) if day in stored_days and count]
+    if kept_days:
+        connection.execute(update(total).where(total.deadline == bindparam("key"))
+                           .values(remaining=bindparam("remaining"), receipts=bindparam("receipts")), kept_days)
+    new_days = [{"deadline": day, "remaining": money, "receipts": count}
+                for day, (money, count) in sorted(after.items()) if day not in stored_days and count]
+    if new_days:
+        connection.execute(insert(total), new_days)
+    for days in _slices(sorted(day for day, (_, count) in after.items() if not count and day in stored_days)):
+        connection.execute(delete(total).where(total.deadline.in_(days)))
+
+
+def _slices(keys: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(keys), CHUNK):
+        yield keys[start:start + CHUNK]
 
 
 def _insert(session: Session, positions: list[Kept]) -> None:

@@ -4,7 +4,7 @@ Which receipts are urgent depends on the day: a deadline comes within the amber 
 days pass, with no write. The kept receipt positions (services.kept) have the deadlines; this
 module keeps their sums per obligation and per division for one day and one amber band
 (kept_urgent_state). The first read of a new day writes them afresh, from the kept receipts
-in one INSERT ... SELECT (``ensure``); every write in between moves them for the obligations
+in one INSERT ... SELECT, under the ledger's commit lock (``ensure``); every write in between moves them for the obligations
 it touched (``move``, from kept._rewrite), in its own transaction.
 
 As with the kept positions, the sums are those of the kept receipts: a reader leaves out the
@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from ledger.db import write_transaction
+from ledger.db import lock_ledger, write_transaction
 from ledger.domain.dates import add_months
 from ledger.domain.money import ZERO
 from ledger.models import (
@@ -34,8 +34,6 @@ from ledger.models import (
 
 STATE = 1
 NO_DIVISION = ""
-#: A PostgreSQL advisory lock: one worker writes a new day's sums, the others wait and read them.
-_LOCK_KEY = 0x5106_0017
 
 
 def state(session: Session) -> tuple[date, int] | None:
@@ -54,8 +52,9 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
         return False
     session.rollback()
     with Session(bind=session.get_bind()) as writer, write_transaction(writer):
-        if writer.get_bind().dialect.name == "postgresql":
-            writer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        # The ledger's commit lock: one worker writes the day's sums, the others wait and find
+        # them written, and no write moves them meanwhile.
+        lock_ledger(writer)
         if state(writer) != (today, amber_months):
             rebuild(writer, today=today, amber_months=amber_months)
     return True

@@ -1,6 +1,6 @@
 """Issue 17: the day's urgent money (services.kept_urgent) is written afresh by the first read
 of a new day. Sixteen readers ask for a new day at once on PostgreSQL: one writes it, the others
-wait for it and read it; none fails, and the sums agree with the kept receipts. Then sixteen
+wait for it (the ledger's commit lock) and read it; none fails, and the sums agree with the kept receipts. Then sixteen
 writers move it at once, and it still agrees."""
 
 from __future__ import annotations
