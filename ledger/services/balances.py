@@ -214,10 +214,11 @@ def _kept_count(
             total, remaining = total + undated[0], (remaining or ZERO) + (undated[1] or ZERO)
         return total - count, (remaining or ZERO) - (money or ZERO)
     leave_out = (receipt.obligation_id.not_in(worked_out),) if worked_out else ()
-    if filters == Filters(division=filters.division):
+    own = filters.kept_receipt_conditions()
+    if own is not None:  # a division: its own kept receipts, by their index
         return tuple(connection.execute(  # type: ignore[return-value]
             select(func.count(), func.coalesce(func.sum(receipt.remaining), ZERO))
-            .where(receipt.division_code == filters.division, *in_band, *leave_out)).one())
+            .where(*own, *in_band, *leave_out)).one())
     count, money = connection.execute(kept_receipts((*filters.conditions(Obligation), *in_band), worked_out)
                                       .add_columns(func.count(), func.sum(receipt.remaining))).one()
     return count, money or ZERO

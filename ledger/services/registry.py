@@ -7,7 +7,7 @@ each change audited with its before and after. Money never moves here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
 
@@ -19,7 +19,16 @@ from ledger.domain.agreement_status import AgreementStatus, signing_errors, stat
 from ledger.domain.dates import financial_year_bounds, terms_errors
 from ledger.domain.errors import Conflict, InvalidInput, NotFound
 from ledger.domain.vocab import AgreementType, RepaymentBasis
-from ledger.models import Agreement, AgreementHistory, Authority, Base, Division, Obligation, Project
+from ledger.models import (
+    Agreement,
+    AgreementHistory,
+    Authority,
+    Base,
+    Division,
+    KeptReceiptPosition,
+    Obligation,
+    Project,
+)
 from ledger.services import Actor, audit, kept
 from ledger.services.agreement_history import keep_details
 from ledger.services.constraints import as_domain_errors
@@ -69,6 +78,13 @@ class Filters:
             matching = [Agreement.id.in_(select(Obligation.agreement_id).where(*of_obligation))] if of_obligation else []
             return self._of_agreement() + matching
         raise TypeError(f"no filters for {rows.__name__}")
+
+    def kept_receipt_conditions(self) -> list[ColumnElement[bool]] | None:
+        """These filters on the kept receipt positions alone, by the division they keep; None
+        where a filter needs the receipts' obligations and agreements (conditions(Obligation))."""
+        if replace(self, division=None) != Filters():
+            return None
+        return _present((KeptReceiptPosition.division_code, self.division))
 
     def _of_agreement(self) -> list[ColumnElement[bool]]:
         found = _present((Agreement.authority_code, self.authority), (Agreement.division_code, self.division))
