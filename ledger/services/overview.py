@@ -6,8 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ledger import clock
@@ -139,6 +141,21 @@ def urgent_obligations(
     return sorted(kept_sums[2], key=lambda o: o.remaining, reverse=True)
 
 
+@cache
+def _deadline_sums(months: int) -> Select[Any]:
+    """The money kept per deadline summed in the bands of ``today`` (overdue, red, amber,
+    green: rules.band_for) and in ``months`` spans of dates (from_N to to_N), as one row."""
+    day, money = KeptDeadlineTotal.deadline, KeptDeadlineTotal.remaining
+
+    def within(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, money)))
+
+    return select(
+        within(day < bindparam("today")), within(day.between(bindparam("today"), bindparam("red"))),
+        within((day > bindparam("red")) & (day <= bindparam("amber"))), within(day > bindparam("amber")),
+        *(within(day.between(bindparam(f"from_{n}"), bindparam(f"to_{n}"))) for n in range(months)))
+
+
 def _kept_sums(
     session: Session, *, today: date, until: date, red_months: int, amber_months: int, largest: int | None,
     urgent_ready: bool,
@@ -153,26 +170,22 @@ def _kept_sums(
         return None
     receipt = KeptReceiptPosition
     leave_out = (receipt.obligation_id.not_in(worked_out),) if worked_out else ()
-    # Bands and months from the money kept per deadline date: a few thousand dates.
-    day = KeptDeadlineTotal.deadline
-    band = case((day < today, Band.OVERDUE.value), (day <= add_months(today, red_months), Band.RED.value),
-                (day <= add_months(today, amber_months), Band.AMBER.value), else_=Band.GREEN.value)
+    # Bands and months from the money kept per deadline date (a few thousand dates), in one
+    # row of sums, from a statement built once.
+    starts = [today.replace(day=1)] if until > today else []
+    while starts and add_months(starts[-1], 1) < until:
+        starts.append(add_months(starts[-1], 1))
+    sums = connection.execute(_deadline_sums(len(starts)), {
+        "today": today, "red": add_months(today, red_months), "amber": add_months(today, amber_months),
+        **{f"from_{n}": max(start, today) for n, start in enumerate(starts)},
+        **{f"to_{n}": add_months(start, 1) - timedelta(days=1) for n, start in enumerate(starts)}}).one()
     bands = dict.fromkeys(Band, ZERO)
-    for name, money in connection.execute(select(band, func.sum(KeptDeadlineTotal.remaining)).group_by(band)):
-        bands[Band(name)] += money
+    for name, money in zip((Band.OVERDUE, Band.RED, Band.AMBER, Band.GREEN), sums[:4], strict=True):
+        bands[name] = money or ZERO
     bands[Band.NO_DEADLINE], bands[Band.UNKNOWN_DEADLINE] = (money or ZERO for money in connection.execute(
         select(func.sum(KeptDivisionPosition.no_deadline), func.sum(KeptDivisionPosition.unknown_deadline))).one())
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    # Each month's money in one row of sums, from today to ``until``.
-    starts = [today.replace(day=1)]
-    while add_months(starts[-1], 1) < until:
-        starts.append(add_months(starts[-1], 1))
-    if until > today:
-        sums = connection.execute(select(*(
-            func.sum(case((day.between(max(start, today), add_months(start, 1) - timedelta(days=1)),
-                           KeptDeadlineTotal.remaining)))
-            for start in starts)).where(day >= today, day < until)).one()
-        by_month.update((start, money) for start, money in zip(starts, sums, strict=True) if money is not None)
+    by_month.update((start, money) for start, money in zip(starts, sums[4:], strict=True) if money is not None)
     # Less what is kept of the obligations worked out below.
     for deadline, no_deadline, money in connection.execute(
             select(receipt.deadline, receipt.no_deadline, receipt.remaining)
