@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, selectinload
 
 from ledger import clock
 from ledger.db import read_snapshot
@@ -65,8 +65,8 @@ def dashboard(session: Session, *, today: date, red_months: int = 12, amber_mont
     read_snapshot(session)
     first = today.replace(day=1)
     months = [add_months(first, n) for n in range(24)]
-    # With their obligations in the same query: the page names each one.
-    recent = list(session.scalars(select(Entry).options(joinedload(Entry.obligation))
+    # With their obligations in one more query (a join here made PostgreSQL hash every entry).
+    recent = list(session.scalars(select(Entry).options(selectinload(Entry.obligation))
                                   .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10)))
     kept_sums = _kept_sums(session, today=today, until=add_months(first, 24), red_months=red_months,
                            amber_months=amber_months, largest=10, urgent_ready=urgent_ready)

@@ -136,11 +136,14 @@ def needing_review(
     others = (table.obligation_id.not_in(named),) if named else ()
     least = connection.execute(select(table.money).where(*others).order_by(table.money.desc())
                                .offset(first - 1).limit(1)).scalar()
-    most = sorted((tuple(row) for row in connection.execute(
-        select(Obligation.reference, Agreement.reference, table.money)
-        .join(Obligation, Obligation.id == table.obligation_id)
-        .join(Agreement, Agreement.id == Obligation.agreement_id)
-        .where(*others, *((table.money >= least,) if least is not None else ())))),
+    # Their ids first, by the index; then their names: joined at once, PostgreSQL hashed
+    # every obligation and agreement for the few rows.
+    largest = dict(connection.execute(select(table.obligation_id, table.money).where(
+        *others, *((table.money >= least,) if least is not None else ()))).all())
+    most = sorted(((reference, agreement, largest[obligation_id]) for obligation_id, reference, agreement in (
+        connection.execute(select(Obligation.id, Obligation.reference, Agreement.reference)
+                           .join(Agreement, Agreement.id == Obligation.agreement_id)
+                           .where(Obligation.id.in_(sorted(largest)))) if largest else ())),
         key=lambda row: (-row[2], row[0]))[:first]
     listed = reviews_needed([*counted, *(tuple(row) for row in most)], next_reviews, today=today)
     among_most = {reference for reference, _, _ in most}
