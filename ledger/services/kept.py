@@ -33,7 +33,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     bindparam,
-    case,
     delete,
     func,
     insert,
@@ -46,11 +45,11 @@ from sqlalchemy.orm import Session
 
 from ledger.db_types import Pence
 from ledger.domain import rules
-from ledger.domain.dates import NoDeadline, Terms, add_months, terms_in_force
+from ledger.domain.dates import NoDeadline, Terms, terms_in_force
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import COMMITTING
 from ledger.domain.money import ZERO
-from ledger.domain.vocab import Band, EntryKind
+from ledger.domain.vocab import EntryKind
 from ledger.models import (
     Agreement,
     Entry,
@@ -495,19 +494,6 @@ def unsettled(session: Session, on: date) -> list[int] | None:
 
 
 _UNSETTLED = "ledger.kept.unsettled"
-
-
-def band_of(on: date, *, red_months: int, amber_months: int) -> ColumnElement[str]:
-    """rules.band_for in SQL, over kept receipts."""
-    deadline = KeptReceiptPosition.deadline
-    return case(
-        (KeptReceiptPosition.no_deadline == NoDeadline.NONE.value, Band.NO_DEADLINE.value),
-        (deadline.is_(None), Band.UNKNOWN_DEADLINE.value),
-        (deadline < on, Band.OVERDUE.value),
-        (deadline <= add_months(on, red_months), Band.RED.value),
-        (deadline <= add_months(on, amber_months), Band.AMBER.value),
-        else_=Band.GREEN.value,
-    )
 
 
 def division_totals(session: Session, *, on: date, codes: Sequence[str] | None = None) -> dict[str, Totals] | None:

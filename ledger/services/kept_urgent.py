@@ -17,8 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.db import lock_ledger, write_transaction
@@ -60,18 +61,27 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
     return True
 
 
+#: A kept urgent row's columns, in the order _urgent_rows gives them.
+URGENT_COLUMNS = ("obligation_id", "agreement_id", "division_code", "money", "earliest_deadline")
+
+
+def _urgent_rows(today: date, amber_months: int, *where: ColumnElement[bool]) -> Select[Any]:
+    """Each obligation's money overdue, red or amber on ``today`` (deadline within
+    ``amber_months``) from its kept receipts, as the rows of kept_urgent_obligations."""
+    receipt = KeptReceiptPosition
+    return (select(receipt.obligation_id, Obligation.agreement_id, receipt.division_code, func.sum(receipt.remaining),
+                   func.min(receipt.deadline))
+            .join(Obligation, Obligation.id == receipt.obligation_id)
+            .where(*where, receipt.deadline <= add_months(today, amber_months))
+            .group_by(receipt.obligation_id, Obligation.agreement_id, receipt.division_code))
+
+
 def rebuild(session: Session, *, today: date, amber_months: int) -> None:
     """The urgent sums of ``today``, from the kept receipts, by the database."""
-    receipt, urgent = KeptReceiptPosition, KeptUrgentObligation
+    urgent = KeptUrgentObligation
     for table in (KeptUrgentObligation, KeptUrgentDivision, KeptUrgentState):
         session.execute(delete(table))
-    session.execute(insert(urgent).from_select(
-        ["obligation_id", "agreement_id", "division_code", "money", "earliest_deadline"],
-        select(receipt.obligation_id, Obligation.agreement_id, receipt.division_code, func.sum(receipt.remaining),
-               func.min(receipt.deadline))
-        .join(Obligation, Obligation.id == receipt.obligation_id)
-        .where(receipt.deadline <= add_months(today, amber_months))
-        .group_by(receipt.obligation_id, Obligation.agreement_id, receipt.division_code)))
+    session.execute(insert(urgent).from_select(list(URGENT_COLUMNS), _urgent_rows(today, amber_months)))
     session.execute(insert(KeptUrgentDivision).from_select(
         ["division_code", "money", "obligations"],
         # No division is a code of its own: NULL, and '' in the divisions' key.
@@ -97,16 +107,9 @@ def move(session: Session, obligation_ids: Iterable[int]) -> None:
             total, count = moved[division or NO_DIVISION]
             moved[division or NO_DIVISION] = (total - money, count - 1)
         connection.execute(delete(urgent).where(urgent.obligation_id.in_(chunk)))
-        rows = connection.execute(
-            select(receipt.obligation_id, Obligation.agreement_id, receipt.division_code, func.sum(receipt.remaining),
-                   func.min(receipt.deadline))
-            .join(Obligation, Obligation.id == receipt.obligation_id)
-            .where(receipt.obligation_id.in_(chunk), receipt.deadline <= add_months(today, amber_months))
-            .group_by(receipt.obligation_id, Obligation.agreement_id, receipt.division_code)).all()
+        rows = connection.execute(_urgent_rows(today, amber_months, receipt.obligation_id.in_(chunk))).all()
         if rows:
-            connection.execute(insert(urgent), [
-                {"obligation_id": r[0], "agreement_id": r[1], "division_code": r[2], "money": r[3],
-                 "earliest_deadline": r[4]} for r in rows])
+            connection.execute(insert(urgent), [dict(zip(URGENT_COLUMNS, r, strict=True)) for r in rows])
         for r in rows:
             total, count = moved[r[2] or NO_DIVISION]
             moved[r[2] or NO_DIVISION] = (total + r[3], count + 1)
@@ -126,17 +129,14 @@ def differences(session: Session, references: dict[int, str]) -> list[str]:
     if found is None:
         return []
     today, amber_months = found
-    receipt, urgent, connection = KeptReceiptPosition, KeptUrgentObligation, session.connection()
-    want = {r[0]: tuple(r[1:]) for r in connection.execute(
-        select(receipt.obligation_id, receipt.division_code, func.sum(receipt.remaining), func.min(receipt.deadline))
-        .where(receipt.deadline <= add_months(today, amber_months))
-        .group_by(receipt.obligation_id, receipt.division_code))}
+    urgent, connection = KeptUrgentObligation, session.connection()
+    want = {r[0]: tuple(r[1:]) for r in connection.execute(_urgent_rows(today, amber_months))}
     have = {r[0]: tuple(r[1:]) for r in connection.execute(
-        select(urgent.obligation_id, urgent.division_code, urgent.money, urgent.earliest_deadline))}
+        select(*(getattr(urgent, name) for name in URGENT_COLUMNS)))}
     problems = [f"obligation {references.get(i, i)}: kept urgent on {today} {have.get(i)}; its kept receipts give "
                 f"{want.get(i)}" for i in sorted(set(want) | set(have)) if want.get(i) != have.get(i)]
     divisions: dict[str, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
-    for division, money, _ in want.values():
+    for _, division, money, _ in want.values():
         total, count = divisions[division or NO_DIVISION]
         divisions[division or NO_DIVISION] = (total + money, count + 1)
     kept_divisions = {r[0]: (r[1], r[2]) for r in connection.execute(
