@@ -7,9 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import CompoundSelect, Connection, Select, bindparam, case, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -360,27 +361,76 @@ class IncomeDueSummary:
 def income_due_summary(session: Session, *, today: date, first: int = 8) -> IncomeDueSummary:
     """The oldest ``first`` sums due, and the count and money of all, summed by the database
     over the invoices kept as outstanding and the imported sums due."""
-    connection = session.connection()
-    overdue_before = today - timedelta(days=OVERDUE_AFTER_DAYS)
     count, money, overdue = 0, ZERO, ZERO
-    for table, due_on, amount in ((KeptInvoiceOutstanding, KeptInvoiceOutstanding.due_on,
-                                   KeptInvoiceOutstanding.outstanding), (IncomeDue, IncomeDue.due_on, IncomeDue.amount)):
-        n, total, late = connection.execute(select(
-            func.count(), func.sum(amount), func.sum(case((due_on < overdue_before, amount)))).select_from(table)
-            .where(due_on <= today)).one()
+    for n, total, late in session.connection().execute(_due_totals(), {
+            "today": today, "overdue_before": today - timedelta(days=OVERDUE_AFTER_DAYS)}):
         count, money, overdue = count + n, money + (total or ZERO), overdue + (late or ZERO)
     rows = income_due(session, today=today, first=first)
     return IncomeDueSummary(first=rows[:first], count=count, outstanding=money, overdue=overdue)
 
 
-def _last_due_on(connection: Connection, due_on: Any, today: date, first: int | None) -> date:
+def _due_columns(*, imported: bool) -> tuple[Any, Any, Any]:
+    """The table, date due and money due of invoices kept as outstanding, or of imported sums due."""
+    if imported:
+        return IncomeDue, IncomeDue.due_on, IncomeDue.amount
+    return KeptInvoiceOutstanding, KeptInvoiceOutstanding.due_on, KeptInvoiceOutstanding.outstanding
+
+
+@cache
+def _due_totals() -> CompoundSelect:
+    """How many sums are due by ``today``, their money, and the money of those due before
+    ``overdue_before``: a row for invoices and a row for imported sums. Built once."""
+    def totals(imported: bool) -> Select[Any]:
+        table, due_on, amount = _due_columns(imported=imported)
+        return (select(func.count(), func.sum(amount), func.sum(case((due_on < bindparam("overdue_before"), amount))))
+                .select_from(table).where(due_on <= bindparam("today")))
+
+    return union_all(totals(False), totals(True))
+
+
+@cache
+def _last_due_on(*, imported: bool, first: int) -> Select[Any]:
+    """The date due by which the oldest ``first`` sums (of one kind) fall due by ``today``."""
+    _, due_on, _ = _due_columns(imported=imported)
+    return select(due_on).where(due_on <= bindparam("today")).order_by(due_on).offset(first - 1).limit(1)
+
+
+def _due_until(connection: Connection, *, imported: bool, today: date, first: int | None) -> date:
     """The date due by which the oldest ``first`` sums fall due (all of that date's too: the
     list orders a date's sums by reference, in Python), or ``today`` for them all."""
     if first is None:
         return today
-    found = connection.execute(select(due_on).where(due_on <= today).order_by(due_on)
-                               .offset(first - 1).limit(1)).scalar()
+    found = connection.execute(_last_due_on(imported=imported, first=first), {"today": today}).scalar()
     return today if found is None else found
+
+
+@cache
+def _invoices_due() -> Select[Any]:
+    """The invoices not yet fully paid due by ``until``, with what has been paid (kept) and
+    their instalments, obligations and agreements."""
+    outstanding = KeptInvoiceOutstanding
+    return (select(Invoice.reference, Invoice.due_on, Invoice.amount, outstanding.paid, Invoice.explanation,
+                   Instalment.trigger_event, Instalment.trigger_dwellings, Obligation.reference, Agreement.reference,
+                   Agreement.developer, Agreement.authority_code, Agreement.division_code)
+            .select_from(outstanding)
+            .join(Invoice, Invoice.id == outstanding.invoice_id)
+            .join(Instalment, Invoice.instalment_id == Instalment.id)
+            .join(Obligation, Instalment.obligation_id == Obligation.id)
+            .join(Agreement, Obligation.agreement_id == Agreement.id)
+            .where(outstanding.due_on <= bindparam("until")))
+
+
+@cache
+def _imported_due() -> tuple[Select[Any], Select[Any]]:
+    """The ids of the imported sums due by ``until``; and those sums of ``ids`` with their
+    obligations and agreements. Ids first: joined the other way round, SQLite (without
+    statistics of a table that is usually empty) walks every agreement."""
+    return (select(IncomeDue.id).where(IncomeDue.due_on <= bindparam("until")),
+            select(IncomeDue.reference, IncomeDue.due_on, IncomeDue.amount, IncomeDue.source, Obligation.reference,
+                   Agreement.reference, Agreement.developer, Agreement.authority_code, Agreement.division_code)
+            .join(Obligation, IncomeDue.obligation_id == Obligation.id)
+            .join(Agreement, Obligation.agreement_id == Agreement.id)
+            .where(IncomeDue.id.in_(bindparam("ids", expanding=True))))
 
 
 def income_due(session: Session, *, today: date, first: int | None = None) -> list[IncomeDueRow]:
@@ -389,19 +439,9 @@ def income_due(session: Session, *, today: date, first: int | None = None) -> li
     rows = []
     # The invoices not yet fully paid, kept with what has been paid (services.kept).
     connection = session.connection()
-    outstanding_invoices = KeptInvoiceOutstanding
     for (reference, due_on, amount, paid, explanation, event, dwellings, obligation, agreement, developer,
-         authority, division) in connection.execute(
-        select(Invoice.reference, Invoice.due_on, Invoice.amount, outstanding_invoices.paid,
-               Invoice.explanation, Instalment.trigger_event, Instalment.trigger_dwellings, Obligation.reference,
-               Agreement.reference, Agreement.developer, Agreement.authority_code, Agreement.division_code)
-        .select_from(outstanding_invoices)
-        .join(Invoice, Invoice.id == outstanding_invoices.invoice_id)
-        .join(Instalment, Invoice.instalment_id == Instalment.id)
-        .join(Obligation, Instalment.obligation_id == Obligation.id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(outstanding_invoices.due_on <= _last_due_on(connection, outstanding_invoices.due_on, today, first))
-    ):
+         authority, division) in connection.execute(_invoices_due(), {
+            "until": _due_until(connection, imported=False, today=today, first=first)}):
         outstanding = amount - paid
         trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
         days = (today - due_on).days
@@ -410,17 +450,12 @@ def income_due(session: Session, *, today: date, first: int | None = None) -> li
             authority_code=authority, division_code=division, reference=reference, trigger=trigger,
             due_on=due_on, amount=amount, paid=paid, outstanding=outstanding,
             days_outstanding=days, overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=explanation))
-    # The imported sums due first, then their obligations: joined the other way round, SQLite
-    # (without statistics of a table that is usually empty) walks every agreement.
-    imported = list(connection.execute(select(IncomeDue.id).where(
-        IncomeDue.due_on <= _last_due_on(connection, IncomeDue.due_on, today, first))).scalars())
+    imported_ids, imported_rows = _imported_due()
+    imported = list(connection.execute(imported_ids, {
+        "until": _due_until(connection, imported=True, today=today, first=first)}).scalars())
     for reference, due_on, amount, source, obligation, agreement, developer, authority, division in (
-        row for start in range(0, len(imported), 1000) for row in connection.execute(
-            select(IncomeDue.reference, IncomeDue.due_on, IncomeDue.amount, IncomeDue.source, Obligation.reference,
-                   Agreement.reference, Agreement.developer, Agreement.authority_code, Agreement.division_code)
-            .join(Obligation, IncomeDue.obligation_id == Obligation.id)
-            .join(Agreement, Obligation.agreement_id == Agreement.id)
-            .where(IncomeDue.id.in_(imported[start:start + 1000])))
+        row for start in range(0, len(imported), 1000)
+        for row in connection.execute(imported_rows, {"ids": imported[start:start + 1000]})
     ):
         days = (today - due_on).days
         rows.append(IncomeDueRow(

@@ -47,7 +47,12 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
     """Make the kept urgent sums those of ``today``; True when they are. Written in a
     transaction of its own; the caller's session then starts afresh, to read them. False
     (the caller works the sums out itself) when the caller has unsaved changes."""
+    # Asked by several readers of one page: once per transaction and day.
+    checked = (session.get_transaction(), today, amber_months)
+    if session.info.get(_ENSURED) == checked:
+        return True
     if state(session) == (today, amber_months):
+        session.info[_ENSURED] = checked
         return True
     if session.new or session.dirty or session.deleted:
         return False
@@ -60,6 +65,8 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
             rebuild(writer, today=today, amber_months=amber_months)
     return True
 
+
+_ENSURED = "ledger.kept_urgent.ensured"
 
 #: A kept urgent row's columns, in the order _urgent_rows gives them.
 URGENT_COLUMNS = ("obligation_id", "agreement_id", "division_code", "money", "earliest_deadline")

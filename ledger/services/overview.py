@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, extract, func, select
+from sqlalchemy.orm import Session
 
 from ledger import clock
 from ledger.db import read_snapshot
@@ -22,6 +22,7 @@ from ledger.domain.rules import band_for
 from ledger.domain.vocab import Band
 from ledger.models import (
     Agreement,
+    BalanceAssertion,
     Division,
     Entry,
     KeptDeadlineTotal,
@@ -55,7 +56,29 @@ class Dashboard:
     bands: dict[Band, Decimal]
     months: list[tuple[date, Decimal]]
     largest: list[ObligationAtRisk]
-    recent: list[Entry]
+    recent: list[RecentEntry]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecentEntry:
+    occurred_on: date
+    kind: str
+    reverses: int | None
+    obligation_reference: str
+    reference: str
+    amount: Decimal
+    created_by: str
+
+
+@cache
+def _recent_entries(count: int) -> Select[Any]:
+    """The ``count`` latest entries with their obligations' references. The latest are
+    chosen first, by their index: joined at once, PostgreSQL hashed every entry."""
+    latest = select(Entry.id).order_by(Entry.created_at.desc(), Entry.id.desc()).limit(count).subquery()
+    return (select(Entry.occurred_on, Entry.kind, Entry.reverses, Obligation.reference, Entry.reference,
+                   Entry.amount, Entry.created_by)
+            .join(latest, latest.c.id == Entry.id).join(Obligation, Obligation.id == Entry.obligation_id)
+            .order_by(Entry.created_at.desc(), Entry.id.desc()))
 
 
 def dashboard(session: Session, *, today: date, red_months: int = 12, amber_months: int = 24) -> Dashboard:
@@ -65,9 +88,9 @@ def dashboard(session: Session, *, today: date, red_months: int = 12, amber_mont
     read_snapshot(session)
     first = today.replace(day=1)
     months = [add_months(first, n) for n in range(24)]
-    # With their obligations in one more query (a join here made PostgreSQL hash every entry).
-    recent = list(session.scalars(select(Entry).options(selectinload(Entry.obligation))
-                                  .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(10)))
+    recent = [RecentEntry(occurred_on=row[0], kind=row[1], reverses=row[2], obligation_reference=row[3],
+                          reference=row[4], amount=row[5], created_by=row[6])
+              for row in session.connection().execute(_recent_entries(10))]
     kept_sums = _kept_sums(session, today=today, until=add_months(first, 24), red_months=red_months,
                            amber_months=amber_months, largest=10, urgent_ready=urgent_ready)
     if kept_sums is None:  # never at today, but a ledger could be migrating: the replay answers
@@ -142,18 +165,55 @@ def urgent_obligations(
 
 
 @cache
-def _deadline_sums(months: int) -> Select[Any]:
-    """The money kept per deadline summed in the bands of ``today`` (overdue, red, amber,
-    green: rules.band_for) and in ``months`` spans of dates (from_N to to_N), as one row."""
+def _band_sums() -> Select[Any]:
+    """The money kept per deadline in the bands of ``today`` (overdue, red, amber, green:
+    rules.band_for), and the money without a deadline or with one unknown, as one row. Each
+    band is a range of the deadline's key, so no row is looked at twice (a CASE per band made
+    the database weigh every date against every band)."""
     day, money = KeptDeadlineTotal.deadline, KeptDeadlineTotal.remaining
 
     def within(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.sum(case((condition, money)))
+        return select(func.sum(money)).where(condition).scalar_subquery()
 
     return select(
         within(day < bindparam("today")), within(day.between(bindparam("today"), bindparam("red"))),
         within((day > bindparam("red")) & (day <= bindparam("amber"))), within(day > bindparam("amber")),
-        *(within(day.between(bindparam(f"from_{n}"), bindparam(f"to_{n}"))) for n in range(months)))
+        select(func.sum(KeptDivisionPosition.no_deadline)).scalar_subquery(),
+        select(func.sum(KeptDivisionPosition.unknown_deadline)).scalar_subquery())
+
+
+@cache
+def _months_due() -> Select[Any]:
+    """The money kept per deadline date from ``today`` to before ``until``, summed by year
+    and month of deadline: a row a month."""
+    day = KeptDeadlineTotal.deadline
+    year, month = extract("year", day), extract("month", day)
+    return (select(year, month, func.sum(KeptDeadlineTotal.remaining))
+            .where(day >= bindparam("today"), day < bindparam("until")).group_by(year, month))
+
+
+@cache
+def _urgent_per_obligation(*, kept_for_the_day: bool, leave_out: bool, largest: int | None) -> Select[Any]:
+    """Each obligation's urgent money and earliest deadline, with its names: the ``largest``
+    by money (or all). From the day's sums kept per obligation, by their index on money,
+    when ``kept_for_the_day``; else summed from the kept receipts due by ``amber``. Less the
+    obligations ``worked_out`` when ``leave_out``. A statement built once per shape."""
+    if kept_for_the_day:
+        table = KeptUrgentObligation
+        obligation_id, money, earliest = table.obligation_id, table.money, table.earliest_deadline
+        chosen = select(obligation_id, money.label("money"), earliest.label("earliest"))
+    else:
+        receipt = KeptReceiptPosition
+        obligation_id, money = receipt.obligation_id, func.sum(receipt.remaining)
+        chosen = (select(obligation_id, money.label("money"), func.min(receipt.deadline).label("earliest"))
+                  .where(receipt.deadline <= bindparam("amber")).group_by(obligation_id))
+    if leave_out:
+        chosen = chosen.where(obligation_id.not_in(bindparam("worked_out", expanding=True)))
+    per_obligation = chosen.order_by(money.desc(), obligation_id).limit(largest).subquery()
+    return (select(Obligation.reference, Agreement.reference, Agreement.division_code, Obligation.service,
+                   per_obligation.c.earliest, per_obligation.c.money)
+            .join(Obligation, Obligation.id == per_obligation.c.obligation_id)
+            .join(Agreement, Agreement.id == Obligation.agreement_id))
 
 
 def _kept_sums(
@@ -169,23 +229,18 @@ def _kept_sums(
     if worked_out is None:
         return None
     receipt = KeptReceiptPosition
-    leave_out = (receipt.obligation_id.not_in(worked_out),) if worked_out else ()
-    # Bands and months from the money kept per deadline date (a few thousand dates), in one
-    # row of sums, from a statement built once.
-    starts = [today.replace(day=1)] if until > today else []
-    while starts and add_months(starts[-1], 1) < until:
-        starts.append(add_months(starts[-1], 1))
-    sums = connection.execute(_deadline_sums(len(starts)), {
-        "today": today, "red": add_months(today, red_months), "amber": add_months(today, amber_months),
-        **{f"from_{n}": max(start, today) for n, start in enumerate(starts)},
-        **{f"to_{n}": add_months(start, 1) - timedelta(days=1) for n, start in enumerate(starts)}}).one()
+    # Bands from the money kept per deadline date (a few thousand dates) and months from the
+    # dates up to ``until``, each a range of the deadline's key, from statements built once.
+    sums = connection.execute(_band_sums(), {
+        "today": today, "red": add_months(today, red_months), "amber": add_months(today, amber_months)}).one()
     bands = dict.fromkeys(Band, ZERO)
-    for name, money in zip((Band.OVERDUE, Band.RED, Band.AMBER, Band.GREEN), sums[:4], strict=True):
+    for name, money in zip((Band.OVERDUE, Band.RED, Band.AMBER, Band.GREEN, Band.NO_DEADLINE,
+                            Band.UNKNOWN_DEADLINE), sums, strict=True):
         bands[name] = money or ZERO
-    bands[Band.NO_DEADLINE], bands[Band.UNKNOWN_DEADLINE] = (money or ZERO for money in connection.execute(
-        select(func.sum(KeptDivisionPosition.no_deadline), func.sum(KeptDivisionPosition.unknown_deadline))).one())
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    by_month.update((start, money) for start, money in zip(starts, sums[4:], strict=True) if money is not None)
+    if until > today:
+        for year, month, money in connection.execute(_months_due(), {"today": today, "until": until}):
+            by_month[date(int(year), int(month), 1)] += money
     # Less what is kept of the obligations worked out below.
     for deadline, no_deadline, money in connection.execute(
             select(receipt.deadline, receipt.no_deadline, receipt.remaining)
@@ -194,28 +249,13 @@ def _kept_sums(
                        amber_months=amber_months)] -= money
         if deadline and today <= deadline < until:
             by_month[deadline.replace(day=1)] -= money
-    if urgent_ready:  # the day's urgent money kept per obligation: the largest by its index
-        table = KeptUrgentObligation
-        per_obligation = (select(table.obligation_id, table.money.label("money"),
-                                 table.earliest_deadline.label("earliest"))
-                          .where(*((table.obligation_id.not_in(worked_out),) if worked_out else ()))
-                          .order_by(table.money.desc(), table.obligation_id).limit(largest).subquery())
-    else:
-        per_obligation = (select(receipt.obligation_id, func.sum(receipt.remaining).label("money"),
-                                 func.min(receipt.deadline).label("earliest"))
-                          .where(receipt.deadline <= add_months(today, amber_months), *leave_out)
-                          .group_by(receipt.obligation_id)
-                          .order_by(func.sum(receipt.remaining).desc(), receipt.obligation_id).limit(largest)
-                          .subquery())
     urgent = [
         ObligationAtRisk(obligation_reference=obligation, agreement_reference=agreement, division_code=division,
                          service=service, earliest_deadline=earliest, remaining=money,
                          band=band_for(earliest, as_of=today, red_months=red_months, amber_months=amber_months))
         for obligation, agreement, division, service, earliest, money in connection.execute(
-            select(Obligation.reference, Agreement.reference, Agreement.division_code, Obligation.service,
-                   per_obligation.c.earliest, per_obligation.c.money)
-            .join(Obligation, Obligation.id == per_obligation.c.obligation_id)
-            .join(Agreement, Agreement.id == Obligation.agreement_id))
+            _urgent_per_obligation(kept_for_the_day=urgent_ready, leave_out=bool(worked_out), largest=largest),
+            {"amber": add_months(today, amber_months), "worked_out": worked_out})
     ]
     if worked_out:
         rows = worked_out_rows(session, worked_out, today=today, red_months=red_months, amber_months=amber_months)
@@ -340,4 +380,12 @@ def failing_assertions(session: Session) -> list[AssertionRow]:
     the dashboard shows them until an entry makes them hold or a note resolves them."""
     from ledger.services.reconcile import assertion_rows  # it imports this module's neighbours
 
+    # Most ledgers have none: one look at the index, and no more, for every dashboard.
+    if session.connection().execute(_any_assertion()).first() is None:
+        return []
     return assertion_rows(session, failing_only=True)
+
+
+@cache
+def _any_assertion() -> Select[Any]:
+    return select(BalanceAssertion.id).limit(1)

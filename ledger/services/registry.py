@@ -6,12 +6,13 @@ each change audited with its before and after. Money never moves here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.db import lock_ledger, write_transaction
@@ -161,6 +162,17 @@ def place_names(session: Session) -> dict[str, dict[str, str]]:
     connection = session.connection()
     return {"authorities": dict(connection.execute(select(Authority.code, Authority.name)).all()),
             "divisions": dict(connection.execute(select(Division.code, Division.name)).all())}
+
+
+@cache
+def _division_names() -> Select[Any]:
+    return select(Division.code, Division.name).where(Division.code.in_(bindparam("codes", expanding=True)))
+
+
+def division_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """The names of the divisions ``codes`` (a page's few: place_names has every one)."""
+    wanted = sorted({code for code in codes if code})
+    return dict(session.connection().execute(_division_names(), {"codes": wanted}).all()) if wanted else {}
 
 
 def create_authority(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Authority:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
@@ -103,26 +105,18 @@ def needing_review(
     worked_out = kept.unsettled(session, today) if ready else None
     connection = session.connection()
     # Every obligation's latest review, as columns: reviews are few beside obligations.
-    latest = select(func.max(Review.id)).group_by(Review.obligation_id)
-    reviewed = {row[0]: (row[1], row[2]) for row in connection.execute(
-        select(Review.obligation_id, Obligation.reference, Review.next_review_on)
-        .join(Obligation, Review.obligation_id == Obligation.id).where(Review.id.in_(latest)))}
+    statements = _needing_review_statements(first)
+    reviewed = {row[0]: (row[1], row[2]) for row in connection.execute(statements.latest_reviews)}
     next_reviews = dict(reviewed.values())
     if worked_out is None:
         urgent = urgent_money(session, today=today, red_months=red_months, amber_months=amber_months)
         return reviews_needed(urgent, next_reviews, today=today)
-    table = KeptUrgentObligation
-    count, money = connection.execute(select(func.coalesce(func.sum(KeptUrgentDivision.obligations), 0),
-                                             func.sum(KeptUrgentDivision.money))).one()
+    count, money = connection.execute(statements.urgent_totals).one()
     money = money or ZERO
     # Named: the reviewed and the worked out, each with its urgent money as kept.
     named = sorted(set(reviewed) | set(worked_out))
     kept_named = {row[0]: (row[1], row[2], row[3]) for start in range(0, len(named), 1000)
-                  for row in connection.execute(
-                      select(table.obligation_id, Obligation.reference, Agreement.reference, table.money)
-                      .join(Obligation, Obligation.id == table.obligation_id)
-                      .join(Agreement, Agreement.id == Obligation.agreement_id)
-                      .where(table.obligation_id.in_(named[start:start + 1000])))}
+                  for row in connection.execute(statements.urgent_of, {"ids": named[start:start + 1000]})}
     for _, _, kept_money in kept_named.values():
         count, money = count - 1, money - kept_money
     worked = {o.obligation_reference: (o.agreement_reference, o.remaining) for o in largest_at_risk(
@@ -133,17 +127,13 @@ def needing_review(
                                                 for reference, (agreement, amount) in worked.items()]
     # The rest are never reviewed: counted and summed, and the first few listed.
     # By the index on money: the ``first`` largest sums, and any more tied with the last of them.
-    others = (table.obligation_id.not_in(named),) if named else ()
-    least = connection.execute(select(table.money).where(*others).order_by(table.money.desc())
-                               .offset(first - 1).limit(1)).scalar()
+    least = connection.execute(statements.least, {"named": named}).scalar()
     # Their ids first, by the index; then their names: joined at once, PostgreSQL hashed
     # every obligation and agreement for the few rows.
-    largest = dict(connection.execute(select(table.obligation_id, table.money).where(
-        *others, *((table.money >= least,) if least is not None else ()))).all())
+    largest = dict(connection.execute(statements.all_others if least is None else statements.largest,
+                                      {"named": named, "least": least}).all())
     most = sorted(((reference, agreement, largest[obligation_id]) for obligation_id, reference, agreement in (
-        connection.execute(select(Obligation.id, Obligation.reference, Agreement.reference)
-                           .join(Agreement, Agreement.id == Obligation.agreement_id)
-                           .where(Obligation.id.in_(sorted(largest)))) if largest else ())),
+        connection.execute(statements.names, {"ids": sorted(largest)}) if largest else ())),
         key=lambda row: (-row[2], row[0]))[:first]
     listed = reviews_needed([*counted, *(tuple(row) for row in most)], next_reviews, today=today)
     among_most = {reference for reference, _, _ in most}
@@ -152,6 +142,44 @@ def needing_review(
         unreviewed=listed.unreviewed[:first], due=listed.due,
         unreviewed_count=count + len(named_unreviewed),
         unreviewed_total=money + sum((n.at_risk for n in named_unreviewed), ZERO))
+
+
+@dataclass(frozen=True, slots=True)
+class _NeedingReview:
+    """needing_review's statements, built once (services.overview says why)."""
+
+    latest_reviews: Select[Any]
+    urgent_totals: Select[Any]
+    #: The urgent money kept of the obligations ``ids``, with their references.
+    urgent_of: Select[Any]
+    #: The least money of the ``first`` largest sums kept of obligations not ``named``.
+    least: Select[Any]
+    #: Those of obligations not ``named`` with at least ``least``; or all of them.
+    largest: Select[Any]
+    all_others: Select[Any]
+    names: Select[Any]
+
+
+@cache
+def _needing_review_statements(first: int) -> _NeedingReview:
+    table = KeptUrgentObligation
+    latest = select(func.max(Review.id)).group_by(Review.obligation_id)
+    others = table.obligation_id.not_in(bindparam("named", expanding=True))
+    return _NeedingReview(
+        latest_reviews=select(Review.obligation_id, Obligation.reference, Review.next_review_on)
+        .join(Obligation, Review.obligation_id == Obligation.id).where(Review.id.in_(latest)),
+        urgent_totals=select(func.coalesce(func.sum(KeptUrgentDivision.obligations), 0),
+                             func.sum(KeptUrgentDivision.money)),
+        urgent_of=select(table.obligation_id, Obligation.reference, Agreement.reference, table.money)
+        .join(Obligation, Obligation.id == table.obligation_id)
+        .join(Agreement, Agreement.id == Obligation.agreement_id)
+        .where(table.obligation_id.in_(bindparam("ids", expanding=True))),
+        least=select(table.money).where(others).order_by(table.money.desc()).offset(first - 1).limit(1),
+        largest=select(table.obligation_id, table.money).where(others, table.money >= bindparam("least")),
+        all_others=select(table.obligation_id, table.money).where(others),
+        names=select(Obligation.id, Obligation.reference, Agreement.reference)
+        .join(Agreement, Agreement.id == Obligation.agreement_id)
+        .where(Obligation.id.in_(bindparam("ids", expanding=True))))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -54,8 +54,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -441,13 +443,29 @@ def _note_use(session: Session, token_id: int, now: datetime) -> None:
 
 
 # -- web sessions --------------------------------------------------------------------------
-def actor_for_session(session: Session, email: str, version: object) -> Actor | None:
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The user of a web session, and whether they must choose a new password first."""
+
+    actor: Actor
+    must_change_password: bool
+
+
+@cache
+def _session_user() -> Select[Any]:
+    """The columns a web request reads of its user: a statement built once, for every request."""
+    return select(User.email, User.role, User.division_code, User.disabled_at, User.session_version,
+                  User.must_change_password).where(User.email == bindparam("email"))
+
+
+def actor_for_session(session: Session, email: str, version: object) -> SignedIn | None:
     """The signed-in user of a web session, if the account still exists, is enabled and the
     session is of its current version (not signed out, no new password since)."""
-    user = session.scalar(select(User).where(User.email == email))
+    user = session.execute(_session_user(), {"email": email}).one_or_none()
     if user is None or user.disabled_at is not None or user.session_version != version:
         return None
-    return Actor(email=user.email, role=user.role, division_code=user.division_code)
+    return SignedIn(Actor(email=user.email, role=user.role, division_code=user.division_code),
+                    bool(user.must_change_password))
 
 
 def session_version(session: Session, email: str) -> int:

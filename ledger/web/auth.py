@@ -100,7 +100,9 @@ def current_actor() -> Actor | None:
         if email:
             signed_in = datetime.fromtimestamp(int(session.get("signed_in_at", 0)), UTC)
             if timedelta(0) <= clock.now() - signed_in <= current_app.permanent_session_lifetime:
-                g.actor = users.actor_for_session(get_session(), email, session.get("version"))
+                user = users.actor_for_session(get_session(), email, session.get("version"))
+                if user is not None:
+                    g.actor, g.must_change_password = user.actor, user.must_change_password
             if g.actor is None:
                 session.clear()
     return g.actor  # type: ignore[no-any-return]
@@ -198,7 +200,7 @@ def requires(*roles: str) -> Callable[[F], F]:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             # A temporary password an admin set is the admin's as much as the user's: nothing
             # else until the user has chosen their own.
-            if request.endpoint != ACCOUNT_ENDPOINT and users.must_change_password(get_session(), actor.email):
+            if request.endpoint != ACCOUNT_ENDPOINT and g.get("must_change_password"):
                 return redirect(url_for(ACCOUNT_ENDPOINT))
             if actor.role not in allowed:
                 from ledger.services.audit import record_refusal

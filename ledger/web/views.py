@@ -224,7 +224,8 @@ def dashboard() -> ResponseReturnValue:
         title="Money whose repayment deadline falls in each of the next 24 months")
     due = income.income_due_summary(get_session(), today=today)
     return render_template("dashboard.html", data=data, band_chart=band_chart, months_chart=months_chart,
-                           divisions=registry.place_names(get_session())["divisions"], service_label=service_label,
+                           divisions=registry.division_names(get_session(), (o.division_code for o in data.largest)),
+                           service_label=service_label,
                            urgent=sum((data.bands[b] for b in overview.URGENT), Decimal(0)),
                            due=due.first, due_total=due.outstanding, overdue_total=due.overdue, due_count=due.count)
 
