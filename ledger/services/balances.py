@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
@@ -321,6 +322,24 @@ class DivisionSummary:
         return held_from(lambda name: getattr(self, name))
 
 
+@cache
+def _agreements_signed() -> Select[Any]:
+    """How many agreements of the division ``code`` were signed by ``on``."""
+    return (select(func.count()).select_from(Agreement)
+            .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on")))
+
+
+@lru_cache(maxsize=8)
+def _division_bands(as_of: date, red_months: int, amber_months: int) -> Select[Any]:
+    """The money of the kept receipts of the division ``code`` in each band (in Band's
+    order), as one row: each a range of the index on division and deadline."""
+    receipt = KeptReceiptPosition
+    return select(*(select(func.sum(receipt.remaining)).where(
+        receipt.division_code == bindparam("code"),
+        band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months)).scalar_subquery()
+        for band in Band))
+
+
 def division_summary(
     session: Session, code: str, *, on: date, as_known_at: datetime | None = None,
     red_months: int = 12, amber_months: int = 24,
@@ -329,9 +348,8 @@ def division_summary(
     read_snapshot(session)
     division = get_one(session, Division, "code", code, what="division")
     in_division = Agreement.division_code == code
-    agreement_count = session.scalar(
-        select(func.count()).select_from(Agreement).where(in_division, Agreement.signed_on <= on)
-    ) or 0
+    connection = session.connection()
+    agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar() or 0
     kept_totals = kept.division_totals(session, on=on, codes=[code]) if as_known_at is None else None
     if kept_totals is not None:
         found = kept_totals.get(code) or kept.Totals()
@@ -352,11 +370,16 @@ def division_summary(
             if counted_in:
                 totals[counted_in] += total
     risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
-    for row in at_risk(
-        session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
-        red_months=red_months, amber_months=amber_months,
-    ):
-        risk[row.band] += row.remaining
+    if as_known_at is None and kept.unsettled(session, on) == []:
+        # Every obligation kept answers for ``on``: the division's kept receipts summed by band.
+        bands = connection.execute(_division_bands(on, red_months, amber_months), {"code": code}).one()
+        risk.update((band, money or ZERO) for band, money in zip(Band, bands, strict=True))
+    else:
+        for row in at_risk(
+            session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
+            red_months=red_months, amber_months=amber_months,
+        ):
+            risk[row.band] += row.remaining
     projects = session.scalars(select(Project).where(Project.division_code == code).order_by(Project.reference)).all()
     return DivisionSummary(
         division=division,

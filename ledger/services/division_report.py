@@ -9,16 +9,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
 from ledger.domain.agreement_status import AgreementStatus
-from ledger.domain.entry_kinds import KIND_RULES, held_from, signed, with_totals
+from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, signed, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, service_label
-from ledger.models import Agreement, Division, Entry, Obligation, Project
+from ledger.models import Agreement, Division, Entry, KeptObligationPosition, Obligation, Project
+from ledger.services import kept
 from ledger.services.ledger_rows import in_force_condition
 from ledger.services.registry import get_one
 
@@ -77,42 +80,103 @@ class DivisionReport:
         return sum((getattr(a, name) for a in self.agreements), ZERO)
 
 
+#: The money the kept statements give per agreement or service, in their order.
+KEPT_MONEY = ("secured", *TOTALS)
+
+
+def _kept_money_by(key: Any) -> Select[Any]:
+    """KEPT_MONEY of the division's agreements signed by ``on``, per ``key``, as kept."""
+    return (select(key, func.sum(Obligation.amount),
+                   *(func.sum(getattr(KeptObligationPosition, name)) for name in KEPT_MONEY[1:]))
+            .join(Agreement, Obligation.agreement_id == Agreement.id)
+            .outerjoin(KeptObligationPosition, KeptObligationPosition.obligation_id == Obligation.id)
+            .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
+            .group_by(key))
+
+
+@dataclass(frozen=True, slots=True)
+class _ReportStatements:
+    """division_report's statements, of the division ``code`` at the end of ``on``."""
+
+    #: The agreements signed by ``on``.
+    agreements: Select[Any]
+    #: Money secured per agreement and service.
+    secured: Select[Any]
+    #: Money moved per agreement, service, project and kind of entry (reversed entries left out).
+    moved: Select[Any]
+    #: Money secured, received, spent, transferred and repaid (KEPT_MONEY) per agreement, and
+    #: per service, as kept.
+    kept_by_agreement: Select[Any]
+    kept_by_service: Select[Any]
+    #: Money moved per project and kind of entry (reversed entries left out).
+    to_projects: Select[Any]
+
+
+@cache
+def _report_statements() -> _ReportStatements:
+    """Built once: building them took longer than the database took to answer them."""
+    here = (Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
+    return _ReportStatements(
+        agreements=select(Agreement.id, Agreement.reference, Agreement.site_name, Agreement.developer)
+        .where(*here).order_by(Agreement.reference),
+        secured=select(Obligation.agreement_id, Obligation.service, func.sum(Obligation.amount))
+        .join(Agreement, Obligation.agreement_id == Agreement.id).where(*here)
+        .group_by(Obligation.agreement_id, Obligation.service),
+        moved=select(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind, func.sum(Entry.amount))
+        .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where(*here, Entry.occurred_on <= bindparam("on"), in_force_condition(None))
+        .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind),
+        kept_by_agreement=_kept_money_by(Obligation.agreement_id),
+        kept_by_service=_kept_money_by(Obligation.service),
+        to_projects=select(Entry.project_id, Entry.kind, func.sum(Entry.amount))
+        .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
+        .where(*here, Entry.project_id.is_not(None), Entry.occurred_on <= bindparam("on"), in_force_condition(None))
+        .group_by(Entry.project_id, Entry.kind))
+
+
 def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
     """The projects a division's contributions paid for, its money per agreement and per
     service, at the end of ``on``, as known now (reversed entries left out)."""
     read_snapshot(session)
     division = get_one(session, Division, "code", code, what="division")
-    here = (Agreement.division_code == code, Agreement.signed_on <= on)
+    statements, parameters = _report_statements(), {"code": code, "on": on}
+    connection = session.connection()
     agreements = {a.id: AgreementMoney(reference=a.reference, site_name=a.site_name, developer=a.developer)
-                  for a in session.connection().execute(
-                      select(Agreement.id, Agreement.reference, Agreement.site_name, Agreement.developer)
-                      .where(*here).order_by(Agreement.reference))}
+                  for a in connection.execute(statements.agreements, parameters)}
     services: dict[str, ServiceMoney] = {}
 
     def service(name: str) -> ServiceMoney:
         return services.setdefault(name, ServiceMoney(service=name))
 
-    for agreement_id, service_name, secured in session.execute(
-        select(Obligation.agreement_id, Obligation.service, func.sum(Obligation.amount))
-        .join(Agreement, Obligation.agreement_id == Agreement.id).where(*here)
-        .group_by(Obligation.agreement_id, Obligation.service)
-    ):
+    projects: dict[int, dict[EntryKind, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    if kept.unsettled(session, on) == []:
+        # Every obligation's kept positions answer for ``on``: its money as kept, and from the
+        # entries only what went to projects (a few rows, where every kind of every project of
+        # every agreement and service was hundreds).
+        for statement, group_of in ((statements.kept_by_agreement, agreements.__getitem__),
+                                    (statements.kept_by_service, service)):
+            for key, *money in connection.execute(statement, parameters):
+                group = group_of(key)
+                for name, amount in zip(KEPT_MONEY, money, strict=True):
+                    setattr(group, name, amount or ZERO)
+        for project_id, kind, amount in connection.execute(statements.to_projects, parameters):
+            projects[project_id][EntryKind(kind)] += amount
+        return _report(session, division, on, projects, agreements, services)
+    for agreement_id, service_name, secured in connection.execute(statements.secured, parameters):
         agreements[agreement_id].secured += secured or ZERO
         service(service_name).secured += secured or ZERO
-
-    projects: dict[int, dict[EntryKind, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for agreement_id, service_name, project_id, kind, amount in session.execute(
-        select(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind, func.sum(Entry.amount))
-        .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(*here, Entry.occurred_on <= on, in_force_condition(None))
-        .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind)
-    ):
+    for agreement_id, service_name, project_id, kind, amount in connection.execute(statements.moved, parameters):
         rule = KIND_RULES[EntryKind(kind)]
         if rule.total:
             for group in (agreements[agreement_id], service(service_name)):
                 setattr(group, rule.total, getattr(group, rule.total) + amount)
         if project_id is not None:
             projects[project_id][rule.kind] += amount
+    return _report(session, division, on, projects, agreements, services)
+
+
+def _report(session: Session, division: Division, on: date, projects: dict[int, dict[EntryKind, Decimal]],
+            agreements: dict[int, AgreementMoney], services: dict[str, ServiceMoney]) -> DivisionReport:
     return DivisionReport(division=division, on=on, projects=_projects(session, projects),
                           agreements=list(agreements.values()),
                           services=sorted(services.values(), key=lambda s: service_label(s.service)))
@@ -150,10 +214,12 @@ class ProposedAgreement:
 def proposed_agreements(session: Session, code: str) -> list[ProposedAgreement]:
     """The division's proposed agreements, newest recorded first, with the money their
     obligations ask for."""
-    asked = (select(Obligation.agreement_id, func.count().label("n"), func.sum(Obligation.amount).label("money"))
-             .group_by(Obligation.agreement_id).subquery())
+    # Of each of the division's few proposed agreements, by the index of its obligations: a
+    # sum grouped over every obligation of the ledger took longer than the rest of the page.
+    of_agreement = Obligation.agreement_id == Agreement.id
     rows = session.execute(
-        select(Agreement, asked.c.n, asked.c.money).outerjoin(asked, asked.c.agreement_id == Agreement.id)
+        select(Agreement, select(func.count()).where(of_agreement).scalar_subquery(),
+               select(func.sum(Obligation.amount)).where(of_agreement).scalar_subquery())
         .where(Agreement.division_code == code, Agreement.status == AgreementStatus.PROPOSED.value)
         .order_by(Agreement.created_at.desc(), Agreement.reference))
     return [ProposedAgreement(reference=a.reference, site_name=a.site_name, developer=a.developer,

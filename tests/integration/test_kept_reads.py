@@ -25,6 +25,7 @@ from ledger.domain.reviews import ReviewsNeeded
 from ledger.models import Division, Entry, IncomeDue, Instalment, Invoice, InvoicePayment, Obligation
 from ledger.services import income, kept, listing, overview, reviews, variations
 from ledger.services.balances import at_risk, division_summary
+from ledger.services.division_report import division_report
 from ledger.services.income import OVERDUE_AFTER_DAYS, IncomeDueRow
 from ledger.services.registry import Filters
 from tests.conftest import make_test_app
@@ -94,6 +95,7 @@ def readers(session: Session, on: date) -> dict[str, Callable[[], Any]]:
     return {
         "balances.at_risk": lambda: at_risk(session, as_of=on),
         "balances.division_summary": lambda: [division_summary(session, code, on=on) for code in divisions],
+        "division_report.division_report": lambda: [division_report(session, code, on=on) for code in divisions],
         "overview.dashboard": lambda: overview.dashboard(session, today=on),
         # In no promised order (needing_review sorts it): the same obligations and money.
         "overview.urgent_money": lambda: sorted(overview.urgent_money(session, today=on)),
