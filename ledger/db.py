@@ -71,8 +71,19 @@ def read_snapshot(session: Session) -> None:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a snapshot read cannot start with unsaved changes pending")
         session.rollback()
-    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    # Read only: the database refuses a write, so ending it with COMMIT (end_session) is safe.
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
     session.info[_SNAPSHOT] = session.get_transaction()
+
+
+def end_session(session: Session) -> None:
+    """Close the session. A snapshot read still open ends with COMMIT, not ROLLBACK: it is
+    read only, so nothing is committed, but psycopg forgets every statement it has prepared
+    at a ROLLBACK, and a page's statements are parsed and planned afresh each time."""
+    current = session.get_transaction()
+    if current is not None and session.info.get(_SNAPSHOT) is current and current.is_active:
+        session.commit()
+    session.close()
 
 
 @contextmanager

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
-from ledger.db import make_engine, make_session_factory
+from ledger.db import end_session, make_engine, make_session_factory, read_snapshot
 
+#: Requests that read, and write only through write_transaction.
+READING_METHODS = frozenset({"GET", "HEAD"})
 #: What a request leaves on ``g``: who is calling, the response-cache key, flask-wtf's
 #: verdict and flask-smorest's working data. A request under an outer app context (a CLI
 #: command's, a test's) shares that context's ``g``, so these would reach the next request.
@@ -43,7 +45,7 @@ def get_engine() -> Engine:
 def close_session() -> None:
     session: Session | None = g.pop("ledger_session", None)
     if session is not None:
-        session.close()
+        end_session(session)
 
 
 def get_session() -> Session:
@@ -52,6 +54,11 @@ def get_session() -> Session:
     if "ledger_session" not in g:
         factory: sessionmaker[Session] = current_app.extensions["ledger.sessions"]
         g.ledger_session = factory()
+        if has_request_context() and request.method in READING_METHODS:
+            # A page or answer reads one snapshot from its first statement (who is asking)
+            # to its last, and ends it with COMMIT (ledger.db.end_session); a write within
+            # it starts its own transaction (write_transaction).
+            read_snapshot(g.ledger_session)
     return g.ledger_session  # type: ignore[no-any-return]
 
 
