@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import clock
@@ -82,7 +83,10 @@ def end_session(session: Session) -> None:
     at a ROLLBACK, and a page's statements are parsed and planned afresh each time."""
     current = session.get_transaction()
     if current is not None and session.info.get(_SNAPSHOT) is current and current.is_active:
-        session.commit()
+        try:
+            session.commit()
+        except SQLAlchemyError:  # the connection was lost: nothing was written to lose
+            session.rollback()
     session.close()
 
 

@@ -104,7 +104,9 @@ class IncomeDue(MethodView):
     @due.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Any]:
         """Money due from developers and not yet received, oldest first, with days outstanding"""
-        rows = income.income_due(get_session(), today=args.get("as_of") or clock.today())
-        pagination_parameters.item_count = len(rows)
-        start = pagination_parameters.first_item
-        return rows[start:start + pagination_parameters.page_size]
+        # The sums up to this page's last, oldest first, and how many there are in all.
+        start, size = pagination_parameters.first_item, pagination_parameters.page_size
+        summary = income.income_due_summary(get_session(), today=args.get("as_of") or clock.today(),
+                                            first=start + size)
+        pagination_parameters.item_count = summary.count
+        return summary.first[start:start + size]

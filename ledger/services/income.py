@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, Select, bindparam, case, func, or_, select, union_all
@@ -388,7 +388,7 @@ def _due_totals() -> CompoundSelect:
     return union_all(totals(False), totals(True))
 
 
-@cache
+@lru_cache(maxsize=64)  # ``first`` is a page's last row: a few values
 def _last_due_on(*, imported: bool, first: int) -> Select[Any]:
     """The date due by which the oldest ``first`` sums (of one kind) fall due by ``today``."""
     _, due_on, _ = _due_columns(imported=imported)
@@ -436,6 +436,8 @@ def _imported_due() -> tuple[Select[Any], Select[Any]]:
 def income_due(session: Session, *, today: date, first: int | None = None) -> list[IncomeDueRow]:
     """Invoices not fully paid, and imported `secured` amounts, oldest due first. A payment
     whose receipt was later reversed no longer counts."""
+    if first is not None and first < 1:
+        return []
     rows = []
     # The invoices not yet fully paid, kept with what has been paid (services.kept).
     connection = session.connection()

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
@@ -145,28 +146,37 @@ def agreement_choices(session: Session) -> AgreementChoices:
 
 def _distinct_by_index(session: Session, column: Any) -> list[Any]:
     """The distinct values of an indexed column, each found by one seek of its index after the
-    one before (a loose index scan): a few services among half a million obligations."""
+    one before (a loose index scan: a few services among half a million obligations), in one
+    statement."""
+    return list(session.connection().execute(_loose_index_scan(column)).scalars())
+
+
+@cache
+def _loose_index_scan(column: Any) -> Select[Any]:
+    """A recursive query: the least value, then the least greater than the one before."""
     table = column.class_.__table__
-    found: list[Any] = []
-    following = select(func.min(column)).select_from(table)
-    value = session.connection().execute(following).scalar()
-    while value is not None:
-        found.append(value)
-        value = session.connection().execute(following.where(column > value)).scalar()
-    return found
+    ordered = table.c[column.key]
+    found = (select(ordered.label("value")).order_by(ordered).limit(1).subquery().select()
+             .cte("found", recursive=True))
+    following = (select(ordered).where(ordered > found.c.value).order_by(ordered).limit(1)
+                 .correlate(found).scalar_subquery())
+    found = found.union_all(select(following).where(found.c.value.is_not(None)))
+    return select(found.c.value).where(found.c.value.is_not(None))
 
 
 def _years_signed(session: Session) -> list[int]:
-    """Financial years agreements were signed in, latest first: one look at the index a year."""
+    """Financial years agreements were signed in, latest first: one look at the index a year,
+    all in one statement after the first and last dates."""
     connection = session.connection()
     # Apart: SQLite reads a min or a max from the index only when it is a query's one aggregate.
-    first = connection.execute(select(func.min(Agreement.signed_on))).scalar()
-    last = connection.execute(select(func.max(Agreement.signed_on))).scalar()
+    first, last = connection.execute(select(select(func.min(Agreement.signed_on)).scalar_subquery(),
+                                            select(func.max(Agreement.signed_on)).scalar_subquery())).one()
     if first is None:
         return []
-    return [year for year in range(financial_year_of(last), financial_year_of(first) - 1, -1)
-            if connection.execute(select(Agreement.id).where(
-                Agreement.signed_on.between(*financial_year_bounds(year))).limit(1)).first()]
+    years = list(range(financial_year_of(last), financial_year_of(first) - 1, -1))
+    signed = connection.execute(select(*(
+        exists().where(Agreement.signed_on.between(*financial_year_bounds(year))) for year in years))).one()
+    return [year for year, any_signed in zip(years, signed, strict=True) if any_signed]
 
 
 def agreements(session: Session, filters: Filters) -> list[Agreement]:

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from ledger.domain.dates import financial_year_label
 from ledger.domain.money import format_money
-from ledger.domain.vocab import service_label
+from ledger.domain.vocab import BAND_LABELS, service_label
 from ledger.domain.wording import written_date
 from ledger.web import layout
 
@@ -27,6 +27,11 @@ def money_cell(value: Decimal | None) -> Markup:
     return Markup(f'<td class="num">{escape("" if value is None else format_money(Decimal(value)))}</td>')
 
 
+def band_tag(band: str) -> Markup:
+    """An at-risk band as a GOV.UK tag, in words (a filter: a list has one a row)."""
+    return Markup(f'<span class="tag band-{escape(band)}">{escape(BAND_LABELS.get(band, band))}</span>')
+
+
 def init_web(app: Flask) -> None:
     from ledger.web import auth, views  # noqa: F401 - registers the routes
 
@@ -34,6 +39,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["money"] = lambda v: "" if v is None else format_money(Decimal(v))
     # A filter, not a macro: a page of figures has hundreds, and a Jinja macro call costs many times more.
     app.jinja_env.filters["money_cell"] = money_cell
+    app.jinja_env.filters["band_tag"] = band_tag
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["fy"] = financial_year_label
     # Codes as people read them (issue 15 item 7): no page shows a slug.

@@ -17,7 +17,7 @@ from ledger import clock
 from ledger.domain.vocab import BAND_LABELS, Band, Purpose, Role, service_label
 from ledger.extensions import band_thresholds, download, get_session
 from ledger.models import Agreement
-from ledger.services import audit, balances, listing, registry
+from ledger.services import audit, balances, income, listing, registry
 from ledger.services.reviews import latest_reviews
 from ledger.web import bp
 from ledger.web.auth import requires
@@ -65,7 +65,12 @@ def uk_time(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y, %H:%M:%S %Z}"
 
 
-def _names_by_code() -> dict[str, dict[str, str]]:
+def _names_by_code(choices: listing.AgreementChoices | None = None) -> dict[str, dict[str, str]]:
+    """The names of every authority and division by code: from the filters' choices where a
+    page has read them already."""
+    if choices is not None:
+        return {"authorities_by_code": dict(choices.authorities),
+                "divisions_by_code": {code: name for code, name, _ in choices.divisions}}
     names = registry.place_names(get_session())
     return {"authorities_by_code": names["authorities"], "divisions_by_code": names["divisions"]}
 
@@ -99,7 +104,7 @@ def agreements() -> ResponseReturnValue:
         "agreements.html", agreements=rows, total=total, page=page, pages=_pages(total), sort=sort,
         descending=descending, authorities=choices.authorities, divisions=choices.divisions,
         purposes=[str(p) for p in Purpose], services=choices.services, years=choices.years, args=request.args,
-        service_label=service_label, **_names_by_code())
+        service_label=service_label, **_names_by_code(choices))
 
 
 AGREEMENT_FIELDS = ("reference", "type", "site_name", "planning_application", "developer", "authority_code",
@@ -153,7 +158,7 @@ def at_risk() -> ResponseReturnValue:
         remaining=found.remaining, page=page, pages=_pages(found.total),
         sort=sort, descending=descending, today=clock.today(), args=request.args,
         authorities=choices.authorities, divisions=choices.divisions, services=choices.services,
-        bands=list(Band), band_labels=BAND_LABELS, service_label=service_label, **_names_by_code())
+        bands=list(Band), band_labels=BAND_LABELS, service_label=service_label, **_names_by_code(choices))
 
 
 @bp.get("/at-risk.csv")
@@ -238,6 +243,10 @@ def projects_csv() -> ResponseReturnValue:
 
 
 # -- income due ----------------------------------------------------------------------------
+#: The query's filters of the income due list.
+INCOME_DUE_FILTERS = ("authority", "division", "overdue")
+
+
 def _income_due() -> tuple[list[Any], date, str, bool]:
     today = query_arg("as_of", day) or clock.today()
     sort, descending = sorting(listing.INCOME_DUE_SORTS, default="since", default_descending=False)
@@ -252,15 +261,25 @@ def _income_due() -> tuple[list[Any], date, str, bool]:
 @requires()
 def income_due() -> ResponseReturnValue:
     s = get_session()
-    rows, today, sort, descending = _income_due()
     page = _page()
+    sort, descending = sorting(listing.INCOME_DUE_SORTS, default="since", default_descending=False)
+    if (sort, descending) == ("since", False) and not any(request.args.get(name) for name in INCOME_DUE_FILTERS):
+        # The whole list in its own order: the sums up to this page's last, and the count
+        # and money of all summed by the database.
+        today = query_arg("as_of", day) or clock.today()
+        summary = income.income_due_summary(s, today=today, first=page * PAGE_SIZE)
+        rows, count = summary.first[(page - 1) * PAGE_SIZE:], summary.count
+        total, overdue_total = summary.outstanding, summary.overdue
+    else:
+        every, today, sort, descending = _income_due()
+        rows, count = every[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], len(every)
+        total = sum((r.outstanding or Decimal(0) for r in every), Decimal(0))
+        overdue_total = sum((r.outstanding or Decimal(0) for r in every if r.overdue), Decimal(0))
     choices = listing.agreement_choices(s)
     return render_template(
-        "income_due.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], count=len(rows), today=today,
-        page=page, pages=_pages(len(rows)), sort=sort, descending=descending, args=request.args,
-        authorities=choices.authorities, divisions=choices.divisions,
-        total=sum((r.outstanding or Decimal(0) for r in rows), Decimal(0)),
-        overdue_total=sum((r.outstanding or Decimal(0) for r in rows if r.overdue), Decimal(0)), **_names_by_code())
+        "income_due.html", rows=rows, count=count, today=today, page=page, pages=_pages(count), sort=sort,
+        descending=descending, args=request.args, authorities=choices.authorities, divisions=choices.divisions,
+        total=total, overdue_total=overdue_total, **_names_by_code(choices))
 
 
 INCOME_DUE_FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority", "authority_code",

@@ -125,6 +125,9 @@ def assert_readers_equal_the_replay(session: Session, monkeypatch: pytest.Monkey
     assert income.income_due_summary(session, today=on) == income.IncomeDueSummary(
         first=due[:8], count=len(due), outstanding=sum((r.outstanding for r in due), ZERO),
         overdue=sum((r.outstanding for r in due if r.overdue), ZERO))
+    # A page of the list (web and API): the sums up to its last row, in the list's order.
+    for first in (1, 7, 9, 50, len(due), len(due) + 3):
+        assert income.income_due_summary(session, today=on, first=first).first == due[:first], first
 
 
 @pytest.mark.parametrize("on", [TODAY, TODAY - timedelta(days=31), date(2024, 11, 28)],
