@@ -309,6 +309,23 @@ def division_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Division)) or 0
 
 
+#: The money of a division's row, in the order _kept_divisions gives it.
+DIVISION_MONEY = ("secured", *TOTALS)
+
+
+@cache
+def _kept_divisions(*, paged: bool) -> Select[Any]:
+    """The divisions by name (from ``offset``, ``limit`` of them when ``paged``), each with
+    its kept totals (DIVISION_MONEY) and the day's urgent money kept."""
+    totals, urgent = KeptDivisionPosition, KeptUrgentDivision
+    listed = (select(Division.code, Division.name, Division.authority_code, Division.members,
+                     *(getattr(totals, name) for name in DIVISION_MONEY), urgent.money)
+              .outerjoin(totals, totals.division_code == Division.code)
+              .outerjoin(urgent, urgent.division_code == Division.code)
+              .order_by(Division.name, Division.code))
+    return listed.offset(bindparam("offset")).limit(bindparam("limit")) if paged else listed
+
+
 def division_totals(
     session: Session, *, on: date, red_months: int = 12, amber_months: int = 24, offset: int = 0,
     limit: int | None = None,
@@ -318,6 +335,14 @@ def division_totals(
     at-risk pass."""
     urgent_ready = kept_urgent_for(session, today=on, amber_months=amber_months)
     read_snapshot(session)
+    if urgent_ready and kept.unsettled(session, on) == []:
+        # Every obligation kept answers for ``on``: each division of the page with its kept
+        # totals and the day's urgent money, in one statement.
+        return [DivisionTotals(code=code, name=name, authority_code=authority, members=list(members or []),
+                               **{name: money or ZERO for name, money in zip(DIVISION_MONEY, money, strict=True)},
+                               at_risk=at_risk or ZERO)
+                for code, name, authority, members, *money, at_risk in session.connection().execute(
+                    _kept_divisions(paged=limit is not None), {"offset": offset, "limit": limit})]
     listed = session.connection().execute(
         select(Division.code, Division.name, Division.authority_code, Division.members)
         .order_by(Division.name, Division.code).offset(offset).limit(limit)).all()

@@ -101,6 +101,7 @@ def readers(session: Session, on: date) -> dict[str, Callable[[], Any]]:
         "overview.urgent_money": lambda: sorted(overview.urgent_money(session, today=on)),
         "overview.urgent_obligations": lambda: overview.urgent_obligations(session, today=on),
         "overview.division_totals": lambda: overview.division_totals(session, on=on),
+        "overview.division_totals, a page": lambda: overview.division_totals(session, on=on, offset=2, limit=3),
         # From the day's kept urgent money the never reviewed are counted, and the first few listed.
         "reviews.needing_review": lambda: needing_as_shown(reviews.needing_review(session, today=on)),
         "listing.agreement_list": lambda: [a.reference for a in listing.agreement_list(
