@@ -26,6 +26,7 @@ from ledger.models import (
     Division,
     Entry,
     KeptDeadlineTotal,
+    KeptDivisionPosition,
     KeptReceiptPosition,
     Obligation,
     Project,
@@ -183,6 +184,16 @@ def band_condition(band: Band, *, as_of: date, red_months: int, amber_months: in
     }[band]
 
 
+@cache
+def _every_kept_receipt() -> Select[Any]:
+    """How many receipts have money remaining (kept per division), and their money: that kept
+    per deadline date, and per division that with no deadline or none known yet. Counting the
+    receipts without a deadline read every kept receipt at national size."""
+    division = KeptDivisionPosition
+    return select(*(select(func.sum(column)).scalar_subquery() for column in (
+        division.receipts, KeptDeadlineTotal.remaining, division.no_deadline, division.unknown_deadline)))
+
+
 def _kept_count(
     session: Session, filters: Filters, band: Band | None, *, as_of: date, worked_out: list[int], red_months: int,
     amber_months: int,
@@ -198,6 +209,9 @@ def _kept_count(
         less = (kept_receipts(in_band, []).add_columns(func.count(), func.sum(receipt.remaining))
                 .where(receipt.obligation_id.in_(worked_out)))
         count, money = connection.execute(less).one() if worked_out else (0, ZERO)
+        if band is None:  # every receipt: counted and summed per division as kept, and per deadline
+            total, *remaining = connection.execute(_every_kept_receipt()).one()
+            return (total or 0) - count, sum((m or ZERO for m in remaining), ZERO) - (money or ZERO)
         if dated:
             day = KeptDeadlineTotal.deadline
             ranges = {None: (), Band.OVERDUE: (day < as_of,),

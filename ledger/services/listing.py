@@ -121,6 +121,11 @@ def at_risk_list(
     return sorted(rows, key=lambda row: key(row, names), reverse=descending)
 
 
+#: More divisions than this and a list's division filter offers only the chosen planning
+#: authority's: a national ledger has 1,500, too many to choose from or to send every page.
+LONG_LIST = 200
+
+
 @dataclass(frozen=True, slots=True)
 class AgreementChoices:
     """What the agreements page's filters offer."""
@@ -130,18 +135,32 @@ class AgreementChoices:
     services: list[str]
     #: Financial years agreements were signed in, latest first.
     years: list[int]
+    #: Whether ``divisions`` are only the chosen authority's (and the chosen division).
+    divisions_narrowed: bool = False
 
 
-def agreement_choices(session: Session) -> AgreementChoices:
+def agreement_choices(session: Session, *, authority: str | None = None, division: str | None = None,
+                      narrow: bool = True) -> AgreementChoices:
+    """The filters' choices. With more than LONG_LIST divisions (and ``narrow``), the
+    divisions are those of ``authority`` only, and ``division`` if one is chosen."""
     connection = session.connection()
+    divisions = select(Division.code, Division.name, Division.authority_code).order_by(Division.name)
+    narrowed = narrow and (connection.execute(_division_count()).scalar() or 0) > LONG_LIST
+    if narrowed:
+        divisions = divisions.where(or_(Division.authority_code == authority, Division.code == division))
     return AgreementChoices(
         authorities=list(connection.execute(select(Authority.code, Authority.name).order_by(Authority.name))),
-        divisions=list(connection.execute(select(Division.code, Division.name, Division.authority_code)
-                                          .order_by(Division.name))),
+        divisions=list(connection.execute(divisions)),
         services=sorted(_distinct_by_index(session, Obligation.service)),
         # An agreement proposed and not yet signed has no year to offer.
         years=_years_signed(session),
+        divisions_narrowed=narrowed,
     )
+
+
+@cache
+def _division_count() -> Select[Any]:
+    return select(func.count()).select_from(Division)
 
 
 def _distinct_by_index(session: Session, column: Any) -> list[Any]:

@@ -4,7 +4,7 @@ downloadable as CSV of exactly what the filters chose."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -65,12 +65,22 @@ def uk_time(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y, %H:%M:%S %Z}"
 
 
-def _names_by_code(choices: listing.AgreementChoices | None = None) -> dict[str, dict[str, str]]:
-    """The names of every authority and division by code: from the filters' choices where a
-    page has read them already."""
+def _choices() -> listing.AgreementChoices:
+    """The filters' choices, for the authority and division asked for."""
+    return listing.agreement_choices(get_session(), authority=query_arg("authority", text_value),
+                                     division=query_arg("division", text_value))
+
+
+def _names_by_code(choices: listing.AgreementChoices | None = None,
+                   division_codes: Iterable[str | None] = ()) -> dict[str, dict[str, str]]:
+    """The names of the authorities and divisions by code: from the filters' choices where a
+    page has read them already (and of the divisions ``division_codes`` its rows name, when
+    the choices are only some)."""
     if choices is not None:
-        return {"authorities_by_code": dict(choices.authorities),
-                "divisions_by_code": {code: name for code, name, _ in choices.divisions}}
+        divisions = {code: name for code, name, _ in choices.divisions}
+        if choices.divisions_narrowed:
+            divisions |= registry.division_names(get_session(), division_codes)
+        return {"authorities_by_code": dict(choices.authorities), "divisions_by_code": divisions}
     names = registry.place_names(get_session())
     return {"authorities_by_code": names["authorities"], "divisions_by_code": names["divisions"]}
 
@@ -97,14 +107,14 @@ def _agreements(*, paged: bool) -> tuple[list[Any], int, int, str, bool]:
 @bp.get("/agreements")
 @requires()
 def agreements() -> ResponseReturnValue:
-    s = get_session()
     rows, total, page, sort, descending = _agreements(paged=True)
-    choices = listing.agreement_choices(s)
+    choices = _choices()
     return render_template(
         "agreements.html", agreements=rows, total=total, page=page, pages=_pages(total), sort=sort,
         descending=descending, authorities=choices.authorities, divisions=choices.divisions,
+        divisions_narrowed=choices.divisions_narrowed,
         purposes=[str(p) for p in Purpose], services=choices.services, years=choices.years, args=request.args,
-        service_label=service_label, **_names_by_code(choices))
+        service_label=service_label, **_names_by_code(choices, (a.division_code for a in rows)))
 
 
 AGREEMENT_FIELDS = ("reference", "type", "site_name", "planning_application", "developer", "authority_code",
@@ -152,13 +162,15 @@ def at_risk() -> ResponseReturnValue:
         rows, sort, descending = _at_risk()
         found = balances.AtRiskPage(rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
                                     remaining=sum((r.remaining for r in rows), Decimal(0)))
-    choices = listing.agreement_choices(s)
+    choices = _choices()
     return render_template(
         "at_risk.html", rows=found.rows, total=found.total,
         remaining=found.remaining, page=page, pages=_pages(found.total),
         sort=sort, descending=descending, today=clock.today(), args=request.args,
-        authorities=choices.authorities, divisions=choices.divisions, services=choices.services,
-        bands=list(Band), band_labels=BAND_LABELS, service_label=service_label, **_names_by_code(choices))
+        authorities=choices.authorities, divisions=choices.divisions,
+        divisions_narrowed=choices.divisions_narrowed, services=choices.services,
+        bands=list(Band), band_labels=BAND_LABELS, service_label=service_label,
+        **_names_by_code(choices, (r.division_code for r in found.rows)))
 
 
 @bp.get("/at-risk.csv")
@@ -217,7 +229,7 @@ def projects() -> ResponseReturnValue:
     s = get_session()
     rows, sort, descending = _projects()
     page = _page()
-    choices = listing.agreement_choices(s)
+    choices = listing.agreement_choices(s, narrow=False)  # no authority to choose first
     return render_template(
         "projects.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows), page=page,
         pages=_pages(len(rows)), sort=sort, descending=descending, args=request.args, today=clock.today(),
@@ -275,11 +287,12 @@ def income_due() -> ResponseReturnValue:
         rows, count = every[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], len(every)
         total = sum((r.outstanding or Decimal(0) for r in every), Decimal(0))
         overdue_total = sum((r.outstanding or Decimal(0) for r in every if r.overdue), Decimal(0))
-    choices = listing.agreement_choices(s)
+    choices = _choices()
     return render_template(
         "income_due.html", rows=rows, count=count, today=today, page=page, pages=_pages(count), sort=sort,
         descending=descending, args=request.args, authorities=choices.authorities, divisions=choices.divisions,
-        total=total, overdue_total=overdue_total, **_names_by_code(choices))
+        divisions_narrowed=choices.divisions_narrowed,
+        total=total, overdue_total=overdue_total, **_names_by_code(choices, (r.division_code for r in rows)))
 
 
 INCOME_DUE_FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority", "authority_code",

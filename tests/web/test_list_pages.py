@@ -310,3 +310,32 @@ def test_every_long_list_pages_with_the_pagination_component(lists_client: Flask
         assert listed(lists_client, "/projects?sort=reference&page=3") == ["PRJ-3"]
         assert 'rel="prev"' in last.get_data(as_text=True) and 'rel="next"' not in last.get_data(as_text=True)
         assert listed(lists_client, "/income-due?page=2") == ["21/00002/OUT/1"]
+
+
+def division_options(page: str) -> list[str]:
+    select = page.split('<select id="division"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
+def test_too_many_divisions_to_list_are_those_of_the_authority_chosen(lists_client: FlaskClient) -> None:
+    """A national ledger has 1,500 divisions: past listing.LONG_LIST the division filter
+    offers the chosen planning authority's (and the division chosen), and says so; the rows
+    still name their divisions."""
+    from ledger.services import listing
+
+    with patch.object(listing, "LONG_LIST", 1):
+        for path in ("/income-due", "/at-risk", "/agreements"):
+            page = lists_client.get(path).get_data(as_text=True)
+            assert division_options(page) == [""], path
+            assert 'aria-describedby="division-hint"' in page and "Choose a planning authority" in page, path
+        page = lists_client.get("/income-due").get_data(as_text=True)
+        assert "Ashford Rural" in page.split("<tbody>", 1)[1]
+        chosen = lists_client.get("/income-due?authority=E07000105").get_data(as_text=True)
+        assert sorted(division_options(chosen)) == ["", "ashford-central", "ashford-rural"]
+        assert "division-hint" not in chosen
+        assert division_options(lists_client.get("/at-risk?division=ashford-rural").get_data(as_text=True)) == [
+            "", "ashford-rural"]
+        # The projects list has no authority to choose first: every division, as before.
+        assert len(division_options(lists_client.get("/projects").get_data(as_text=True))) == 3
+    page = lists_client.get("/income-due").get_data(as_text=True)
+    assert sorted(division_options(page)) == ["", "ashford-central", "ashford-rural"] and "division-hint" not in page
