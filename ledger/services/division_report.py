@@ -184,7 +184,7 @@ def _report(session: Session, division: Division, on: date, projects: dict[int, 
 
 def _projects(session: Session, amounts: dict[int, dict[EntryKind, Decimal]]) -> list[ProjectFunded]:
     funded = []
-    for project in session.scalars(select(Project).where(Project.id.in_(amounts)).order_by(Project.reference)):
+    for project in session.connection().execute(_projects_named(), {"ids": list(amounts)}) if amounts else ():
         by_kind = amounts[project.id]
         row = ProjectFunded(
             reference=project.reference, name=project.name, service=project.service,
@@ -216,12 +216,27 @@ def proposed_agreements(session: Session, code: str) -> list[ProposedAgreement]:
     obligations ask for."""
     # Of each of the division's few proposed agreements, by the index of its obligations: a
     # sum grouped over every obligation of the ledger took longer than the rest of the page.
-    of_agreement = Obligation.agreement_id == Agreement.id
-    rows = session.execute(
-        select(Agreement, select(func.count()).where(of_agreement).scalar_subquery(),
-               select(func.sum(Obligation.amount)).where(of_agreement).scalar_subquery())
-        .where(Agreement.division_code == code, Agreement.status == AgreementStatus.PROPOSED.value)
-        .order_by(Agreement.created_at.desc(), Agreement.reference))
+    rows = session.connection().execute(_proposed(), {"code": code})
     return [ProposedAgreement(reference=a.reference, site_name=a.site_name, developer=a.developer,
                               planning_application=a.planning_application, recorded_on=a.created_at.date(),
-                              obligations=n or 0, asked=money or ZERO) for a, n, money in rows]
+                              obligations=a.obligations or 0, asked=a.asked or ZERO) for a in rows]
+
+
+@cache
+def _proposed() -> Select[Any]:
+    """The proposed agreements of the division ``code``, newest recorded first, with how many
+    obligations each has and the money they ask for."""
+    of_agreement = Obligation.agreement_id == Agreement.id
+    return (select(Agreement.reference, Agreement.site_name, Agreement.developer, Agreement.planning_application,
+                   Agreement.created_at,
+                   select(func.count()).where(of_agreement).scalar_subquery().label("obligations"),
+                   select(func.sum(Obligation.amount)).where(of_agreement).scalar_subquery().label("asked"))
+            .where(Agreement.division_code == bindparam("code"), Agreement.status == AgreementStatus.PROPOSED.value)
+            .order_by(Agreement.created_at.desc(), Agreement.reference))
+
+
+@cache
+def _projects_named() -> Select[Any]:
+    """The projects ``ids``, by reference."""
+    return (select(Project.id, Project.reference, Project.name, Project.service, Project.division_code)
+            .where(Project.id.in_(bindparam("ids", expanding=True))).order_by(Project.reference))
