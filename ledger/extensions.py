@@ -10,10 +10,11 @@ from ledger.db import end_session, make_engine, make_session_factory, read_snaps
 
 #: Requests that read, and write only through write_transaction.
 READING_METHODS = frozenset({"GET", "HEAD"})
-#: What a request leaves on ``g``: who is calling, the response-cache key, flask-wtf's
+#: What a request leaves on ``g``: who is calling (and whether they must change their
+#: password first), the response-cache key, flask-wtf's
 #: verdict and flask-smorest's working data. A request under an outer app context (a CLI
 #: command's, a test's) shares that context's ``g``, so these would reach the next request.
-REQUEST_VALUES = ("actor", "response_cache_key", "csrf_valid", "_flask_smorest")
+REQUEST_VALUES = ("actor", "must_change_password", "response_cache_key", "csrf_valid", "_flask_smorest")
 
 
 def init_database(app: Flask) -> None:

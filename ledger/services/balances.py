@@ -171,14 +171,22 @@ def kept_receipts(conditions: tuple[ColumnElement[bool], ...], leave_out: list[i
             .where(*conditions, *((receipt.obligation_id.not_in(leave_out),) if leave_out else ())))
 
 
-def band_condition(band: Band, *, as_of: date, red_months: int, amber_months: int) -> ColumnElement[bool]:
-    """Kept receipt positions in ``band`` on ``as_of`` (rules.band_for), as ranges of deadlines."""
-    deadline, red, amber = KeptReceiptPosition.deadline, add_months(as_of, red_months), add_months(as_of, amber_months)
+def dated_bands(deadline: Any, *, today: Any, red: Any, amber: Any) -> dict[Band, ColumnElement[bool]]:
+    """The deadlines in each dated band of ``today`` (rules.band_for) as ranges: ``red`` and
+    ``amber`` are the last days of those bands. Dates or bound parameters alike."""
     return {
-        Band.OVERDUE: deadline < as_of,
-        Band.RED: deadline.between(as_of, red),
+        Band.OVERDUE: deadline < today,
+        Band.RED: deadline.between(today, red),
         Band.AMBER: (deadline > red) & (deadline <= amber),
         Band.GREEN: deadline > amber,
+    }
+
+
+def band_condition(band: Band, *, as_of: date, red_months: int, amber_months: int) -> ColumnElement[bool]:
+    """Kept receipt positions in ``band`` on ``as_of`` (rules.band_for), as ranges of deadlines."""
+    deadline = KeptReceiptPosition.deadline
+    return {
+        **dated_bands(deadline, today=as_of, red=add_months(as_of, red_months), amber=add_months(as_of, amber_months)),
         Band.NO_DEADLINE: KeptReceiptPosition.no_deadline == NoDeadline.NONE.value,
         Band.UNKNOWN_DEADLINE: deadline.is_(None) & (KeptReceiptPosition.no_deadline != NoDeadline.NONE.value),
     }[band]
@@ -203,7 +211,6 @@ def _kept_count(
     one names a division, else by joining them to their obligations."""
     receipt, connection = KeptReceiptPosition, session.connection()
     in_band = (band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months),) if band else ()
-    dated = band not in (Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE)
     if filters == NO_FILTERS:
         # The kept totals count the obligations worked out too: their kept receipts come off.
         less = (kept_receipts(in_band, []).add_columns(func.count(), func.sum(receipt.remaining))
@@ -212,21 +219,15 @@ def _kept_count(
         if band is None:  # every receipt: counted and summed per division as kept, and per deadline
             total, *remaining = connection.execute(_every_kept_receipt()).one()
             return (total or 0) - count, sum((m or ZERO for m in remaining), ZERO) - (money or ZERO)
-        if dated:
-            day = KeptDeadlineTotal.deadline
-            ranges = {None: (), Band.OVERDUE: (day < as_of,),
-                      Band.RED: (day.between(as_of, add_months(as_of, red_months)),),
-                      Band.AMBER: (day > add_months(as_of, red_months), day <= add_months(as_of, amber_months)),
-                      Band.GREEN: (day > add_months(as_of, amber_months),)}[band]
+        if band in (Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE):
+            total, remaining = connection.execute(select(func.count(), func.sum(receipt.remaining))
+                                                  .where(receipt.deadline.is_(None), *in_band)).one()
+        else:
+            in_range = dated_bands(KeptDeadlineTotal.deadline, today=as_of, red=add_months(as_of, red_months),
+                                   amber=add_months(as_of, amber_months))[band]
             total, remaining = connection.execute(select(
                 func.coalesce(func.sum(KeptDeadlineTotal.receipts), 0), func.sum(KeptDeadlineTotal.remaining))
-                .where(*ranges)).one()
-        else:
-            total, remaining = 0, ZERO
-        if band in (None, Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE):
-            undated = connection.execute(select(func.count(), func.sum(receipt.remaining))
-                                         .where(receipt.deadline.is_(None), *in_band)).one()
-            total, remaining = total + undated[0], (remaining or ZERO) + (undated[1] or ZERO)
+                .where(in_range)).one()
         return total - count, (remaining or ZERO) - (money or ZERO)
     leave_out = (receipt.obligation_id.not_in(worked_out),) if worked_out else ()
     own = filters.kept_receipt_conditions()

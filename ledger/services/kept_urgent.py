@@ -4,8 +4,9 @@ Which receipts are urgent depends on the day: a deadline comes within the amber 
 days pass, with no write. The kept receipt positions (services.kept) have the deadlines; this
 module keeps their sums per obligation and per division for one day and one amber band
 (kept_urgent_state). The first read of a new day writes them afresh, from the kept receipts
-in one INSERT ... SELECT, under the ledger's commit lock (``ensure``); every write in between moves them for the obligations
-it touched (``move``, from kept._rewrite), in its own transaction.
+in one INSERT ... SELECT, under the ledger's commit lock (``ensure``); every write in between
+moves them for the obligations it touched (``move``, from kept._rewrite), in its own
+transaction.
 
 As with the kept positions, the sums are those of the kept receipts: a reader leaves out the
 obligations kept.unsettled names and works those out from their entries.

@@ -145,7 +145,7 @@ def agreement_choices(session: Session, *, authority: str | None = None, divisio
     divisions are those of ``authority`` only, and ``division`` if one is chosen."""
     connection = session.connection()
     divisions = select(Division.code, Division.name, Division.authority_code).order_by(Division.name)
-    narrowed = narrow and (connection.execute(_division_count()).scalar() or 0) > LONG_LIST
+    narrowed = narrow and overview.division_count(session) > LONG_LIST
     if narrowed:
         divisions = divisions.where(or_(Division.authority_code == authority, Division.code == division))
     return AgreementChoices(
@@ -156,11 +156,6 @@ def agreement_choices(session: Session, *, authority: str | None = None, divisio
         years=_years_signed(session),
         divisions_narrowed=narrowed,
     )
-
-
-@cache
-def _division_count() -> Select[Any]:
-    return select(func.count()).select_from(Division)
 
 
 def _distinct_by_index(session: Session, column: Any) -> list[Any]:

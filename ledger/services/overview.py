@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, extract, func, select
+from sqlalchemy import Select, bindparam, extract, func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
@@ -33,10 +33,12 @@ from ledger.models import (
     Obligation,
 )
 from ledger.services import kept, kept_urgent
-from ledger.services.balances import AtRiskRow, at_risk, at_risk_rows, in_force_condition
+from ledger.services.balances import AtRiskRow, at_risk, at_risk_rows, dated_bands, in_force_condition
 from ledger.services.positions import obligation_positions
 
 URGENT = (Band.OVERDUE, Band.RED, Band.AMBER)
+#: The bands of a receipt with a deadline.
+DATED = (*URGENT, Band.GREEN)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,14 +172,10 @@ def _band_sums() -> Select[Any]:
     rules.band_for), and the money without a deadline or with one unknown, as one row. Each
     band is a range of the deadline's key, so no row is looked at twice (a CASE per band made
     the database weigh every date against every band)."""
-    day, money = KeptDeadlineTotal.deadline, KeptDeadlineTotal.remaining
-
-    def within(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        return select(func.sum(money)).where(condition).scalar_subquery()
-
+    ranges = dated_bands(KeptDeadlineTotal.deadline, today=bindparam("today"), red=bindparam("red"),
+                         amber=bindparam("amber"))
     return select(
-        within(day < bindparam("today")), within(day.between(bindparam("today"), bindparam("red"))),
-        within((day > bindparam("red")) & (day <= bindparam("amber"))), within(day > bindparam("amber")),
+        *(select(func.sum(KeptDeadlineTotal.remaining)).where(ranges[band]).scalar_subquery() for band in DATED),
         select(func.sum(KeptDivisionPosition.no_deadline)).scalar_subquery(),
         select(func.sum(KeptDivisionPosition.unknown_deadline)).scalar_subquery())
 
@@ -234,8 +232,7 @@ def _kept_sums(
     sums = connection.execute(_band_sums(), {
         "today": today, "red": add_months(today, red_months), "amber": add_months(today, amber_months)}).one()
     bands = dict.fromkeys(Band, ZERO)
-    for name, money in zip((Band.OVERDUE, Band.RED, Band.AMBER, Band.GREEN, Band.NO_DEADLINE,
-                            Band.UNKNOWN_DEADLINE), sums, strict=True):
+    for name, money in zip((*DATED, Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE), sums, strict=True):
         bands[name] = money or ZERO
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
     if until > today:
@@ -306,7 +303,12 @@ class DivisionTotals:
 
 
 def division_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Division)) or 0
+    return session.connection().execute(_division_count()).scalar() or 0
+
+
+@cache
+def _division_count() -> Select[Any]:
+    return select(func.count()).select_from(Division)
 
 
 #: The money of a division's row, in the order _kept_divisions gives it.

@@ -22,9 +22,14 @@ def long_date(value: date | None) -> str:
     return "" if value is None else written_date(value)
 
 
+def money(value: Decimal | None) -> str:
+    """Money as council papers show it (empty for None)."""
+    return "" if value is None else format_money(Decimal(value))
+
+
 def money_cell(value: Decimal | None) -> Markup:
     """A table cell of money, right-aligned (empty for None)."""
-    return Markup(f'<td class="num">{escape("" if value is None else format_money(Decimal(value)))}</td>')
+    return Markup(f'<td class="num">{escape(money(value))}</td>')
 
 
 def band_tag(band: str) -> Markup:
@@ -36,7 +41,7 @@ def init_web(app: Flask) -> None:
     from ledger.web import auth, views  # noqa: F401 - registers the routes
 
     auth.init_web_security(app)
-    app.jinja_env.filters["money"] = lambda v: "" if v is None else format_money(Decimal(v))
+    app.jinja_env.filters["money"] = money
     # A filter, not a macro: a page of figures has hundreds, and a Jinja macro call costs many times more.
     app.jinja_env.filters["money_cell"] = money_cell
     app.jinja_env.filters["band_tag"] = band_tag

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ledger.domain.vocab import Band
 from ledger.services import kept
-from ledger.services.balances import at_risk, at_risk_page
+from ledger.services.balances import NO_FILTERS, at_risk, at_risk_page
 from ledger.services.registry import Filters
 from tests.factories import make_agreement, make_ledger, make_obligation, post
 
@@ -37,7 +37,7 @@ def ledger_with_every_band(session: Session) -> None:
     post(session, "spend", "500.00", date(2020, 1, 1), project="PRJ-1", reference="S-1")
 
 
-def same_as_the_list(session: Session, filters: Filters = Filters()) -> None:
+def same_as_the_list(session: Session, filters: Filters = NO_FILTERS) -> None:
     whole = at_risk(session, as_of=TODAY, filters=filters)
     for band in (None, *Band):
         wanted = [row for row in whole if band is None or row.band == band]
