@@ -729,6 +729,23 @@ class KeptUrgentObligation(Base):
     earliest_deadline: Mapped[date]
 
 
+class KeptUrgentAgreement(Base):
+    """An agreement with an obligation in kept_urgent_obligations, with its signing date
+    copied: the agreements list with money at risk walks this table's index newest first
+    rather than every agreement (at national size the newest 25,000 hold none). Moved with
+    its obligations' rows, and rewritten when the agreement is corrected (kept.refresh_agreement)."""
+
+    __tablename__ = "kept_urgent_agreements"
+
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    #: Whether the agreement has a signing date: those without sort last, as on the list. A
+    #: column of its own so one ascending index serves the newest-first order on both databases.
+    dated: Mapped[bool]
+    signed_on: Mapped[date | None]
+
+    __table_args__ = (Index("ix_kept_urgent_agreements_newest", "dated", "signed_on", "agreement_id"),)
+
+
 class KeptUrgentDivision(Base):
     """Each division's urgent money for the day of kept_urgent_state ('' for no division)."""
 

@@ -60,9 +60,6 @@ from ledger.models import (
     KeptInvoiceOutstanding,
     KeptObligationPosition,
     KeptReceiptPosition,
-    KeptUrgentDivision,
-    KeptUrgentObligation,
-    KeptUrgentState,
     Obligation,
     RepaymentTerms,
 )
@@ -205,15 +202,18 @@ def refresh_agreement(session: Session, agreement_id: int) -> None:
     refresh(session, session.scalars(select(Obligation.id).where(Obligation.agreement_id == agreement_id)))
 
 
-#: Every kept table, those naming others first.
-KEPT_TABLES = (KeptUrgentObligation, KeptUrgentDivision, KeptUrgentState, KeptReceiptPosition,
-               KeptObligationPosition, KeptDivisionPosition, KeptDeadlineTotal, KeptInvoiceOutstanding)
+#: The kept positions' tables (the urgent ones are kept_urgent's).
+POSITION_TABLES = (KeptReceiptPosition, KeptObligationPosition, KeptDivisionPosition, KeptDeadlineTotal,
+                   KeptInvoiceOutstanding)
 
 
 def rebuild(session: Session) -> None:
     """Work out every obligation's positions from nothing (a new or migrated database)."""
-    # The urgent sums go too: the first read works out its day's from the new positions.
-    for table in KEPT_TABLES:
+    # The urgent sums are forgotten: the first read works out its day's from the new positions.
+    # Only their day is deleted here, as migration 0014 rebuilds before later migrations add
+    # urgent tables of their own.
+    kept_urgent.forget(session)
+    for table in POSITION_TABLES:
         session.execute(delete(table))
     _rebuild_invoices(session)
     sums = Aggregates()
@@ -234,7 +234,7 @@ def rebuild(session: Session) -> None:
             session.execute(insert(table), rows)
     # The planner's statistics of the kept tables: without them SQLite scans every invoice
     # to find the few outstanding, and joins the kept receipts in the wrong order.
-    for table in KEPT_TABLES:
+    for table in POSITION_TABLES:
         session.execute(text(f"ANALYZE {table.__tablename__}"))
     session.flush()
 

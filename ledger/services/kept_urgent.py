@@ -27,7 +27,9 @@ from ledger.db import lock_ledger, write_transaction
 from ledger.domain.dates import add_months
 from ledger.domain.money import ZERO
 from ledger.models import (
+    Agreement,
     KeptReceiptPosition,
+    KeptUrgentAgreement,
     KeptUrgentDivision,
     KeptUrgentObligation,
     KeptUrgentState,
@@ -84,12 +86,30 @@ def _urgent_rows(today: date, amber_months: int, *where: ColumnElement[bool]) ->
             .group_by(receipt.obligation_id, Obligation.agreement_id, receipt.division_code))
 
 
+#: A kept urgent agreement's columns, in the order _agreement_rows gives them.
+AGREEMENT_COLUMNS = ("agreement_id", "dated", "signed_on")
+
+
+def _agreement_rows(*where: ColumnElement[bool]) -> Select[Any]:
+    """The agreements of the kept urgent obligations, with their signing dates."""
+    urgent = KeptUrgentObligation
+    return (select(Agreement.id, Agreement.signed_on.is_not(None), Agreement.signed_on)
+            .where(*where, select(urgent.obligation_id).where(urgent.agreement_id == Agreement.id).exists()))
+
+
+def forget(session: Session) -> None:
+    """No day's urgent sums are kept: the next read of any day writes them afresh (``ensure``),
+    and writes meanwhile move none (``move``)."""
+    session.execute(delete(KeptUrgentState))
+
+
 def rebuild(session: Session, *, today: date, amber_months: int) -> None:
     """The urgent sums of ``today``, from the kept receipts, by the database."""
     urgent = KeptUrgentObligation
-    for table in (KeptUrgentObligation, KeptUrgentDivision, KeptUrgentState):
+    for table in (KeptUrgentAgreement, KeptUrgentObligation, KeptUrgentDivision, KeptUrgentState):
         session.execute(delete(table))
     session.execute(insert(urgent).from_select(list(URGENT_COLUMNS), _urgent_rows(today, amber_months)))
+    session.execute(insert(KeptUrgentAgreement).from_select(list(AGREEMENT_COLUMNS), _agreement_rows()))
     session.execute(insert(KeptUrgentDivision).from_select(
         ["division_code", "money", "obligations"],
         # No division is a code of its own: NULL, and '' in the divisions' key.
@@ -108,10 +128,12 @@ def move(session: Session, obligation_ids: Iterable[int]) -> None:
     today, amber_months = found
     receipt, urgent, connection = KeptReceiptPosition, KeptUrgentObligation, session.connection()
     moved: dict[str, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
+    agreements: set[int] = set()
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
-        for division, money in connection.execute(select(urgent.division_code, urgent.money)
-                                                  .where(urgent.obligation_id.in_(chunk))):
+        for agreement_id, division, money in connection.execute(
+                select(urgent.agreement_id, urgent.division_code, urgent.money).where(urgent.obligation_id.in_(chunk))):
+            agreements.add(agreement_id)
             total, count = moved[division or NO_DIVISION]
             moved[division or NO_DIVISION] = (total - money, count - 1)
         connection.execute(delete(urgent).where(urgent.obligation_id.in_(chunk)))
@@ -119,8 +141,10 @@ def move(session: Session, obligation_ids: Iterable[int]) -> None:
         if rows:
             connection.execute(insert(urgent), [dict(zip(URGENT_COLUMNS, r, strict=True)) for r in rows])
         for r in rows:
+            agreements.add(r[1])
             total, count = moved[r[2] or NO_DIVISION]
             moved[r[2] or NO_DIVISION] = (total + r[3], count + 1)
+    _move_agreements(connection, sorted(agreements))
     # Divisions in code order, as kept moves its division rows.
     for code, (money, count) in sorted(moved.items()):
         if (money, count) == (ZERO, 0):
@@ -129,6 +153,16 @@ def move(session: Session, obligation_ids: Iterable[int]) -> None:
         if connection.execute(update(division).where(division.division_code == code).values(
                 money=division.money + money, obligations=division.obligations + count)).rowcount == 0:
             connection.execute(insert(division).values(division_code=code, money=money, obligations=count))
+
+
+def _move_agreements(connection: Any, agreement_ids: list[int]) -> None:
+    """The kept urgent agreements among these, after their obligations' rows moved: each
+    written afresh, so a corrected signing date is copied too."""
+    table = KeptUrgentAgreement
+    for start in range(0, len(agreement_ids), 1000):
+        chunk = agreement_ids[start:start + 1000]
+        connection.execute(delete(table).where(table.agreement_id.in_(chunk)))
+        connection.execute(insert(table).from_select(list(AGREEMENT_COLUMNS), _agreement_rows(Agreement.id.in_(chunk))))
 
 
 def differences(session: Session, references: dict[int, str]) -> list[str]:
@@ -143,6 +177,19 @@ def differences(session: Session, references: dict[int, str]) -> list[str]:
         select(*(getattr(urgent, name) for name in URGENT_COLUMNS)))}
     problems = [f"obligation {references.get(i, i)}: kept urgent on {today} {have.get(i)}; its kept receipts give "
                 f"{want.get(i)}" for i in sorted(set(want) | set(have)) if want.get(i) != have.get(i)]
+    # The agreements as the obligations kept urgent give them, with their signing dates now.
+    of_urgent = _urgent_rows(today, amber_months).subquery()
+    want_agreements = {r[0]: tuple(r[1:]) for r in connection.execute(
+        select(Agreement.reference, Agreement.signed_on.is_not(None), Agreement.signed_on)
+        .where(Agreement.id.in_(select(of_urgent.c.agreement_id))))}
+    table = KeptUrgentAgreement
+    have_agreements = {r[0]: tuple(r[1:]) for r in connection.execute(
+        select(Agreement.reference, table.dated, table.signed_on).join(Agreement, Agreement.id == table.agreement_id))}
+    problems.extend(
+        f"agreement {reference}: kept urgent on {today} as {have_agreements.get(reference)}; its urgent "
+        f"obligations and signing date give {want_agreements.get(reference)}"
+        for reference in sorted(set(want_agreements) | set(have_agreements))
+        if want_agreements.get(reference) != have_agreements.get(reference))
     divisions: dict[str, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
     for _, division, money, _ in want.values():
         total, count = divisions[division or NO_DIVISION]

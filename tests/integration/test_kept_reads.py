@@ -106,6 +106,12 @@ def readers(session: Session, on: date) -> dict[str, Callable[[], Any]]:
         "reviews.needing_review": lambda: needing_as_shown(reviews.needing_review(session, today=on)),
         "listing.agreement_list": lambda: [a.reference for a in listing.agreement_list(
             session, Filters(), urgent_on=on, sort="reference")[0]],
+        # Pages, with how many in all: newest first (the kept agreements' own order), and by reference.
+        "listing.agreement_list, pages": lambda: [
+            ([a.reference for a in found], total) for sort, descending in (("signed", True), ("reference", False))
+            for offset in (0, 5, 10)
+            for found, total in [listing.agreement_list(session, Filters(), urgent_on=on, sort=sort,
+                                                        descending=descending, offset=offset, limit=5)]],
     }
 
 
