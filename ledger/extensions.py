@@ -14,7 +14,7 @@ READING_METHODS = frozenset({"GET", "HEAD"})
 #: password first), the response-cache key, flask-wtf's
 #: verdict and flask-smorest's working data. A request under an outer app context (a CLI
 #: command's, a test's) shares that context's ``g``, so these would reach the next request.
-REQUEST_VALUES = ("actor", "must_change_password", "response_cache_key", "csrf_valid", "_flask_smorest")
+REQUEST_VALUES = ("actor", "must_change_password", "response_cache_key", "csrf_valid", "_flask_smorest", "ledger_routes")
 
 
 def init_database(app: Flask) -> None:

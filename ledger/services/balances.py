@@ -395,7 +395,10 @@ def division_summary(
             red_months=red_months, amber_months=amber_months,
         ):
             risk[row.band] += row.remaining
-    projects = session.scalars(select(Project).where(Project.division_code == code).order_by(Project.reference)).all()
+    # Sorted here: ordered by the database, SQLite walks every project by reference rather than
+    # look up the division's few by their index.
+    projects = sorted(session.scalars(select(Project).where(Project.division_code == code)),
+                      key=lambda project: project.reference)
     return DivisionSummary(
         division=division,
         on=on,
@@ -403,5 +406,5 @@ def division_summary(
         secured=secured,
         **totals,
         at_risk=risk,
-        projects=list(projects),
+        projects=projects,
     )

@@ -22,7 +22,7 @@ from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, service_label
 from ledger.models import Agreement, Division, Entry, KeptObligationPosition, Obligation, Project
 from ledger.services import kept
-from ledger.services.ledger_rows import in_force_condition
+from ledger.services.ledger_rows import in_force_looked_up
 from ledger.services.registry import get_one
 
 
@@ -124,13 +124,13 @@ def _report_statements() -> _ReportStatements:
         .group_by(Obligation.agreement_id, Obligation.service),
         moved=select(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind, func.sum(Entry.amount))
         .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(*here, Entry.occurred_on <= bindparam("on"), in_force_condition(None))
+        .where(*here, Entry.occurred_on <= bindparam("on"), in_force_looked_up())
         .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind),
         kept_by_agreement=_kept_money_by(Obligation.agreement_id),
         kept_by_service=_kept_money_by(Obligation.service),
         to_projects=select(Entry.project_id, Entry.kind, func.sum(Entry.amount))
         .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(*here, Entry.project_id.is_not(None), Entry.occurred_on <= bindparam("on"), in_force_condition(None))
+        .where(*here, Entry.project_id.is_not(None), Entry.occurred_on <= bindparam("on"), in_force_looked_up())
         .group_by(Entry.project_id, Entry.kind))
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import cache
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from ledger.domain.dates import Deadline, repayment_deadline
@@ -92,6 +92,15 @@ def _in_force_now() -> ColumnElement[bool]:
     """As the ledger stands: the same expression every time (SQL expressions are immutable),
     built once rather than on every page."""
     return _in_force(None)
+
+
+@cache
+def in_force_looked_up() -> ColumnElement[bool]:
+    """As the ledger stands, for a query of a few thousand entries (a division's): each
+    entry looked up in the index of reversals, where in_force_condition builds the set of
+    every reversed id in the ledger first."""
+    reversal = aliased(Entry)
+    return and_(Unindexed(Entry.reverses).is_(None), ~exists().where(reversal.reverses == Entry.id))
 
 
 def _in_force(as_known_at: datetime | None) -> ColumnElement[bool]:

@@ -36,7 +36,8 @@ def division(code: str) -> ResponseReturnValue:
         [charts.Bar(BAND_LABELS[b], summary.at_risk[b], f"bar band-{b}") for b in overview.URGENT],
         title=f"Money at risk in {summary.division.name}")
     return render_template("division.html", summary=summary, report=report, money_chart=money_chart,
-                           risk_chart=risk_chart, service_label=service_label, divisions=registry.place_names(s)["divisions"],
+                           risk_chart=risk_chart, service_label=service_label,
+                           divisions=registry.division_names(s, (p.division_code for p in report.projects)),
                            urgent=sum((summary.at_risk[b] for b in overview.URGENT), Decimal(0)))
 
 
