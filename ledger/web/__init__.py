@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, g, url_for
@@ -40,16 +42,27 @@ ROUTE_VALUE = "route-value-mark"
 PATH_SAFE = "!$&'()*+,/:;=@"
 
 
-def url_with(value: str, endpoint: str, name: str = "reference") -> str:
-    """``url_for(endpoint, **{name: value})`` for a table's rows, each a link: the route is
-    built once a request per endpoint, and each value quoted as werkzeug's converters quote
-    it (url_for costs 8 microseconds, and a list page has a hundred links)."""
-    routes: dict[tuple[str, str], list[str]] = g.setdefault("ledger_routes", {})
-    route = routes.get((endpoint, name))
+def url_with(value: str, endpoint: str, name: str = "reference", **fixed: str) -> str:
+    """``url_for(endpoint, **{name: value}, **fixed)`` for a table's rows, each a link: the
+    route is built once a request per endpoint (and fixed values), and each value quoted as
+    werkzeug's converters quote it (url_for costs 8 microseconds, and a list page has a
+    hundred links)."""
+    routes: dict[tuple[Any, ...], list[str]] = g.setdefault("ledger_routes", {})
+    key = (endpoint, name, *sorted(fixed.items()))
+    route = routes.get(key)
     if route is None:
-        route = routes[(endpoint, name)] = url_for(endpoint, **{name: ROUTE_VALUE}).split(ROUTE_VALUE)
+        route = routes[key] = url_for(endpoint, **{name: ROUTE_VALUE}, **fixed).split(ROUTE_VALUE)
     before, after = route
     return f"{before}{quote(str(value), safe=PATH_SAFE)}{after}"
+
+
+def named_options(items: Iterable[Any], chosen: str | None) -> Markup:
+    """A select's options for ``items`` (each with a code and a name), ``chosen`` selected:
+    written here, as a national list has 300 planning authorities on every list page and a
+    Jinja loop costs several times more an option."""
+    return Markup("".join(
+        f'<option value="{escape(item.code)}"{" selected" if item.code == chosen else ""}>{escape(item.name)}</option>'
+        for item in items))
 
 
 def band_tag(band: str) -> Markup:
@@ -66,6 +79,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["money_cell"] = money_cell
     app.jinja_env.filters["band_tag"] = band_tag
     app.jinja_env.filters["url_with"] = url_with
+    app.jinja_env.filters["named_options"] = named_options
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["fy"] = financial_year_label
     # Codes as people read them (issue 15 item 7): no page shows a slug.

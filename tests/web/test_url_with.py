@@ -1,5 +1,5 @@
 """The ``url_with`` filter builds a route once a request and quotes each value itself: it
-must give exactly what url_for gives, for references with slashes, spaces, symbols, a
+must give exactly what url_for gives (with fixed values too), for references with slashes, spaces, symbols, a
 percent sign, letters beyond ASCII and the route's own marker, under an application root."""
 
 from __future__ import annotations
@@ -22,3 +22,6 @@ def test_url_with_gives_what_url_for_gives(app: Flask, root: str) -> None:
             for value in VALUES:
                 assert url_with(value, endpoint, name) == url_for(endpoint, **{name: value}), (endpoint, value)
                 assert url_with(value, endpoint, name).startswith(f"{root}/")
+            # With fixed values too: the route's query string follows the value.
+            assert (url_with(value, "web.record_review", **{"from": "at-risk"})
+                    == url_for("web.record_review", reference=value, **{"from": "at-risk"})), value
