@@ -164,9 +164,11 @@ class AgreementChoices:
 
 
 def agreement_choices(session: Session, *, authority: str | None = None, division: str | None = None,
-                      narrow: bool = True) -> AgreementChoices:
+                      narrow: bool = True, services: bool = True, years: bool = True) -> AgreementChoices:
     """The filters' choices. With more than LONG_LIST divisions (and ``narrow``), the
-    divisions are those of ``authority`` only, and ``division`` if one is chosen."""
+    divisions are those of ``authority`` only, and ``division`` if one is chosen. The
+    services and years are read only when asked for (empty otherwise): a list without
+    those filters saves their statements."""
     connection = session.connection()
     divisions = select(Division.code, Division.name, Division.authority_code).order_by(Division.name)
     narrowed = narrow and overview.division_count(session) > LONG_LIST
@@ -175,9 +177,9 @@ def agreement_choices(session: Session, *, authority: str | None = None, divisio
     return AgreementChoices(
         authorities=list(connection.execute(select(Authority.code, Authority.name).order_by(Authority.name))),
         divisions=list(connection.execute(divisions)),
-        services=sorted(_distinct_by_index(session, Obligation.service)),
+        services=sorted(_distinct_by_index(session, Obligation.service)) if services else [],
         # An agreement proposed and not yet signed has no year to offer.
-        years=_years_signed(session),
+        years=_years_signed(session) if years else [],
         divisions_narrowed=narrowed,
     )
 

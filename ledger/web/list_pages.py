@@ -65,10 +65,11 @@ def uk_time(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y, %H:%M:%S %Z}"
 
 
-def _choices() -> listing.AgreementChoices:
-    """The filters' choices, for the authority and division asked for."""
+def _choices(*, services: bool = True, years: bool = True) -> listing.AgreementChoices:
+    """The filters' choices, for the authority and division asked for (and the services and
+    years, where the list filters by them)."""
     return listing.agreement_choices(get_session(), authority=query_arg("authority", text_value),
-                                     division=query_arg("division", text_value))
+                                     division=query_arg("division", text_value), services=services, years=years)
 
 
 def _names_by_code(choices: listing.AgreementChoices | None = None,
@@ -162,7 +163,7 @@ def at_risk() -> ResponseReturnValue:
         rows, sort, descending = _at_risk()
         found = balances.AtRiskPage(rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
                                     remaining=sum((r.remaining for r in rows), Decimal(0)))
-    choices = _choices()
+    choices = _choices(years=False)
     return render_template(
         "at_risk.html", rows=found.rows, total=found.total,
         remaining=found.remaining, page=page, pages=_pages(found.total),
@@ -229,7 +230,8 @@ def projects() -> ResponseReturnValue:
     s = get_session()
     rows, sort, descending = _projects()
     page = _page()
-    choices = listing.agreement_choices(s, narrow=False)  # no authority to choose first
+    # No authority to choose first; the services are the projects' own.
+    choices = listing.agreement_choices(s, narrow=False, services=False, years=False)
     return render_template(
         "projects.html", rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows), page=page,
         pages=_pages(len(rows)), sort=sort, descending=descending, args=request.args, today=clock.today(),
@@ -287,7 +289,7 @@ def income_due() -> ResponseReturnValue:
         rows, count = every[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], len(every)
         total = sum((r.outstanding or Decimal(0) for r in every), Decimal(0))
         overdue_total = sum((r.outstanding or Decimal(0) for r in every if r.overdue), Decimal(0))
-    choices = _choices()
+    choices = _choices(services=False, years=False)
     return render_template(
         "income_due.html", rows=rows, count=count, today=today, page=page, pages=_pages(count), sort=sort,
         descending=descending, args=request.args, authorities=choices.authorities, divisions=choices.divisions,
