@@ -84,14 +84,14 @@ class DivisionReport:
 KEPT_MONEY = ("secured", *TOTALS)
 
 
-def _kept_money_by(key: Any) -> Select[Any]:
+def _kept_money_by(*key: Any) -> Select[Any]:
     """KEPT_MONEY of the division's agreements signed by ``on``, per ``key``, as kept."""
-    return (select(key, func.sum(Obligation.amount),
+    return (select(*key, func.sum(Obligation.amount),
                    *(func.sum(getattr(KeptObligationPosition, name)) for name in KEPT_MONEY[1:]))
             .join(Agreement, Obligation.agreement_id == Agreement.id)
             .outerjoin(KeptObligationPosition, KeptObligationPosition.obligation_id == Obligation.id)
             .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
-            .group_by(key))
+            .group_by(*key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +104,9 @@ class _ReportStatements:
     secured: Select[Any]
     #: Money moved per agreement, service, project and kind of entry (reversed entries left out).
     moved: Select[Any]
-    #: Money secured, received, spent, transferred and repaid (KEPT_MONEY) per agreement, and
-    #: per service, as kept.
-    kept_by_agreement: Select[Any]
-    kept_by_service: Select[Any]
+    #: Money secured, received, spent, transferred and repaid (KEPT_MONEY) per agreement and
+    #: service, as kept: summed per agreement and per service here, in one round trip.
+    kept_by_agreement_and_service: Select[Any]
     #: Money moved per project and kind of entry (reversed entries left out).
     to_projects: Select[Any]
 
@@ -126,8 +125,7 @@ def _report_statements() -> _ReportStatements:
         .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
         .where(*here, Entry.occurred_on <= bindparam("on"), in_force_looked_up())
         .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind),
-        kept_by_agreement=_kept_money_by(Obligation.agreement_id),
-        kept_by_service=_kept_money_by(Obligation.service),
+        kept_by_agreement_and_service=_kept_money_by(Obligation.agreement_id, Obligation.service),
         to_projects=select(Entry.project_id, Entry.kind, func.sum(Entry.amount))
         .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
         .where(*here, Entry.project_id.is_not(None), Entry.occurred_on <= bindparam("on"), in_force_looked_up())
@@ -153,12 +151,12 @@ def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
         # Every obligation's kept positions answer for ``on``: its money as kept, and from the
         # entries only what went to projects (a few rows, where every kind of every project of
         # every agreement and service was hundreds).
-        for statement, group_of in ((statements.kept_by_agreement, agreements.__getitem__),
-                                    (statements.kept_by_service, service)):
-            for key, *money in connection.execute(statement, parameters):
-                group = group_of(key)
+        for agreement_id, service_name, *money in connection.execute(statements.kept_by_agreement_and_service,
+                                                                     parameters):
+            for group in (agreements[agreement_id], service(service_name)):
                 for name, amount in zip(KEPT_MONEY, money, strict=True):
-                    setattr(group, name, amount or ZERO)
+                    if amount:
+                        setattr(group, name, getattr(group, name) + amount)
         for project_id, kind, amount in connection.execute(statements.to_projects, parameters):
             projects[project_id][EntryKind(kind)] += amount
         return _report(session, division, on, projects, agreements, services)
