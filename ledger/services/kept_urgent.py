@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.db import lock_ledger, write_transaction
@@ -155,7 +155,7 @@ def move(session: Session, obligation_ids: Iterable[int]) -> None:
             connection.execute(insert(division).values(division_code=code, money=money, obligations=count))
 
 
-def _move_agreements(connection: Any, agreement_ids: list[int]) -> None:
+def _move_agreements(connection: Connection, agreement_ids: list[int]) -> None:
     """The kept urgent agreements among these, after their obligations' rows moved: each
     written afresh, so a corrected signing date is copied too."""
     table = KeptUrgentAgreement
@@ -178,18 +178,16 @@ def differences(session: Session, references: dict[int, str]) -> list[str]:
     problems = [f"obligation {references.get(i, i)}: kept urgent on {today} {have.get(i)}; its kept receipts give "
                 f"{want.get(i)}" for i in sorted(set(want) | set(have)) if want.get(i) != have.get(i)]
     # The agreements as the obligations kept urgent give them, with their signing dates now.
-    of_urgent = _urgent_rows(today, amber_months).subquery()
-    want_agreements = {r[0]: tuple(r[1:]) for r in connection.execute(
-        select(Agreement.reference, Agreement.signed_on.is_not(None), Agreement.signed_on)
-        .where(Agreement.id.in_(select(of_urgent.c.agreement_id))))}
-    table = KeptUrgentAgreement
+    want_agreements = {r[0]: tuple(r[1:]) for r in connection.execute(_agreement_rows())}
     have_agreements = {r[0]: tuple(r[1:]) for r in connection.execute(
-        select(Agreement.reference, table.dated, table.signed_on).join(Agreement, Agreement.id == table.agreement_id))}
+        select(*(getattr(KeptUrgentAgreement, name) for name in AGREEMENT_COLUMNS)))}
+    differing = sorted(i for i in set(want_agreements) | set(have_agreements)
+                       if want_agreements.get(i) != have_agreements.get(i))
+    agreement_references = dict(connection.execute(
+        select(Agreement.id, Agreement.reference).where(Agreement.id.in_(differing))).all()) if differing else {}
     problems.extend(
-        f"agreement {reference}: kept urgent on {today} as {have_agreements.get(reference)}; its urgent "
-        f"obligations and signing date give {want_agreements.get(reference)}"
-        for reference in sorted(set(want_agreements) | set(have_agreements))
-        if want_agreements.get(reference) != have_agreements.get(reference))
+        f"agreement {agreement_references.get(i, i)}: kept urgent on {today} as {have_agreements.get(i)}; its "
+        f"urgent obligations and signing date give {want_agreements.get(i)}" for i in differing)
     divisions: dict[str, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
     for _, division, money, _ in want.values():
         total, count = divisions[division or NO_DIVISION]

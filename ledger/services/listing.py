@@ -105,12 +105,11 @@ def _newest_urgent_agreements() -> Select[Any]:
     """A page (``offset``, ``limit``) of the agreements kept urgent for the day in the list's
     own order: signed newest first, those with no signing date last, then newest added first.
     The page is chosen from the kept rows alone, so no database starts from the agreements."""
-    urgent = KeptUrgentAgreement
-    newest = (urgent.dated.desc(), urgent.signed_on.desc(), urgent.agreement_id.desc())
-    chosen = (select(urgent.agreement_id, urgent.dated, urgent.signed_on).order_by(*newest)
+    columns = (KeptUrgentAgreement.dated, KeptUrgentAgreement.signed_on, KeptUrgentAgreement.agreement_id)
+    chosen = (select(*columns).order_by(*(column.desc() for column in columns))
               .offset(bindparam("offset")).limit(bindparam("limit")).subquery())
     return (select(Agreement).join(chosen, chosen.c.agreement_id == Agreement.id)
-            .order_by(chosen.c.dated.desc(), chosen.c.signed_on.desc(), chosen.c.agreement_id.desc()))
+            .order_by(*(column.desc() for column in chosen.c)))
 
 
 # -- money at risk -------------------------------------------------------------------------
