@@ -685,6 +685,21 @@ class KeptReceiptPosition(Base):
     committed: Mapped[Decimal]
 
 
+class KeptProjectPosition(Base):
+    """What an obligation's money did for one project after every entry in force: spent on
+    it, transferred for it and allocated to it unspent. A division's page sums these over its
+    agreements' obligations, where it summed every entry that named a project."""
+
+    __tablename__ = "kept_project_positions"
+
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    spent: Mapped[Decimal]
+    transferred: Mapped[Decimal]
+    #: Allocated and not yet spent or transferred (SPEC rule 4's U, for this project).
+    allocated: Mapped[Decimal]
+
+
 class KeptDivisionPosition(Base):
     """A division's totals after every entry in force: the sums of its obligations' kept
     positions, moved by the same writes ('' is the key of agreements in no division)."""

@@ -16,7 +16,7 @@ from ledger.db import make_engine
 from tests.conftest import make_test_app
 from tests.test_cli import S106
 
-AGREE = "kept positions agree with the entries: every obligation, receipt and division"
+AGREE = "kept positions agree with the entries: every obligation, receipt, project and division"
 
 
 def s106(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
@@ -91,3 +91,23 @@ def test_check_names_the_obligation_of_a_kept_receipt_gone_missing(sqlite_url: s
     found = s106(["check"], url)
     assert found.returncode == 1
     assert found.stdout.startswith(f"obligation {reference}: kept receipts ")
+
+
+def test_check_names_a_project_kept_a_penny_short_and_repairs_it(sqlite_url: str) -> None:
+    url = with_demo(sqlite_url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        obligation_id, reference = connection.execute(text(
+            "SELECT k.obligation_id, o.reference FROM kept_project_positions k JOIN obligations o "
+            "ON o.id = k.obligation_id WHERE k.spent > 0 ORDER BY k.obligation_id, k.project_id LIMIT 1")).one()
+        connection.execute(text(
+            "UPDATE kept_project_positions SET spent = spent - 1 WHERE obligation_id = :id AND project_id = "
+            "(SELECT min(project_id) FROM kept_project_positions WHERE obligation_id = :id AND spent > 0)"),
+            {"id": obligation_id})
+    engine.dispose()
+    found = s106(["check"], url)
+    assert found.returncode == 1
+    assert found.stdout.startswith(f"obligation {reference}: kept projects "), found.stdout
+    assert s106(["check", "--repair"], url).returncode == 1
+    again = s106(["check"], url)
+    assert (again.returncode, again.stdout.strip()) == (0, AGREE)

@@ -63,7 +63,7 @@ def check(repair: bool) -> None:
     for difference in found:
         click.echo(difference)
     if not found:
-        click.echo("kept positions agree with the entries: every obligation, receipt and division")
+        click.echo("kept positions agree with the entries: every obligation, receipt, project and division")
         return
     click.echo(f"{len(found):,} differences between the kept positions and the entries", err=True)
     if repair:

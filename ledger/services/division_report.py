@@ -20,7 +20,15 @@ from ledger.domain.agreement_status import AgreementStatus
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, signed, with_totals
 from ledger.domain.money import ZERO
 from ledger.domain.vocab import EntryKind, service_label
-from ledger.models import Agreement, Division, Entry, KeptObligationPosition, Obligation, Project
+from ledger.models import (
+    Agreement,
+    Division,
+    Entry,
+    KeptObligationPosition,
+    KeptProjectPosition,
+    Obligation,
+    Project,
+)
 from ledger.services import kept
 from ledger.services.ledger_rows import in_force_looked_up
 from ledger.services.registry import get_one
@@ -107,8 +115,8 @@ class _ReportStatements:
     #: Money secured, received, spent, transferred and repaid (KEPT_MONEY) per agreement and
     #: service, as kept: summed per agreement and per service here, in one round trip.
     kept_by_agreement_and_service: Select[Any]
-    #: Money moved per project and kind of entry (reversed entries left out).
-    to_projects: Select[Any]
+    #: Money spent on, transferred for and allocated unspent to each project, as kept.
+    kept_to_projects: Select[Any]
 
 
 @cache
@@ -126,10 +134,11 @@ def _report_statements() -> _ReportStatements:
         .where(*here, Entry.occurred_on <= bindparam("on"), in_force_looked_up())
         .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind),
         kept_by_agreement_and_service=_kept_money_by(Obligation.agreement_id, Obligation.service),
-        to_projects=select(Entry.project_id, Entry.kind, func.sum(Entry.amount))
-        .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
-        .where(*here, Entry.project_id.is_not(None), Entry.occurred_on <= bindparam("on"), in_force_looked_up())
-        .group_by(Entry.project_id, Entry.kind))
+        kept_to_projects=select(KeptProjectPosition.project_id, func.sum(KeptProjectPosition.spent),
+                                func.sum(KeptProjectPosition.transferred), func.sum(KeptProjectPosition.allocated))
+        .join(Obligation, KeptProjectPosition.obligation_id == Obligation.id)
+        .join(Agreement, Obligation.agreement_id == Agreement.id).where(*here)
+        .group_by(KeptProjectPosition.project_id))
 
 
 def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
@@ -146,20 +155,19 @@ def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
     def service(name: str) -> ServiceMoney:
         return services.setdefault(name, ServiceMoney(service=name))
 
-    projects: dict[int, dict[EntryKind, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     if kept.unsettled(session, on) == []:
-        # Every obligation's kept positions answer for ``on``: its money as kept, and from the
-        # entries only what went to projects (a few rows, where every kind of every project of
-        # every agreement and service was hundreds).
+        # Every obligation's kept positions answer for ``on``: its money and what it did for
+        # projects as kept (a few rows, where the entries naming projects were thousands).
         for agreement_id, service_name, *money in connection.execute(statements.kept_by_agreement_and_service,
                                                                      parameters):
             for group in (agreements[agreement_id], service(service_name)):
                 for name, amount in zip(KEPT_MONEY, money, strict=True):
                     if amount:
                         setattr(group, name, getattr(group, name) + amount)
-        for project_id, kind, amount in connection.execute(statements.to_projects, parameters):
-            projects[project_id][EntryKind(kind)] += amount
-        return _report(session, division, on, projects, agreements, services)
+        funded = {project_id: (spent, transferred, allocated) for project_id, spent, transferred, allocated
+                  in connection.execute(statements.kept_to_projects, parameters)}
+        return _report(session, division, on, funded, agreements, services)
+    projects: dict[int, dict[EntryKind, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for agreement_id, service_name, secured in connection.execute(statements.secured, parameters):
         agreements[agreement_id].secured += secured or ZERO
         service(service_name).secured += secured or ZERO
@@ -170,25 +178,30 @@ def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
                 setattr(group, rule.total, getattr(group, rule.total) + amount)
         if project_id is not None:
             projects[project_id][rule.kind] += amount
-    return _report(session, division, on, projects, agreements, services)
+    funded = {project_id: (by_kind[EntryKind.SPEND], by_kind[EntryKind.TRANSFER],
+                           sum((signed(KIND_RULES[k].allocated, v) for k, v in by_kind.items()), ZERO))
+              for project_id, by_kind in projects.items()}
+    return _report(session, division, on, funded, agreements, services)
 
 
-def _report(session: Session, division: Division, on: date, projects: dict[int, dict[EntryKind, Decimal]],
+#: Per project: (spent, transferred, allocated unspent).
+Funded = dict[int, tuple[Decimal, Decimal, Decimal]]
+
+
+def _report(session: Session, division: Division, on: date, projects: Funded,
             agreements: dict[int, AgreementMoney], services: dict[str, ServiceMoney]) -> DivisionReport:
     return DivisionReport(division=division, on=on, projects=_projects(session, projects),
                           agreements=list(agreements.values()),
                           services=sorted(services.values(), key=lambda s: service_label(s.service)))
 
 
-def _projects(session: Session, amounts: dict[int, dict[EntryKind, Decimal]]) -> list[ProjectFunded]:
+def _projects(session: Session, amounts: Funded) -> list[ProjectFunded]:
     funded = []
     for project in session.connection().execute(_projects_named(), {"ids": list(amounts)}) if amounts else ():
-        by_kind = amounts[project.id]
-        row = ProjectFunded(
-            reference=project.reference, name=project.name, service=project.service,
-            division_code=project.division_code, spent=by_kind[EntryKind.SPEND],
-            transferred=by_kind[EntryKind.TRANSFER],
-            allocated_unspent=sum((signed(KIND_RULES[k].allocated, v) for k, v in by_kind.items()), ZERO))
+        spent, transferred, allocated = amounts[project.id]
+        row = ProjectFunded(reference=project.reference, name=project.name, service=project.service,
+                            division_code=project.division_code, spent=spent, transferred=transferred,
+                            allocated_unspent=allocated)
         # A project whose allocation was all taken back has had nothing from the division.
         if row.spent or row.transferred or row.allocated_unspent:
             funded.append(row)

@@ -8,6 +8,8 @@ works each one out again from its entries in force with the domain rules themsel
 
 - ``kept_obligation_positions``: the obligation's totals, held, allocated and committed money;
 - ``kept_receipt_positions``: each receipt with money remaining, with its deadline;
+- ``kept_project_positions``: what its money did for each project (spent, transferred,
+  allocated unspent);
 - ``kept_division_positions``: its division's totals, moved by the difference.
 
 The positions are those after every entry, under the terms in force last. They answer for any
@@ -22,7 +24,7 @@ at risk depends on the date asked about, so such obligations are always worked o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
@@ -59,6 +61,7 @@ from ledger.models import (
     KeptDivisionPosition,
     KeptInvoiceOutstanding,
     KeptObligationPosition,
+    KeptProjectPosition,
     KeptReceiptPosition,
     Obligation,
     RepaymentTerms,
@@ -120,6 +123,8 @@ class Kept:
     settled_from: date | None
     #: (entry id, deadline, no-deadline reason, remaining, allocated, committed) per receipt with money.
     receipts: tuple[tuple[int, date | None, str | None, Decimal, Decimal, Decimal], ...]
+    #: (project id, spent, transferred, allocated unspent) per project with any, by id.
+    projects: tuple[tuple[int, Decimal, Decimal, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,7 +184,21 @@ def position_of(facts: ObligationFacts, entries: Sequence[LedgerEntry]) -> Kept:
         # Where a commitment stops the clock, what is at risk depends on the date asked about.
         settled_from=LAST_DAY if stops_clocks else max(settled, default=None),
         receipts=receipts,
+        projects=project_money(entries, balances.by_project),
     )
+
+
+def project_money(entries: Iterable[LedgerEntry], allocated: Mapping[str, Decimal]
+                  ) -> tuple[tuple[int, Decimal, Decimal, Decimal], ...]:
+    """(project id, spent, transferred, allocated unspent) of each project these entries (in
+    force, projects named by id) spent, transferred or allocated money for, by id;
+    ``allocated`` is the rules' allocated-unspent money per project (Balances.by_project)."""
+    moved: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for entry in entries:
+        if entry.project is not None and entry.kind in (EntryKind.SPEND, EntryKind.TRANSFER):
+            moved[entry.project][entry.kind is EntryKind.TRANSFER] += entry.amount
+    rows = ((int(p), *moved.get(p, (ZERO, ZERO)), allocated.get(p, ZERO)) for p in set(moved) | set(allocated))
+    return tuple(sorted(row for row in rows if any(row[1:])))  # type: ignore[misc]
 
 
 def refresh(session: Session, obligation_ids: Iterable[int]) -> None:
@@ -203,8 +222,8 @@ def refresh_agreement(session: Session, agreement_id: int) -> None:
 
 
 #: The kept positions' tables (the urgent ones are kept_urgent's).
-POSITION_TABLES = (KeptReceiptPosition, KeptObligationPosition, KeptDivisionPosition, KeptDeadlineTotal,
-                   KeptInvoiceOutstanding)
+POSITION_TABLES = (KeptReceiptPosition, KeptProjectPosition, KeptObligationPosition, KeptDivisionPosition,
+                   KeptDeadlineTotal, KeptInvoiceOutstanding)
 
 
 def rebuild(session: Session) -> None:
@@ -261,6 +280,13 @@ def stored(session: Session, ids: Sequence[int] | None = None) -> Iterator[Kept]
             .where(*(() if ids is None else (KeptReceiptPosition.obligation_id.in_(ids),)))
             .order_by(KeptReceiptPosition.entry_id)):
         receipts[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
+    projects: dict[int, list[tuple[int, Decimal, Decimal, Decimal]]] = defaultdict(list)
+    for row in session.execute(
+            select(KeptProjectPosition.obligation_id, KeptProjectPosition.project_id, KeptProjectPosition.spent,
+                   KeptProjectPosition.transferred, KeptProjectPosition.allocated)
+            .where(*(() if ids is None else (KeptProjectPosition.obligation_id.in_(ids),)))
+            .order_by(KeptProjectPosition.obligation_id, KeptProjectPosition.project_id)):
+        projects[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
     columns = [getattr(KeptObligationPosition, name) for name in MONEY]
     for row in session.execute(
             select(KeptObligationPosition.obligation_id, KeptObligationPosition.division_code,
@@ -269,10 +295,11 @@ def stored(session: Session, ids: Sequence[int] | None = None) -> Iterator[Kept]
             .order_by(KeptObligationPosition.obligation_id)):
         yield Kept(obligation_id=row[0], division_code=row[1], settled_from=row[2],
                    totals=Totals(**dict(zip(MONEY, row[3:], strict=True))),
-                   receipts=tuple(receipts.pop(row[0], [])))
-    for obligation_id, orphans in sorted(receipts.items()):  # receipts kept for an obligation without a row
+                   receipts=tuple(receipts.pop(row[0], [])), projects=tuple(projects.pop(row[0], [])))
+    # Receipts or projects kept for an obligation without a row.
+    for obligation_id in sorted(set(receipts) | set(projects)):
         yield Kept(obligation_id=obligation_id, division_code=None, settled_from=None, totals=Totals(),
-                   receipts=tuple(orphans))
+                   receipts=tuple(receipts.get(obligation_id, [])), projects=tuple(projects.get(obligation_id, [])))
 
 
 def differences(session: Session) -> list[str]:
@@ -287,7 +314,7 @@ def differences(session: Session) -> list[str]:
         actual = kept_rows.pop(expected.obligation_id, None)
         name = f"obligation {references[expected.obligation_id]}"
         if actual is None:
-            if expected.totals != Totals() or expected.receipts:
+            if expected.totals != Totals() or expected.receipts or expected.projects:
                 found.append(f"{name}: no kept positions; the rules give {_words(expected)}")
             continue
         found.extend(f"{name}: {problem}" for problem in _compare(expected, actual))
@@ -333,6 +360,9 @@ def _compare(expected: Kept, actual: Kept) -> list[str]:
     if sorted(expected.receipts) != sorted(actual.receipts):
         problems.append(f"kept receipts {_receipt_words(actual.receipts)}; the rules give "
                         f"{_receipt_words(expected.receipts)}")
+    if expected.projects != actual.projects:
+        problems.append(f"kept projects {_project_words(actual.projects)}; the rules give "
+                        f"{_project_words(expected.projects)}")
     return problems
 
 
@@ -345,8 +375,14 @@ def _receipt_words(receipts: Iterable[tuple[int, date | None, str | None, Decima
                      for r in sorted(receipts)) or "none"
 
 
+def _project_words(projects: Iterable[tuple[int, Decimal, Decimal, Decimal]]) -> str:
+    return "; ".join(f"project id {p[0]} spent {p[1]} transferred {p[2]} allocated {p[3]}"
+                     for p in projects) or "none"
+
+
 def _words(kept: Kept) -> str:
-    return f"{_money_words(kept.totals)} and receipts {_receipt_words(kept.receipts)}"
+    return (f"{_money_words(kept.totals)}, receipts {_receipt_words(kept.receipts)} and projects "
+            f"{_project_words(kept.projects)}")
 
 
 def _facts(session: Session, ids: Sequence[int]) -> dict[int, ObligationFacts]:
@@ -402,6 +438,7 @@ def _rewrite(session: Session, positions: list[Kept], moved: Aggregates) -> None
     for kept in positions:
         moved.add(kept)
     session.execute(delete(KeptReceiptPosition).where(KeptReceiptPosition.obligation_id.in_(ids)))
+    session.execute(delete(KeptProjectPosition).where(KeptProjectPosition.obligation_id.in_(ids)))
     session.execute(delete(KeptObligationPosition).where(KeptObligationPosition.obligation_id.in_(ids)))
     _insert(session, positions)
 
@@ -466,6 +503,10 @@ def _insert(session: Session, positions: list[Kept]) -> None:
         for k in positions for r in k.receipts]
     for start in range(0, len(receipts), CHUNK * 5):
         session.execute(insert(KeptReceiptPosition), receipts[start:start + CHUNK * 5])
+    projects = [{"obligation_id": k.obligation_id, "project_id": p[0], "spent": p[1], "transferred": p[2],
+                 "allocated": p[3]} for k in positions for p in k.projects]
+    for start in range(0, len(projects), CHUNK * 5):
+        session.execute(insert(KeptProjectPosition), projects[start:start + CHUNK * 5])
 
 
 # -- reading ----------------------------------------------------------------------------------

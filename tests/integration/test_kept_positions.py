@@ -5,7 +5,7 @@ changes of terms, completions, divisions corrected, proposed agreements signed a
 government-CSV imports; what they refuse writes nothing, kept rows included. After each
 example the kept rows are compared with kept.differences and, independently of kept.py,
 with what services.balances reads by replaying the entries (the path the API has always
-used): per obligation, per receipt and per division."""
+used): per obligation, per receipt, per project and per division."""
 
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ from ledger.models import (
     KeptDeadlineTotal,
     KeptDivisionPosition,
     KeptObligationPosition,
+    KeptProjectPosition,
     KeptReceiptPosition,
     Obligation,
+    Project,
     RepaymentTerms,
 )
 from ledger.services import SYSTEM, income, kept, registry, variations
@@ -123,6 +125,19 @@ def replayed_money(session: Session, obligation: Obligation, on: date) -> tuple[
     return money, receipt_rows(replay.receipts)
 
 
+def replayed_projects(session: Session, obligation: Obligation) -> set[tuple[str, Decimal, Decimal, Decimal]]:
+    """(project reference, spent, transferred, allocated unspent) of each project the
+    obligation's entries in force did anything for: allocated unspent as services.balances
+    replays it, spent and transferred summed from the entries."""
+    by_project = obligation_balance(session, obligation.reference, on=AFTER).balances.by_project
+    moved: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for entry in rules.in_force(history(session, obligation.id)):
+        if entry.project is not None and entry.kind in (K.SPEND, K.TRANSFER):
+            moved[entry.project][entry.kind == K.TRANSFER] += entry.amount
+    found = {(p, *moved.get(p, (ZERO, ZERO)), by_project.get(p, ZERO)) for p in set(moved) | set(by_project)}
+    return {row for row in found if any(row[1:])}
+
+
 def assert_kept_is_the_replay(session: Session) -> None:
     """kept.differences finds nothing, and every kept row is what services.balances replays."""
     session.rollback()
@@ -153,6 +168,15 @@ def assert_kept_is_the_replay(session: Session) -> None:
                 sums[{NoDeadline.NONE: "no_deadline", NoDeadline.UNKNOWN: "unknown_deadline"}[NoDeadline(reason)]] += remaining
         assert_settled_from(session, obligation, row, money, expected_receipts)
     assert not receipts, "receipts kept for no obligation"
+    kept_projects: dict[int, set[tuple[str, Decimal, Decimal, Decimal]]] = defaultdict(set)
+    for obligation_id, project, spent, transferred, allocated in session.execute(
+            select(KeptProjectPosition.obligation_id, Project.reference, KeptProjectPosition.spent,
+                   KeptProjectPosition.transferred, KeptProjectPosition.allocated)
+            .join(Project, Project.id == KeptProjectPosition.project_id)):
+        kept_projects[obligation_id].add((project, spent, transferred, allocated))
+    for obligation in obligations:
+        assert kept_projects.pop(obligation.id, set()) == replayed_projects(session, obligation), obligation.reference
+    assert not kept_projects, "projects kept for no obligation"
     kept_divisions = {r.division_code: {name: getattr(r, name) for name in DIVISION_SUMS}
                       for r in session.scalars(select(KeptDivisionPosition))}
     # A division all of whose money moved away keeps a row of zeros.

@@ -2,8 +2,9 @@
 remaining, and per division, each moved in the transaction of every write that changes it
 (ledger.services.kept). They are derived, not ledger records: rewritten, never appended to,
 so they have neither the append-only nor the revision triggers (the write that moves them
-moves the revision itself). An existing ledger's positions are worked out here, once, from
-its entries.
+moves the revision itself). An existing ledger's positions are worked out once, from its
+entries, by the latest migration that adds a kept table (0017): the rebuild writes every kept
+table as the code has them now, and a later table does not exist yet here.
 
 Revision ID: 0014_kept_positions
 Revises: 0013_commitments_variations
@@ -11,7 +12,6 @@ Revises: 0013_commitments_variations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0014_kept_positions"
 down_revision = "0013_commitments_variations"
@@ -111,10 +111,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("invoice_id", name=op.f("pk_kept_invoices_outstanding")),
     )
     op.create_index(op.f("ix_kept_invoices_outstanding_due_on"), "kept_invoices_outstanding", ["due_on"])
-    # The application's own rules work the positions out: the same code that keeps them.
-    from ledger.services import kept
-
-    kept.rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
