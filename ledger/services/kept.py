@@ -269,9 +269,9 @@ def computed(session: Session) -> Iterator[Kept]:
             yield position_of(facts[obligation_id], histories.get(obligation_id, []))
 
 
-def stored(session: Session, ids: Sequence[int] | None = None) -> Iterator[Kept]:
+def stored(session: Session, ids: Sequence[int] | None = None, *, projects: bool = True) -> Iterator[Kept]:
     """Every obligation's kept positions (or these obligations'), in id order (an obligation
-    without a row: none)."""
+    without a row: none); without their projects' rows if not ``projects``."""
     receipts: dict[int, list[tuple[int, date | None, str | None, Decimal, Decimal, Decimal]]] = defaultdict(list)
     for row in session.execute(
             select(KeptReceiptPosition.obligation_id, KeptReceiptPosition.entry_id, KeptReceiptPosition.deadline,
@@ -280,13 +280,13 @@ def stored(session: Session, ids: Sequence[int] | None = None) -> Iterator[Kept]
             .where(*(() if ids is None else (KeptReceiptPosition.obligation_id.in_(ids),)))
             .order_by(KeptReceiptPosition.entry_id)):
         receipts[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
-    projects: dict[int, list[tuple[int, Decimal, Decimal, Decimal]]] = defaultdict(list)
-    for row in session.execute(
+    by_project: dict[int, list[tuple[int, Decimal, Decimal, Decimal]]] = defaultdict(list)
+    for row in () if not projects else session.execute(
             select(KeptProjectPosition.obligation_id, KeptProjectPosition.project_id, KeptProjectPosition.spent,
                    KeptProjectPosition.transferred, KeptProjectPosition.allocated)
             .where(*(() if ids is None else (KeptProjectPosition.obligation_id.in_(ids),)))
             .order_by(KeptProjectPosition.obligation_id, KeptProjectPosition.project_id)):
-        projects[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
+        by_project[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
     columns = [getattr(KeptObligationPosition, name) for name in MONEY]
     for row in session.execute(
             select(KeptObligationPosition.obligation_id, KeptObligationPosition.division_code,
@@ -295,11 +295,12 @@ def stored(session: Session, ids: Sequence[int] | None = None) -> Iterator[Kept]
             .order_by(KeptObligationPosition.obligation_id)):
         yield Kept(obligation_id=row[0], division_code=row[1], settled_from=row[2],
                    totals=Totals(**dict(zip(MONEY, row[3:], strict=True))),
-                   receipts=tuple(receipts.pop(row[0], [])), projects=tuple(projects.pop(row[0], [])))
+                   receipts=tuple(receipts.pop(row[0], [])), projects=tuple(by_project.pop(row[0], [])))
     # Receipts or projects kept for an obligation without a row.
-    for obligation_id in sorted(set(receipts) | set(projects)):
+    for obligation_id in sorted(set(receipts) | set(by_project)):
         yield Kept(obligation_id=obligation_id, division_code=None, settled_from=None, totals=Totals(),
-                   receipts=tuple(receipts.get(obligation_id, [])), projects=tuple(projects.get(obligation_id, [])))
+                   receipts=tuple(receipts.get(obligation_id, [])),
+                   projects=tuple(by_project.get(obligation_id, [])))
 
 
 def differences(session: Session) -> list[str]:
@@ -433,7 +434,8 @@ def _rewrite(session: Session, positions: list[Kept], moved: Aggregates) -> None
     """Replace these obligations' kept rows, adding to ``moved`` how their divisions and
     deadlines change."""
     ids = [k.obligation_id for k in positions]
-    for old in stored(session, ids):
+    # The sums moved depend on the totals and receipts alone.
+    for old in stored(session, ids, projects=False):
         moved.add(old, -1)
     for kept in positions:
         moved.add(kept)
