@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import CompoundSelect, Select, bindparam, func, null, select, union_all
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
@@ -92,14 +92,20 @@ class DivisionReport:
 KEPT_MONEY = ("secured", *TOTALS)
 
 
-def _kept_money_by(*key: Any) -> Select[Any]:
-    """KEPT_MONEY of the division's agreements signed by ``on``, per ``key``, as kept."""
-    return (select(*key, func.sum(Obligation.amount),
-                   *(func.sum(getattr(KeptObligationPosition, name)) for name in KEPT_MONEY[1:]))
-            .join(Agreement, Obligation.agreement_id == Agreement.id)
-            .outerjoin(KeptObligationPosition, KeptObligationPosition.obligation_id == Obligation.id)
-            .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
-            .group_by(*key))
+def _kept_money_per_agreement_and_service() -> CompoundSelect:
+    """KEPT_MONEY of the division's agreements signed by ``on`` as kept: a row per agreement
+    (service None), then a row per service (agreement None). The obligations are joined to
+    their kept rows once (a CTE read twice is materialised by SQLite and PostgreSQL alike)."""
+    per_pair = (select(Obligation.agreement_id, Obligation.service, func.sum(Obligation.amount).label(KEPT_MONEY[0]),
+                       *(func.sum(getattr(KeptObligationPosition, name)).label(name) for name in KEPT_MONEY[1:]))
+                .join(Agreement, Obligation.agreement_id == Agreement.id)
+                .outerjoin(KeptObligationPosition, KeptObligationPosition.obligation_id == Obligation.id)
+                .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
+                .group_by(Obligation.agreement_id, Obligation.service).cte("per_pair"))
+    sums = [func.sum(per_pair.c[name]) for name in KEPT_MONEY]
+    return union_all(
+        select(per_pair.c.agreement_id, null().label("service"), *sums).group_by(per_pair.c.agreement_id),
+        select(null(), per_pair.c.service, *sums).group_by(per_pair.c.service))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +119,8 @@ class _ReportStatements:
     #: Money moved per agreement, service, project and kind of entry (reversed entries left out).
     moved: Select[Any]
     #: Money secured, received, spent, transferred and repaid (KEPT_MONEY) per agreement and
-    #: service, as kept: summed per agreement and per service here, in one round trip.
-    kept_by_agreement_and_service: Select[Any]
+    #: per service, as kept, in one round trip.
+    kept_per_agreement_and_service: CompoundSelect
     #: Money spent on, transferred for and allocated unspent to each project, as kept.
     kept_to_projects: Select[Any]
 
@@ -133,7 +139,7 @@ def _report_statements() -> _ReportStatements:
         .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
         .where(*here, Entry.occurred_on <= bindparam("on"), in_force_looked_up())
         .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind),
-        kept_by_agreement_and_service=_kept_money_by(Obligation.agreement_id, Obligation.service),
+        kept_per_agreement_and_service=_kept_money_per_agreement_and_service(),
         kept_to_projects=select(KeptProjectPosition.project_id, func.sum(KeptProjectPosition.spent),
                                 func.sum(KeptProjectPosition.transferred), func.sum(KeptProjectPosition.allocated))
         .join(Obligation, KeptProjectPosition.obligation_id == Obligation.id)
@@ -158,12 +164,11 @@ def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
     if kept.unsettled(session, on) == []:
         # Every obligation's kept positions answer for ``on``: its money and what it did for
         # projects as kept (a few rows, where the entries naming projects were thousands).
-        for agreement_id, service_name, *money in connection.execute(statements.kept_by_agreement_and_service,
+        for agreement_id, service_name, *money in connection.execute(statements.kept_per_agreement_and_service,
                                                                      parameters):
-            for group in (agreements[agreement_id], service(service_name)):
-                for name, amount in zip(KEPT_MONEY, money, strict=True):
-                    if amount:
-                        setattr(group, name, getattr(group, name) + amount)
+            group = service(service_name) if agreement_id is None else agreements[agreement_id]
+            for name, amount in zip(KEPT_MONEY, money, strict=True):
+                setattr(group, name, amount or ZERO)
         funded = {project_id: (spent, transferred, allocated) for project_id, spent, transferred, allocated
                   in connection.execute(statements.kept_to_projects, parameters)}
         return _report(session, division, on, funded, agreements, services)
