@@ -9,9 +9,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
@@ -153,8 +165,8 @@ LONG_LIST = 200
 class AgreementChoices:
     """What the agreements page's filters offer."""
 
-    authorities: list[Authority]
-    divisions: list[Division]
+    authorities: list[Place]
+    divisions: list[DivisionPlace]
     services: list[str]
     #: Financial years agreements were signed in, latest first.
     years: list[int]
@@ -168,19 +180,66 @@ def agreement_choices(session: Session, *, authority: str | None = None, divisio
     divisions are those of ``authority`` only, and ``division`` if one is chosen. The
     services and years are read only when asked for (empty otherwise): a list without
     those filters saves their statements."""
-    connection = session.connection()
-    divisions = select(Division.code, Division.name, Division.authority_code).order_by(Division.name)
-    narrowed = narrow and overview.division_count(session) > LONG_LIST
-    if narrowed:
-        divisions = divisions.where(or_(Division.authority_code == authority, Division.code == division))
+    authorities: list[Place] = []
+    divisions: list[DivisionPlace] = []
+    found_services: list[str] = []
+    narrowed = False
+    for kind, code, name, authority_code in session.connection().execute(
+            _choices(narrow=narrow, services=services),
+            {"authority": authority, "division": division, "most": LONG_LIST}):
+        if kind == _AUTHORITY:
+            authorities.append(Place(code, name))
+        elif kind == _DIVISION:
+            divisions.append(DivisionPlace(code, name, authority_code))
+        elif kind == _SERVICE:
+            found_services.append(code)
+        else:
+            narrowed = True
     return AgreementChoices(
-        authorities=list(connection.execute(select(Authority.code, Authority.name).order_by(Authority.name))),
-        divisions=list(connection.execute(divisions)),
-        services=sorted(_distinct_by_index(session, Obligation.service)) if services else [],
+        authorities=authorities, divisions=divisions, services=sorted(found_services),
         # An agreement proposed and not yet signed has no year to offer.
         years=_years_signed(session) if years else [],
         divisions_narrowed=narrowed,
     )
+
+
+class Place(NamedTuple):
+    """A planning authority a filter offers."""
+
+    code: str
+    name: str
+
+
+class DivisionPlace(NamedTuple):
+    """A division a filter offers."""
+
+    code: str
+    name: str
+    authority_code: str
+
+
+#: The kinds of _choices' rows, in its order.
+_AUTHORITY, _DIVISION, _SERVICE, _NARROWED = range(4)
+
+
+@cache
+def _choices(*, narrow: bool, services: bool) -> CompoundSelect:
+    """agreement_choices' rows, in one statement (each had been a round trip): (kind, code,
+    name, authority code) of each planning authority and division by name, and each service;
+    and a _NARROWED row when there are more divisions than ``most`` (LONG_LIST) and those
+    listed are the authority's and the division's (bound as ``authority`` and ``division``)."""
+    too_many = select(func.count()).select_from(Division).scalar_subquery() > bindparam("most")
+    divisions = select(literal(_DIVISION), Division.code, Division.name, Division.authority_code)
+    if narrow:
+        divisions = divisions.where(or_(~too_many, Division.authority_code == bindparam("authority"),
+                                        Division.code == bindparam("division")))
+    parts = [select(literal(_AUTHORITY), Authority.code, Authority.name, null()), divisions]
+    if services:
+        found = _loose_index_scan(Obligation.service).subquery()
+        parts.append(select(literal(_SERVICE), found.c.value, null(), null()))
+    if narrow:
+        parts.append(select(literal(_NARROWED), null(), null(), null()).where(too_many))
+    return union_all(*parts).order_by(literal_column("1"), literal_column("3"))
 
 
 def _distinct_by_index(session: Session, column: Any) -> list[Any]:
