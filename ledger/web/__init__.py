@@ -36,6 +36,12 @@ def money_cell(value: Decimal | None) -> Markup:
     return Markup(f'<td class="num">{money(value)}</td>')
 
 
+def money_cells(row: object, *names: str) -> Markup:
+    """A row's money ``names`` as table cells, in one call: a division's page has 95 rows of six
+    sums at national size, and a filter call a cell cost more than the money's formatting."""
+    return Markup("".join(f'<td class="num">{money(getattr(row, name))}</td>' for name in names))
+
+
 #: Stands for the value in a route built once (letters and hyphens: no converter quotes them).
 ROUTE_VALUE = "route-value-mark"
 #: The characters werkzeug's string and path converters leave unquoted in a URL's path.
@@ -77,6 +83,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     # A filter, not a macro: a page of figures has hundreds, and a Jinja macro call costs many times more.
     app.jinja_env.filters["money_cell"] = money_cell
+    app.jinja_env.filters["money_cells"] = money_cells
     app.jinja_env.filters["band_tag"] = band_tag
     app.jinja_env.filters["url_with"] = url_with
     app.jinja_env.filters["named_options"] = named_options
