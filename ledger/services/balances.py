@@ -346,10 +346,11 @@ def _agreements_signed() -> Select[Any]:
 
 @lru_cache(maxsize=8)
 def _division_bands(as_of: date, red_months: int, amber_months: int) -> Select[Any]:
-    """The money of the kept receipts of the division ``code`` in each band (in Band's
-    order), as one row: each a range of the index on division and deadline."""
+    """How many agreements of the division ``code`` were signed by ``on``, then the money of
+    its kept receipts in each band (in Band's order), as one row: each band a range of the
+    index on division and deadline."""
     receipt = KeptReceiptPosition
-    return select(*(select(func.sum(receipt.remaining)).where(
+    return select(_agreements_signed().scalar_subquery(), *(select(func.sum(receipt.remaining)).where(
         receipt.division_code == bindparam("code"),
         band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months)).scalar_subquery()
         for band in Band))
@@ -364,7 +365,6 @@ def division_summary(
     division = get_one(session, Division, "code", code, what="division")
     in_division = Agreement.division_code == code
     connection = session.connection()
-    agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar() or 0
     kept_totals = kept.division_totals(session, on=on, codes=[code]) if as_known_at is None else None
     if kept_totals is not None:
         found = kept_totals.get(code) or kept.Totals()
@@ -386,10 +386,13 @@ def division_summary(
                 totals[counted_in] += total
     risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
     if as_known_at is None and kept.unsettled(session, on) == []:
-        # Every obligation kept answers for ``on``: the division's kept receipts summed by band.
-        bands = connection.execute(_division_bands(on, red_months, amber_months), {"code": code}).one()
+        # Every obligation kept answers for ``on``: the division's kept receipts summed by band,
+        # with its agreements counted in the same round trip.
+        agreement_count, *bands = connection.execute(_division_bands(on, red_months, amber_months),
+                                                     {"code": code, "on": on}).one()
         risk.update((band, money or ZERO) for band, money in zip(Band, bands, strict=True))
     else:
+        agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar()
         for row in at_risk(
             session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
             red_months=red_months, amber_months=amber_months,
@@ -402,7 +405,7 @@ def division_summary(
     return DivisionSummary(
         division=division,
         on=on,
-        agreements=agreement_count,
+        agreements=agreement_count or 0,
         secured=secured,
         **totals,
         at_risk=risk,

@@ -121,7 +121,8 @@ class _ReportStatements:
     #: Money secured, received, spent, transferred and repaid (KEPT_MONEY) per agreement and
     #: per service, as kept, in one round trip.
     kept_per_agreement_and_service: CompoundSelect
-    #: Money spent on, transferred for and allocated unspent to each project, as kept.
+    #: Each project with its money spent on it, transferred for it and allocated to it
+    #: unspent, as kept, by reference.
     kept_to_projects: Select[Any]
 
 
@@ -129,6 +130,7 @@ class _ReportStatements:
 def _report_statements() -> _ReportStatements:
     """Built once: building them took longer than the database took to answer them."""
     here = (Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
+    named = (Project.id, Project.reference, Project.name, Project.service, Project.division_code)
     return _ReportStatements(
         agreements=select(Agreement.id, Agreement.reference, Agreement.site_name, Agreement.developer)
         .where(*here).order_by(Agreement.reference),
@@ -140,18 +142,21 @@ def _report_statements() -> _ReportStatements:
         .where(*here, Entry.occurred_on <= bindparam("on"), in_force_looked_up())
         .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind),
         kept_per_agreement_and_service=_kept_money_per_agreement_and_service(),
-        kept_to_projects=select(KeptProjectPosition.project_id, func.sum(KeptProjectPosition.spent),
-                                func.sum(KeptProjectPosition.transferred), func.sum(KeptProjectPosition.allocated))
+        kept_to_projects=select(*named, func.sum(KeptProjectPosition.spent), func.sum(KeptProjectPosition.transferred),
+                                func.sum(KeptProjectPosition.allocated))
+        .join(Project, KeptProjectPosition.project_id == Project.id)
         .join(Obligation, KeptProjectPosition.obligation_id == Obligation.id)
         .join(Agreement, Obligation.agreement_id == Agreement.id).where(*here)
-        .group_by(KeptProjectPosition.project_id))
+        .group_by(*named).order_by(Project.reference))
 
 
-def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
+def division_report(session: Session, code: str, *, on: date, division: Division | None = None) -> DivisionReport:
     """The projects a division's contributions paid for, its money per agreement and per
-    service, at the end of ``on``, as known now (reversed entries left out)."""
+    service, at the end of ``on``, as known now (reversed entries left out). ``division`` is
+    the division ``code`` where the caller has read it already."""
     read_snapshot(session)
-    division = get_one(session, Division, "code", code, what="division")
+    if division is None:
+        division = get_one(session, Division, "code", code, what="division")
     statements, parameters = _report_statements(), {"code": code, "on": on}
     connection = session.connection()
     agreements = {a.id: AgreementMoney(reference=a.reference, site_name=a.site_name, developer=a.developer)
@@ -169,9 +174,11 @@ def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
             group = service(service_name) if agreement_id is None else agreements[agreement_id]
             for name, amount in zip(KEPT_MONEY, money, strict=True):
                 setattr(group, name, amount or ZERO)
-        funded = {project_id: (spent, transferred, allocated) for project_id, spent, transferred, allocated
-                  in connection.execute(statements.kept_to_projects, parameters)}
-        return _report(session, division, on, funded, agreements, services)
+        funded = [ProjectFunded(reference=reference, name=name, service=service_name, division_code=division_code,
+                                spent=spent, transferred=transferred, allocated_unspent=allocated)
+                  for _, reference, name, service_name, division_code, spent, transferred, allocated
+                  in connection.execute(statements.kept_to_projects, parameters)]
+        return _report(division, on, _with_money(funded), agreements, services)
     projects: dict[int, dict[EntryKind, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for agreement_id, service_name, secured in connection.execute(statements.secured, parameters):
         agreements[agreement_id].secured += secured or ZERO
@@ -186,30 +193,32 @@ def division_report(session: Session, code: str, *, on: date) -> DivisionReport:
     funded = {project_id: (by_kind[EntryKind.SPEND], by_kind[EntryKind.TRANSFER],
                            sum((signed(KIND_RULES[k].allocated, v) for k, v in by_kind.items()), ZERO))
               for project_id, by_kind in projects.items()}
-    return _report(session, division, on, funded, agreements, services)
+    return _report(division, on, _with_money(_projects(session, funded)), agreements, services)
 
 
 #: Per project: (spent, transferred, allocated unspent).
 Funded = dict[int, tuple[Decimal, Decimal, Decimal]]
 
 
-def _report(session: Session, division: Division, on: date, projects: Funded,
-            agreements: dict[int, AgreementMoney], services: dict[str, ServiceMoney]) -> DivisionReport:
-    return DivisionReport(division=division, on=on, projects=_projects(session, projects),
-                          agreements=list(agreements.values()),
+def _report(division: Division, on: date, projects: list[ProjectFunded], agreements: dict[int, AgreementMoney],
+            services: dict[str, ServiceMoney]) -> DivisionReport:
+    return DivisionReport(division=division, on=on, projects=projects, agreements=list(agreements.values()),
                           services=sorted(services.values(), key=lambda s: service_label(s.service)))
 
 
+def _with_money(projects: list[ProjectFunded]) -> list[ProjectFunded]:
+    # A project whose allocation was all taken back has had nothing from the division.
+    return [p for p in projects if p.spent or p.transferred or p.allocated_unspent]
+
+
 def _projects(session: Session, amounts: Funded) -> list[ProjectFunded]:
+    """The projects ``amounts`` names, by reference, with that money."""
     funded = []
     for project in session.connection().execute(_projects_named(), {"ids": list(amounts)}) if amounts else ():
         spent, transferred, allocated = amounts[project.id]
-        row = ProjectFunded(reference=project.reference, name=project.name, service=project.service,
-                            division_code=project.division_code, spent=spent, transferred=transferred,
-                            allocated_unspent=allocated)
-        # A project whose allocation was all taken back has had nothing from the division.
-        if row.spent or row.transferred or row.allocated_unspent:
-            funded.append(row)
+        funded.append(ProjectFunded(reference=project.reference, name=project.name, service=project.service,
+                                    division_code=project.division_code, spent=spent, transferred=transferred,
+                                    allocated_unspent=allocated))
     return funded
 
 

@@ -26,7 +26,7 @@ def division(code: str) -> ResponseReturnValue:
     s = get_session()
     today = clock.today()
     summary = balances.division_summary(s, code, on=today, **band_thresholds())
-    report = division_report(s, code, on=today)
+    report = division_report(s, code, on=today, division=summary.division)
     money_chart = charts.horizontal_bars([
         charts.Bar("Secured", summary.secured, "bar secured"), charts.Bar("Received", summary.received, "bar received"),
         charts.Bar("Spent", summary.spent, "bar spent"), charts.Bar("Transferred", summary.transferred, "bar spent"),
