@@ -174,10 +174,7 @@ def division_report(session: Session, code: str, *, on: date, division: Division
             group = service(service_name) if agreement_id is None else agreements[agreement_id]
             for name, amount in zip(KEPT_MONEY, money, strict=True):
                 setattr(group, name, amount or ZERO)
-        funded = [ProjectFunded(reference=reference, name=name, service=service_name, division_code=division_code,
-                                spent=spent, transferred=transferred, allocated_unspent=allocated)
-                  for _, reference, name, service_name, division_code, spent, transferred, allocated
-                  in connection.execute(statements.kept_to_projects, parameters)]
+        funded = [_funded(row, *row[-3:]) for row in connection.execute(statements.kept_to_projects, parameters)]
         return _report(division, on, _with_money(funded), agreements, services)
     projects: dict[int, dict[EntryKind, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for agreement_id, service_name, secured in connection.execute(statements.secured, parameters):
@@ -213,13 +210,15 @@ def _with_money(projects: list[ProjectFunded]) -> list[ProjectFunded]:
 
 def _projects(session: Session, amounts: Funded) -> list[ProjectFunded]:
     """The projects ``amounts`` names, by reference, with that money."""
-    funded = []
-    for project in session.connection().execute(_projects_named(), {"ids": list(amounts)}) if amounts else ():
-        spent, transferred, allocated = amounts[project.id]
-        funded.append(ProjectFunded(reference=project.reference, name=project.name, service=project.service,
-                                    division_code=project.division_code, spent=spent, transferred=transferred,
-                                    allocated_unspent=allocated))
-    return funded
+    return [_funded(project, *amounts[project.id])
+            for project in (session.connection().execute(_projects_named(), {"ids": list(amounts)}) if amounts else ())]
+
+
+def _funded(project: Any, spent: Decimal, transferred: Decimal, allocated: Decimal) -> ProjectFunded:
+    """A project (a row of its reference, name, service and division) with that money."""
+    return ProjectFunded(reference=project.reference, name=project.name, service=project.service,
+                         division_code=project.division_code, spent=spent, transferred=transferred,
+                         allocated_unspent=allocated)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

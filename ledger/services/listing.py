@@ -242,16 +242,11 @@ def _choices(*, narrow: bool, services: bool) -> CompoundSelect:
     return union_all(*parts).order_by(literal_column("1"), literal_column("3"))
 
 
-def _distinct_by_index(session: Session, column: Any) -> list[Any]:
-    """The distinct values of an indexed column, each found by one seek of its index after the
-    one before (a loose index scan: a few services among half a million obligations), in one
-    statement."""
-    return list(session.connection().execute(_loose_index_scan(column)).scalars())
-
-
 @cache
 def _loose_index_scan(column: Any) -> Select[Any]:
-    """A recursive query: the least value, then the least greater than the one before."""
+    """The distinct values of an indexed column, each found by one seek of its index after the
+    one before (a loose index scan: a few services among half a million obligations): a
+    recursive query, the least value, then the least greater than the one before."""
     table = column.class_.__table__
     ordered = table.c[column.key]
     found = (select(ordered.label("value")).order_by(ordered).limit(1).subquery().select()
