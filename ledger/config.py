@@ -25,6 +25,10 @@ DEFAULTS: dict[str, object] = {
     # Web sessions: signed-in for 8 hours from signing in; the cookie is Secure in production
     # (None) unless set. Flask's own defaults (31 days, not Secure) would otherwise apply.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # The cookie is set when signing in and not again on every page: a session ends 8 hours
+    # after signing in whatever its cookie says (ledger.web.auth), so re-signing it each
+    # request (Flask's default) would be work for nothing.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "SESSION_COOKIE_SECURE": None,
     # Proxies in front that append to X-Forwarded-For (0: none; the peer is the client).
     "PROXY_FIX": 0,

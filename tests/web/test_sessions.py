@@ -83,6 +83,21 @@ def test_the_session_cookie_is_secure_in_production_and_lasts_eight_hours(produc
     assert "Secure" in device and "HttpOnly" in device and "Path=/login" in device
 
 
+def test_a_page_does_not_set_the_session_cookie_again(production_app: Flask) -> None:
+    with production_app.extensions["ledger.sessions"]() as session:
+        users.add_user(session, email=OFFICER, role="officer", password=PASSWORD, actor=SYSTEM)
+    client = production_app.test_client()
+    with freeze_time("2026-01-05 10:00:00") as frozen:
+        sign_in(client, OFFICER)
+        client.get("/dashboard")  # the first page keeps the session's CSRF token in it
+        frozen.tick(3600)
+        response = client.get("/dashboard")
+    assert response.status_code == 200
+    # Nothing in the session changed, and it ends 8 hours after signing in whatever the
+    # cookie says: a page leaves the cookie as it is.
+    assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]  # type: ignore[attr-defined]
+
+
 def test_a_setting_can_turn_the_secure_cookie_off_for_plain_http(sqlite_url: str) -> None:
     app = create_app({"DATABASE_URL": sqlite_url, "SECRET_KEY": "s", "ENV": "production",
                       "SESSION_COOKIE_SECURE": False})
