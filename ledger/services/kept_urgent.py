@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ledger.db import lock_ledger, write_transaction
@@ -103,6 +103,10 @@ def forget(session: Session) -> None:
     session.execute(delete(KeptUrgentState))
 
 
+#: The tables the day's urgent sums are written to, with their statistics.
+URGENT_TABLES = (KeptUrgentObligation, KeptUrgentAgreement, KeptUrgentDivision)
+
+
 def rebuild(session: Session, *, today: date, amber_months: int) -> None:
     """The urgent sums of ``today``, from the kept receipts, by the database."""
     urgent = KeptUrgentObligation
@@ -116,6 +120,11 @@ def rebuild(session: Session, *, today: date, amber_months: int) -> None:
         select(func.coalesce(urgent.division_code, NO_DIVISION), func.sum(urgent.money), func.count())
         .group_by(urgent.division_code)))
     session.execute(insert(KeptUrgentState).values(id=STATE, as_of=today, amber_months=amber_months))
+    if session.get_bind().dialect.name == "postgresql":
+        # Statistics of the day's rows, in the same transaction: PostgreSQL's own would be
+        # those of yesterday's rows or of empty tables until autovacuum comes round, and
+        # planned on them the dashboard's largest sums read every obligation kept, not ten.
+        session.execute(text(f"ANALYZE {', '.join(t.__tablename__ for t in URGENT_TABLES)}"))
 
 
 def move(session: Session, obligation_ids: Iterable[int]) -> None:

@@ -4,6 +4,7 @@ a receipt and its reversal move them; and kept.differences names a kept row that
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from ledger.services import kept, kept_urgent, listing
 from ledger.services.entries import reverse_entry
 from ledger.services.registry import Filters
+from tests.conftest import _reset_postgres, make_test_app
 from tests.factories import OFFICER, make_agreement, make_ledger, make_obligation, post
 
 NOW = datetime(2026, 1, 5, 10, tzinfo=UTC)
@@ -80,3 +82,34 @@ def test_a_wrong_signing_date_kept_is_named(session: Session, ledger: dict[str, 
     assert urgent_page(session)[1] == 3
     session.rollback()
     assert kept.differences(session) == []
+
+
+@pytest.fixture
+def postgres_session(postgres_url: str) -> Iterator[Session]:
+    _reset_postgres(postgres_url)
+    app = make_test_app(postgres_url)
+    with app.extensions["ledger.sessions"]() as session:
+        yield session
+    app.extensions["ledger.engine"].dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_knows_the_days_urgent_rows_as_soon_as_they_are_written(postgres_session: Session) -> None:
+    """The day's rows are written in one transaction; its planner statistics too, or it would
+    read every obligation kept for the dashboard's ten largest until autovacuum came."""
+    session = postgres_session
+    make_ledger(session)
+    with freeze_time(NOW):
+        for number in range(1, 31):
+            make_agreement(session, reference=f"15/{number:05}/FUL", signed_on=date(2015, 3, 1))
+            make_obligation(session, agreement=f"15/{number:05}/FUL", reference=f"15/{number:05}/FUL/1")
+            post(session, "receipt", "1000.00", date(2016, 1, 4), obligation=f"15/{number:05}/FUL/1")
+        session.commit()
+        session.execute(text("ANALYZE kept_urgent_obligations, kept_urgent_agreements, kept_urgent_divisions"))
+        session.commit()  # analysed empty, as a new ledger's tables are
+        assert kept_urgent.ensure(session, today=TODAY, amber_months=24)
+    session.rollback()
+    counted = session.execute(text(
+        "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+        "('kept_urgent_obligations', 'kept_urgent_agreements', 'kept_urgent_divisions') ORDER BY relname")).all()
+    assert counted == [("kept_urgent_agreements", 30), ("kept_urgent_divisions", 1), ("kept_urgent_obligations", 30)]
