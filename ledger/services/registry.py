@@ -175,6 +175,19 @@ def division_names(session: Session, codes: Iterable[str | None]) -> dict[str, s
     return dict(session.connection().execute(_division_names(), {"codes": wanted}).all()) if wanted else {}
 
 
+@cache
+def _authority_names() -> Select[Any]:
+    return select(Authority.code, Authority.name).where(Authority.code.in_(bindparam("codes", expanding=True)))
+
+
+def names_of_places(session: Session, authorities: Iterable[str | None],
+                    divisions: Iterable[str | None]) -> dict[str, dict[str, str]]:
+    """place_names for a page naming a few places: a national ledger has 1,500 divisions."""
+    wanted = sorted({code for code in authorities if code})
+    return {"authorities": dict(session.connection().execute(_authority_names(), {"codes": wanted}).all())
+            if wanted else {}, "divisions": division_names(session, divisions)}
+
+
 def create_authority(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Authority:
     with as_domain_errors(), write_transaction(session):
         _check_terms(values.get("default_repayment_basis", RepaymentBasis.UNKNOWN.value),

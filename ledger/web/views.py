@@ -257,7 +257,9 @@ def obligation(reference: str) -> ResponseReturnValue:
         {f"on-{part}": value for part, value in date_boxes(on).items()}
     return render_template("obligation.html", result=result, obligation=result.obligation, entries=entries,
                            reversed_ids=reversed_ids, bands=bands, on=on, errors=errors, values=values,
-                           deadline_date=balances.deadline_date, place_names=registry.place_names(s),
+                           deadline_date=balances.deadline_date,
+                           place_names=registry.names_of_places(s, [result.obligation.agreement.authority_code],
+                                                                [result.obligation.agreement.division_code]),
                            service_label=service_label), 400 if errors else 200
 
 

@@ -226,6 +226,13 @@ def _csrf(client) -> str:  # type: ignore[no-untyped-def]
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/index-values").get_data(as_text=True))[1]
 
 
+def test_an_obligation_page_names_its_authority_and_division(officer_client) -> None:  # type: ignore[no-untyped-def]
+    shown = officer_client.get("/obligations/20/00001/FUL/1").get_data(as_text=True)
+    assert "<dd class=\"summary-list__value\">Ashford Borough Council</dd>" in shown
+    assert '<a href="/divisions/ashford-central">Ashford Central</a>' in shown
+    assert "E07000105" not in shown
+
+
 def test_dates_are_typed_in_day_month_and_year_boxes_and_refused_in_words(officer_client) -> None:  # type: ignore[no-untyped-def]
     obligation = "/obligations/20/00001/FUL/1"
     shown = officer_client.get(f"{obligation}?on-day=31&on-month=3&on-year=2025").get_data(as_text=True)
