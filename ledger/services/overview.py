@@ -37,8 +37,6 @@ from ledger.services.balances import AtRiskRow, at_risk, at_risk_rows, dated_ban
 from ledger.services.positions import obligation_positions
 
 URGENT = (Band.OVERDUE, Band.RED, Band.AMBER)
-#: The bands of a receipt with a deadline.
-DATED = (*URGENT, Band.GREEN)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +53,7 @@ class ObligationAtRisk:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dashboard:
     today: date
+    #: The money overdue, red and amber.
     bands: dict[Band, Decimal]
     months: list[tuple[date, Decimal]]
     largest: list[ObligationAtRisk]
@@ -121,9 +120,11 @@ def worked_out_rows(
 
 
 def _bands(rows: list[AtRiskRow]) -> dict[Band, Decimal]:
-    bands = dict.fromkeys(Band, ZERO)
+    """The money of ``rows`` overdue, red and amber (the bands the dashboard shows)."""
+    bands = dict.fromkeys(URGENT, ZERO)
     for row in rows:
-        bands[row.band] += row.remaining
+        if row.band in bands:
+            bands[row.band] += row.remaining
     return bands
 
 
@@ -168,16 +169,14 @@ def urgent_obligations(
 
 @cache
 def _band_sums() -> Select[Any]:
-    """The money kept per deadline in the bands of ``today`` (overdue, red, amber, green:
-    rules.band_for), and the money without a deadline or with one unknown, as one row. Each
-    band is a range of the deadline's key, so no row is looked at twice (a CASE per band made
-    the database weigh every date against every band)."""
+    """The money kept per deadline overdue, red and amber on ``today`` (rules.band_for), as
+    one row. Each band is a range of the deadline's key, so no row is looked at twice (a CASE
+    per band made the database weigh every date against every band); green and the money
+    with no deadline, which the dashboard does not show, are not summed at all."""
     ranges = dated_bands(KeptDeadlineTotal.deadline, today=bindparam("today"), red=bindparam("red"),
                          amber=bindparam("amber"))
-    return select(
-        *(select(func.sum(KeptDeadlineTotal.remaining)).where(ranges[band]).scalar_subquery() for band in DATED),
-        select(func.sum(KeptDivisionPosition.no_deadline)).scalar_subquery(),
-        select(func.sum(KeptDivisionPosition.unknown_deadline)).scalar_subquery())
+    return select(*(select(func.sum(KeptDeadlineTotal.remaining)).where(ranges[band]).scalar_subquery()
+                    for band in URGENT))
 
 
 @cache
@@ -231,9 +230,7 @@ def _kept_sums(
     # dates up to ``until``, each a range of the deadline's key, from statements built once.
     sums = connection.execute(_band_sums(), {
         "today": today, "red": add_months(today, red_months), "amber": add_months(today, amber_months)}).one()
-    bands = dict.fromkeys(Band, ZERO)
-    for name, money in zip((*DATED, Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE), sums, strict=True):
-        bands[name] = money or ZERO
+    bands = {band: money or ZERO for band, money in zip(URGENT, sums, strict=True)}
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
     if until > today:
         for year, month, money in connection.execute(_months_due(), {"today": today, "until": until}):
@@ -242,8 +239,10 @@ def _kept_sums(
     for deadline, no_deadline, money in connection.execute(
             select(receipt.deadline, receipt.no_deadline, receipt.remaining)
             .where(receipt.obligation_id.in_(worked_out))) if worked_out else ():
-        bands[band_for(deadline or NoDeadline(no_deadline), as_of=today, red_months=red_months,
-                       amber_months=amber_months)] -= money
+        band = band_for(deadline or NoDeadline(no_deadline), as_of=today, red_months=red_months,
+                        amber_months=amber_months)
+        if band in bands:
+            bands[band] -= money
         if deadline and today <= deadline < until:
             by_month[deadline.replace(day=1)] -= money
     urgent = [
