@@ -27,7 +27,7 @@ from ledger.services.overview import kept_urgent_for, largest_at_risk, urgent_mo
 def _facts(values: dict[str, object]) -> ReviewFacts:
     return ReviewFacts(status=str(values.get("status") or ""), note=str(values.get("note") or ""),
                        owner_email=str(values.get("owner_email") or ""),
-                       next_review_on=values.get("next_review_on"))  # type: ignore[arg-type]
+                       next_review_on=values.get("next_review_on"))
 
 
 def _obligation_id(session: Session, reference: str) -> int | None:
@@ -78,19 +78,25 @@ def list_reviews(session: Session, obligation_reference: str, *, offset: int = 0
 def latest_reviews(session: Session, obligation_references: Iterable[str] | None = None) -> dict[str, Review]:
     """The review in force of each obligation that has one (of those named, or all), by
     obligation reference."""
-    latest = select(func.max(Review.id)).group_by(Review.obligation_id)
-    query = (select(Obligation.reference, Review).join(Obligation, Review.obligation_id == Obligation.id)
-             .where(Review.id.in_(latest)))
     if obligation_references is not None:
         wanted = sorted(set(obligation_references))
-        if not wanted:
-            return {}
         found: dict[str, Review] = {}
         # In slices: a page of a national at-risk list names thousands of obligations.
         for start in range(0, len(wanted), 1000):
-            found |= dict(session.execute(query.where(Obligation.reference.in_(wanted[start:start + 1000]))).all())
+            found |= dict(session.execute(_latest_reviews(named=True),
+                                          {"references": wanted[start:start + 1000]}).all())
         return found
-    return dict(session.execute(query).all())
+    return dict(session.execute(_latest_reviews(named=False)).all())
+
+
+@cache
+def _latest_reviews(*, named: bool) -> Select[Any]:
+    """The latest review of each obligation with its reference (of the obligations named by
+    ``references``): built once, as a list page asks for its rows' on every request."""
+    latest = select(func.max(Review.id)).group_by(Review.obligation_id)
+    query = (select(Obligation.reference, Review).join(Obligation, Review.obligation_id == Obligation.id)
+             .where(Review.id.in_(latest)))
+    return query.where(Obligation.reference.in_(bindparam("references", expanding=True))) if named else query
 
 
 def needing_review(
