@@ -10,7 +10,18 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, Select, bindparam, case, func, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -362,10 +373,14 @@ def income_due_summary(session: Session, *, today: date, first: int = 8) -> Inco
     """The oldest ``first`` sums due, and the count and money of all, summed by the database
     over the invoices kept as outstanding and the imported sums due."""
     count, money, overdue = 0, ZERO, ZERO
-    for n, total, late in session.connection().execute(_due_totals(), {
+    kinds = set()
+    for imported, n, total, late in session.connection().execute(_due_totals(), {
             "today": today, "overdue_before": today - timedelta(days=OVERDUE_AFTER_DAYS)}):
         count, money, overdue = count + n, money + (total or ZERO), overdue + (late or ZERO)
-    rows = income_due(session, today=today, first=first)
+        if n:
+            kinds.add(bool(imported))
+    # Only the kinds with a sum due are listed: most ledgers have no imported sums due.
+    rows = _due_rows(session, today=today, first=first, invoices=False in kinds, imported=True in kinds)
     return IncomeDueSummary(first=rows[:first], count=count, outstanding=money, overdue=overdue)
 
 
@@ -378,11 +393,13 @@ def _due_columns(*, imported: bool) -> tuple[Any, Any, Any]:
 
 @cache
 def _due_totals() -> CompoundSelect:
-    """How many sums are due by ``today``, their money, and the money of those due before
-    ``overdue_before``: a row for invoices and a row for imported sums. Built once."""
+    """Whether imported, how many sums are due by ``today``, their money, and the money of
+    those due before ``overdue_before``: a row for invoices and a row for imported sums.
+    Built once."""
     def totals(imported: bool) -> Select[Any]:
         table, due_on, amount = _due_columns(imported=imported)
-        return (select(func.count(), func.sum(amount), func.sum(case((due_on < bindparam("overdue_before"), amount))))
+        return (select(literal(imported), func.count(), func.sum(amount),
+                       func.sum(case((due_on < bindparam("overdue_before"), amount))))
                 .select_from(table).where(due_on <= bindparam("today")))
 
     return union_all(totals(False), totals(True))
@@ -397,7 +414,8 @@ def _last_due_on(*, imported: bool, first: int) -> Select[Any]:
 
 def _due_until(connection: Connection, *, imported: bool, today: date, first: int | None) -> date:
     """The date due by which the oldest ``first`` sums fall due (all of that date's too: the
-    list orders a date's sums by reference, in Python), or ``today`` for them all."""
+    list orders a date's sums by reference, in Python), or ``today`` for them all. Its own
+    statement: as a subquery of the list's, PostgreSQL planned for a third of the invoices."""
     if first is None:
         return today
     found = connection.execute(_last_due_on(imported=imported, first=first), {"today": today}).scalar()
@@ -436,14 +454,20 @@ def _imported_due() -> tuple[Select[Any], Select[Any]]:
 def income_due(session: Session, *, today: date, first: int | None = None) -> list[IncomeDueRow]:
     """Invoices not fully paid, and imported `secured` amounts, oldest due first. A payment
     whose receipt was later reversed no longer counts."""
+    return _due_rows(session, today=today, first=first, invoices=True, imported=True)
+
+
+def _due_rows(session: Session, *, today: date, first: int | None, invoices: bool,
+              imported: bool) -> list[IncomeDueRow]:
+    """income_due, of invoices, imported sums due or both."""
     if first is not None and first < 1:
         return []
     rows = []
-    # The invoices not yet fully paid, kept with what has been paid (services.kept).
     connection = session.connection()
+    # The invoices not yet fully paid, kept with what has been paid (services.kept).
     for (reference, due_on, amount, paid, explanation, event, dwellings, obligation, agreement, developer,
          authority, division) in connection.execute(_invoices_due(), {
-            "until": _due_until(connection, imported=False, today=today, first=first)}):
+            "until": _due_until(connection, imported=False, today=today, first=first)}) if invoices else ():
         outstanding = amount - paid
         trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
         days = (today - due_on).days
@@ -453,11 +477,11 @@ def income_due(session: Session, *, today: date, first: int | None = None) -> li
             due_on=due_on, amount=amount, paid=paid, outstanding=outstanding,
             days_outstanding=days, overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=explanation))
     imported_ids, imported_rows = _imported_due()
-    imported = list(connection.execute(imported_ids, {
-        "until": _due_until(connection, imported=True, today=today, first=first)}).scalars())
+    ids = list(connection.execute(imported_ids, {
+        "until": _due_until(connection, imported=True, today=today, first=first)}).scalars()) if imported else []
     for reference, due_on, amount, source, obligation, agreement, developer, authority, division in (
-        row for start in range(0, len(imported), 1000)
-        for row in connection.execute(imported_rows, {"ids": imported[start:start + 1000]})
+        row for start in range(0, len(ids), 1000)
+        for row in connection.execute(imported_rows, {"ids": ids[start:start + 1000]})
     ):
         days = (today - due_on).days
         rows.append(IncomeDueRow(
