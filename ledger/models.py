@@ -782,6 +782,8 @@ class KeptUrgentState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     as_of: Mapped[date]
     amber_months: Mapped[int]
+    #: How many agreements are kept urgent (rows of kept_urgent_agreements).
+    agreements: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class KeptInvoiceOutstanding(Base):

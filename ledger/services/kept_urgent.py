@@ -46,16 +46,30 @@ def state(session: Session) -> tuple[date, int] | None:
     return None if row is None else (row[0], row[1])
 
 
+def agreement_count(session: Session) -> int:
+    """How many agreements hold urgent money on the kept day: read with the day by ``ensure``
+    in this transaction, or from the kept state."""
+    ensured = session.info.get(_ENSURED)
+    if ensured is not None and ensured[0] == session.get_transaction() and ensured[3] is not None:
+        return int(ensured[3])
+    return int(session.connection().execute(select(KeptUrgentState.agreements)
+                                            .where(KeptUrgentState.id == STATE)).scalar() or 0)
+
+
 def ensure(session: Session, *, today: date, amber_months: int) -> bool:
     """Make the kept urgent sums those of ``today``; True when they are. Written in a
     transaction of its own; the caller's session then starts afresh, to read them. False
     (the caller works the sums out itself) when the caller has unsaved changes."""
-    # Asked by several readers of one page: once per transaction and day.
+    # Asked by several readers of one page: once per transaction and day; the day's count
+    # of agreements comes with it (``agreements``).
     checked = (session.get_transaction(), today, amber_months)
-    if session.info.get(_ENSURED) == checked:
+    if session.info.get(_ENSURED, ())[:3] == checked:
         return True
-    if state(session) == (today, amber_months):
-        session.info[_ENSURED] = checked
+    found = session.connection().execute(
+        select(KeptUrgentState.as_of, KeptUrgentState.amber_months, KeptUrgentState.agreements)
+        .where(KeptUrgentState.id == STATE)).first()
+    if found is not None and (found[0], found[1]) == (today, amber_months):
+        session.info[_ENSURED] = (*checked, found[2])
         return True
     if session.new or session.dirty or session.deleted:
         return False
@@ -119,7 +133,9 @@ def rebuild(session: Session, *, today: date, amber_months: int) -> None:
         # No division is a code of its own: NULL, and '' in the divisions' key.
         select(func.coalesce(urgent.division_code, NO_DIVISION), func.sum(urgent.money), func.count())
         .group_by(urgent.division_code)))
-    session.execute(insert(KeptUrgentState).values(id=STATE, as_of=today, amber_months=amber_months))
+    session.execute(insert(KeptUrgentState).values(
+        id=STATE, as_of=today, amber_months=amber_months,
+        agreements=select(func.count()).select_from(KeptUrgentAgreement).scalar_subquery()))
     if session.get_bind().dialect.name == "postgresql":
         # Statistics of the day's rows, in the same transaction: PostgreSQL's own would be
         # those of yesterday's rows or of empty tables until autovacuum comes round, and
@@ -153,7 +169,10 @@ def move(session: Session, obligation_ids: Iterable[int]) -> None:
             agreements.add(r[1])
             total, count = moved[r[2] or NO_DIVISION]
             moved[r[2] or NO_DIVISION] = (total + r[3], count + 1)
-    _move_agreements(connection, sorted(agreements))
+    moved_agreements = _move_agreements(connection, sorted(agreements))
+    if moved_agreements:
+        connection.execute(update(KeptUrgentState).where(KeptUrgentState.id == STATE)
+                           .values(agreements=KeptUrgentState.agreements + moved_agreements))
     # Divisions in code order, as kept moves its division rows.
     for code, (money, count) in sorted(moved.items()):
         if (money, count) == (ZERO, 0):
@@ -164,14 +183,17 @@ def move(session: Session, obligation_ids: Iterable[int]) -> None:
             connection.execute(insert(division).values(division_code=code, money=money, obligations=count))
 
 
-def _move_agreements(connection: Connection, agreement_ids: list[int]) -> None:
+def _move_agreements(connection: Connection, agreement_ids: list[int]) -> int:
     """The kept urgent agreements among these, after their obligations' rows moved: each
-    written afresh, so a corrected signing date is copied too."""
-    table = KeptUrgentAgreement
+    written afresh, so a corrected signing date is copied too. How many more are kept."""
+    table, more = KeptUrgentAgreement, 0
     for start in range(0, len(agreement_ids), 1000):
         chunk = agreement_ids[start:start + 1000]
-        connection.execute(delete(table).where(table.agreement_id.in_(chunk)))
-        connection.execute(insert(table).from_select(list(AGREEMENT_COLUMNS), _agreement_rows(Agreement.id.in_(chunk))))
+        more -= connection.execute(delete(table).where(table.agreement_id.in_(chunk))).rowcount
+        # Counted as returned: psycopg gives no row count for an INSERT ... SELECT.
+        more += len(connection.execute(insert(table).from_select(
+            list(AGREEMENT_COLUMNS), _agreement_rows(Agreement.id.in_(chunk))).returning(table.agreement_id)).all())
+    return more
 
 
 def differences(session: Session, references: dict[int, str]) -> list[str]:
@@ -197,6 +219,9 @@ def differences(session: Session, references: dict[int, str]) -> list[str]:
     problems.extend(
         f"agreement {agreement_references.get(i, i)}: kept urgent on {today} as {have_agreements.get(i)}; its "
         f"urgent obligations and signing date give {want_agreements.get(i)}" for i in differing)
+    counted = agreement_count(session)
+    if counted != len(have_agreements):
+        problems.append(f"agreements kept urgent on {today}: counted {counted}; {len(have_agreements)} are kept")
     divisions: dict[str, tuple[Decimal, int]] = defaultdict(lambda: (ZERO, 0))
     for _, division, money, _ in want.values():
         total, count = divisions[division or NO_DIVISION]

@@ -44,7 +44,7 @@ from ledger.models import (
     Obligation,
     Project,
 )
-from ledger.services import balances, kept, overview, registry
+from ledger.services import balances, kept, kept_urgent, overview, registry
 from ledger.services.income import IncomeDueRow, income_due
 from ledger.services.ledger_rows import in_force_condition
 from ledger.services.registry import Filters, agreements_query, page, projects_query
@@ -82,7 +82,7 @@ def agreement_list(
         # in its index, and with no other filter the count is of the kept rows themselves.
         urgent = KeptUrgentAgreement
         if limit is not None and filters == Filters():
-            total = session.connection().execute(_count_urgent_agreements()).scalar()
+            total = kept_urgent.agreement_count(session)
             if (sort, descending) == ("signed", True):
                 # Newest first by the kept agreements' own index: the agreements' own walks past
                 # every newer agreement holding no urgent money (25,000 at national size).
@@ -105,11 +105,6 @@ def agreement_list(
         found = list(session.scalars(query))
         return found, len(found)
     return page(session, query, offset=offset or 0, limit=limit)
-
-
-@cache
-def _count_urgent_agreements() -> Select[Any]:
-    return select(func.count()).select_from(KeptUrgentAgreement)
 
 
 @cache

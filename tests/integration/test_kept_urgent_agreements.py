@@ -84,6 +84,19 @@ def test_a_wrong_signing_date_kept_is_named(session: Session, ledger: dict[str, 
     assert kept.differences(session) == []
 
 
+def test_the_count_kept_moves_with_writes_and_a_wrong_one_is_named(session: Session, ledger: dict[str, int]) -> None:
+    assert urgent_page(session)[1] == 3
+    with freeze_time(NOW):
+        post(session, "receipt", "50.00", date(2017, 4, 3), obligation="17/00004/FUL/1")  # one more
+        reverse_entry(session, ledger["16/00002/FUL"], actor=OFFICER, reason="keyed against the wrong obligation")
+        reverse_entry(session, ledger["15/00001/FUL"], actor=OFFICER, reason="keyed against the wrong obligation")
+    assert urgent_page(session)[1] == 2
+    session.rollback()
+    assert kept.differences(session) == []
+    session.execute(text("UPDATE kept_urgent_state SET agreements = 7"))
+    assert kept.differences(session) == ["agreements kept urgent on 2026-01-05: counted 7; 2 are kept"]
+
+
 @pytest.fixture
 def postgres_session(postgres_url: str) -> Iterator[Session]:
     _reset_postgres(postgres_url)
