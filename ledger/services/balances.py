@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
@@ -139,14 +139,15 @@ def _kept_at_risk(
     red_months: int, amber_months: int, order_by: tuple[ColumnElement[Any], ...] = (), limit: int | None = None,
 ) -> list[AtRiskRow]:
     """The at-risk rows of the kept receipt positions (services.kept), but for ``leave_out``:
-    all, or the first ``limit`` in the order given."""
+    all, or the first ``limit`` in the order given. The limit is written into the statement:
+    with a LIMIT parameter PostgreSQL planned a page afresh on every request."""
     shared = Shared()
     found = session.connection().execute(
         kept_receipts(conditions, leave_out).add_columns(
             Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
             Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, KeptReceiptPosition.deadline,
             KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated)
-        .order_by(*order_by).limit(limit))
+        .order_by(*order_by).limit(None if limit is None else literal_column(str(int(limit)))))
     rows = []
     for (agreement, obligation, authority, division, purpose, service, reference, received, deadline, no_deadline,
          remaining, allocated) in found:

@@ -244,9 +244,9 @@ def _loose_index_scan(column: Any) -> Select[Any]:
     recursive query, the least value, then the least greater than the one before."""
     table = column.class_.__table__
     ordered = table.c[column.key]
-    found = (select(ordered.label("value")).order_by(ordered).limit(1).subquery().select()
+    found = (select(ordered.label("value")).order_by(ordered).limit(literal_column("1")).subquery().select()
              .cte("found", recursive=True))
-    following = (select(ordered).where(ordered > found.c.value).order_by(ordered).limit(1)
+    following = (select(ordered).where(ordered > found.c.value).order_by(ordered).limit(literal_column("1"))
                  .correlate(found).scalar_subquery())
     found = found.union_all(select(following).where(found.c.value.is_not(None)))
     return select(found.c.value).where(found.c.value.is_not(None))

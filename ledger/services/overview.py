@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, extract, func, select
+from sqlalchemy import Select, bindparam, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
@@ -74,8 +74,10 @@ class RecentEntry:
 @cache
 def _recent_entries(count: int) -> Select[Any]:
     """The ``count`` latest entries with their obligations' references. The latest are
-    chosen first, by their index: joined at once, PostgreSQL hashed every entry."""
-    latest = select(Entry.id).order_by(Entry.created_at.desc(), Entry.id.desc()).limit(count).subquery()
+    chosen first, by their index: joined at once, PostgreSQL hashed every entry. The count is
+    written into the statement: with a LIMIT parameter PostgreSQL planned it afresh each time."""
+    latest = (select(Entry.id).order_by(Entry.created_at.desc(), Entry.id.desc())
+              .limit(literal_column(str(int(count)))).subquery())
     return (select(Entry.occurred_on, Entry.kind, Entry.reverses, Obligation.reference, Entry.reference,
                    Entry.amount, Entry.created_by)
             .join(latest, latest.c.id == Entry.id).join(Obligation, Obligation.id == Entry.obligation_id)
