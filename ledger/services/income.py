@@ -425,7 +425,9 @@ def _due_until(connection: Connection, *, imported: bool, today: date, first: in
 @cache
 def _invoices_due() -> Select[Any]:
     """The invoices not yet fully paid due by ``until``, with what has been paid (kept) and
-    their instalments, obligations and agreements."""
+    their instalments, obligations and agreements. The date is written into the statement:
+    PostgreSQL plans this five-table join once a date, where as a parameter it planned it
+    afresh on every request (0.6 ms)."""
     outstanding = KeptInvoiceOutstanding
     return (select(Invoice.reference, Invoice.due_on, Invoice.amount, outstanding.paid, Invoice.explanation,
                    Instalment.trigger_event, Instalment.trigger_dwellings, Obligation.reference, Agreement.reference,
@@ -435,7 +437,7 @@ def _invoices_due() -> Select[Any]:
             .join(Instalment, Invoice.instalment_id == Instalment.id)
             .join(Obligation, Instalment.obligation_id == Obligation.id)
             .join(Agreement, Obligation.agreement_id == Agreement.id)
-            .where(outstanding.due_on <= bindparam("until")))
+            .where(outstanding.due_on <= bindparam("until", literal_execute=True)))
 
 
 @cache
