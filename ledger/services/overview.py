@@ -208,7 +208,9 @@ def _urgent_per_obligation(*, kept_for_the_day: bool, leave_out: bool, largest: 
                   .where(receipt.deadline <= bindparam("amber")).group_by(obligation_id))
     if leave_out:
         chosen = chosen.where(obligation_id.not_in(bindparam("worked_out", expanding=True)))
-    per_obligation = chosen.order_by(money.desc(), obligation_id).limit(largest).subquery()
+    # The count written into the statement, so PostgreSQL plans it once (services.income says why).
+    per_obligation = (chosen.order_by(money.desc(), obligation_id)
+                      .limit(None if largest is None else literal_column(str(int(largest)))).subquery())
     return (select(Obligation.reference, Agreement.reference, Agreement.division_code, Obligation.service,
                    per_obligation.c.earliest, per_obligation.c.money)
             .join(Obligation, Obligation.id == per_obligation.c.obligation_id)
