@@ -7,7 +7,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Engine,
+    Integer,
+    bindparam,
+    create_engine,
+    event,
+    literal_column,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +56,18 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def page_bound(name: str) -> BindParameter[int]:
+    """A page's OFFSET or LIMIT, written into its statement when it runs rather than sent as
+    a parameter: PostgreSQL planned a statement with a LIMIT parameter afresh on every
+    request, where one with the numbers written in is planned once."""
+    return bindparam(name, type_=Integer(), literal_execute=True)
+
+
+def written(count: int) -> ColumnElement[int]:
+    """A LIMIT known when the statement is built, written into it (page_bound says why)."""
+    return literal_column(str(int(count)))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

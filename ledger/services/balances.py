@@ -10,10 +10,10 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from ledger.db import read_snapshot
+from ledger.db import read_snapshot, written
 from ledger.domain import rules
 from ledger.domain.dates import Deadline, NoDeadline, add_months
 from ledger.domain.entries import LedgerEntry
@@ -147,7 +147,7 @@ def _kept_at_risk(
             Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
             Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, KeptReceiptPosition.deadline,
             KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated)
-        .order_by(*order_by).limit(None if limit is None else literal_column(str(int(limit)))))
+        .order_by(*order_by).limit(None if limit is None else written(limit)))
     rows = []
     for (agreement, obligation, authority, division, purpose, service, reference, received, deadline, no_deadline,
          remaining, allocated) in found:

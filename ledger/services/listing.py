@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ledger.db import read_snapshot
+from ledger.db import page_bound, read_snapshot, written
 from ledger.domain.dates import add_months, financial_year_bounds, financial_year_of
 from ledger.domain.entry_kinds import KIND_RULES, signed
 from ledger.domain.money import ZERO
@@ -111,10 +111,12 @@ def agreement_list(
 def _newest_urgent_agreements() -> Select[Any]:
     """A page (``offset``, ``limit``) of the agreements kept urgent for the day in the list's
     own order: signed newest first, those with no signing date last, then newest added first.
-    The page is chosen from the kept rows alone, so no database starts from the agreements."""
+    The page is chosen from the kept rows alone, so no database starts from the agreements;
+    its bounds are written into the statement when it runs (overview._kept_divisions)."""
     columns = (KeptUrgentAgreement.dated, KeptUrgentAgreement.signed_on, KeptUrgentAgreement.agreement_id)
     chosen = (select(*columns).order_by(*(column.desc() for column in columns))
-              .offset(bindparam("offset")).limit(bindparam("limit")).subquery())
+              .offset(page_bound("offset")).limit(page_bound("limit"))
+              .subquery())
     return (select(Agreement).join(chosen, chosen.c.agreement_id == Agreement.id)
             .order_by(*(column.desc() for column in chosen.c)))
 
@@ -244,9 +246,9 @@ def _loose_index_scan(column: Any) -> Select[Any]:
     recursive query, the least value, then the least greater than the one before."""
     table = column.class_.__table__
     ordered = table.c[column.key]
-    found = (select(ordered.label("value")).order_by(ordered).limit(literal_column("1")).subquery().select()
+    found = (select(ordered.label("value")).order_by(ordered).limit(written(1)).subquery().select()
              .cte("found", recursive=True))
-    following = (select(ordered).where(ordered > found.c.value).order_by(ordered).limit(literal_column("1"))
+    following = (select(ordered).where(ordered > found.c.value).order_by(ordered).limit(written(1))
                  .correlate(found).scalar_subquery())
     found = found.union_all(select(following).where(found.c.value.is_not(None)))
     return select(found.c.value).where(found.c.value.is_not(None))

@@ -9,11 +9,11 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, extract, func, literal_column, select
+from sqlalchemy import Select, bindparam, extract, func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
-from ledger.db import read_snapshot
+from ledger.db import page_bound, read_snapshot, written
 from ledger.domain.dates import NoDeadline, add_months
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
 from ledger.domain.money import ZERO
@@ -77,7 +77,7 @@ def _recent_entries(count: int) -> Select[Any]:
     chosen first, by their index: joined at once, PostgreSQL hashed every entry. The count is
     written into the statement: with a LIMIT parameter PostgreSQL planned it afresh each time."""
     latest = (select(Entry.id).order_by(Entry.created_at.desc(), Entry.id.desc())
-              .limit(literal_column(str(int(count)))).subquery())
+              .limit(written(count)).subquery())
     return (select(Entry.occurred_on, Entry.kind, Entry.reverses, Obligation.reference, Entry.reference,
                    Entry.amount, Entry.created_by)
             .join(latest, latest.c.id == Entry.id).join(Obligation, Obligation.id == Entry.obligation_id)
@@ -208,9 +208,9 @@ def _urgent_per_obligation(*, kept_for_the_day: bool, leave_out: bool, largest: 
                   .where(receipt.deadline <= bindparam("amber")).group_by(obligation_id))
     if leave_out:
         chosen = chosen.where(obligation_id.not_in(bindparam("worked_out", expanding=True)))
-    # The count written into the statement, so PostgreSQL plans it once (services.income says why).
+    # The count written into the statement, so PostgreSQL plans it once (db.page_bound says why).
     per_obligation = (chosen.order_by(money.desc(), obligation_id)
-                      .limit(None if largest is None else literal_column(str(int(largest)))).subquery())
+                      .limit(None if largest is None else written(largest)).subquery())
     return (select(Obligation.reference, Agreement.reference, Agreement.division_code, Obligation.service,
                    per_obligation.c.earliest, per_obligation.c.money)
             .join(Obligation, Obligation.id == per_obligation.c.obligation_id)
@@ -321,14 +321,16 @@ DIVISION_MONEY = ("secured", *TOTALS)
 @cache
 def _kept_divisions(*, paged: bool) -> Select[Any]:
     """The divisions by name (from ``offset``, ``limit`` of them when ``paged``), each with
-    its kept totals (DIVISION_MONEY) and the day's urgent money kept."""
+    its kept totals (DIVISION_MONEY) and the day's urgent money kept. The page's bounds are
+    written into the statement when it runs: as parameters, PostgreSQL planned it each time."""
     totals, urgent = KeptDivisionPosition, KeptUrgentDivision
     listed = (select(Division.code, Division.name, Division.authority_code, Division.members,
                      *(getattr(totals, name) for name in DIVISION_MONEY), urgent.money)
               .outerjoin(totals, totals.division_code == Division.code)
               .outerjoin(urgent, urgent.division_code == Division.code)
               .order_by(Division.name, Division.code))
-    return listed.offset(bindparam("offset")).limit(bindparam("limit")) if paged else listed
+    return (listed.offset(page_bound("offset")).limit(page_bound("limit"))
+            if paged else listed)
 
 
 def division_totals(
