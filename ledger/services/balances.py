@@ -358,6 +358,11 @@ def _division_bands(as_of: date, red_months: int, amber_months: int) -> Select[A
         for band in Band))
 
 
+@cache
+def _division_projects() -> Select[Any]:
+    return select(Project).where(Project.division_code == bindparam("code"))
+
+
 def division_summary(
     session: Session, code: str, *, on: date, as_known_at: datetime | None = None,
     red_months: int = 12, amber_months: int = 24,
@@ -402,8 +407,7 @@ def division_summary(
             risk[row.band] += row.remaining
     # Sorted here: ordered by the database, SQLite walks every project by reference rather than
     # look up the division's few by their index.
-    projects = sorted(session.scalars(select(Project).where(Project.division_code == code)),
-                      key=lambda project: project.reference)
+    projects = sorted(session.scalars(_division_projects(), {"code": code}), key=lambda project: project.reference)
     return DivisionSummary(
         division=division,
         on=on,

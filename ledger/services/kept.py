@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -547,9 +548,7 @@ def division_totals(session: Session, *, on: date, codes: Sequence[str] | None =
     if ids is None:
         return None
     totals: dict[str, Totals] = defaultdict(Totals)
-    chosen = () if codes is None else (KeptDivisionPosition.division_code.in_(codes),)
-    for row in session.connection().execute(select(KeptDivisionPosition.division_code,
-                                                   *(getattr(KeptDivisionPosition, n) for n in MONEY)).where(*chosen)):
+    for row in session.connection().execute(_division_rows(chosen=codes is not None), {"codes": codes}):
         totals[row[0]] = Totals(**dict(zip(MONEY, row[1:], strict=True)))
     if ids:
         for row in session.execute(select(KeptObligationPosition.division_code,
@@ -561,6 +560,14 @@ def division_totals(session: Session, *, on: date, codes: Sequence[str] | None =
             key = kept.division_code or NO_DIVISION
             totals[key] = totals[key].plus(kept.totals)
     return totals
+
+
+@cache
+def _division_rows(*, chosen: bool) -> Select[Any]:
+    """The kept division rows (of the divisions ``codes`` when ``chosen``): built once, as a
+    division's page reads its own on every request."""
+    rows = select(KeptDivisionPosition.division_code, *(getattr(KeptDivisionPosition, n) for n in MONEY))
+    return rows.where(KeptDivisionPosition.division_code.in_(bindparam("codes", expanding=True))) if chosen else rows
 
 
 def positions_on(session: Session, ids: Sequence[int], *, on: date) -> Iterator[Kept]:
