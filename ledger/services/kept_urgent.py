@@ -61,7 +61,7 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
     transaction of its own; the caller's session then starts afresh, to read them. False
     (the caller works the sums out itself) when the caller has unsaved changes."""
     # Asked by several readers of one page: once per transaction and day; the day's count
-    # of agreements comes with it (``agreements``).
+    # of agreements is read with it (``agreement_count``).
     checked = (session.get_transaction(), today, amber_months)
     if session.info.get(_ENSURED, ())[:3] == checked:
         return True
@@ -190,7 +190,7 @@ def _move_agreements(connection: Connection, agreement_ids: list[int]) -> int:
     for start in range(0, len(agreement_ids), 1000):
         chunk = agreement_ids[start:start + 1000]
         more -= connection.execute(delete(table).where(table.agreement_id.in_(chunk))).rowcount
-        # Counted as returned: psycopg gives no row count for an INSERT ... SELECT.
+        # Counted as returned: through psycopg an INSERT ... SELECT of no rows counted -1.
         more += len(connection.execute(insert(table).from_select(
             list(AGREEMENT_COLUMNS), _agreement_rows(Agreement.id.in_(chunk))).returning(table.agreement_id)).all())
     return more
