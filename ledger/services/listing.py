@@ -79,7 +79,7 @@ def agreement_list(
     ready = urgent_on is not None and overview.kept_urgent_for(session, today=urgent_on, amber_months=amber_months)
     if urgent_on is not None and ready and kept.unsettled(session, urgent_on) == []:
         # The day's urgent money is kept per obligation: each agreement of the page is looked up
-        # in its index, and with no other filter the count is of the kept rows themselves.
+        # in its index, and with no other filter the count is the one kept with the day.
         urgent = KeptUrgentAgreement
         if limit is not None and filters == Filters():
             total = kept_urgent.agreement_count(session)
@@ -112,7 +112,7 @@ def _newest_urgent_agreements() -> Select[Any]:
     """A page (``offset``, ``limit``) of the agreements kept urgent for the day in the list's
     own order: signed newest first, those with no signing date last, then newest added first.
     The page is chosen from the kept rows alone, so no database starts from the agreements;
-    its bounds are written into the statement when it runs (overview._kept_divisions)."""
+    its bounds are written into the statement when it runs (db.page_bound)."""
     columns = (KeptUrgentAgreement.dated, KeptUrgentAgreement.signed_on, KeptUrgentAgreement.agreement_id)
     chosen = (select(*columns).order_by(*(column.desc() for column in columns))
               .offset(page_bound("offset")).limit(page_bound("limit"))

@@ -27,7 +27,7 @@ from ledger.services.overview import kept_urgent_for, largest_at_risk, urgent_mo
 def _facts(values: dict[str, object]) -> ReviewFacts:
     return ReviewFacts(status=str(values.get("status") or ""), note=str(values.get("note") or ""),
                        owner_email=str(values.get("owner_email") or ""),
-                       next_review_on=values.get("next_review_on"))
+                       next_review_on=values.get("next_review_on"))  # type: ignore[arg-type]
 
 
 def _obligation_id(session: Session, reference: str) -> int | None:
