@@ -365,9 +365,11 @@ def _division_projects() -> Select[Any]:
 
 def division_summary(
     session: Session, code: str, *, on: date, as_known_at: datetime | None = None,
-    red_months: int = 12, amber_months: int = 24,
+    red_months: int = 12, amber_months: int = 24, with_projects: bool = True,
 ) -> DivisionSummary:
-    """Money secured, received, spent, transferred, repaid, held and at risk in a division."""
+    """Money secured, received, spent, transferred, repaid, held and at risk in a division,
+    and the projects in it unless ``with_projects`` is false (the division's page lists the
+    projects its money paid for instead)."""
     read_snapshot(session)
     division = get_one(session, Division, "code", code, what="division")
     in_division = Agreement.division_code == code
@@ -407,7 +409,8 @@ def division_summary(
             risk[row.band] += row.remaining
     # Sorted here: ordered by the database, SQLite walks every project by reference rather than
     # look up the division's few by their index.
-    projects = sorted(session.scalars(_division_projects(), {"code": code}), key=lambda project: project.reference)
+    projects = sorted(session.scalars(_division_projects(), {"code": code}),
+                      key=lambda project: project.reference) if with_projects else []
     return DivisionSummary(
         division=division,
         on=on,

@@ -25,7 +25,7 @@ from reports.division import division_csv, division_workbook
 def division(code: str) -> ResponseReturnValue:
     s = get_session()
     today = clock.today()
-    summary = balances.division_summary(s, code, on=today, **band_thresholds())
+    summary = balances.division_summary(s, code, on=today, with_projects=False, **band_thresholds())
     report = division_report(s, code, on=today, division=summary.division)
     money_chart = charts.horizontal_bars([
         charts.Bar("Secured", summary.secured, "bar secured"), charts.Bar("Received", summary.received, "bar received"),
