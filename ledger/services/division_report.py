@@ -12,7 +12,17 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot
@@ -92,20 +102,52 @@ class DivisionReport:
 KEPT_MONEY = ("secured", *TOTALS)
 
 
-def _kept_money_per_agreement_and_service() -> CompoundSelect:
-    """KEPT_MONEY of the division's agreements signed by ``on`` as kept: a row per agreement
-    (service None), then a row per service (agreement None). The obligations are joined to
-    their kept rows once (a CTE read twice is materialised by SQLite and PostgreSQL alike)."""
-    per_pair = (select(Obligation.agreement_id, Obligation.service, func.sum(Obligation.amount).label(KEPT_MONEY[0]),
-                       *(func.sum(getattr(KeptObligationPosition, name)).label(name) for name in KEPT_MONEY[1:]))
-                .join(Agreement, Obligation.agreement_id == Agreement.id)
-                .outerjoin(KeptObligationPosition, KeptObligationPosition.obligation_id == Obligation.id)
-                .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
-                .group_by(Obligation.agreement_id, Obligation.service).cte("per_pair"))
+#: The kinds of _kept_money's rows, in its order.
+_AGREEMENT, _SERVICE, _PROJECT = range(3)
+
+
+def _kept_money() -> CompoundSelect:
+    """The division's agreements signed by ``on`` and their money as kept, in one round trip
+    (each part had been one, and each walked the division's obligations again):
+
+    - an _AGREEMENT row per agreement: (kind, id, reference, site name, developer, None,
+      *KEPT_MONEY), by reference;
+    - a _SERVICE row per service: (kind, None, None, None, service, None, *KEPT_MONEY);
+    - a _PROJECT row per project the obligations' money was spent on, transferred for or
+      allocated to: (kind, id, reference, name, service, division, spent, transferred,
+      allocated unspent, None, None), by reference.
+
+    The obligations are found once (a CTE read more than once is materialised by SQLite and
+    PostgreSQL alike); an agreement without obligations still has its row."""
+    here = (select(Agreement.id.label("agreement_id"), Agreement.reference, Agreement.site_name, Agreement.developer,
+                   Obligation.id.label("obligation_id"), Obligation.service, Obligation.amount)
+            .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
+            .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
+            .cte("here"))
+    kept_row = KeptObligationPosition
+    pair = (here.c.agreement_id, here.c.reference, here.c.site_name, here.c.developer, here.c.service)
+    per_pair = (select(*pair, func.sum(here.c.amount).label(KEPT_MONEY[0]),
+                       *(func.sum(getattr(kept_row, name)).label(name) for name in KEPT_MONEY[1:]))
+                .select_from(here.outerjoin(kept_row, kept_row.obligation_id == here.c.obligation_id))
+                .group_by(*pair).cte("per_pair"))
     sums = [func.sum(per_pair.c[name]) for name in KEPT_MONEY]
+    agreement = (per_pair.c.agreement_id, per_pair.c.reference, per_pair.c.site_name, per_pair.c.developer)
+    to_project = KeptProjectPosition
+    # Summed per project before the projects are joined: each of the few then found by its
+    # key, where joined first PostgreSQL hashed every project of the ledger.
+    per_project = (select(to_project.project_id, *(func.sum(getattr(to_project, name)).label(name)
+                                                    for name in ("spent", "transferred", "allocated")))
+                   .select_from(here.join(to_project, to_project.obligation_id == here.c.obligation_id))
+                   .group_by(to_project.project_id).subquery("per_project"))
+    unused = [null()] * (len(KEPT_MONEY) - 3)
     return union_all(
-        select(per_pair.c.agreement_id, null().label("service"), *sums).group_by(per_pair.c.agreement_id),
-        select(null(), per_pair.c.service, *sums).group_by(per_pair.c.service))
+        select(literal(_AGREEMENT), *agreement, null(), *sums).group_by(*agreement),
+        select(literal(_SERVICE), null(), null(), null(), per_pair.c.service, null(), *sums)
+        .where(per_pair.c.service.is_not(None)).group_by(per_pair.c.service),
+        select(literal(_PROJECT), Project.id, Project.reference, Project.name, Project.service, Project.division_code,
+               per_project.c.spent, per_project.c.transferred, per_project.c.allocated, *unused)
+        .join_from(per_project, Project, per_project.c.project_id == Project.id),
+    ).order_by(literal_column("1"), literal_column("3"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,19 +160,15 @@ class _ReportStatements:
     secured: Select[Any]
     #: Money moved per agreement, service, project and kind of entry (reversed entries left out).
     moved: Select[Any]
-    #: Money secured, received, spent, transferred and repaid (KEPT_MONEY) per agreement and
-    #: per service, as kept, in one round trip.
-    kept_per_agreement_and_service: CompoundSelect
-    #: Each project with its money spent on it, transferred for it and allocated to it
-    #: unspent, as kept, by reference.
-    kept_to_projects: Select[Any]
+    #: The agreements, their money per agreement and per service and what it did for each
+    #: project, as kept (_kept_money).
+    kept_money: CompoundSelect
 
 
 @cache
 def _report_statements() -> _ReportStatements:
     """Built once: building them took longer than the database took to answer them."""
     here = (Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
-    named = (Project.id, Project.reference, Project.name, Project.service, Project.division_code)
     return _ReportStatements(
         agreements=select(Agreement.id, Agreement.reference, Agreement.site_name, Agreement.developer)
         .where(*here).order_by(Agreement.reference),
@@ -141,13 +179,7 @@ def _report_statements() -> _ReportStatements:
         .join(Obligation, Entry.obligation_id == Obligation.id).join(Agreement, Obligation.agreement_id == Agreement.id)
         .where(*here, Entry.occurred_on <= bindparam("on"), in_force_looked_up())
         .group_by(Obligation.agreement_id, Obligation.service, Entry.project_id, Entry.kind),
-        kept_per_agreement_and_service=_kept_money_per_agreement_and_service(),
-        kept_to_projects=select(*named, func.sum(KeptProjectPosition.spent), func.sum(KeptProjectPosition.transferred),
-                                func.sum(KeptProjectPosition.allocated))
-        .join(Project, KeptProjectPosition.project_id == Project.id)
-        .join(Obligation, KeptProjectPosition.obligation_id == Obligation.id)
-        .join(Agreement, Obligation.agreement_id == Agreement.id).where(*here)
-        .group_by(*named).order_by(Project.reference))
+        kept_money=_kept_money())
 
 
 def division_report(session: Session, code: str, *, on: date, division: Division | None = None) -> DivisionReport:
@@ -159,8 +191,6 @@ def division_report(session: Session, code: str, *, on: date, division: Division
         division = get_one(session, Division, "code", code, what="division")
     statements, parameters = _report_statements(), {"code": code, "on": on}
     connection = session.connection()
-    agreements = {a.id: AgreementMoney(reference=a.reference, site_name=a.site_name, developer=a.developer)
-                  for a in connection.execute(statements.agreements, parameters)}
     services: dict[str, ServiceMoney] = {}
 
     def service(name: str) -> ServiceMoney:
@@ -169,13 +199,22 @@ def division_report(session: Session, code: str, *, on: date, division: Division
     if kept.unsettled(session, on) == []:
         # Every obligation's kept positions answer for ``on``: its money and what it did for
         # projects as kept (a few rows, where the entries naming projects were thousands).
-        for agreement_id, service_name, *money in connection.execute(statements.kept_per_agreement_and_service,
-                                                                     parameters):
-            group = service(service_name) if agreement_id is None else agreements[agreement_id]
-            for name, amount in zip(KEPT_MONEY, money, strict=True):
-                setattr(group, name, amount or ZERO)
-        funded = [_funded(row, *row[-3:]) for row in connection.execute(statements.kept_to_projects, parameters)]
-        return _report(division, on, _with_money(funded), agreements, services)
+        kept_agreements: dict[int, AgreementMoney] = {}
+        funded: list[ProjectFunded] = []
+        for kind, row_id, reference, name, label, place, *money in connection.execute(statements.kept_money,
+                                                                                     parameters):
+            if kind == _PROJECT:
+                funded.append(ProjectFunded(reference=reference, name=name, service=label, division_code=place,
+                                            spent=money[0], transferred=money[1], allocated_unspent=money[2]))
+                continue
+            group = (service(label) if kind == _SERVICE else
+                     kept_agreements.setdefault(row_id, AgreementMoney(reference=reference, site_name=name,
+                                                                       developer=label)))
+            for total, amount in zip(KEPT_MONEY, money, strict=True):
+                setattr(group, total, amount or ZERO)
+        return _report(division, on, _with_money(funded), kept_agreements, services)
+    agreements = {a.id: AgreementMoney(reference=a.reference, site_name=a.site_name, developer=a.developer)
+                  for a in connection.execute(statements.agreements, parameters)}
     projects: dict[int, dict[EntryKind, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for agreement_id, service_name, secured in connection.execute(statements.secured, parameters):
         agreements[agreement_id].secured += secured or ZERO

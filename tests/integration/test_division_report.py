@@ -14,7 +14,7 @@ from freezegun import freeze_time
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from ledger.services import balances, registry
+from ledger.services import balances, kept, registry
 from ledger.services.division_report import division_report
 from ledger.services.entries import reverse_entry
 from reports.division import division_csv, division_workbook
@@ -97,6 +97,21 @@ def test_the_report_agrees_with_the_divisions_summary(ledger: Session) -> None:
         assert report.total(name) == getattr(summary, name), name
     later = division_report(ledger, "ashford-central", on=date(2024, 6, 1))
     assert later.total("received") == D("75999.00")
+
+
+def test_the_kept_positions_give_what_the_replay_gives(ledger: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An agreement with no obligations yet is listed, with no money.
+    make_agreement(ledger, reference="A0", site_name="Empty Field")
+    on = date(2024, 6, 1)
+    assert kept.unsettled(ledger, on) == [], "the kept positions answer for the day"
+    report = division_report(ledger, "ashford-central", on=on)
+    assert [(a.reference, a.site_name, a.secured, a.received) for a in report.agreements] == [
+        ("A", None, D("110000.00"), D("70999.00")), ("A0", "Empty Field", D("0"), D("0")),
+        ("B", "Mill Lane", D("50000.00"), D("5000.00"))]
+    assert [(p.reference, p.spent, p.transferred, p.allocated_unspent) for p in report.projects] == [
+        ("PRJ-1", D("13345.67"), D("0.00"), D("20654.33")), ("PRJ-2", D("0.00"), D("2500.00"), D("0.00"))]
+    monkeypatch.setattr(kept, "unsettled", lambda session, on: None)
+    assert division_report(ledger, "ashford-central", on=on) == report
 
 
 def test_another_division_sees_only_what_its_own_money_paid_for(ledger: Session) -> None:
