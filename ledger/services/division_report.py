@@ -204,8 +204,7 @@ def division_report(session: Session, code: str, *, on: date, division: Division
         for kind, row_id, reference, name, label, place, *money in connection.execute(statements.kept_money,
                                                                                      parameters):
             if kind == _PROJECT:
-                funded.append(ProjectFunded(reference=reference, name=name, service=label, division_code=place,
-                                            spent=money[0], transferred=money[1], allocated_unspent=money[2]))
+                funded.append(_funded(reference, name, label, place, *money[:3]))
                 continue
             group = (service(label) if kind == _SERVICE else
                      kept_agreements.setdefault(row_id, AgreementMoney(reference=reference, site_name=name,
@@ -249,15 +248,15 @@ def _with_money(projects: list[ProjectFunded]) -> list[ProjectFunded]:
 
 def _projects(session: Session, amounts: Funded) -> list[ProjectFunded]:
     """The projects ``amounts`` names, by reference, with that money."""
-    return [_funded(project, *amounts[project.id])
+    return [_funded(*project[1:], *amounts[project.id])
             for project in (session.connection().execute(_projects_named(), {"ids": list(amounts)}) if amounts else ())]
 
 
-def _funded(project: Any, spent: Decimal, transferred: Decimal, allocated: Decimal) -> ProjectFunded:
-    """A project (a row of its reference, name, service and division) with that money."""
-    return ProjectFunded(reference=project.reference, name=project.name, service=project.service,
-                         division_code=project.division_code, spent=spent, transferred=transferred,
-                         allocated_unspent=allocated)
+def _funded(reference: str, name: str, service: str, division_code: str | None, spent: Decimal,
+            transferred: Decimal, allocated: Decimal) -> ProjectFunded:
+    """A project (its reference, name, service and division) with that money."""
+    return ProjectFunded(reference=reference, name=name, service=service, division_code=division_code, spent=spent,
+                         transferred=transferred, allocated_unspent=allocated)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
