@@ -10,11 +10,11 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
-from ledger.db import read_snapshot, write_transaction
+from ledger.db import read_snapshot, write_transaction, written
 from ledger.domain.errors import InvalidInput, NotFound
 from ledger.domain.money import ZERO
 from ledger.domain.reviews import ReviewFacts, ReviewsNeeded, owner_email, review_errors, reviews_needed
@@ -131,16 +131,11 @@ def needing_review(
     settled = set(kept_named) - set(worked_out)
     counted = [kept_named[i] for i in sorted(settled)] + [(reference, agreement, amount)
                                                 for reference, (agreement, amount) in worked.items()]
-    # The rest are never reviewed: counted and summed, and the first few listed.
-    # By the index on money: the ``first`` largest sums, and any more tied with the last of them.
-    least = connection.execute(statements.least, {"named": named}).scalar()
-    # Their ids first, by the index; then their names: joined at once, PostgreSQL hashed
-    # every obligation and agreement for the few rows.
-    largest = dict(connection.execute(statements.all_others if least is None else statements.largest,
-                                      {"named": named, "least": least}).all())
-    most = sorted(((reference, agreement, largest[obligation_id]) for obligation_id, reference, agreement in (
-        connection.execute(statements.names, {"ids": sorted(largest)}) if largest else ())),
-        key=lambda row: (-row[2], row[0]))[:first]
+    # The rest are never reviewed: counted and summed, and the ``first`` with the most money
+    # listed, by reference where their money is the same. The database's text order chooses
+    # among sums tied at the last place; the list is put in Python's order here.
+    most = sorted((tuple(row) for row in connection.execute(statements.most, {"named": named})),
+                  key=lambda row: (-row[2], row[0]))[:first]
     listed = reviews_needed([*counted, *(tuple(row) for row in most)], next_reviews, today=today)
     among_most = {reference for reference, _, _ in most}
     named_unreviewed = [n for n in listed.unreviewed if n.obligation_reference not in among_most]
@@ -158,19 +153,20 @@ class _NeedingReview:
     urgent_totals: Select[Any]
     #: The urgent money kept of the obligations ``ids``, with their references.
     urgent_of: Select[Any]
-    #: The least money of the ``first`` largest sums kept of obligations not ``named``.
-    least: Select[Any]
-    #: Those of obligations not ``named`` with at least ``least``; or all of them.
-    largest: Select[Any]
-    all_others: Select[Any]
-    names: Select[Any]
+    #: The ``first`` obligations not ``named`` with the most money kept, by reference where
+    #: their money is the same: (obligation, agreement, money).
+    most: Select[Any]
 
 
 @cache
 def _needing_review_statements(first: int) -> _NeedingReview:
     table = KeptUrgentObligation
     latest = select(func.max(Review.id)).group_by(Review.obligation_id)
-    others = table.obligation_id.not_in(bindparam("named", expanding=True))
+    # The names of the few rows, each looked up by its key: joined, PostgreSQL hashed every
+    # obligation and agreement for them.
+    obligation = select(Obligation.reference).where(Obligation.id == table.obligation_id).scalar_subquery()
+    agreement = (select(Agreement.reference).join(Obligation, Obligation.agreement_id == Agreement.id)
+                 .where(Obligation.id == table.obligation_id).scalar_subquery())
     return _NeedingReview(
         latest_reviews=select(Review.obligation_id, Obligation.reference, Review.next_review_on)
         .join(Obligation, Review.obligation_id == Obligation.id).where(Review.id.in_(latest)),
@@ -180,12 +176,11 @@ def _needing_review_statements(first: int) -> _NeedingReview:
         .join(Obligation, Obligation.id == table.obligation_id)
         .join(Agreement, Agreement.id == Obligation.agreement_id)
         .where(table.obligation_id.in_(bindparam("ids", expanding=True))),
-        least=select(table.money).where(others).order_by(table.money.desc()).offset(first - 1).limit(1),
-        largest=select(table.obligation_id, table.money).where(others, table.money >= bindparam("least")),
-        all_others=select(table.obligation_id, table.money).where(others),
-        names=select(Obligation.id, Obligation.reference, Agreement.reference)
-        .join(Agreement, Agreement.id == Obligation.agreement_id)
-        .where(Obligation.id.in_(bindparam("ids", expanding=True))))
+        # Read by the index on money, no further than the ``first``: only sums that are the
+        # same are sorted by reference (PostgreSQL's incremental sort; SQLite's likewise).
+        most=select(obligation.label("obligation"), agreement, table.money)
+        .where(table.obligation_id.not_in(bindparam("named", expanding=True)))
+        .order_by(table.money.desc(), literal_column("obligation")).limit(written(first)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -213,3 +213,22 @@ def test_money_at_risk_filtered_reads_as_the_replay(
     rows = read()
     assert {r.obligation_reference for r in rows} >= {"KEPT/1/allocated ahead", "KEPT/1/completion"}
     assert rows == replayed(monkeypatch, read)
+
+
+def test_the_first_of_sums_tied_at_the_last_listed_go_by_reference(
+        demo: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve obligations never reviewed, each holding the largest sum at risk: the dashboard's
+    panel lists ten, chosen by reference among the tied (the database puts them in order)."""
+    make_agreement(demo, reference="TIES", authority_code=AUTHORITY, division_code=DIVISION,
+                   signed_on=date(2016, 1, 4))
+    tied = [f"TIES/{n}" for n in range(12)]  # TIES/10 and TIES/11 come before TIES/2
+    for reference in tied:
+        make_obligation(demo, agreement="TIES", reference=reference, service=SERVICE,
+                        amount=Decimal("90000000.00"))
+        post(demo, "receipt", "90000000.00", date(2016, 12, 1), obligation=reference)
+    demo.rollback()
+    read = lambda: reviews.needing_review(demo, today=TODAY)  # noqa: E731
+    needed = read()
+    assert [n.obligation_reference for n in needed.unreviewed] == sorted(tied)[:10]
+    assert {n.at_risk for n in needed.unreviewed} == {Decimal("90000000.00")}
+    assert needing_as_shown(needed) == needing_as_shown(replayed(monkeypatch, read))
