@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -110,9 +111,16 @@ def needing_review(
     read_snapshot(session)
     worked_out = kept.unsettled(session, today) if ready else None
     connection = session.connection()
-    # Every obligation's latest review, as columns: reviews are few beside obligations.
+    # Every obligation's latest review, as columns (reviews are few beside obligations), with
+    # its urgent money kept for the day if it has some.
     statements = _needing_review_statements(first)
-    reviewed = {row[0]: (row[1], row[2]) for row in connection.execute(statements.latest_reviews)}
+    reviewed: dict[int, tuple[str, date | None]] = {}
+    kept_named: dict[int, tuple[str, str, Decimal]] = {}
+    for obligation_id, reference, next_review_on, agreement, kept_money in connection.execute(
+            statements.latest_reviews):
+        reviewed[obligation_id] = (reference, next_review_on)
+        if kept_money is not None:
+            kept_named[obligation_id] = (reference, agreement, kept_money)
     next_reviews = dict(reviewed.values())
     if worked_out is None:
         urgent = urgent_money(session, today=today, red_months=red_months, amber_months=amber_months)
@@ -121,8 +129,9 @@ def needing_review(
     money = money or ZERO
     # Named: the reviewed and the worked out, each with its urgent money as kept.
     named = sorted(set(reviewed) | set(worked_out))
-    kept_named = {row[0]: (row[1], row[2], row[3]) for start in range(0, len(named), 1000)
-                  for row in connection.execute(statements.urgent_of, {"ids": named[start:start + 1000]})}
+    others = sorted(set(worked_out) - set(reviewed))
+    kept_named |= {row[0]: (row[1], row[2], row[3]) for start in range(0, len(others), 1000)
+                   for row in connection.execute(statements.urgent_of, {"ids": others[start:start + 1000]})}
     for _, _, kept_money in kept_named.values():
         count, money = count - 1, money - kept_money
     worked = {o.obligation_reference: (o.agreement_reference, o.remaining) for o in largest_at_risk(
@@ -149,6 +158,7 @@ def needing_review(
 class _NeedingReview:
     """needing_review's statements, built once (services.overview says why)."""
 
+    #: Each obligation's latest review, with its urgent money kept (or none).
     latest_reviews: Select[Any]
     urgent_totals: Select[Any]
     #: The urgent money kept of the obligations ``ids``, with their references.
@@ -168,8 +178,11 @@ def _needing_review_statements(first: int) -> _NeedingReview:
     agreement = (select(Agreement.reference).join(Obligation, Obligation.agreement_id == Agreement.id)
                  .where(Obligation.id == table.obligation_id).scalar_subquery())
     return _NeedingReview(
-        latest_reviews=select(Review.obligation_id, Obligation.reference, Review.next_review_on)
-        .join(Obligation, Review.obligation_id == Obligation.id).where(Review.id.in_(latest)),
+        latest_reviews=select(Review.obligation_id, Obligation.reference, Review.next_review_on, Agreement.reference,
+                              table.money)
+        .join(Obligation, Review.obligation_id == Obligation.id)
+        .join(Agreement, Agreement.id == Obligation.agreement_id)
+        .outerjoin(table, table.obligation_id == Review.obligation_id).where(Review.id.in_(latest)),
         urgent_totals=select(func.coalesce(func.sum(KeptUrgentDivision.obligations), 0),
                              func.sum(KeptUrgentDivision.money)),
         urgent_of=select(table.obligation_id, Obligation.reference, Agreement.reference, table.money)
