@@ -461,7 +461,7 @@ def _session_user() -> Select[Any]:
 def actor_for_session(session: Session, email: str, version: object) -> SignedIn | None:
     """The signed-in user of a web session, if the account still exists, is enabled and the
     session is of its current version (not signed out, no new password since)."""
-    user = session.execute(_session_user(), {"email": email}).one_or_none()
+    user = session.connection().execute(_session_user(), {"email": email}).one_or_none()
     if user is None or user.disabled_at is not None or user.session_version != version:
         return None
     return SignedIn(Actor(email=user.email, role=user.role, division_code=user.division_code),
