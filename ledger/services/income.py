@@ -373,14 +373,17 @@ def income_due_summary(session: Session, *, today: date, first: int = 8) -> Inco
     """The oldest ``first`` sums due, and the count and money of all, summed by the database
     over the invoices kept as outstanding and the imported sums due."""
     count, money, overdue = 0, ZERO, ZERO
-    kinds = set()
-    for imported, n, total, late in session.connection().execute(_due_totals(), {
+    # Only the kinds with a sum due are listed (most ledgers have no imported sums due), each
+    # up to the date its ``first`` fall due by, found with its totals.
+    until: dict[bool, date] = {}
+    # (None are listed for a ``first`` below one: the date its first fall due by is not asked.)
+    for imported, n, total, late, last in session.connection().execute(_due_totals(max(first, 1)), {
             "today": today, "overdue_before": today - timedelta(days=OVERDUE_AFTER_DAYS)}):
         count, money, overdue = count + n, money + (total or ZERO), overdue + (late or ZERO)
         if n:
-            kinds.add(bool(imported))
-    # Only the kinds with a sum due are listed: most ledgers have no imported sums due.
-    rows = _due_rows(session, today=today, first=first, invoices=False in kinds, imported=True in kinds)
+            until[bool(imported)] = last or today
+    rows = _due_rows(session, today=today, first=first, invoices=False in until, imported=True in until,
+                     until=until)
     return IncomeDueSummary(first=rows[:first], count=count, outstanding=money, overdue=overdue)
 
 
@@ -391,15 +394,16 @@ def _due_columns(*, imported: bool) -> tuple[Any, Any, Any]:
     return KeptInvoiceOutstanding, KeptInvoiceOutstanding.due_on, KeptInvoiceOutstanding.outstanding
 
 
-@cache
-def _due_totals() -> CompoundSelect:
-    """Whether imported, how many sums are due by ``today``, their money, and the money of
-    those due before ``overdue_before``: a row for invoices and a row for imported sums.
-    Built once."""
+@lru_cache(maxsize=64)  # ``first`` is a page's last row: a few values
+def _due_totals(first: int) -> CompoundSelect:
+    """Whether imported, how many sums are due by ``today``, their money, the money of those
+    due before ``overdue_before``, and the date the oldest ``first`` fall due by (_due_until):
+    a row for invoices and a row for imported sums. Built once a ``first``."""
     def totals(imported: bool) -> Select[Any]:
         table, due_on, amount = _due_columns(imported=imported)
         return (select(literal(imported), func.count(), func.sum(amount),
-                       func.sum(case((due_on < bindparam("overdue_before"), amount))))
+                       func.sum(case((due_on < bindparam("overdue_before"), amount))),
+                       _last_due_on(imported=imported, first=first).correlate(None).scalar_subquery())
                 .select_from(table).where(due_on <= bindparam("today")))
 
     return union_all(totals(False), totals(True))
@@ -460,16 +464,21 @@ def income_due(session: Session, *, today: date, first: int | None = None) -> li
 
 
 def _due_rows(session: Session, *, today: date, first: int | None, invoices: bool,
-              imported: bool) -> list[IncomeDueRow]:
-    """income_due, of invoices, imported sums due or both."""
+              imported: bool, until: Mapping[bool, date] | None = None) -> list[IncomeDueRow]:
+    """income_due, of invoices, imported sums due or both: of each kind (imported or not)
+    the sums due by ``until`` it, if known, else by the date its ``first`` fall due by."""
     if first is not None and first < 1:
         return []
     rows = []
     connection = session.connection()
+
+    def _until(kind: bool) -> date:
+        return until[kind] if until else _due_until(connection, imported=kind, today=today, first=first)
+
     # The invoices not yet fully paid, kept with what has been paid (services.kept).
     for (reference, due_on, amount, paid, explanation, event, dwellings, obligation, agreement, developer,
          authority, division) in connection.execute(_invoices_due(), {
-            "until": _due_until(connection, imported=False, today=today, first=first)}) if invoices else ():
+            "until": _until(False)}) if invoices else ():
         outstanding = amount - paid
         trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
         days = (today - due_on).days
@@ -480,7 +489,7 @@ def _due_rows(session: Session, *, today: date, first: int | None, invoices: boo
             days_outstanding=days, overdue=days > OVERDUE_AFTER_DAYS, how_worked_out=explanation))
     imported_ids, imported_rows = _imported_due()
     ids = list(connection.execute(imported_ids, {
-        "until": _due_until(connection, imported=True, today=today, first=first)}).scalars()) if imported else []
+        "until": _until(True)}).scalars()) if imported else []
     for reference, due_on, amount, source, obligation, agreement, developer, authority, division in (
         row for start in range(0, len(ids), 1000)
         for row in connection.execute(imported_rows, {"ids": ids[start:start + 1000]})
