@@ -46,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ledger.db import written
 from ledger.db_types import Pence
 from ledger.domain import rules
 from ledger.domain.dates import NoDeadline, Terms, terms_in_force
@@ -529,15 +530,21 @@ def unsettled(session: Session, on: date) -> list[int] | None:
     if known is None or known[0] is not transaction:
         known = session.info[_UNSETTLED] = (transaction, {})
     if on not in known[1]:
-        ids = list(session.connection().execute(
-            select(KeptObligationPosition.obligation_id)
-            .where(KeptObligationPosition.settled_from > on).limit(MOST_WORKED_OUT + 1)).scalars())
+        ids = list(session.connection().execute(_unsettled(), {"on": on}).scalars())
         known[1][on] = None if len(ids) > MOST_WORKED_OUT else ids
     found = known[1][on]
     return None if found is None else list(found)
 
 
 _UNSETTLED = "ledger.kept.unsettled"
+
+
+@cache
+def _unsettled() -> Select[Any]:
+    """The obligations whose kept positions are settled only after ``on``: one more than a
+    reader works out, so too many are told from enough. Read by most pages: built once."""
+    return (select(KeptObligationPosition.obligation_id).where(KeptObligationPosition.settled_from > bindparam("on"))
+            .limit(written(MOST_WORKED_OUT + 1)))
 
 
 def division_totals(session: Session, *, on: date, codes: Sequence[str] | None = None) -> dict[str, Totals] | None:

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select, text, update
@@ -41,9 +42,16 @@ NO_DIVISION = ""
 
 
 def state(session: Session) -> tuple[date, int] | None:
-    row = session.connection().execute(select(KeptUrgentState.as_of, KeptUrgentState.amber_months)
-                                       .where(KeptUrgentState.id == STATE)).first()
+    row = session.connection().execute(_state()).first()
     return None if row is None else (row[0], row[1])
+
+
+@cache
+def _state() -> Select[Any]:
+    """The kept day, its amber months and how many agreements hold urgent money on it: read
+    by every page showing money at risk, so built once."""
+    return (select(KeptUrgentState.as_of, KeptUrgentState.amber_months, KeptUrgentState.agreements)
+            .where(KeptUrgentState.id == STATE))
 
 
 def agreement_count(session: Session) -> int:
@@ -65,9 +73,7 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
     checked = (session.get_transaction(), today, amber_months)
     if session.info.get(_ENSURED, ())[:3] == checked:
         return True
-    found = session.connection().execute(
-        select(KeptUrgentState.as_of, KeptUrgentState.amber_months, KeptUrgentState.agreements)
-        .where(KeptUrgentState.id == STATE)).first()
+    found = session.connection().execute(_state()).first()
     if found is not None and (found[0], found[1]) == (today, amber_months):
         session.info[_ENSURED] = (*checked, found[2])
         return True
