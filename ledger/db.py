@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -19,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import clock
@@ -29,12 +30,50 @@ WRITE = "ledger_write"
 
 
 def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and serialised writers."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and serialised writers; a server
+    database has its pooled connections tested before use when they have sat idle."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(url, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled connection returned this many seconds ago or less is used again without a ping.
+#: HikariCP (aliveBypassWindowMs) skips its check for the same half second by default.
+PING_AFTER_IDLE = 0.5
+_RETURNED = "ledger.returned"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before it is used again, as ``pool_pre_ping`` would, unless it
+    was returned to the pool in the last PING_AFTER_IDLE seconds. A ping is a round trip to
+    the server, one of every six to twenty a page makes on PostgreSQL, and a busy server
+    reuses its connections within milliseconds. When the server restarts, the first
+    connection to fail its ping has the pool replace every connection it holds. One returned
+    within the window and ended by the server meanwhile is not pinged: the statement that
+    meets it fails, and SQLAlchemy replaces the pool for the next, as it would after a
+    restart between a ping and its statement (tests/integration/test_pooled_connections.py)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned <= PING_AFTER_IDLE:
+            return  # just connected, or in use moments ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # Every connection pooled before it is as dead: the pool replaces them all.
+                raise InvalidatePoolError(f"a pooled connection failed its ping: {error}") from error
+            raise
 
 
 def _configure_sqlite(engine: Engine) -> None:
