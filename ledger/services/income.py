@@ -374,9 +374,9 @@ def income_due_summary(session: Session, *, today: date, first: int = 8) -> Inco
     over the invoices kept as outstanding and the imported sums due."""
     count, money, overdue = 0, ZERO, ZERO
     # Only the kinds with a sum due are listed (most ledgers have no imported sums due), each
-    # up to the date its ``first`` fall due by, found with its totals.
+    # up to the date its ``first`` fall due by, found with its totals. (For a ``first`` below
+    # one none are listed, and the date of the first is asked instead.)
     until: dict[bool, date] = {}
-    # (None are listed for a ``first`` below one: the date its first fall due by is not asked.)
     for imported, n, total, late, last in session.connection().execute(_due_totals(max(first, 1)), {
             "today": today, "overdue_before": today - timedelta(days=OVERDUE_AFTER_DAYS)}):
         count, money, overdue = count + n, money + (total or ZERO), overdue + (late or ZERO)
