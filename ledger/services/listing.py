@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ledger.db import page_bound, read_snapshot, written
 from ledger.domain.dates import add_months, financial_year_bounds, financial_year_of
@@ -312,9 +312,15 @@ def entries_query(filters: Filters, *, kind: str | None = None, obligation: str 
 
 
 def obligation_entries(session: Session, obligation: Obligation) -> list[Entry]:
-    """Every entry of the obligation, reversed ones included, by business date."""
-    return list(session.scalars(
-        select(Entry).where(Entry.obligation_id == obligation.id).order_by(Entry.occurred_on, Entry.id)))
+    """Every entry of the obligation, reversed ones included, by business date, with their
+    projects (the page names each: loaded one by one, a statement a project)."""
+    return list(session.scalars(_obligation_entries(), {"obligation_id": obligation.id}))
+
+
+@cache
+def _obligation_entries() -> Select[Any]:
+    return (select(Entry).options(joinedload(Entry.project)).where(Entry.obligation_id == bindparam("obligation_id"))
+            .order_by(Entry.occurred_on, Entry.id))
 
 
 def project_entries(session: Session, project: Project) -> tuple[list[Entry], int]:

@@ -76,6 +76,16 @@ def list_reviews(session: Session, obligation_reference: str, *, offset: int = 0
     return list(rows), total
 
 
+def reviews_of(session: Session, obligation_id: int) -> list[Review]:
+    """An obligation's reviews, newest first: all of them, as its page shows (a few a year)."""
+    return list(session.scalars(_reviews_of(), {"obligation_id": obligation_id}))
+
+
+@cache
+def _reviews_of() -> Select[Any]:
+    return select(Review).where(Review.obligation_id == bindparam("obligation_id")).order_by(Review.id.desc())
+
+
 def latest_reviews(session: Session, obligation_references: Iterable[str] | None = None) -> dict[str, Review]:
     """The review in force of each obligation that has one (of those named, or all), by
     obligation reference."""

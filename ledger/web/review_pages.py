@@ -97,8 +97,8 @@ def notification_choices() -> ResponseReturnValue:
 
 
 # -- what the shared pages show, asked for by their templates --------------------------------
-def _history(obligation_reference: str) -> list[Review]:
-    return reviews.list_reviews(get_session(), obligation_reference)[0]
+def _history(obligation_id: int) -> list[Review]:
+    return reviews.reviews_of(get_session(), obligation_id)
 
 
 def _latest(obligation_references: list[str]) -> dict[str, Review]:
