@@ -258,14 +258,19 @@ def _years_signed(session: Session) -> list[int]:
     """Financial years agreements were signed in, latest first: one look at the index a year,
     all in one statement after the first and last dates."""
     connection = session.connection()
-    # Apart: SQLite reads a min or a max from the index only when it is a query's one aggregate.
-    first, last = connection.execute(select(select(func.min(Agreement.signed_on)).scalar_subquery(),
-                                            select(func.max(Agreement.signed_on)).scalar_subquery())).one()
+    first, last = connection.execute(_first_and_last_signed()).one()
     if first is None:
         return []
     years = list(range(financial_year_of(last), financial_year_of(first) - 1, -1))
     signed = connection.execute(_any_signed_in(years[0], years[-1])).one()
     return [year for year, any_signed in zip(years, signed, strict=True) if any_signed]
+
+
+@cache
+def _first_and_last_signed() -> Select[Any]:
+    # Apart: SQLite reads a min or a max from the index only when it is a query's one aggregate.
+    return select(select(func.min(Agreement.signed_on)).scalar_subquery(),
+                  select(func.max(Agreement.signed_on)).scalar_subquery())
 
 
 @cache
