@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, extract, func, select
+from sqlalchemy import ScalarSelect, Select, bindparam, extract, func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
@@ -170,24 +170,32 @@ def urgent_obligations(
 
 
 @cache
-def _band_sums() -> Select[Any]:
-    """The money kept per deadline overdue, red and amber on ``today`` (rules.band_for), as
-    one row. Each band is a range of the deadline's key, so no row is looked at twice (a CASE
-    per band made the database weigh every date against every band); green and the money
-    with no deadline, which the dashboard does not show, are not summed at all."""
+def _band_money() -> tuple[ScalarSelect[Any], ...]:
+    """The money kept per deadline overdue, red and amber on ``today`` (rules.band_for), a
+    subquery a band. Each band is a range of the deadline's key, so no row is looked at twice
+    (a CASE per band made the database weigh every date against every band); green and the
+    money with no deadline, which the dashboard does not show, are not summed at all."""
     ranges = dated_bands(KeptDeadlineTotal.deadline, today=bindparam("today"), red=bindparam("red"),
                          amber=bindparam("amber"))
-    return select(*(select(func.sum(KeptDeadlineTotal.remaining)).where(ranges[band]).scalar_subquery()
-                    for band in URGENT))
+    return tuple(select(func.sum(KeptDeadlineTotal.remaining)).where(ranges[band]).correlate(None).scalar_subquery()
+                 for band in URGENT)
+
+
+@cache
+def _band_sums() -> Select[Any]:
+    """The money by band (_band_money) as one row."""
+    return select(*_band_money())
 
 
 @cache
 def _months_due() -> Select[Any]:
     """The money kept per deadline date from ``today`` to before ``until``, summed by year
-    and month of deadline: a row a month."""
+    and month of deadline: a row a month, each with the money by band (_band_money) after
+    it, so the dashboard reads both in one round trip. Each band is summed once (it does not
+    depend on the row); with no money due in those months there are no rows to carry it."""
     day = KeptDeadlineTotal.deadline
     year, month = extract("year", day), extract("month", day)
-    return (select(year, month, func.sum(KeptDeadlineTotal.remaining))
+    return (select(year, month, func.sum(KeptDeadlineTotal.remaining), *_band_money())
             .where(day >= bindparam("today"), day < bindparam("until")).group_by(year, month))
 
 
@@ -231,14 +239,16 @@ def _kept_sums(
         return None
     receipt = KeptReceiptPosition
     # Bands from the money kept per deadline date (a few thousand dates) and months from the
-    # dates up to ``until``, each a range of the deadline's key, from statements built once.
-    sums = connection.execute(_band_sums(), {
-        "today": today, "red": add_months(today, red_months), "amber": add_months(today, amber_months)}).one()
+    # dates up to ``until``, each a range of the deadline's key, from statements built once:
+    # the bands come with the months, or alone if there are no months (or none asked for).
+    dates = {"today": today, "red": add_months(today, red_months), "amber": add_months(today, amber_months),
+             "until": until}
+    months = connection.execute(_months_due(), dates).all() if until > today else []
+    sums = months[0][3:] if months else connection.execute(_band_sums(), dates).one()
     bands = {band: money or ZERO for band, money in zip(URGENT, sums, strict=True)}
     by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    if until > today:
-        for year, month, money in connection.execute(_months_due(), {"today": today, "until": until}):
-            by_month[date(int(year), int(month), 1)] += money
+    for year, month, money, *_ in months:
+        by_month[date(int(year), int(month), 1)] += money
     # Less what is kept of the obligations worked out below.
     for deadline, no_deadline, money in connection.execute(
             select(receipt.deadline, receipt.no_deadline, receipt.remaining)

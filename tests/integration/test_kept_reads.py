@@ -22,6 +22,7 @@ from ledger.demo import generate
 from ledger.domain.errors import LedgerError
 from ledger.domain.money import ZERO
 from ledger.domain.reviews import ReviewsNeeded
+from ledger.domain.vocab import Band
 from ledger.models import Division, Entry, IncomeDue, Instalment, Invoice, InvoicePayment, Obligation
 from ledger.services import income, kept, listing, overview, reviews, variations
 from ledger.services.balances import at_risk, division_summary
@@ -29,7 +30,7 @@ from ledger.services.division_report import division_report
 from ledger.services.income import OVERDUE_AFTER_DAYS, IncomeDueRow
 from ledger.services.registry import Filters
 from tests.conftest import make_test_app
-from tests.factories import OFFICER, make_agreement, make_obligation, make_project, post
+from tests.factories import OFFICER, make_agreement, make_obligation, make_places, make_project, post
 
 NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
 TODAY = NOW.date()
@@ -232,3 +233,21 @@ def test_the_first_of_sums_tied_at_the_last_listed_go_by_reference(
     assert [n.obligation_reference for n in needed.unreviewed] == sorted(tied)[:10]
     assert {n.at_risk for n in needed.unreviewed} == {Decimal("90000000.00")}
     assert needing_as_shown(needed) == needing_as_shown(replayed(monkeypatch, read))
+
+
+def test_the_dashboard_with_no_money_due_in_its_months_still_has_its_bands(database_url: str) -> None:
+    """The money by band comes with the months' rows; with none (all the money overdue, or due
+    beyond two years), the bands are read alone."""
+    app = make_test_app(database_url)
+    with freeze_time(NOW), app.extensions["ledger.sessions"]() as session:
+        make_places(session, authority=AUTHORITY, division=DIVISION)
+        make_agreement(session, reference="LATE", authority_code=AUTHORITY, division_code=DIVISION,
+                       signed_on=date(2012, 1, 4))
+        make_obligation(session, agreement="LATE", reference="LATE/1", service=SERVICE)
+        post(session, "receipt", "1234.56", date(2013, 5, 1), obligation="LATE/1")  # due 2023-05-01
+        session.rollback()
+        shown = overview.dashboard(session, today=TODAY)
+        assert shown.bands == {Band.OVERDUE: Decimal("1234.56"), Band.RED: ZERO, Band.AMBER: ZERO}
+        assert [money for _, money in shown.months] == [ZERO] * 24
+        assert [o.obligation_reference for o in shown.largest] == ["LATE/1"]
+    app.extensions["ledger.engine"].dispose()
