@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ledger.db import written
+from ledger.db import page_bound
 from ledger.db_types import Pence
 from ledger.domain import rules
 from ledger.domain.dates import NoDeadline, Terms, terms_in_force
@@ -524,13 +524,15 @@ def unsettled(session: Session, on: date) -> list[int] | None:
     """The obligations whose kept positions do not answer for the end of ``on`` (an entry,
     a change of terms or a signing after it, or a clock a commitment stops), or None when
     there are too many to work out one by one."""
-    # Asked by several readers of one page: once per transaction (one snapshot) and date.
+    # Asked by several readers of one page: once per transaction (one snapshot) and date. The
+    # transaction is begun first: keyed by none, an answer would outlive the one it was read in.
+    connection = session.connection()
     transaction = session.get_transaction()
     known = session.info.get(_UNSETTLED)
     if known is None or known[0] is not transaction:
         known = session.info[_UNSETTLED] = (transaction, {})
     if on not in known[1]:
-        ids = list(session.connection().execute(_unsettled(), {"on": on}).scalars())
+        ids = list(connection.execute(_unsettled(), {"on": on, "most": MOST_WORKED_OUT + 1}).scalars())
         known[1][on] = None if len(ids) > MOST_WORKED_OUT else ids
     found = known[1][on]
     return None if found is None else list(found)
@@ -541,10 +543,11 @@ _UNSETTLED = "ledger.kept.unsettled"
 
 @cache
 def _unsettled() -> Select[Any]:
-    """The obligations whose kept positions are settled only after ``on``: one more than a
-    reader works out, so too many are told from enough. Read by most pages: built once."""
+    """The obligations whose kept positions are settled only after ``on``, at ``most`` (one
+    more than a reader works out, so too many are told from enough). Read by most pages:
+    built once, the limit given when it runs (and written into the statement then)."""
     return (select(KeptObligationPosition.obligation_id).where(KeptObligationPosition.settled_from > bindparam("on"))
-            .limit(written(MOST_WORKED_OUT + 1)))
+            .limit(page_bound("most")))
 
 
 def division_totals(session: Session, *, on: date, codes: Sequence[str] | None = None) -> dict[str, Totals] | None:

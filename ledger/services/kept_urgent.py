@@ -69,11 +69,13 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
     transaction of its own; the caller's session then starts afresh, to read them. False
     (the caller works the sums out itself) when the caller has unsaved changes."""
     # Asked by several readers of one page: once per transaction and day; the day's count
-    # of agreements is read with it (``agreement_count``).
+    # of agreements is read with it (``agreement_count``). The transaction is begun first:
+    # keyed by none, an answer would outlive the one it was read in.
+    connection = session.connection()
     checked = (session.get_transaction(), today, amber_months)
     if session.info.get(_ENSURED, ())[:3] == checked:
         return True
-    found = session.connection().execute(_state()).first()
+    found = connection.execute(_state()).first()
     if found is not None and (found[0], found[1]) == (today, amber_months):
         session.info[_ENSURED] = (*checked, found[2])
         return True

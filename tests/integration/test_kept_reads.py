@@ -205,6 +205,20 @@ def test_what_the_kept_positions_do_not_answer_for_reads_as_the_replay(
     assert_readers_equal_the_replay(demo, monkeypatch, TODAY)
 
 
+def test_how_many_are_worked_out_at_most_is_read_each_time(
+        demo: Session, unsettled_today: dict[str, int | None]) -> None:
+    """The statement finding them is built once; the limit it reads to is not fixed with it."""
+    kept._unsettled.cache_clear()
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(kept, "MOST_WORKED_OUT", 1)
+        assert kept.unsettled(demo, TODAY) is None  # more than one: the reader replays
+    demo.rollback()
+    expected = {unsettled_today[name] for name in ("allocated ahead", "terms change later", "clock stopped",
+                                                  "signed ahead") if unsettled_today[name] is not None}
+    assert len(expected) > 1
+    assert set(kept.unsettled(demo, TODAY) or ()) == expected
+
+
 @pytest.mark.parametrize("filters", [Filters(division=DIVISION), Filters(authority=AUTHORITY),
                                      Filters(service=SERVICE)], ids=["division", "authority", "service"])
 def test_money_at_risk_filtered_reads_as_the_replay(
