@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
@@ -151,10 +151,14 @@ def needing_review(
     counted = [kept_named[i] for i in sorted(settled)] + [(reference, agreement, amount)
                                                 for reference, (agreement, amount) in worked.items()]
     # The rest are never reviewed: counted and summed, and the ``first`` with the most money
-    # listed, by reference where their money is the same. The database's text order chooses
-    # among sums tied at the last place; the list is put in Python's order here.
-    most = sorted((tuple(row) for row in connection.execute(statements.most, {"named": named})),
-                  key=lambda row: (-row[2], row[0]))[:first]
+    # listed, by reference where their money is the same (Python's order of text: the
+    # database's may differ). So every sum tied with the last listed is read. Twice as many as
+    # are listed are read, most money first; they hold every one tied with the last listed
+    # unless the last read is tied with it too, and then all with at least that money are read.
+    read = connection.execute(statements.most, {"named": named}).all()
+    if first >= 1 and len(read) == 2 * first and read[-1][2] == read[first - 1][2]:
+        read = connection.execute(statements.tied, {"named": named, "least": read[first - 1][2]}).all()
+    most = sorted((tuple(row) for row in read), key=lambda row: (-row[2], row[0]))[:first]
     listed = reviews_needed([*counted, *(tuple(row) for row in most)], next_reviews, today=today)
     among_most = {reference for reference, _, _ in most}
     named_unreviewed = [n for n in listed.unreviewed if n.obligation_reference not in among_most]
@@ -173,9 +177,11 @@ class _NeedingReview:
     urgent_totals: Select[Any]
     #: The urgent money kept of the obligations ``ids``, with their references.
     urgent_of: Select[Any]
-    #: The ``first`` obligations not ``named`` with the most money kept, by reference where
-    #: their money is the same: (obligation, agreement, money).
+    #: Of the obligations not ``named``, the twice ``first`` with the most money kept (in no
+    #: order among sums that are the same): (obligation, agreement, money).
     most: Select[Any]
+    #: Those with at least ``least``.
+    tied: Select[Any]
 
 
 @cache
@@ -187,6 +193,7 @@ def _needing_review_statements(first: int) -> _NeedingReview:
     obligation = select(Obligation.reference).where(Obligation.id == table.obligation_id).scalar_subquery()
     agreement = (select(Agreement.reference).join(Obligation, Obligation.agreement_id == Agreement.id)
                  .where(Obligation.id == table.obligation_id).scalar_subquery())
+    not_named = table.obligation_id.not_in(bindparam("named", expanding=True))
     return _NeedingReview(
         latest_reviews=select(Review.obligation_id, Obligation.reference, Review.next_review_on, Agreement.reference,
                               table.money)
@@ -199,11 +206,10 @@ def _needing_review_statements(first: int) -> _NeedingReview:
         .join(Obligation, Obligation.id == table.obligation_id)
         .join(Agreement, Agreement.id == Obligation.agreement_id)
         .where(table.obligation_id.in_(bindparam("ids", expanding=True))),
-        # Read by the index on money, no further than the ``first``: only sums that are the
-        # same are sorted by reference (PostgreSQL's incremental sort; SQLite's likewise).
-        most=select(obligation.label("obligation"), agreement, table.money)
-        .where(table.obligation_id.not_in(bindparam("named", expanding=True)))
-        .order_by(table.money.desc(), literal_column("obligation")).limit(written(first)))
+        # Read backwards by the index on money, no further than the LIMIT.
+        most=select(obligation, agreement, table.money).where(not_named)
+        .order_by(table.money.desc()).limit(written(2 * first)),
+        tied=select(obligation, agreement, table.money).where(not_named, table.money >= bindparam("least")))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -230,13 +230,14 @@ def test_money_at_risk_filtered_reads_as_the_replay(
     assert rows == replayed(monkeypatch, read)
 
 
+@pytest.mark.parametrize("count", [12, 25], ids=["within those read first", "more than those read first"])
 def test_the_first_of_sums_tied_at_the_last_listed_go_by_reference(
-        demo: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Twelve obligations never reviewed, each holding the largest sum at risk: the dashboard's
-    panel lists ten, chosen by reference among the tied (the database puts them in order)."""
+        demo: Session, monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """Obligations never reviewed, each holding the largest sum at risk: the dashboard's panel
+    lists ten, chosen by reference among the tied, however many are tied."""
     make_agreement(demo, reference="TIES", authority_code=AUTHORITY, division_code=DIVISION,
                    signed_on=date(2016, 1, 4))
-    tied = [f"TIES/{n}" for n in range(12)]  # TIES/10 and TIES/11 come before TIES/2
+    tied = [f"TIES/{n}" for n in range(count)]  # TIES/10 and TIES/11 come before TIES/2
     for reference in tied:
         make_obligation(demo, agreement="TIES", reference=reference, service=SERVICE,
                         amount=Decimal("90000000.00"))
