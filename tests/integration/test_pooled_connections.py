@@ -48,11 +48,20 @@ def backend(engine: Engine) -> int:
         return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def end_on_the_server(postgres_url: str, pid: int) -> None:
+def end_on_the_server(postgres_url: str, *pids: int) -> None:
+    """End these server processes, waiting (up to five seconds each) until they have gone."""
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        for pid in pids:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar_one()
     admin.dispose()
+
+
+def backends_at_once(engine: Engine) -> set[int]:
+    """The server processes of two pooled connections used at the same time."""
+    with engine.connect() as first, engine.connect() as second:
+        return {int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+                for connection in (first, second)}
 
 
 def test_a_connection_in_use_moments_ago_is_not_pinged(
@@ -91,3 +100,14 @@ def test_a_connection_ended_moments_after_its_use_meets_the_error_once(
     with pytest.raises(OperationalError):
         backend(engine)
     assert backend(engine) != ended
+
+
+def test_one_failed_ping_replaces_every_pooled_connection(
+        engine: Engine, pings: list[Any], postgres_url: str) -> None:
+    ended = backends_at_once(engine)
+    assert len(ended) == 2
+    end_on_the_server(postgres_url, *ended)
+    time.sleep(IDLE * 2)
+    # The first connection fails its ping; the pool then replaces the second unpinged.
+    assert backends_at_once(engine).isdisjoint(ended)
+    assert len(pings) == 1
