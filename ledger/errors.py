@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
-from sqlalchemy.exc import DataError, IntegrityError, StatementError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from ledger.domain.errors import LedgerError
 from ledger.services.constraints import domain_error
@@ -146,6 +146,8 @@ def handle_unstorable_value(error: StatementError) -> Response:
     as the defect it is (tests/api/test_hostile_input.py shows the schemas refuse each kind).
     SQLAlchemy's DataError on PostgreSQL; on SQLite the driver's OverflowError or
     UnicodeEncodeError, which SQLAlchemy wraps as a StatementError."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return handle_lost_connection(error)
     if not isinstance(error, DataError) and not isinstance(error.orig, OverflowError | UnicodeError):
         return handle_unexpected(error)
     log.error("a value reached the database that the schemas should have refused", exc_info=error)
@@ -153,6 +155,26 @@ def handle_unstorable_value(error: StatementError) -> Response:
     if wants_html():
         return html_error(422, "Unprocessable Entity", detail)
     return problem(422, title="Unprocessable Entity", detail=detail, type_slug="validation-error")
+
+
+#: Sent again after this many seconds, a request lost with its connection is served afresh.
+RETRY_AFTER_SECONDS = 1
+
+
+def handle_lost_connection(error: DBAPIError) -> Response:
+    """The request met a database connection the server had ended (it restarted: ledger.db
+    says when a request can meet one). SQLAlchemy has replaced the pooled connections, so the
+    same request sent again is served: a 503 that says so, not a 500. A write may have been
+    lost with it, or have committed just before, so the person is asked to look first."""
+    log.warning("a request met a database connection the server had ended", exc_info=error)
+    detail = ("The connection to the database was lost and has been opened again. Try again in a moment; "
+              "if you were saving something, check first whether it was saved.")
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_html():
+        response = html_error(503, ServiceUnavailable().name, detail)
+        response.headers.update(headers)
+        return response
+    return problem(503, title=ServiceUnavailable().name, detail=detail, headers=headers)
 
 
 def handle_unexpected(error: Exception) -> Response:

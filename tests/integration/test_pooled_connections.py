@@ -13,6 +13,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from ledger import db
+from ledger.services import SYSTEM, users
+from tests.conftest import make_test_app
 
 pytestmark = pytest.mark.postgres
 
@@ -111,3 +113,31 @@ def test_one_failed_ping_replaces_every_pooled_connection(
     # The first connection fails its ping; the pool then replaces the second unpinged.
     assert backends_at_once(engine).isdisjoint(ended)
     assert len(pings) == 1
+
+
+def test_a_request_that_meets_an_ended_connection_is_asked_to_come_again(
+        postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a 500: the pool is replaced, so the same request sent again is served."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 60)
+    name = f"restart-{time.time_ns()}"  # its connections, found by name on the server
+    app = make_test_app(f"{postgres_url}?application_name={name}")
+    email = f"{name}@test.s106"
+    with app.extensions["ledger.sessions"]() as session:
+        users.add_user(session, email=email, role="officer", password=None, actor=SYSTEM)
+        token = users.create_token(session, email=email, actor=SYSTEM)
+    engine = app.extensions["ledger.engine"]
+    client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/income-due", headers=headers).status_code == 200
+    admin = create_engine(postgres_url)
+    with admin.connect() as connection:  # every connection the app has pooled
+        pids = list(connection.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                                       {"name": name}).scalars())
+    admin.dispose()
+    assert pids
+    end_on_the_server(postgres_url, *pids)
+    lost = client.get("/api/v1/income-due", headers=headers)
+    assert lost.status_code == 503
+    assert lost.headers["Retry-After"] == "1"
+    assert "try again" in lost.get_json()["detail"].lower()
+    assert client.get("/api/v1/income-due", headers=headers).status_code == 200
+    engine.dispose()
