@@ -60,8 +60,8 @@ def agreement_count(session: Session) -> int:
     ensured = session.info.get(_ENSURED)
     if ensured is not None and ensured[0] == session.get_transaction() and ensured[3] is not None:
         return int(ensured[3])
-    return int(session.connection().execute(select(KeptUrgentState.agreements)
-                                            .where(KeptUrgentState.id == STATE)).scalar() or 0)
+    row = session.connection().execute(_state()).first()
+    return int(row[2] or 0) if row is not None else 0
 
 
 def ensure(session: Session, *, today: date, amber_months: int) -> bool:

@@ -159,7 +159,7 @@ def needing_review(
     if first >= 1 and len(read) == 2 * first and read[-1][2] == read[first - 1][2]:
         read = connection.execute(statements.tied, {"named": named, "least": read[first - 1][2]}).all()
     most = sorted((tuple(row) for row in read), key=lambda row: (-row[2], row[0]))[:first]
-    listed = reviews_needed([*counted, *(tuple(row) for row in most)], next_reviews, today=today)
+    listed = reviews_needed([*counted, *most], next_reviews, today=today)
     among_most = {reference for reference, _, _ in most}
     named_unreviewed = [n for n in listed.unreviewed if n.obligation_reference not in among_most]
     return ReviewsNeeded(
