@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    ScalarSelect,
     Select,
     bindparam,
     delete,
@@ -527,15 +528,38 @@ def unsettled(session: Session, on: date) -> list[int] | None:
     # Asked by several readers of one page: once per transaction (one snapshot) and date. The
     # transaction is begun first: keyed by none, an answer would outlive the one it was read in.
     connection = session.connection()
+    known = _known_unsettled(session)
+    if on not in known:
+        ids = list(connection.execute(_unsettled(), {"on": on, "most": MOST_WORKED_OUT + 1}).scalars())
+        known[on] = None if len(ids) > MOST_WORKED_OUT else ids
+    found = known[on]
+    return None if found is None else list(found)
+
+
+def last_settling() -> ScalarSelect[Any]:
+    """The latest date any obligation's kept positions are settled from (None if none
+    waits for one): for a statement a page runs anyway, so that most requests learn that
+    ``unsettled`` is empty without a round trip of its own (``note_settling``). The largest
+    of an index is found at its end whatever the date asked about; a condition on a date
+    sent as a parameter was planned once for any date, as a scan of the whole table."""
+    return select(func.max(KeptObligationPosition.settled_from)).scalar_subquery()
+
+
+def note_settling(session: Session, last: date | None, on: date) -> None:
+    """Tell ``unsettled`` what ``last_settling``, read in this transaction (after
+    ``session.connection()``), says of ``on``: nothing is unsettled if it is not after it."""
+    if last is None or last <= on:
+        _known_unsettled(session)[on] = []
+
+
+def _known_unsettled(session: Session) -> dict[date, list[int] | None]:
+    """What ``unsettled`` has learnt in the session's transaction, by date: its answers hold
+    for one snapshot only."""
     transaction = session.get_transaction()
     known = session.info.get(_UNSETTLED)
     if known is None or known[0] is not transaction:
         known = session.info[_UNSETTLED] = (transaction, {})
-    if on not in known[1]:
-        ids = list(connection.execute(_unsettled(), {"on": on, "most": MOST_WORKED_OUT + 1}).scalars())
-        known[1][on] = None if len(ids) > MOST_WORKED_OUT else ids
-    found = known[1][on]
-    return None if found is None else list(found)
+    return known[1]
 
 
 _UNSETTLED = "ledger.kept.unsettled"

@@ -54,6 +54,16 @@ def _state() -> Select[Any]:
             .where(KeptUrgentState.id == STATE))
 
 
+@cache
+def _state_and_settled() -> Select[Any]:
+    """The kept day as ``_state``, and the last date a kept obligation is settled from
+    (kept.last_settling): each page that reads the day asks next whether any is unsettled
+    on it, so the answer comes with the day, a round trip less."""
+    from ledger.services.kept import last_settling  # kept imports this module (to move the sums)
+
+    return _state().add_columns(last_settling())
+
+
 def agreement_count(session: Session) -> int:
     """How many agreements hold urgent money on the kept day: read with the day by ``ensure``
     in this transaction, or from the kept state."""
@@ -75,9 +85,12 @@ def ensure(session: Session, *, today: date, amber_months: int) -> bool:
     checked = (session.get_transaction(), today, amber_months)
     if session.info.get(_ENSURED, ())[:3] == checked:
         return True
-    found = connection.execute(_state()).first()
+    found = connection.execute(_state_and_settled()).first()
     if found is not None and (found[0], found[1]) == (today, amber_months):
         session.info[_ENSURED] = (*checked, found[2])
+        from ledger.services.kept import note_settling  # kept imports this module
+
+        note_settling(session, found[3], today)
         return True
     if session.new or session.dirty or session.deleted:
         return False
