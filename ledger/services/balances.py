@@ -18,6 +18,7 @@ from ledger.domain import rules
 from ledger.domain.dates import Deadline, NoDeadline, add_months
 from ledger.domain.entries import LedgerEntry
 from ledger.domain.entry_kinds import KIND_RULES, TOTALS, held_from, with_totals
+from ledger.domain.errors import NotFound
 from ledger.domain.money import ZERO
 from ledger.domain.rules import Balances, ReceiptPosition
 from ledger.domain.vocab import Band
@@ -346,16 +347,25 @@ def _agreements_signed() -> Select[Any]:
             .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on")))
 
 
+#: The kept money a division's summary shows, in _division_kept's order.
+_KEPT_MONEY = ("secured", *TOTALS)
+
+
 @lru_cache(maxsize=8)
-def _division_bands(as_of: date, red_months: int, amber_months: int) -> Select[Any]:
-    """How many agreements of the division ``code`` were signed by ``on``, then the money of
-    its kept receipts in each band (in Band's order), as one row: each band a range of the
-    index on division and deadline."""
-    receipt = KeptReceiptPosition
-    return select(_agreements_signed().scalar_subquery(), *(select(func.sum(receipt.remaining)).where(
+def _division_kept(as_of: date, red_months: int, amber_months: int) -> Select[Any]:
+    """The division ``code`` and, in the same round trip (they had been four), its kept
+    money (_KEPT_MONEY, None where it has none), how many of its agreements were signed by
+    ``on``, the money of its kept receipts in each band (in Band's order, each band a range
+    of the index on division and deadline) and the last date a kept obligation is settled
+    from (kept.last_settling): the kept figures answer for ``on`` unless that is after it."""
+    receipt, totals = KeptReceiptPosition, KeptDivisionPosition
+    bands = (select(func.sum(receipt.remaining)).where(
         receipt.division_code == bindparam("code"),
         band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months)).scalar_subquery()
-        for band in Band))
+        for band in Band)
+    return (select(Division, *(getattr(totals, name) for name in _KEPT_MONEY), _agreements_signed().scalar_subquery(),
+                   *bands, kept.last_settling())
+            .outerjoin(totals, totals.division_code == Division.code).where(Division.code == bindparam("code")))
 
 
 @cache
@@ -371,19 +381,32 @@ def division_summary(
     and the projects in it unless ``with_projects`` is false (the division's page lists the
     projects its money paid for instead)."""
     read_snapshot(session)
-    division = get_one(session, Division, "code", code, what="division")
-    in_division = Agreement.division_code == code
     connection = session.connection()
+    if as_known_at is None:
+        found = session.execute(_division_kept(on, red_months, amber_months), {"code": code, "on": on}).first()
+        if found is None:
+            raise NotFound(f"no division {code!r}")
+        division, money = found[0], found[1:len(_KEPT_MONEY) + 1]
+        agreement_count, *bands, last_settling = found[len(_KEPT_MONEY) + 1:]
+        kept.note_settling(session, last_settling, on)
+        if kept.unsettled(session, on) == []:
+            # Every obligation kept answers for ``on``: the division's kept totals, and its kept
+            # receipts summed by band.
+            return _division_summary(
+                session, division, on=on, agreements=agreement_count,
+                money=dict(zip(_KEPT_MONEY, (amount or ZERO for amount in money), strict=True)),
+                risk=dict(zip(Band, (amount or ZERO for amount in bands), strict=True)), with_projects=with_projects)
+    else:
+        division = get_one(session, Division, "code", code, what="division")
+    in_division = Agreement.division_code == code
     kept_totals = kept.division_totals(session, on=on, codes=[code]) if as_known_at is None else None
     if kept_totals is not None:
-        found = kept_totals.get(code) or kept.Totals()
-        secured = found.secured
-        totals = {name: getattr(found, name) for name in TOTALS}
+        found_totals = kept_totals.get(code) or kept.Totals()
+        money = {name: getattr(found_totals, name) for name in _KEPT_MONEY}
     else:
-        secured = session.scalar(
+        money = {"secured": session.scalar(
             select(func.sum(Obligation.amount)).join(Obligation.agreement).where(in_division, Agreement.signed_on <= on)
-        ) or ZERO
-        totals = dict.fromkeys(TOTALS, ZERO)
+        ) or ZERO, **dict.fromkeys(TOTALS, ZERO)}
         for kind, total in session.execute(
             select(Entry.kind, func.sum(Entry.amount))
             .where(entries_of_obligations(session, in_division), Entry.occurred_on <= on,
@@ -392,31 +415,23 @@ def division_summary(
         ):
             counted_in = KIND_RULES[kind].total
             if counted_in:
-                totals[counted_in] += total
+                money[counted_in] += total
     risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
-    if as_known_at is None and kept.unsettled(session, on) == []:
-        # Every obligation kept answers for ``on``: the division's kept receipts summed by band,
-        # with its agreements counted in the same round trip.
-        agreement_count, *bands = connection.execute(_division_bands(on, red_months, amber_months),
-                                                     {"code": code, "on": on}).one()
-        risk.update((band, money or ZERO) for band, money in zip(Band, bands, strict=True))
-    else:
-        agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar()
-        for row in at_risk(
-            session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
-            red_months=red_months, amber_months=amber_months,
-        ):
-            risk[row.band] += row.remaining
+    agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar()
+    for row in at_risk(
+        session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
+        red_months=red_months, amber_months=amber_months,
+    ):
+        risk[row.band] += row.remaining
+    return _division_summary(session, division, on=on, agreements=agreement_count, money=money, risk=risk,
+                             with_projects=with_projects)
+
+
+def _division_summary(session: Session, division: Division, *, on: date, agreements: int | None,
+                      money: dict[str, Decimal], risk: dict[Band, Decimal], with_projects: bool) -> DivisionSummary:
     # Sorted here: ordered by the database, SQLite walks every project by reference rather than
     # look up the division's few by their index.
-    projects = sorted(session.scalars(_division_projects(), {"code": code}),
+    projects = sorted(session.scalars(_division_projects(), {"code": division.code}),
                       key=lambda project: project.reference) if with_projects else []
-    return DivisionSummary(
-        division=division,
-        on=on,
-        agreements=agreement_count or 0,
-        secured=secured,
-        **totals,
-        at_risk=risk,
-        projects=projects,
-    )
+    return DivisionSummary(division=division, on=on, agreements=agreements or 0, secured=money["secured"],
+                           **{name: money[name] for name in TOTALS}, at_risk=risk, projects=projects)

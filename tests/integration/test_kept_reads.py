@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ledger.db import read_snapshot
 from ledger.demo import generate
 from ledger.domain.errors import LedgerError
 from ledger.domain.money import ZERO
@@ -217,6 +218,50 @@ def test_how_many_are_worked_out_at_most_is_read_each_time(
                                                   "signed ahead") if unsettled_today[name] is not None}
     assert len(expected) > 1
     assert set(kept.unsettled(demo, TODAY) or ()) == expected
+
+
+def unsettled_asked(session: Session, read: Callable[[], Any]) -> int:
+    """How many statements ``read`` runs asking which obligations are unsettled (kept._unsettled)."""
+    asked: list[str] = []
+
+    def heard(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "settled_from >" in statement:
+            asked.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", heard)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", heard)
+    return len(asked)
+
+
+def test_the_pages_learn_that_none_is_unsettled_with_the_day_or_the_division(demo: Session) -> None:
+    """The kept day's statement, and a division's, say when the kept positions answer for
+    every obligation: the dashboard and the division's page do not ask again."""
+    overview.dashboard(demo, today=TODAY)  # the day's first read writes the day's sums
+    demo.rollback()
+    read_snapshot(demo)  # as a GET's session begins (ledger.extensions)
+    assert unsettled_asked(demo, lambda: overview.dashboard(demo, today=TODAY)) == 0
+    demo.rollback()
+    assert unsettled_asked(demo, lambda: (division_summary(demo, DIVISION, on=TODAY),
+                                          division_report(demo, DIVISION, on=TODAY))) == 0
+    demo.rollback()
+    # Without them, the question is a statement of its own, once a transaction.
+    assert unsettled_asked(demo, lambda: (kept.unsettled(demo, TODAY), kept.unsettled(demo, TODAY))) == 1
+
+
+def test_obligations_settled_after_the_day_are_still_asked_for(
+        demo: Session, unsettled_today: dict[str, int | None]) -> None:
+    """With an obligation kept as settled only after today, the day's statement and the
+    division's tell nothing: which are unsettled is read, and they are worked out."""
+    expected = {unsettled_today[name] for name in ("allocated ahead", "terms change later", "clock stopped",
+                                                  "signed ahead") if unsettled_today[name] is not None}
+    for read in (lambda: overview.dashboard(demo, today=TODAY), lambda: division_summary(demo, DIVISION, on=TODAY)):
+        demo.rollback()
+        assert unsettled_asked(demo, read) == 1
+        assert set(kept.unsettled(demo, TODAY) or ()) == expected
 
 
 @pytest.mark.parametrize("filters", [Filters(division=DIVISION), Filters(authority=AUTHORITY),
