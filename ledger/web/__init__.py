@@ -80,6 +80,12 @@ def _options(items: tuple[tuple[str, str], ...], chosen: str | None) -> Markup:
         for code, name in items))
 
 
+def name_of(code: str | None, names: dict[str, str]) -> str | None:
+    """A place's name from ``names`` by its code, or the code if it has none (a filter: a
+    list has one a row, and a call from a template costs several times a filter)."""
+    return names.get(code, code) if code is not None else code
+
+
 def band_tag(band: str) -> Markup:
     """An at-risk band as a GOV.UK tag, in words (a filter: a list has one a row)."""
     return Markup(f'<span class="tag band-{escape(band)}">{escape(BAND_LABELS.get(band, band))}</span>')
@@ -94,6 +100,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["money_cell"] = money_cell
     app.jinja_env.filters["money_cells"] = money_cells
     app.jinja_env.filters["band_tag"] = band_tag
+    app.jinja_env.filters["name_of"] = name_of
     app.jinja_env.filters["url_with"] = url_with
     app.jinja_env.filters["named_options"] = named_options
     app.jinja_env.filters["long_date"] = long_date

@@ -1,10 +1,11 @@
 """The ``named_options`` filter keeps what it wrote for a list of places by the places' own
-codes and names: the same list is written once, and any change to it is written afresh."""
+codes and names: the same list is written once, and any change to it is written afresh. The
+``name_of`` filter shows a place by its name."""
 
 from __future__ import annotations
 
 from ledger.services.listing import Place
-from ledger.web import named_options
+from ledger.web import name_of, named_options
 
 
 def test_options_are_escaped_and_the_chosen_one_selected() -> None:
@@ -25,3 +26,10 @@ def test_a_renamed_added_or_removed_place_is_written_afresh() -> None:
         '<option value="E3">Folkestone</option>')
     assert named_options(renamed[:1], None) == '<option value="E1">Ashford</option>'
     assert named_options([], "E1") == ""
+
+
+def test_name_of_shows_a_place_by_name_and_an_unknown_code_as_it_is() -> None:
+    names = {"ashford-central": "Ashford Central"}
+    assert name_of("ashford-central", names) == "Ashford Central"
+    assert name_of("gone-division", names) == "gone-division"
+    assert name_of(None, names) is None
