@@ -148,7 +148,7 @@ def _kept_at_risk(
             Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
             Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, KeptReceiptPosition.deadline,
             KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated)
-        .order_by(*order_by).limit(None if limit is None else written(limit)))
+        .order_by(*order_by).limit(None if limit is None else written(limit))).all()
     rows = []
     for (agreement, obligation, authority, division, purpose, service, reference, received, deadline, no_deadline,
          remaining, allocated) in found:

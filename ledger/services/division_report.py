@@ -202,7 +202,7 @@ def division_report(session: Session, code: str, *, on: date, division: Division
         kept_agreements: dict[int, AgreementMoney] = {}
         funded: list[ProjectFunded] = []
         for kind, row_id, reference, name, label, place, *money in connection.execute(statements.kept_money,
-                                                                                     parameters):
+                                                                                     parameters).all():
             if kind == _PROJECT:
                 funded.append(_funded(reference, name, label, place, *money[:3]))
                 continue

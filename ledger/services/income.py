@@ -478,7 +478,7 @@ def _due_rows(session: Session, *, today: date, first: int | None, invoices: boo
     # The invoices not yet fully paid, kept with what has been paid (services.kept).
     for (reference, due_on, amount, paid, explanation, event, dwellings, obligation, agreement, developer,
          authority, division) in connection.execute(_invoices_due(), {
-            "until": _until(False)}) if invoices else ():
+            "until": _until(False)}).all() if invoices else ():
         outstanding = amount - paid
         trigger = {"occupation": f"occupation of {dwellings} dwellings"}.get(event, event)
         days = (today - due_on).days

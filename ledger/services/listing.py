@@ -181,9 +181,10 @@ def agreement_choices(session: Session, *, authority: str | None = None, divisio
     divisions: list[DivisionPlace] = []
     found_services: list[str] = []
     narrowed = False
+    # All at once (.all(): one fetchall): iterated, psycopg fetched the 300 rows one by one.
     for kind, code, name, authority_code in session.connection().execute(
             _choices(narrow=narrow, services=services),
-            {"authority": authority, "division": division, "most": LONG_LIST}):
+            {"authority": authority, "division": division, "most": LONG_LIST}).all():
         if kind == _AUTHORITY:
             authorities.append(Place(code, name))
         elif kind == _DIVISION:

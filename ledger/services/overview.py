@@ -359,7 +359,7 @@ def division_totals(
                                **{name: money or ZERO for name, money in zip(DIVISION_MONEY, money, strict=True)},
                                at_risk=at_risk or ZERO)
                 for code, name, authority, members, *money, at_risk in session.connection().execute(
-                    _kept_divisions(paged=limit is not None), {"offset": offset, "limit": limit})]
+                    _kept_divisions(paged=limit is not None), {"offset": offset, "limit": limit}).all()]
     listed = session.connection().execute(
         select(Division.code, Division.name, Division.authority_code, Division.members)
         .order_by(Division.name, Division.code).offset(offset).limit(limit)).all()
