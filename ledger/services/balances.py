@@ -417,7 +417,8 @@ def division_summary(
             if counted_in:
                 money[counted_in] += total
     risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
-    agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar()
+    if as_known_at is not None:  # else read with the division
+        agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar()
     for row in at_risk(
         session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
         red_months=red_months, amber_months=amber_months,

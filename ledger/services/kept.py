@@ -547,9 +547,12 @@ def last_settling() -> ScalarSelect[Any]:
 
 def note_settling(session: Session, last: date | None, on: date) -> None:
     """Tell ``unsettled`` what ``last_settling``, read in this transaction (after
-    ``session.connection()``), says of ``on``: nothing is unsettled if it is not after it."""
+    ``session.connection()``), says of ``on``: nothing is unsettled if it is not after it.
+    An answer ``unsettled`` read itself in the transaction stands."""
+    if session.get_transaction() is None:  # keyed by none, it would outlive the read
+        return
     if last is None or last <= on:
-        _known_unsettled(session)[on] = []
+        _known_unsettled(session).setdefault(on, [])
 
 
 def _known_unsettled(session: Session) -> dict[date, list[int] | None]:

@@ -67,17 +67,20 @@ def named_options(items: Iterable[Any], chosen: str | None) -> Markup:
     """A select's options for ``items`` (each with a code and a name), ``chosen`` selected:
     written here, as a national list has 300 planning authorities on every list page and a
     Jinja loop costs several times more an option."""
-    return _options(tuple((item.code, item.name) for item in items), chosen)
+    options = _options(tuple((item.code, item.name) for item in items))
+    if chosen is None:
+        return options
+    # Codes are unique in a list: the chosen one's option, if any, is marked.
+    unmarked = f'<option value="{escape(chosen)}">'
+    return Markup(str(options).replace(unmarked, f'{unmarked[:-1]} selected>', 1))
 
 
-@lru_cache(maxsize=32)
-def _options(items: tuple[tuple[str, str], ...], chosen: str | None) -> Markup:
-    """named_options' HTML, kept by the options' own text: escaping 300 planning authorities'
-    codes and names was a millisecond of every list page, and the list is the same on most.
-    A renamed authority is another key, written afresh."""
-    return Markup("".join(
-        f'<option value="{escape(code)}"{" selected" if code == chosen else ""}>{escape(name)}</option>'
-        for code, name in items))
+@lru_cache(maxsize=16)
+def _options(items: tuple[tuple[str, str], ...]) -> Markup:
+    """named_options' HTML with none selected, kept by the options' own text: escaping 300
+    planning authorities' codes and names was a millisecond of every list page, and the list
+    is the same on most. A renamed authority is another key, written afresh."""
+    return Markup("".join(f'<option value="{escape(code)}">{escape(name)}</option>' for code, name in items))
 
 
 def name_of(code: str | None, names: dict[str, str]) -> str | None:

@@ -33,3 +33,15 @@ def test_name_of_shows_a_place_by_name_and_an_unknown_code_as_it_is() -> None:
     assert name_of("ashford-central", names) == "Ashford Central"
     assert name_of("gone-division", names) == "gone-division"
     assert name_of(None, names) is None
+
+
+def test_choosing_marks_only_the_chosen_option_and_leaves_the_list_as_it_was() -> None:
+    places = [Place("a&b", "A and B"), Place("c", "C")]
+    assert named_options(places, "a&b") == (
+        '<option value="a&amp;b" selected>A and B</option><option value="c">C</option>')
+    assert named_options(places, "c") == (
+        '<option value="a&amp;b">A and B</option><option value="c" selected>C</option>')
+    unchosen = '<option value="a&amp;b">A and B</option><option value="c">C</option>'
+    assert named_options(places, "zzz") == unchosen
+    assert named_options(places, "") == unchosen
+    assert named_options(places, None) == unchosen
