@@ -17,6 +17,7 @@ from http.cookiejar import CookieJar
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from ledger.domain.money import format_money
 from tests.server.serving import MEMBER, PASSWORD, Served, fetch, fresh_database, seed, serve
 
 DATABASE = "ledger_serve_test"
@@ -65,6 +66,11 @@ def test_an_anonymous_request_after_an_admins_is_still_anonymous(served: Served)
 
 def _sign_in(served: Served) -> str:
     """A member signs in through the form in a fresh browser; the dashboard page they reach."""
+    return _signed_in(served)[1]
+
+
+def _signed_in(served: Served) -> tuple[urllib.request.OpenerDirector, str]:
+    """A member signed in through the form in a fresh browser, and the dashboard page they reach."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     login = f"http://127.0.0.1:{served.port}/login?next=/dashboard"
     with opener.open(login, timeout=30) as page:
@@ -73,7 +79,7 @@ def _sign_in(served: Served) -> str:
     form = urllib.parse.urlencode({"email": MEMBER, "password": PASSWORD, "csrf_token": token.group(1)})
     with opener.open(login, data=form.encode(), timeout=30) as dashboard:  # the redirect is followed
         assert dashboard.status == 200 and dashboard.url.endswith("/dashboard")
-        return str(dashboard.read().decode())
+        return opener, str(dashboard.read().decode())
 
 
 def test_a_member_signs_in_through_the_form(served: Served) -> None:
@@ -81,6 +87,29 @@ def test_a_member_signs_in_through_the_form(served: Served) -> None:
         assert MEMBER in _sign_in(served)
 
     _on_both_workers(served, "POST /login?next=/dashboard", sign_in)
+
+
+def test_the_pages_reading_kept_money_answer_alike_on_both_workers(served: Served) -> None:
+    """The signed-in pages that read the kept positions answer on either worker, and a
+    division's page shows the money the API's summary of it gives, after a write."""
+    assert fetch(served, "POST", "/api/v1/entries", role="officer", body={
+        "kind": "receipt", "obligation_reference": OBLIGATION, "amount": "250.50", "occurred_on": "2020-07-01",
+        "reference": "SERVE-KEPT", "reason": "remittance"}).status == 201
+    summary = fetch(served, "GET", "/api/v1/divisions/ashford-central/summary", role="officer").json()
+    assert isinstance(summary, dict) and Decimal(summary["received"]) >= Decimal("250.50")
+    opener, _ = _signed_in(served)
+    base = f"http://127.0.0.1:{served.port}"
+
+    def read_pages() -> None:
+        for path in ("/dashboard", "/divisions", "/at-risk", "/agreements?at_risk=1"):
+            with opener.open(base + path, timeout=30) as page:
+                assert page.status == 200 and page.url.endswith(path), path
+        with opener.open(f"{base}/divisions/ashford-central", timeout=30) as page:
+            html = page.read().decode()
+        for name in ("secured", "received", "spent", "held"):
+            assert f'data-figure="{name}">{format_money(Decimal(summary[name]))}<' in html, name
+
+    _on_both_workers(served, "GET /divisions/ashford-central", read_pages)
 
 
 def test_each_read_sees_the_write_before_it(served: Served) -> None:
