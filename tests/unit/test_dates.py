@@ -63,3 +63,23 @@ def test_completion_basis_without_completion_is_unknown() -> None:
 
 def test_no_time_limit_means_no_deadline() -> None:
     assert repayment_deadline(date(2015, 6, 1), years=None) is NoDeadline.NONE
+
+
+@pytest.mark.parametrize(("day", "written"), [
+    (date(2026, 1, 1), "1 January 2026"),
+    (date(2024, 2, 29), "29 February 2024"),
+    (date(2025, 9, 30), "30 September 2025"),
+    (date(2026, 12, 31), "31 December 2026"),
+])
+def test_dates_are_written_as_council_papers_write_them(day: date, written: str) -> None:
+    from ledger.domain.wording import written_date
+
+    assert written_date(day) == written
+
+
+def test_every_month_is_written_in_english_as_strftime_writes_it_in_the_c_locale() -> None:
+    from ledger.domain.wording import written_date
+
+    for month in range(1, 13):
+        day = date(2026, month, 9)
+        assert written_date(day) == f"9 {day:%B} 2026"
