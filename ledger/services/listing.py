@@ -4,8 +4,8 @@ build no SQL. Collections filter through ``registry.Filters.conditions``."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -169,35 +169,44 @@ class AgreementChoices:
     years: list[int]
     #: Whether ``divisions`` are only the chosen authority's (and the chosen division).
     divisions_narrowed: bool = False
+    #: The names of the divisions asked for by ``naming``, by code, where ``divisions`` are
+    #: only some (narrowed): the divisions a page's rows name.
+    named_divisions: dict[str, str] = field(default_factory=dict)
 
 
 def agreement_choices(session: Session, *, authority: str | None = None, division: str | None = None,
-                      narrow: bool = True, services: bool = True, years: bool = True) -> AgreementChoices:
+                      narrow: bool = True, services: bool = True, years: bool = True,
+                      naming: Iterable[str | None] = ()) -> AgreementChoices:
     """The filters' choices. With more than LONG_LIST divisions (and ``narrow``), the
-    divisions are those of ``authority`` only, and ``division`` if one is chosen. The
+    divisions are those of ``authority`` only, and ``division`` if one is chosen; then the
+    names of the divisions ``naming`` (a page's rows) come in the same statement. The
     services and years are read only when asked for (empty otherwise): a list without
     those filters saves their statements."""
     authorities: list[Place] = []
     divisions: list[DivisionPlace] = []
     found_services: list[str] = []
+    named: dict[str, str] = {}
     narrowed = False
+    named_codes = sorted({code for code in naming if code}) if narrow else []
     # All at once (.all(): one fetchall): iterated, psycopg fetched the 300 rows one by one.
     for kind, code, name, authority_code in session.connection().execute(
-            _choices(narrow=narrow, services=services),
-            {"authority": authority, "division": division, "most": LONG_LIST}).all():
+            _choices(narrow=narrow, services=services, naming=bool(named_codes)),
+            {"authority": authority, "division": division, "most": LONG_LIST, "named": named_codes}).all():
         if kind == _AUTHORITY:
             authorities.append(Place(code, name))
         elif kind == _DIVISION:
             divisions.append(DivisionPlace(code, name, authority_code))
         elif kind == _SERVICE:
             found_services.append(code)
+        elif kind == _NAMED:
+            named[code] = name
         else:
             narrowed = True
     return AgreementChoices(
         authorities=authorities, divisions=divisions, services=sorted(found_services),
         # An agreement proposed and not yet signed has no year to offer.
         years=_years_signed(session) if years else [],
-        divisions_narrowed=narrowed,
+        divisions_narrowed=narrowed, named_divisions=named,
     )
 
 
@@ -217,15 +226,17 @@ class DivisionPlace(NamedTuple):
 
 
 #: The kinds of _choices' rows, in its order.
-_AUTHORITY, _DIVISION, _SERVICE, _NARROWED = range(4)
+_AUTHORITY, _DIVISION, _SERVICE, _NARROWED, _NAMED = range(5)
 
 
 @cache
-def _choices(*, narrow: bool, services: bool) -> CompoundSelect:
+def _choices(*, narrow: bool, services: bool, naming: bool = False) -> CompoundSelect:
     """agreement_choices' rows, in one statement (each had been a round trip): (kind, code,
     name, authority code) of each planning authority and division by name, and each service;
     and a _NARROWED row when there are more divisions than ``most`` (LONG_LIST) and those
-    listed are the authority's and the division's (bound as ``authority`` and ``division``)."""
+    listed are the authority's and the division's (bound as ``authority`` and ``division``);
+    then, with ``naming``, a _NAMED row for each division ``named`` (a page's rows name it, and
+    it may not be listed: a round trip of its own had cost the list pages a millisecond)."""
     too_many = select(func.count()).select_from(Division).scalar_subquery() > bindparam("most")
     divisions = select(literal(_DIVISION), Division.code, Division.name, Division.authority_code)
     if narrow:
@@ -237,6 +248,9 @@ def _choices(*, narrow: bool, services: bool) -> CompoundSelect:
         parts.append(select(literal(_SERVICE), found.c.value, null(), null()))
     if narrow:
         parts.append(select(literal(_NARROWED), null(), null(), null()).where(too_many))
+    if narrow and naming:
+        parts.append(select(literal(_NAMED), Division.code, Division.name, null())
+                     .where(too_many, Division.code.in_(bindparam("named", expanding=True))))
     return union_all(*parts).order_by(literal_column("1"), literal_column("3"))
 
 

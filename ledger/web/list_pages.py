@@ -65,22 +65,21 @@ def uk_time(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y, %H:%M:%S %Z}"
 
 
-def _choices(*, services: bool = True, years: bool = True) -> listing.AgreementChoices:
+def _choices(*, services: bool = True, years: bool = True,
+             naming: Iterable[str | None] = ()) -> listing.AgreementChoices:
     """The filters' choices, for the authority and division asked for (and the services and
-    years, where the list filters by them)."""
+    years, where the list filters by them; and the names of the divisions ``naming``, a
+    page's rows, where the choices are only some)."""
     return listing.agreement_choices(get_session(), authority=query_arg("authority", text_value),
-                                     division=query_arg("division", text_value), services=services, years=years)
+                                     division=query_arg("division", text_value), services=services, years=years,
+                                     naming=naming)
 
 
-def _names_by_code(choices: listing.AgreementChoices | None = None,
-                   division_codes: Iterable[str | None] = ()) -> dict[str, dict[str, str]]:
+def _names_by_code(choices: listing.AgreementChoices | None = None) -> dict[str, dict[str, str]]:
     """The names of the authorities and divisions by code: from the filters' choices where a
-    page has read them already (and of the divisions ``division_codes`` its rows name, when
-    the choices are only some)."""
+    page has read them already (with the divisions its rows name, asked for by ``naming``)."""
     if choices is not None:
-        divisions = {code: name for code, name, _ in choices.divisions}
-        if choices.divisions_narrowed:
-            divisions |= registry.division_names(get_session(), division_codes)
+        divisions = {code: name for code, name, _ in choices.divisions} | choices.named_divisions
         return {"authorities_by_code": dict(choices.authorities), "divisions_by_code": divisions}
     names = registry.place_names(get_session())
     return {"authorities_by_code": names["authorities"], "divisions_by_code": names["divisions"]}
@@ -109,13 +108,13 @@ def _agreements(*, paged: bool) -> tuple[list[Any], int, int, str, bool]:
 @requires()
 def agreements() -> ResponseReturnValue:
     rows, total, page, sort, descending = _agreements(paged=True)
-    choices = _choices()
+    choices = _choices(naming=(a.division_code for a in rows))
     return render_template(
         "agreements.html", agreements=rows, total=total, page=page, pages=_pages(total), sort=sort,
         descending=descending, authorities=choices.authorities, divisions=choices.divisions,
         divisions_narrowed=choices.divisions_narrowed,
         purposes=[str(p) for p in Purpose], services=choices.services, years=choices.years, args=request.args,
-        service_label=service_label, **_names_by_code(choices, (a.division_code for a in rows)))
+        service_label=service_label, **_names_by_code(choices))
 
 
 AGREEMENT_FIELDS = ("reference", "type", "site_name", "planning_application", "developer", "authority_code",
@@ -163,7 +162,7 @@ def at_risk() -> ResponseReturnValue:
         rows, sort, descending = _at_risk()
         found = balances.AtRiskPage(rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
                                     remaining=sum((r.remaining for r in rows), Decimal(0)))
-    choices = _choices(years=False)
+    choices = _choices(years=False, naming=(r.division_code for r in found.rows))
     return render_template(
         "at_risk.html", rows=found.rows, total=found.total,
         remaining=found.remaining, page=page, pages=_pages(found.total),
@@ -171,7 +170,7 @@ def at_risk() -> ResponseReturnValue:
         authorities=choices.authorities, divisions=choices.divisions,
         divisions_narrowed=choices.divisions_narrowed, services=choices.services,
         bands=list(Band), band_labels=BAND_LABELS, service_label=service_label,
-        **_names_by_code(choices, (r.division_code for r in found.rows)))
+        **_names_by_code(choices))
 
 
 @bp.get("/at-risk.csv")
@@ -289,12 +288,12 @@ def income_due() -> ResponseReturnValue:
         rows, count = every[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], len(every)
         total = sum((r.outstanding or Decimal(0) for r in every), Decimal(0))
         overdue_total = sum((r.outstanding or Decimal(0) for r in every if r.overdue), Decimal(0))
-    choices = _choices(services=False, years=False)
+    choices = _choices(services=False, years=False, naming=(r.division_code for r in rows))
     return render_template(
         "income_due.html", rows=rows, count=count, today=today, page=page, pages=_pages(count), sort=sort,
         descending=descending, args=request.args, authorities=choices.authorities, divisions=choices.divisions,
         divisions_narrowed=choices.divisions_narrowed,
-        total=total, overdue_total=overdue_total, **_names_by_code(choices, (r.division_code for r in rows)))
+        total=total, overdue_total=overdue_total, **_names_by_code(choices))
 
 
 INCOME_DUE_FIELDS = ("agreement_reference", "obligation_reference", "developer", "authority", "authority_code",

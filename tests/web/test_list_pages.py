@@ -328,6 +328,10 @@ def test_too_many_divisions_to_list_are_those_of_the_authority_chosen(lists_clie
             page = lists_client.get(path).get_data(as_text=True)
             assert division_options(page) == [""], path
             assert 'aria-describedby="division-hint"' in page and "Choose a planning authority" in page, path
+            # The rows' divisions by name, read with the choices: never their codes.
+            rows = page.split("<tbody>", 1)[1]
+            assert "Ashford Rural" in rows or "Ashford Central" in rows, path
+            assert not re.search(r">\s*ashford-", rows), path
         page = lists_client.get("/income-due").get_data(as_text=True)
         assert "Ashford Rural" in page.split("<tbody>", 1)[1]
         chosen = lists_client.get("/income-due?authority=E07000105").get_data(as_text=True)
