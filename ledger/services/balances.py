@@ -121,7 +121,7 @@ def at_risk(
     conditions = tuple(filters.conditions(Obligation))
     worked_out = kept.unsettled(session, as_of) if as_known_at is None else None
     if worked_out is not None:
-        rows = _kept_at_risk(session, as_of=as_of, conditions=conditions, leave_out=worked_out,
+        rows = _kept_at_risk(session, _kept_at_risk_statement(conditions, worked_out), as_of=as_of,
                              red_months=red_months, amber_months=amber_months)
         # The few obligations the kept positions do not answer for are worked out below.
         conditions = (*conditions, Obligation.id.in_(worked_out))
@@ -135,20 +135,12 @@ def at_risk(
     return sort_at_risk(rows)
 
 
-def _kept_at_risk(
-    session: Session, *, as_of: date, conditions: tuple[ColumnElement[bool], ...], leave_out: list[int],
-    red_months: int, amber_months: int, order_by: tuple[ColumnElement[Any], ...] = (), limit: int | None = None,
-) -> list[AtRiskRow]:
-    """The at-risk rows of the kept receipt positions (services.kept), but for ``leave_out``:
-    all, or the first ``limit`` in the order given. The limit is written into the statement:
-    with a LIMIT parameter PostgreSQL planned a page afresh on every request."""
+def _kept_at_risk(session: Session, statement: Select[Any], *, as_of: date, red_months: int,
+                  amber_months: int) -> list[AtRiskRow]:
+    """The at-risk rows of the kept receipt positions (services.kept) a statement of
+    _kept_at_risk_statement reads."""
     shared = Shared()
-    found = session.connection().execute(
-        kept_receipts(conditions, leave_out).add_columns(
-            Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
-            Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, KeptReceiptPosition.deadline,
-            KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated)
-        .order_by(*order_by).limit(None if limit is None else written(limit))).all()
+    found = session.connection().execute(statement).all()
     rows = []
     for (agreement, obligation, authority, division, purpose, service, reference, received, deadline, no_deadline,
          remaining, allocated) in found:
@@ -160,6 +152,44 @@ def _kept_at_risk(
             band=rules.band_for(deadline or NoDeadline(no_deadline), as_of=as_of, red_months=red_months,
                                 amber_months=amber_months)))
     return rows
+
+
+def _kept_at_risk_statement(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int],
+                            order_by: tuple[ColumnElement[Any], ...] = (), limit: int | None = None) -> Select[Any]:
+    """_kept_at_risk's statement. The limit is written into it: with a LIMIT parameter
+    PostgreSQL planned a page afresh on every request."""
+    return (kept_receipts(conditions, leave_out).add_columns(
+        Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
+        Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, KeptReceiptPosition.deadline,
+        KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated)
+        .order_by(*order_by).limit(None if limit is None else written(limit)))
+
+
+#: A page of money at risk in its own order: soonest deadline first, then none (sort_at_risk).
+_DATED_ORDER = (KeptReceiptPosition.deadline, Agreement.reference, Entry.reference)
+_UNDATED_ORDER = (Agreement.reference, Entry.reference)
+
+
+def _page_statement(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int], *, dated: bool,
+                    limit: int) -> Select[Any]:
+    """The first ``limit`` kept at-risk rows with a deadline (or with none) in the list's
+    order. Built once a page where nothing narrows the list: that is the list opened most,
+    and building its statement cost the worker as much as the database's answer."""
+    if not conditions and not leave_out:
+        return _unfiltered_page(dated, limit)
+    return _built_page(conditions, leave_out, dated, limit)
+
+
+@lru_cache(maxsize=32)
+def _unfiltered_page(dated: bool, limit: int) -> Select[Any]:
+    return _built_page((), [], dated, limit)
+
+
+def _built_page(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int], dated: bool,
+                limit: int) -> Select[Any]:
+    has_deadline = KeptReceiptPosition.deadline.is_not(None) if dated else KeptReceiptPosition.deadline.is_(None)
+    return _kept_at_risk_statement((*conditions, has_deadline), leave_out, _DATED_ORDER if dated else _UNDATED_ORDER,
+                                   limit)
 
 
 def kept_receipts(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int]) -> Select[Any]:
@@ -216,9 +246,9 @@ def _kept_count(
     in_band = (band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months),) if band else ()
     if filters == NO_FILTERS:
         # The kept totals count the obligations worked out too: their kept receipts come off.
-        less = (kept_receipts(in_band, []).add_columns(func.count(), func.sum(receipt.remaining))
-                .where(receipt.obligation_id.in_(worked_out)))
-        count, money = connection.execute(less).one() if worked_out else (0, ZERO)
+        count, money = connection.execute(
+            kept_receipts(in_band, []).add_columns(func.count(), func.sum(receipt.remaining))
+            .where(receipt.obligation_id.in_(worked_out))).one() if worked_out else (0, ZERO)
         if band is None:  # every receipt: counted and summed per division as kept, and per deadline
             total, *remaining = connection.execute(_every_kept_receipt()).one()
             return (total or 0) - count, sum((m or ZERO for m in remaining), ZERO) - (money or ZERO)
@@ -273,13 +303,11 @@ def at_risk_page(
         if band is None or row.band == band]
     # Soonest deadline first, none last (sort_at_risk): the dated ones by the deadline's index.
     wanted = offset + limit
-    dated = _kept_at_risk(session, as_of=as_of, conditions=(*conditions, KeptReceiptPosition.deadline.is_not(None)),
-                          leave_out=worked_out, order_by=(KeptReceiptPosition.deadline, Agreement.reference,
-                                                          Entry.reference), limit=wanted, **thresholds)
+    dated = _kept_at_risk(session, _page_statement(conditions, worked_out, dated=True, limit=wanted), as_of=as_of,
+                          **thresholds)
     if len(dated) < wanted:
-        dated += _kept_at_risk(session, as_of=as_of, conditions=(*conditions, KeptReceiptPosition.deadline.is_(None)),
-                               leave_out=worked_out, order_by=(Agreement.reference, Entry.reference),
-                               limit=wanted - len(dated), **thresholds)
+        dated += _kept_at_risk(session, _page_statement(conditions, worked_out, dated=False, limit=wanted - len(dated)),
+                               as_of=as_of, **thresholds)
     rows = sort_at_risk(dated + extra)[offset:wanted]
     return AtRiskPage(rows=rows, total=total + len(extra),
                       remaining=(remaining or ZERO) + sum((r.remaining for r in extra), ZERO))
