@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledger.db import read_snapshot, written
@@ -229,19 +229,20 @@ def _every_kept_receipt() -> Select[Any]:
     """How many receipts have money remaining (kept per division), and their money: that kept
     per deadline date, and per division that with no deadline or none known yet. Counting the
     receipts without a deadline read every kept receipt at national size; the divisions' three
-    sums are one pass over their rows."""
+    sums are one pass over their rows. Last, kept.last_settling."""
     division = KeptDivisionPosition
     return select(func.sum(division.receipts), select(func.sum(KeptDeadlineTotal.remaining)).scalar_subquery(),
-                  func.sum(division.no_deadline), func.sum(division.unknown_deadline))
+                  func.sum(division.no_deadline), func.sum(division.unknown_deadline), kept.last_settling())
 
 
 def _kept_count(
     session: Session, filters: Filters, band: Band | None, *, as_of: date, worked_out: list[int], red_months: int,
-    amber_months: int,
+    amber_months: int, every: Row[Any] | None = None,
 ) -> tuple[int, Decimal]:
     """How many kept receipts meet the filters and band, and their money: from the money kept
-    per deadline date where no filter narrows the list, by a division's own receipts where
-    one names a division, else by joining them to their obligations."""
+    per deadline date where no filter narrows the list (``every``, _every_kept_receipt's row
+    when the caller has read it), by a division's own receipts where one names a division,
+    else by joining them to their obligations."""
     receipt, connection = KeptReceiptPosition, session.connection()
     in_band = (band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months),) if band else ()
     if filters == NO_FILTERS:
@@ -250,7 +251,7 @@ def _kept_count(
             kept_receipts(in_band, []).add_columns(func.count(), func.sum(receipt.remaining))
             .where(receipt.obligation_id.in_(worked_out))).one() if worked_out else (0, ZERO)
         if band is None:  # every receipt: counted and summed per division as kept, and per deadline
-            total, *remaining = connection.execute(_every_kept_receipt()).one()
+            total, *remaining, _ = every or connection.execute(_every_kept_receipt()).one()
             return (total or 0) - count, sum((m or ZERO for m in remaining), ZERO) - (money or ZERO)
         if band in (Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE):
             total, remaining = connection.execute(select(func.count(), func.sum(receipt.remaining))
@@ -289,13 +290,20 @@ def at_risk_page(
     kept positions by the database: no row beyond the page is built. None when the kept
     positions do not answer for ``as_of`` (then page at_risk's list)."""
     read_snapshot(session)
+    every = None
+    if filters == NO_FILTERS and band is None:
+        # The whole list's count and money come with whether anything is unsettled (most
+        # days nothing is): that question then needs no round trip of its own.
+        every = session.connection().execute(_every_kept_receipt()).one()
+        kept.note_settling(session, every[-1], as_of)
     worked_out = kept.unsettled(session, as_of)
     if worked_out is None:
         return None
     thresholds = {"red_months": red_months, "amber_months": amber_months}
     conditions = (*filters.conditions(Obligation),
                   *((band_condition(band, as_of=as_of, **thresholds),) if band else ()))
-    total, remaining = _kept_count(session, filters, band, as_of=as_of, worked_out=worked_out, **thresholds)
+    total, remaining = _kept_count(session, filters, band, as_of=as_of, worked_out=worked_out, every=every,
+                                   **thresholds)
     extra = [] if not worked_out else [
         row for position in obligation_positions(
             session, on=as_of, where=(*filters.conditions(Obligation), Obligation.id.in_(worked_out)))

@@ -26,7 +26,7 @@ from ledger.domain.reviews import ReviewsNeeded
 from ledger.domain.vocab import Band
 from ledger.models import Division, Entry, IncomeDue, Instalment, Invoice, InvoicePayment, Obligation
 from ledger.services import income, kept, listing, overview, reviews, variations
-from ledger.services.balances import at_risk, division_summary
+from ledger.services.balances import at_risk, at_risk_page, division_summary
 from ledger.services.division_report import division_report
 from ledger.services.income import OVERDUE_AFTER_DAYS, IncomeDueRow
 from ledger.services.registry import Filters
@@ -37,6 +37,8 @@ NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
 TODAY = NOW.date()
 AUTHORITY = "E07000105"
 DIVISION = "ashford-central"
+#: A page of money at risk, as the web list shows.
+PAGE = 50
 SERVICE = "education-primary"
 
 
@@ -248,6 +250,9 @@ def test_the_pages_learn_that_none_is_unsettled_with_the_day_or_the_division(dem
     assert unsettled_asked(demo, lambda: (division_summary(demo, DIVISION, on=TODAY),
                                           division_report(demo, DIVISION, on=TODAY))) == 0
     demo.rollback()
+    # The whole list of money at risk learns it with its count.
+    assert unsettled_asked(demo, lambda: at_risk_page(demo, as_of=TODAY, limit=PAGE)) == 0
+    demo.rollback()
     # Without them, the question is a statement of its own, once a transaction.
     assert unsettled_asked(demo, lambda: (kept.unsettled(demo, TODAY), kept.unsettled(demo, TODAY))) == 1
 
@@ -258,7 +263,8 @@ def test_obligations_settled_after_the_day_are_still_asked_for(
     division's tell nothing: which are unsettled is read, and they are worked out."""
     expected = {unsettled_today[name] for name in ("allocated ahead", "terms change later", "clock stopped",
                                                   "signed ahead") if unsettled_today[name] is not None}
-    for read in (lambda: overview.dashboard(demo, today=TODAY), lambda: division_summary(demo, DIVISION, on=TODAY)):
+    for read in (lambda: overview.dashboard(demo, today=TODAY), lambda: division_summary(demo, DIVISION, on=TODAY),
+                 lambda: at_risk_page(demo, as_of=TODAY, limit=PAGE)):
         demo.rollback()
         assert unsettled_asked(demo, read) == 1
         assert set(kept.unsettled(demo, TODAY) or ()) == expected
