@@ -343,3 +343,16 @@ def test_too_many_divisions_to_list_are_those_of_the_authority_chosen(lists_clie
         assert len(division_options(lists_client.get("/projects").get_data(as_text=True))) == 3
     page = lists_client.get("/income-due").get_data(as_text=True)
     assert sorted(division_options(page)) == ["", "ashford-central", "ashford-rural"] and "division-hint" not in page
+
+
+def test_the_division_filter_is_narrowed_only_past_the_long_list(lists_client: FlaskClient) -> None:
+    """Two divisions: a long list of two offers both; of one, only the chosen authority's."""
+    from ledger.services import listing
+
+    with patch.object(listing, "LONG_LIST", 2):
+        page = lists_client.get("/at-risk").get_data(as_text=True)
+        assert sorted(division_options(page)) == ["", "ashford-central", "ashford-rural"]
+        assert "division-hint" not in page
+    with patch.object(listing, "LONG_LIST", 1):
+        page = lists_client.get("/at-risk").get_data(as_text=True)
+        assert division_options(page) == [""] and "division-hint" in page
