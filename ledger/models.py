@@ -715,8 +715,10 @@ class KeptDivisionPosition(Base):
     held: Mapped[Decimal]
     allocated: Mapped[Decimal]
     committed: Mapped[Decimal]
-    #: Receipts with money remaining, and their money with no deadline or one not yet known.
+    #: Receipts with money remaining, and their money with a deadline (the pages' whole list
+    #: sums these 1,500 rows rather than every deadline's), with none, or one not yet known.
     receipts: Mapped[int]
+    dated: Mapped[Decimal] = mapped_column(server_default=text("0"))
     no_deadline: Mapped[Decimal]
     unknown_deadline: Mapped[Decimal]
 

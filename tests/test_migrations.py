@@ -14,9 +14,10 @@ from ledger.domain.dates import NoDeadline
 from ledger.domain.vocab import EntryKind
 from ledger.migrate import alembic_config, downgrade, upgrade
 from ledger.models import Base
-from ledger.services import Actor
+from ledger.services import Actor, kept
 from ledger.services.balances import obligation_balance
 from ledger.services.entries import EntryRequest, record_entry
+from tests.factories import make_agreement, make_ledger, make_obligation, post
 
 
 def test_there_is_a_single_head() -> None:
@@ -80,4 +81,26 @@ def test_a_ledger_with_data_upgrades_from_the_first_revision(database_url: str) 
         deadlines = {reference: [p.deadline for p in obligation_balance(session, reference, on=date(2021, 6, 1)).receipts]
                      for reference in terms}
         assert deadlines == {"OB": [NoDeadline.NONE], "OB10": [date(2030, 2, 1)]}
+    engine.dispose()
+
+
+def test_the_money_with_a_deadline_kept_per_division_is_worked_out_by_its_migration(database_url: str) -> None:
+    """0019 adds each division's kept money with a deadline to a ledger kept without it, and
+    works every kept position out again: what the writes would have kept, by s106 check's
+    measure."""
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        make_ledger(session)
+        make_agreement(session, reference="NO-DIVISION", division_code=None)
+        make_obligation(session, agreement="NO-DIVISION", reference="NO-DIVISION/1", repayment_years=None)
+        post(session, "receipt", "1000.00", date(2020, 7, 1))
+        post(session, "receipt", "250.00", date(2021, 7, 1))
+        post(session, "spend", "300.00", date(2022, 1, 1), project="PRJ-1")
+        post(session, "receipt", "40.00", date(2021, 1, 1), obligation="NO-DIVISION/1")  # no deadline
+    downgrade(engine, "0018_kept_urgent_agreement_count")
+    upgrade(engine)
+    with Session(engine) as session:
+        dated = dict(session.execute(text("SELECT division_code, dated FROM kept_division_positions")).all())
+        assert dated == {"ashford-central": 95000, "": 0}  # pence: 700.00 + 250.00 remaining
+        assert kept.differences(session) == []
     engine.dispose()

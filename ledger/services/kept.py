@@ -130,14 +130,37 @@ class Kept:
     projects: tuple[tuple[int, Decimal, Decimal, Decimal], ...] = ()
 
 
+#: A division's kept row after its money: how many receipts have money remaining, and that
+#: money with a deadline, with none, and with one not yet known.
+SPREAD = ("receipts", "dated", "no_deadline", "unknown_deadline")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DivisionSums:
-    """A division's kept row: its obligations' totals and its receipts' spread."""
+    """A division's kept row: its obligations' totals and its receipts' spread (SPREAD)."""
 
     totals: Totals = Totals()
     receipts: int = 0
+    dated: Decimal = ZERO
     no_deadline: Decimal = ZERO
     unknown_deadline: Decimal = ZERO
+
+    def spread(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in SPREAD}
+
+
+@cache
+def _division_sums() -> Select[Any]:
+    """Every kept division row: its code, MONEY and SPREAD (read by _division_sums_of)."""
+    division = KeptDivisionPosition
+    return select(division.division_code, *(getattr(division, name) for name in (*MONEY, *SPREAD)))
+
+
+def _division_sums_of(row: Sequence[Any]) -> DivisionSums:
+    """A row of _division_sums as DivisionSums (its code first)."""
+    money = len(MONEY) + 1
+    return DivisionSums(totals=Totals(**dict(zip(MONEY, row[1:money], strict=True))),
+                        **dict(zip(SPREAD, row[money:], strict=True)))
 
 
 class Aggregates:
@@ -151,17 +174,18 @@ class Aggregates:
     def add(self, kept: Kept, sign: int = 1) -> None:
         key = kept.division_code or NO_DIVISION
         sums = self.divisions[key]
-        no_deadline, unknown = sums.no_deadline, sums.unknown_deadline
+        dated, no_deadline, unknown = sums.dated, sums.no_deadline, sums.unknown_deadline
         for _, deadline, reason, remaining, _, _ in kept.receipts:
             if deadline is not None:
                 money, count = self.deadlines[deadline]
                 self.deadlines[deadline] = (money + sign * remaining, count + sign)
+                dated += sign * remaining
             elif reason == NoDeadline.NONE.value:
                 no_deadline += sign * remaining
             else:
                 unknown += sign * remaining
         self.divisions[key] = DivisionSums(totals=sums.totals.plus(kept.totals, sign),
-                                           receipts=sums.receipts + sign * len(kept.receipts),
+                                           receipts=sums.receipts + sign * len(kept.receipts), dated=dated,
                                            no_deadline=no_deadline, unknown_deadline=unknown)
 
 
@@ -247,8 +271,7 @@ def rebuild(session: Session) -> None:
             _insert(session, batch)
             batch = []
     _insert(session, batch)
-    divisions = [{"division_code": code, **asdict(d.totals), "receipts": d.receipts, "no_deadline": d.no_deadline,
-                  "unknown_deadline": d.unknown_deadline} for code, d in sorted(sums.divisions.items())]
+    divisions = [{"division_code": code, **asdict(d.totals), **d.spread()} for code, d in sorted(sums.divisions.items())]
     deadlines = [{"deadline": day, "remaining": money, "receipts": count}
                  for day, (money, count) in sorted(sums.deadlines.items()) if count]
     for table, rows in ((KeptDivisionPosition, divisions), (KeptDeadlineTotal, deadlines)):
@@ -323,12 +346,7 @@ def differences(session: Session) -> list[str]:
             continue
         found.extend(f"{name}: {problem}" for problem in _compare(expected, actual))
     found.extend(f"obligation id {i}: kept positions for an obligation that does not exist" for i in kept_rows)
-    kept_divisions = {row[0]: DivisionSums(totals=Totals(**dict(zip(MONEY, row[1:-3], strict=True))),
-                                           receipts=row[-3], no_deadline=row[-2], unknown_deadline=row[-1])
-                      for row in session.execute(select(
-                          KeptDivisionPosition.division_code, *(getattr(KeptDivisionPosition, n) for n in MONEY),
-                          KeptDivisionPosition.receipts, KeptDivisionPosition.no_deadline,
-                          KeptDivisionPosition.unknown_deadline))}
+    kept_divisions = {row[0]: _division_sums_of(row) for row in session.execute(_division_sums())}
     for code in sorted(set(sums.divisions) | set(kept_divisions)):
         want, have = sums.divisions.get(code, DivisionSums()), kept_divisions.get(code, DivisionSums())
         if want != have:
@@ -349,8 +367,8 @@ def differences(session: Session) -> list[str]:
 
 
 def _division_words(sums: DivisionSums) -> str:
-    return (f"{_money_words(sums.totals)}; {sums.receipts} receipts with money, {sums.no_deadline} with no "
-            f"deadline, {sums.unknown_deadline} with a deadline not yet known")
+    return (f"{_money_words(sums.totals)}; {sums.receipts} receipts with money, {sums.dated} with a deadline, "
+            f"{sums.no_deadline} with no deadline, {sums.unknown_deadline} with a deadline not yet known")
 
 
 def _compare(expected: Kept, actual: Kept) -> list[str]:
@@ -454,21 +472,17 @@ def _move_sums(session: Session, moved: Aggregates) -> None:
     connection = session.connection()
     divisions = {code: change for code, change in moved.divisions.items() if change != DivisionSums()}
     division = KeptDivisionPosition
-    stored_divisions = {row[0]: DivisionSums(totals=Totals(**dict(zip(MONEY, row[1:-3], strict=True))),
-                                             receipts=row[-3], no_deadline=row[-2], unknown_deadline=row[-1])
-                        for codes in _slices(sorted(divisions)) for row in connection.execute(select(
-                            division.division_code, *(getattr(division, n) for n in MONEY), division.receipts,
-                            division.no_deadline, division.unknown_deadline).where(division.division_code.in_(codes)))}
+    stored_divisions = {row[0]: _division_sums_of(row) for codes in _slices(sorted(divisions))
+                        for row in connection.execute(_division_sums().where(division.division_code.in_(codes)))}
     new_divisions, old_divisions = [], []
     for code, change in sorted(divisions.items()):
         before = stored_divisions.get(code, DivisionSums())
-        row = {"key": code, **asdict(before.totals.plus(change.totals)), "receipts": before.receipts + change.receipts,
-               "no_deadline": before.no_deadline + change.no_deadline,
-               "unknown_deadline": before.unknown_deadline + change.unknown_deadline}
+        row = {"key": code, **asdict(before.totals.plus(change.totals)),
+               **{name: getattr(before, name) + getattr(change, name) for name in SPREAD}}
         (old_divisions if code in stored_divisions else new_divisions).append(row)
     if old_divisions:
         connection.execute(update(division).where(division.division_code == bindparam("key")).values(
-            **{name: bindparam(name) for name in (*MONEY, "receipts", "no_deadline", "unknown_deadline")}),
+            **{name: bindparam(name) for name in (*MONEY, *SPREAD)}),
             old_divisions)
     if new_divisions:
         connection.execute(insert(division), [{"division_code": r.pop("key"), **r} for r in new_divisions])

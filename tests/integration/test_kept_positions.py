@@ -56,7 +56,7 @@ DIVISIONS = ("ashford-central", "ashford-rural", None)
 PROJECTS = ("P1", "P2")
 MONEY = ("secured", "received", "spent", "transferred", "repaid", "held", "allocated", "committed")
 #: A division's kept row: its obligations' money, and its receipts with money and their spread.
-DIVISION_SUMS = (*MONEY, "receipts", "no_deadline", "unknown_deadline")
+DIVISION_SUMS = (*MONEY, "receipts", "dated", "no_deadline", "unknown_deadline")
 WITH_PROJECT = {K.ALLOCATION, K.DEALLOCATION, K.SPEND, K.TRANSFER, K.COMMITMENT, K.DECOMMITMENT}
 #: Receipts drawn often and larger, allocations larger than what draws on them, releases
 #: smaller than commitments: so that most histories allocate, commit, spend and release.
@@ -164,6 +164,7 @@ def assert_kept_is_the_replay(session: Session) -> None:
             sums["receipts"] += 1
             if deadline is not None:
                 deadlines[deadline] = (deadlines[deadline][0] + remaining, deadlines[deadline][1] + 1)
+                sums["dated"] += remaining
             else:
                 sums[{NoDeadline.NONE: "no_deadline", NoDeadline.UNKNOWN: "unknown_deadline"}[NoDeadline(reason)]] += remaining
         assert_settled_from(session, obligation, row, money, expected_receipts)

@@ -3,8 +3,8 @@ remaining, and per division, each moved in the transaction of every write that c
 (ledger.services.kept). They are derived, not ledger records: rewritten, never appended to,
 so they have neither the append-only nor the revision triggers (the write that moves them
 moves the revision itself). An existing ledger's positions are worked out once, from its
-entries, by the latest migration that adds a kept table (0017): the rebuild writes every kept
-table as the code has them now, and a later table does not exist yet here.
+entries, by the latest migration that adds a kept table or column (0019): the rebuild writes
+every kept table as the code has them now, and a later table or column does not exist yet here.
 
 Revision ID: 0014_kept_positions
 Revises: 0013_commitments_variations

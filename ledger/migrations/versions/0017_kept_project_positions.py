@@ -2,9 +2,10 @@
 summed every entry of its agreements that named a project (2,000 at national size) where it
 now sums a few kept rows.
 
-Derived, not ledger records, as 0014's tables. Every kept position is worked out here from
-the entries, once, by the application's own rules (the same code that keeps them): this is
-the latest migration to add a kept table, so the rebuild's tables all exist.
+Derived, not ledger records, as 0014's tables. Every kept position is worked out from the
+entries, once, by the application's own rules (the same code that keeps them), in the latest
+migration to add a kept table or column (0019), so that every table and column the rebuild
+writes exists: it was here until 0019 added a column.
 
 Revision ID: 0017_kept_project_positions
 Revises: 0016_entries_created_at_id
@@ -12,7 +13,6 @@ Revises: 0016_entries_created_at_id
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0017_kept_project_positions"
 down_revision = "0016_entries_created_at_id"
@@ -32,9 +32,6 @@ def upgrade() -> None:
                                 name=op.f("fk_kept_project_positions_project_id_projects")),
         sa.PrimaryKeyConstraint("obligation_id", "project_id", name=op.f("pk_kept_project_positions")),
     )
-    from ledger.services import kept
-
-    kept.rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
