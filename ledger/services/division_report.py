@@ -80,6 +80,8 @@ class ProjectFunded:
     name: str
     service: str
     division_code: str | None
+    #: The name of the project's division (read with it, for the page).
+    division_name: str | None = None
     spent: Decimal = ZERO
     transferred: Decimal = ZERO
     allocated_unspent: Decimal = ZERO
@@ -111,11 +113,11 @@ def _kept_money() -> CompoundSelect:
     (each part had been one, and each walked the division's obligations again):
 
     - an _AGREEMENT row per agreement: (kind, id, reference, site name, developer, None,
-      *KEPT_MONEY), by reference;
-    - a _SERVICE row per service: (kind, None, None, None, service, None, *KEPT_MONEY);
+      None, *KEPT_MONEY), by reference;
+    - a _SERVICE row per service: (kind, None, None, None, service, None, None, *KEPT_MONEY);
     - a _PROJECT row per project the obligations' money was spent on, transferred for or
-      allocated to: (kind, id, reference, name, service, division, spent, transferred,
-      allocated unspent, None, None), by reference.
+      allocated to: (kind, id, reference, name, service, division, the division's name,
+      spent, transferred, allocated unspent, None, None), by reference.
 
     The obligations are found once with their kept money (a CTE read more than once is
     materialised by SQLite and PostgreSQL alike), by ids and sums only: the agreements'
@@ -142,13 +144,14 @@ def _kept_money() -> CompoundSelect:
     unused = [null()] * (len(KEPT_MONEY) - 3)
     return union_all(
         select(literal(_AGREEMENT), Agreement.id, Agreement.reference, Agreement.site_name, Agreement.developer, null(),
-               *(per_agreement.c[name] for name in KEPT_MONEY))
+               null(), *(per_agreement.c[name] for name in KEPT_MONEY))
         .join_from(per_agreement, Agreement, Agreement.id == per_agreement.c.agreement_id),
-        select(literal(_SERVICE), null(), null(), null(), here.c.service, null(), *sums)
+        select(literal(_SERVICE), null(), null(), null(), here.c.service, null(), null(), *sums)
         .where(here.c.service.is_not(None)).group_by(here.c.service),
         select(literal(_PROJECT), Project.id, Project.reference, Project.name, Project.service, Project.division_code,
-               per_project.c.spent, per_project.c.transferred, per_project.c.allocated, *unused)
-        .join_from(per_project, Project, per_project.c.project_id == Project.id),
+               Division.name, per_project.c.spent, per_project.c.transferred, per_project.c.allocated, *unused)
+        .join_from(per_project, Project, per_project.c.project_id == Project.id)
+        .outerjoin(Division, Division.code == Project.division_code),
     ).order_by(literal_column("1"), literal_column("3"))
 
 
@@ -203,10 +206,10 @@ def division_report(session: Session, code: str, *, on: date, division: Division
         # projects as kept (a few rows, where the entries naming projects were thousands).
         kept_agreements: dict[int, AgreementMoney] = {}
         funded: list[ProjectFunded] = []
-        for kind, row_id, reference, name, label, place, *money in connection.execute(statements.kept_money,
-                                                                                     parameters).all():
+        for kind, row_id, reference, name, label, place, place_name, *money in connection.execute(
+                statements.kept_money, parameters).all():
             if kind == _PROJECT:
-                funded.append(_funded(reference, name, label, place, *money[:3]))
+                funded.append(_funded(reference, name, label, place, *money[:3], place_name))
                 continue
             group = (service(label) if kind == _SERVICE else
                      kept_agreements.setdefault(row_id, AgreementMoney(reference=reference, site_name=name,
@@ -250,15 +253,16 @@ def _with_money(projects: list[ProjectFunded]) -> list[ProjectFunded]:
 
 def _projects(session: Session, amounts: Funded) -> list[ProjectFunded]:
     """The projects ``amounts`` names, by reference, with that money."""
-    return [_funded(*project[1:], *amounts[project.id])
+    return [_funded(*project[1:5], *amounts[project.id], project[5])
             for project in (session.connection().execute(_projects_named(), {"ids": list(amounts)}) if amounts else ())]
 
 
 def _funded(reference: str, name: str, service: str, division_code: str | None, spent: Decimal,
-            transferred: Decimal, allocated: Decimal) -> ProjectFunded:
+            transferred: Decimal, allocated: Decimal, division_name: str | None) -> ProjectFunded:
     """A project (its reference, name, service and division) with that money."""
-    return ProjectFunded(reference=reference, name=name, service=service, division_code=division_code, spent=spent,
-                         transferred=transferred, allocated_unspent=allocated)
+    return ProjectFunded(reference=reference, name=name, service=service, division_code=division_code,
+                         division_name=division_name, spent=spent, transferred=transferred,
+                         allocated_unspent=allocated)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -301,6 +305,7 @@ def _proposed() -> Select[Any]:
 
 @cache
 def _projects_named() -> Select[Any]:
-    """The projects ``ids``, by reference."""
-    return (select(Project.id, Project.reference, Project.name, Project.service, Project.division_code)
+    """The projects ``ids``, by reference, with their division's name."""
+    return (select(Project.id, Project.reference, Project.name, Project.service, Project.division_code, Division.name)
+            .outerjoin(Division, Division.code == Project.division_code)
             .where(Project.id.in_(bindparam("ids", expanding=True))).order_by(Project.reference))

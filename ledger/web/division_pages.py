@@ -37,7 +37,6 @@ def division(code: str) -> ResponseReturnValue:
         title=f"Money at risk in {summary.division.name}")
     return render_template("division.html", summary=summary, report=report, money_chart=money_chart,
                            risk_chart=risk_chart, service_label=service_label,
-                           divisions=registry.division_names(s, (p.division_code for p in report.projects)),
                            urgent=sum((summary.at_risk[b] for b in overview.URGENT), Decimal(0)))
 
 

@@ -67,11 +67,12 @@ def ledger(session: Session) -> Session:
 
 def test_projects_are_those_the_divisions_money_paid_for_wherever_they_are(ledger: Session) -> None:
     report = division_report(ledger, "ashford-central", on=ON)
-    assert [(p.reference, p.division_code, p.spent, p.transferred, p.allocated_unspent) for p in report.projects] == [
+    assert [(p.reference, p.division_code, p.division_name, p.spent, p.transferred, p.allocated_unspent)
+            for p in report.projects] == [
         # 12,345.67 + 1,000 spent; (30,000 - 12,345.67) + (4,000 - 1,000) still allocated. C's 700 is not ours.
-        ("PRJ-1", "ashford-north", D("13345.67"), D("0.00"), D("20654.33")),
+        ("PRJ-1", "ashford-north", "Ashford North", D("13345.67"), D("0.00"), D("20654.33")),
         # The transfer allocated its own 2,500 (rule 5) and used it.
-        ("PRJ-2", None, D("0.00"), D("2500.00"), D("0.00")),
+        ("PRJ-2", None, None, D("0.00"), D("2500.00"), D("0.00")),
     ]
 
 

@@ -43,6 +43,7 @@ def test_a_councillor_follows_my_division_and_downloads_what_it_paid_for(page, l
     first = report.projects[0]
     cells = rows.first.locator("td").all_inner_texts()
     assert cells[0] == first.name
+    assert cells[2] == (first.division_name if first.division_code else "Not recorded")  # by name, not code
     assert cells[3:] == [format_money(first.spent), format_money(first.transferred),
                          format_money(first.allocated_unspent)]
     assert page.locator("#division-agreements tbody tr").count() == len(report.agreements)
