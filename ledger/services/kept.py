@@ -256,8 +256,7 @@ POSITION_TABLES = (KeptReceiptPosition, KeptProjectPosition, KeptObligationPosit
 def rebuild(session: Session) -> None:
     """Work out every obligation's positions from nothing (a new or migrated database)."""
     # The urgent sums are forgotten: the first read works out its day's from the new positions.
-    # Only their day is deleted here, as migration 0014 rebuilds before later migrations add
-    # urgent tables of their own.
+    # Only their day is deleted here: without it, that read writes every urgent table afresh.
     kept_urgent.forget(session)
     for table in POSITION_TABLES:
         session.execute(delete(table))
