@@ -239,10 +239,10 @@ def _kept_count(
     session: Session, filters: Filters, band: Band | None, *, as_of: date, worked_out: list[int], red_months: int,
     amber_months: int, every: Row[Any] | None = None,
 ) -> tuple[int, Decimal]:
-    """How many kept receipts meet the filters and band, and their money: from the money kept
-    per deadline date where no filter narrows the list (``every``, _every_kept_receipt's row
-    when the caller has read it), by a division's own receipts where one names a division,
-    else by joining them to their obligations."""
+    """How many kept receipts meet the filters and band, and their money: where no filter
+    narrows the list, from the divisions' kept sums (``every``, _every_kept_receipt's row when
+    the caller has read it) or, for a band, the money kept per deadline date; by a division's
+    own receipts where one names a division, else by joining them to their obligations."""
     receipt, connection = KeptReceiptPosition, session.connection()
     in_band = (band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months),) if band else ()
     if filters == NO_FILTERS:
@@ -250,7 +250,7 @@ def _kept_count(
         count, money = connection.execute(
             kept_receipts(in_band, []).add_columns(func.count(), func.sum(receipt.remaining))
             .where(receipt.obligation_id.in_(worked_out))).one() if worked_out else (0, ZERO)
-        if band is None:  # every receipt: counted and summed per division as kept, and per deadline
+        if band is None:  # every receipt: counted and summed per division as kept
             total, *remaining, _ = every or connection.execute(_every_kept_receipt()).one()
             return (total or 0) - count, sum((m or ZERO for m in remaining), ZERO) - (money or ZERO)
         if band in (Band.NO_DEADLINE, Band.UNKNOWN_DEADLINE):
