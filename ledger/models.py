@@ -648,9 +648,19 @@ class KeptObligationPosition(Base):
     replaying the entries. The replay in ledger.domain stays the definition (`s106 check`)."""
 
     __tablename__ = "kept_obligation_positions"
+    # A division's page sums its obligations' rows from this index alone on PostgreSQL (an
+    # index-only scan of a few pages), where it looked each one up through its agreement.
+    __table_args__ = (Index("ix_kept_obligation_positions_division_agreement", "division_code", "agreement_id",
+                            postgresql_include=["obligation_id", "signed_on", "service", "secured", "received",
+                                                "spent", "transferred", "repaid"]),)
 
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
-    division_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    division_code: Mapped[str | None] = mapped_column(String(64))
+    #: The obligation's agreement, its signing and the obligation's service, copied: the
+    #: division's page groups and filters these rows without reading the obligations.
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    signed_on: Mapped[date | None]
+    service: Mapped[str] = mapped_column(String(64))
     #: The obligation's sum if its agreement is signed, else nothing (division totals' "secured").
     secured: Mapped[Decimal]
     received: Mapped[Decimal]
@@ -691,9 +701,13 @@ class KeptProjectPosition(Base):
     agreements' obligations, where it summed every entry that named a project."""
 
     __tablename__ = "kept_project_positions"
+    __table_args__ = (Index("ix_kept_project_positions_division_project", "division_code", "project_id",
+                            postgresql_include=["obligation_id", "spent", "transferred", "allocated"]),)
 
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    #: The obligation's division (its kept row's), copied: a division's page reads its rows by it.
+    division_code: Mapped[str | None] = mapped_column(String(64))
     spent: Mapped[Decimal]
     transferred: Mapped[Decimal]
     #: Allocated and not yet spent or transferred (SPEC rule 4's U, for this project).

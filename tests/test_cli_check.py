@@ -111,3 +111,27 @@ def test_check_names_a_project_kept_a_penny_short_and_repairs_it(sqlite_url: str
     assert s106(["check", "--repair"], url).returncode == 1
     again = s106(["check"], url)
     assert (again.returncode, again.stdout.strip()) == (0, AGREE)
+
+
+def test_check_names_kept_rows_that_carry_the_wrong_service_or_division(sqlite_url: str) -> None:
+    """The kept rows a division's page reads by division carry copies: a wrong one is named."""
+    url = with_demo(sqlite_url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        first, second = connection.execute(text(
+            "SELECT o.id, o.reference FROM kept_project_positions k JOIN obligations o ON o.id = k.obligation_id "
+            "GROUP BY o.id, o.reference ORDER BY o.id LIMIT 2")).all()
+        connection.execute(text("UPDATE kept_obligation_positions SET service = 'libraries-wrong' "
+                                "WHERE obligation_id = :id"), {"id": first.id})
+        connection.execute(text("UPDATE kept_project_positions SET division_code = 'elsewhere' "
+                                "WHERE obligation_id = :id"), {"id": second.id})
+    engine.dispose()
+    found = s106(["check"], url)
+    assert found.returncode == 1
+    lines = found.stdout.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"obligation {first.reference}: kept with ") and "service libraries-wrong" in lines[0]
+    assert lines[1].startswith(f"obligation {second.reference}: its projects' kept rows are in division elsewhere")
+    assert s106(["check", "--repair"], url).returncode == 1
+    again = s106(["check"], url)
+    assert (again.returncode, again.stdout.strip()) == (0, AGREE)

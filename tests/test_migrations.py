@@ -104,3 +104,30 @@ def test_the_money_with_a_deadline_kept_per_division_is_worked_out_by_its_migrat
         assert dated == {"ashford-central": 95000, "": 0}  # pence: 700.00 + 250.00 remaining
         assert kept.differences(session) == []
     engine.dispose()
+
+
+def test_the_kept_rows_carry_what_a_divisions_page_reads_them_by_after_their_migration(database_url: str) -> None:
+    """0020 copies each obligation's agreement, signing and service into its kept row, and its
+    division into its kept project rows, working every kept position out again."""
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        make_ledger(session)
+        make_agreement(session, reference="NO-DIVISION", division_code=None, signed_on=date(2021, 3, 4))
+        make_obligation(session, agreement="NO-DIVISION", reference="NO-DIVISION/1", service="highways")
+        post(session, "receipt", "1000.00", date(2021, 7, 1))
+        post(session, "spend", "300.00", date(2022, 1, 1), project="PRJ-1")
+    downgrade(engine, "0019_kept_division_dated_money")
+    assert "service" not in {c["name"] for c in inspect(engine).get_columns("kept_obligation_positions")}
+    upgrade(engine)
+    with Session(engine) as session:
+        copied = session.execute(text(
+            "SELECT o.reference, k.division_code, a.reference, k.signed_on, k.service FROM kept_obligation_positions k "
+            "JOIN obligations o ON o.id = k.obligation_id JOIN agreements a ON a.id = k.agreement_id "
+            "ORDER BY o.reference")).all()
+        assert [tuple(str(v) if isinstance(v, date) else v for v in row) for row in copied] == [
+            ("20/00001/FUL/1", "ashford-central", "20/00001/FUL", "2020-06-01", "education-primary"),
+            ("NO-DIVISION/1", None, "NO-DIVISION", "2021-03-04", "highways")]
+        projects = session.execute(text("SELECT division_code, spent FROM kept_project_positions")).all()
+        assert [tuple(row) for row in projects] == [("ashford-central", 30000)]  # pence
+        assert kept.differences(session) == []
+    engine.dispose()

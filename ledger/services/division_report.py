@@ -119,17 +119,18 @@ def _kept_money() -> CompoundSelect:
       allocated to: (kind, id, reference, name, service, division, the division's name,
       spent, transferred, allocated unspent, None, None), by reference.
 
-    The obligations are found once with their kept money (a CTE read more than once is
-    materialised by SQLite and PostgreSQL alike), by ids and sums only: the agreements'
-    names are joined to their few sums at the end (carried through the CTE and grouped by,
-    they made PostgreSQL sort every obligation's text). An agreement without obligations
-    still has its row."""
+    The obligations' kept rows are read by the division they carry, with their agreement,
+    signing and service (an index-only scan on PostgreSQL), and so are their project rows:
+    each obligation had been looked up through its agreement, and its projects' rows through
+    it. Read once as a CTE (materialised by SQLite and PostgreSQL alike), by ids and sums
+    only: the agreements' names are joined to their few sums at the end. An agreement
+    without obligations still has its row."""
     kept_row = KeptObligationPosition
-    here = (select(Agreement.id.label("agreement_id"), Obligation.id.label("obligation_id"), Obligation.service,
-                   Obligation.amount.label(KEPT_MONEY[0]), *(getattr(kept_row, name) for name in KEPT_MONEY[1:]))
-            .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
-            .outerjoin(kept_row, kept_row.obligation_id == Obligation.id)
-            .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on"))
+    here = (select(kept_row.agreement_id, kept_row.obligation_id, kept_row.service,
+                   *(getattr(kept_row, name) for name in KEPT_MONEY))
+            # Signed by ``on`` as their agreements are (the kept rows answer for ``on`` only
+            # when none was signed after it).
+            .where(kept_row.division_code == bindparam("code"), kept_row.signed_on <= bindparam("on"))
             .cte("here"))
     sums = [func.sum(here.c[name]) for name in KEPT_MONEY]
     per_agreement = (select(here.c.agreement_id, *(total.label(name) for total, name in zip(sums, KEPT_MONEY, strict=True)))
@@ -140,14 +141,16 @@ def _kept_money() -> CompoundSelect:
     per_project = (select(to_project.project_id, *(func.sum(getattr(to_project, name)).label(name)
                                                     for name in ("spent", "transferred", "allocated")))
                    .select_from(here.join(to_project, to_project.obligation_id == here.c.obligation_id))
+                   .where(to_project.division_code == bindparam("code"))
                    .group_by(to_project.project_id).subquery("per_project"))
     unused = [null()] * (len(KEPT_MONEY) - 3)
     return union_all(
         select(literal(_AGREEMENT), Agreement.id, Agreement.reference, Agreement.site_name, Agreement.developer, null(),
                null(), *(per_agreement.c[name] for name in KEPT_MONEY))
-        .join_from(per_agreement, Agreement, Agreement.id == per_agreement.c.agreement_id),
+        .outerjoin(per_agreement, per_agreement.c.agreement_id == Agreement.id)
+        .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on")),
         select(literal(_SERVICE), null(), null(), null(), here.c.service, null(), null(), *sums)
-        .where(here.c.service.is_not(None)).group_by(here.c.service),
+        .group_by(here.c.service),
         select(literal(_PROJECT), Project.id, Project.reference, Project.name, Project.service, Project.division_code,
                Division.name, per_project.c.spent, per_project.c.transferred, per_project.c.allocated, *unused)
         .join_from(per_project, Project, per_project.c.project_id == Project.id)

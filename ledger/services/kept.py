@@ -108,6 +108,8 @@ class ObligationFacts:
     """What the positions depend on besides the entries."""
 
     id: int
+    agreement_id: int
+    service: str
     amount: Decimal | None
     division_code: str | None
     completion_on: date | None
@@ -124,6 +126,11 @@ class Kept:
     division_code: str | None
     totals: Totals
     settled_from: date | None
+    #: The obligation's agreement, its signing and the obligation's service, as copied into the
+    #: kept row for a division's page (none for receipts or projects kept without a row).
+    agreement_id: int | None = None
+    signed_on: date | None = None
+    service: str | None = None
     #: (entry id, deadline, no-deadline reason, remaining, allocated, committed) per receipt with money.
     receipts: tuple[tuple[int, date | None, str | None, Decimal, Decimal, Decimal], ...]
     #: (project id, spent, transferred, allocated unspent) per project with any, by id.
@@ -204,7 +211,8 @@ def position_of(facts: ObligationFacts, entries: Sequence[LedgerEntry]) -> Kept:
     settled = [d for d in (max((e.occurred_on for e in entries), default=None), max(changes, default=None),
                            facts.signed_on) if d is not None]
     return Kept(
-        obligation_id=facts.id, division_code=facts.division_code,
+        obligation_id=facts.id, division_code=facts.division_code, agreement_id=facts.agreement_id,
+        signed_on=facts.signed_on, service=facts.service,
         totals=Totals(secured=(facts.amount or ZERO) if facts.signed_on else ZERO, received=balances.received,
                       spent=balances.spent, transferred=balances.transferred, repaid=balances.repaid,
                       held=balances.held, allocated=balances.allocated_unspent, committed=balances.committed_unspent),
@@ -315,11 +323,12 @@ def stored(session: Session, ids: Sequence[int] | None = None, *, projects: bool
     columns = [getattr(KeptObligationPosition, name) for name in MONEY]
     for row in session.execute(
             select(KeptObligationPosition.obligation_id, KeptObligationPosition.division_code,
-                   KeptObligationPosition.settled_from, *columns)
+                   KeptObligationPosition.settled_from, KeptObligationPosition.agreement_id,
+                   KeptObligationPosition.signed_on, KeptObligationPosition.service, *columns)
             .where(*(() if ids is None else (KeptObligationPosition.obligation_id.in_(ids),)))
             .order_by(KeptObligationPosition.obligation_id)):
-        yield Kept(obligation_id=row[0], division_code=row[1], settled_from=row[2],
-                   totals=Totals(**dict(zip(MONEY, row[3:], strict=True))),
+        yield Kept(obligation_id=row[0], division_code=row[1], settled_from=row[2], agreement_id=row[3],
+                   signed_on=row[4], service=row[5], totals=Totals(**dict(zip(MONEY, row[6:], strict=True))),
                    receipts=tuple(receipts.pop(row[0], [])), projects=tuple(by_project.pop(row[0], [])))
     # Receipts or projects kept for an obligation without a row.
     for obligation_id in sorted(set(receipts) | set(by_project)):
@@ -345,6 +354,8 @@ def differences(session: Session) -> list[str]:
             continue
         found.extend(f"{name}: {problem}" for problem in _compare(expected, actual))
     found.extend(f"obligation id {i}: kept positions for an obligation that does not exist" for i in kept_rows)
+    found.extend(f"obligation {references.get(i, i)}: its projects' kept rows are in division {code}; its own "
+                 f"kept row is in {own}" for i, code, own in session.execute(_projects_elsewhere()))
     kept_divisions = {row[0]: _division_sums_of(row) for row in session.execute(_division_sums())}
     for code in sorted(set(sums.divisions) | set(kept_divisions)):
         want, have = sums.divisions.get(code, DivisionSums()), kept_divisions.get(code, DivisionSums())
@@ -365,6 +376,16 @@ def differences(session: Session) -> list[str]:
     return found
 
 
+def _projects_elsewhere() -> Select[Any]:
+    """(obligation id, division, its kept row's division) of each kept project row whose
+    copied division is not its obligation's."""
+    project, own = KeptProjectPosition, KeptObligationPosition
+    return (select(project.obligation_id, project.division_code, own.division_code)
+            .join(own, own.obligation_id == project.obligation_id)
+            .where(project.division_code.is_distinct_from(own.division_code))
+            .group_by(project.obligation_id, project.division_code, own.division_code).order_by(project.obligation_id))
+
+
 def _division_words(sums: DivisionSums) -> str:
     return (f"{_money_words(sums.totals)}; {sums.receipts} receipts with money, {sums.dated} with a deadline, "
             f"{sums.no_deadline} with no deadline, {sums.unknown_deadline} with a deadline not yet known")
@@ -376,6 +397,10 @@ def _compare(expected: Kept, actual: Kept) -> list[str]:
         problems.append(f"kept {_money_words(actual.totals)}; the rules give {_money_words(expected.totals)}")
     if expected.division_code != actual.division_code:
         problems.append(f"kept in division {actual.division_code}; its agreement is in {expected.division_code}")
+    copied = ("agreement_id", "signed_on", "service")
+    if any(getattr(expected, name) != getattr(actual, name) for name in copied):
+        problems.append("kept with " + ", ".join(f"{name} {getattr(actual, name)}" for name in copied)
+                        + "; the obligation has " + ", ".join(f"{name} {getattr(expected, name)}" for name in copied))
     if expected.settled_from != actual.settled_from:
         problems.append(f"kept as settled from {actual.settled_from}; the rules give {expected.settled_from}")
     if sorted(expected.receipts) != sorted(actual.receipts):
@@ -416,12 +441,12 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, ObligationFacts]:
     return {
         row[0]: ObligationFacts(
             id=row[0], amount=row[1], division_code=row[5], completion_on=row[6], signed_on=row[7],
-            commitment_stops_clock=row[4],
+            commitment_stops_clock=row[4], agreement_id=row[8], service=row[9],
             terms=[Terms(repayment_basis=row[3], repayment_years=row[2]), *changes.get(row[0], [])])
         for row in session.execute(
             select(Obligation.id, Obligation.amount, Obligation.repayment_years, Obligation.repayment_basis,
                    Obligation.commitment_stops_clock, Agreement.division_code, Agreement.completion_on,
-                   Agreement.signed_on)
+                   Agreement.signed_on, Obligation.agreement_id, Obligation.service)
             # From the obligations named to their agreements: without the +, SQLite walks every
             # agreement and looks for its obligations in the list (a second for 5,000 of them).
             .join(Agreement, Unindexed(Obligation.agreement_id) == Agreement.id).where(Obligation.id.in_(ids)))
@@ -514,15 +539,16 @@ def _insert(session: Session, positions: list[Kept]) -> None:
         return
     session.execute(insert(KeptObligationPosition), [
         {"obligation_id": k.obligation_id, "division_code": k.division_code, "settled_from": k.settled_from,
-         **asdict(k.totals)} for k in positions])
+         "agreement_id": k.agreement_id, "signed_on": k.signed_on, "service": k.service, **asdict(k.totals)}
+        for k in positions])
     receipts = [
         {"entry_id": r[0], "obligation_id": k.obligation_id, "division_code": k.division_code, "deadline": r[1],
          "no_deadline": r[2], "remaining": r[3], "allocated": r[4], "committed": r[5]}
         for k in positions for r in k.receipts]
     for start in range(0, len(receipts), CHUNK * 5):
         session.execute(insert(KeptReceiptPosition), receipts[start:start + CHUNK * 5])
-    projects = [{"obligation_id": k.obligation_id, "project_id": p[0], "spent": p[1], "transferred": p[2],
-                 "allocated": p[3]} for k in positions for p in k.projects]
+    projects = [{"obligation_id": k.obligation_id, "division_code": k.division_code, "project_id": p[0],
+                 "spent": p[1], "transferred": p[2], "allocated": p[3]} for k in positions for p in k.projects]
     for start in range(0, len(projects), CHUNK * 5):
         session.execute(insert(KeptProjectPosition), projects[start:start + CHUNK * 5])
 

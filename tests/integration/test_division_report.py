@@ -103,6 +103,10 @@ def test_the_report_agrees_with_the_divisions_summary(ledger: Session) -> None:
 def test_the_kept_positions_give_what_the_replay_gives(ledger: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     # An agreement with no obligations yet is listed, with no money.
     make_agreement(ledger, reference="A0", site_name="Empty Field")
+    # A proposed agreement is not: nor is its obligation's service, whose kept row is in the
+    # division too.
+    make_agreement(ledger, reference="P", signed_on=None, status="proposed")
+    make_obligation(ledger, agreement="P", reference="P/1", purpose="libraries", service="libraries")
     on = date(2024, 6, 1)
     assert kept.unsettled(ledger, on) == [], "the kept positions answer for the day"
     report = division_report(ledger, "ashford-central", on=on)
@@ -111,8 +115,29 @@ def test_the_kept_positions_give_what_the_replay_gives(ledger: Session, monkeypa
         ("B", "Mill Lane", D("50000.00"), D("5000.00"))]
     assert [(p.reference, p.spent, p.transferred, p.allocated_unspent) for p in report.projects] == [
         ("PRJ-1", D("13345.67"), D("0.00"), D("20654.33")), ("PRJ-2", D("0.00"), D("2500.00"), D("0.00"))]
+    assert [s.service for s in report.services] == ["highways", "education-primary"]
     monkeypatch.setattr(kept, "unsettled", lambda session, on: None)
     assert division_report(ledger, "ashford-central", on=on) == report
+
+
+def test_an_agreement_moved_to_another_division_takes_its_money_and_projects_with_it(
+        ledger: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept rows the page reads carry their division: a corrected division moves them."""
+    on = date(2024, 6, 1)
+    registry.update_agreement(ledger, "B", {"division_code": "ashford-north"}, actor=OFFICER,
+                              reason="the site is across the boundary")
+    assert kept.unsettled(ledger, on) == []
+    central, north = (division_report(ledger, code, on=on) for code in ("ashford-central", "ashford-north"))
+    assert [a.reference for a in central.agreements] == ["A"]
+    assert [a.reference for a in north.agreements] == ["B", "C"]
+    # B's 1,000 spent on PRJ-1 and 3,000 allocated to it went with B; C's 700 was there already.
+    assert [(p.reference, p.spent, p.allocated_unspent) for p in north.projects] == [
+        ("PRJ-1", D("1700.00"), D("3000.00")), ("PRJ-3", D("1000.00"), D("0.00"))]
+    assert [(p.reference, p.spent, p.allocated_unspent) for p in central.projects] == [
+        ("PRJ-1", D("12345.67"), D("17654.33")), ("PRJ-2", D("0.00"), D("0.00"))]
+    assert kept.differences(ledger) == []
+    monkeypatch.setattr(kept, "unsettled", lambda session, on: None)
+    assert [division_report(ledger, code, on=on) for code in ("ashford-central", "ashford-north")] == [central, north]
 
 
 def test_another_division_sees_only_what_its_own_money_paid_for(ledger: Session) -> None:

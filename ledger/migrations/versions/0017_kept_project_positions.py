@@ -4,7 +4,7 @@ now sums a few kept rows.
 
 Derived, not ledger records, as 0014's tables. Every kept position is worked out from the
 entries, once, by the application's own rules (the same code that keeps them), in the latest
-migration to add a kept table or column (0019), so that every table and column the rebuild
+migration to add a kept table or column (0020), so that every table and column the rebuild
 writes exists: it was here until 0019 added a column.
 
 Revision ID: 0017_kept_project_positions

@@ -2,9 +2,9 @@
 summed every deadline date's kept money (8,700 rows at national size) on every request; it
 now sums the divisions' 1,500 rows.
 
-The latest migration to add a kept table or column: every kept position is worked out here
-from the entries, once, by the application's own rules (the same code that keeps them), as
-0017 did before this column existed.
+Every kept position is worked out from the entries, once, by the application's own rules, in
+the latest migration to add a kept table or column (0020), so that every table and column the
+rebuild writes exists: it was here until 0020 added columns.
 
 Revision ID: 0019_kept_division_dated_money
 Revises: 0018_kept_urgent_agreement_count
@@ -12,7 +12,6 @@ Revises: 0018_kept_urgent_agreement_count
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0019_kept_division_dated_money"
 down_revision = "0018_kept_urgent_agreement_count"
@@ -23,9 +22,6 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("kept_division_positions",
                   sa.Column("dated", sa.BigInteger(), nullable=False, server_default=sa.text("0")))
-    from ledger.services import kept
-
-    kept.rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
