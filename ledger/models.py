@@ -71,6 +71,9 @@ class Agreement(Base):
     __table_args__ = (
         CheckConstraint("(status = 'signed' AND signed_on IS NOT NULL) OR (status = 'proposed' AND signed_on IS NULL)",
                         name="status_signed_on"),
+        # A division's agreements signed by a day, and its proposed ones (no signing), are
+        # counted from the index alone.
+        Index("ix_agreements_division_code_signed_on", "division_code", "signed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,7 +82,7 @@ class Agreement(Base):
     authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
     planning_application: Mapped[str | None]
     site_name: Mapped[str | None]
-    division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
+    division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"))
     # None while the agreement is proposed (SPEC 8.7).
     signed_on: Mapped[date | None] = mapped_column(index=True)
     varies: Mapped[str | None] = mapped_column(ForeignKey("agreements.reference"))

@@ -370,6 +370,9 @@ class DivisionSummary:
     repaid: Decimal
     at_risk: dict[Band, Decimal]
     projects: list[Project]
+    #: How many proposed agreements the division has, where read with its money (None where
+    #: not: its page then asks for them anyway).
+    proposed: int | None = None
 
     @property
     def held(self) -> Decimal:
@@ -383,6 +386,13 @@ def _agreements_signed() -> Select[Any]:
             .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on")))
 
 
+def _agreements_proposed() -> Select[Any]:
+    """How many agreements of the division ``code`` are proposed: not signed (the
+    status_signed_on constraint), so counted from the index on division and signing."""
+    return select(func.count()).select_from(Agreement).where(Agreement.division_code == bindparam("code"),
+                                                            Agreement.signed_on.is_(None))
+
+
 #: The kept money a division's summary shows, in _division_kept's order.
 _KEPT_MONEY = ("secured", *TOTALS)
 
@@ -392,15 +402,16 @@ def _division_kept(as_of: date, red_months: int, amber_months: int) -> Select[An
     """The division ``code`` and, in the same round trip (they had been four), its kept
     money (_KEPT_MONEY, None where it has none), how many of its agreements were signed by
     ``on``, the money of its kept receipts in each band (in Band's order, each band a range
-    of the index on division and deadline) and the last date a kept obligation is settled
-    from (kept.last_settling): the kept figures answer for ``on`` unless that is after it."""
+    of the index on division and deadline), how many of its agreements are proposed (its
+    page lists them only if any is) and the last date a kept obligation is settled from
+    (kept.last_settling): the kept figures answer for ``on`` unless that is after it."""
     receipt, totals = KeptReceiptPosition, KeptDivisionPosition
     bands = (select(func.sum(receipt.remaining)).where(
         receipt.division_code == bindparam("code"),
         band_condition(band, as_of=as_of, red_months=red_months, amber_months=amber_months)).scalar_subquery()
         for band in Band)
     return (select(Division, *(getattr(totals, name) for name in _KEPT_MONEY), _agreements_signed().scalar_subquery(),
-                   *bands, kept.last_settling())
+                   *bands, _agreements_proposed().scalar_subquery(), kept.last_settling())
             .outerjoin(totals, totals.division_code == Division.code).where(Division.code == bindparam("code")))
 
 
@@ -423,7 +434,7 @@ def division_summary(
         if found is None:
             raise NotFound(f"no division {code!r}")
         division, money = found[0], found[1:len(_KEPT_MONEY) + 1]
-        agreement_count, *bands, last_settling = found[len(_KEPT_MONEY) + 1:]
+        agreement_count, *bands, proposed, last_settling = found[len(_KEPT_MONEY) + 1:]
         kept.note_settling(session, last_settling, on)
         if kept.unsettled(session, on) == []:
             # Every obligation kept answers for ``on``: the division's kept totals, and its kept
@@ -431,7 +442,8 @@ def division_summary(
             return _division_summary(
                 session, division, on=on, agreements=agreement_count,
                 money=dict(zip(_KEPT_MONEY, (amount or ZERO for amount in money), strict=True)),
-                risk=dict(zip(Band, (amount or ZERO for amount in bands), strict=True)), with_projects=with_projects)
+                risk=dict(zip(Band, (amount or ZERO for amount in bands), strict=True)), with_projects=with_projects,
+                proposed=proposed)
     else:
         division = get_one(session, Division, "code", code, what="division")
     in_division = Agreement.division_code == code
@@ -465,10 +477,12 @@ def division_summary(
 
 
 def _division_summary(session: Session, division: Division, *, on: date, agreements: int | None,
-                      money: dict[str, Decimal], risk: dict[Band, Decimal], with_projects: bool) -> DivisionSummary:
+                      money: dict[str, Decimal], risk: dict[Band, Decimal], with_projects: bool,
+                      proposed: int | None = None) -> DivisionSummary:
     # Sorted here: ordered by the database, SQLite walks every project by reference rather than
     # look up the division's few by their index.
     projects = sorted(session.scalars(_division_projects(), {"code": division.code}),
                       key=lambda project: project.reference) if with_projects else []
     return DivisionSummary(division=division, on=on, agreements=agreements or 0, secured=money["secured"],
-                           **{name: money[name] for name in TOTALS}, at_risk=risk, projects=projects)
+                           **{name: money[name] for name in TOTALS}, at_risk=risk, projects=projects,
+                           proposed=proposed)

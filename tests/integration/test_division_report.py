@@ -180,3 +180,16 @@ def test_the_csv_lists_the_three_tables_and_is_formula_safe(ledger: Session) -> 
     assert rows[0]["project_division"] == "Ashford North" and rows[0]["allocated_unspent"] == "20654.33"
     assert rows[1]["name"] == "'=1+1 Footpath"
     assert rows[2]["held"] == "54154.33" and rows[5]["service"] == "Primary education"
+
+
+def test_the_summary_counts_the_divisions_proposed_agreements(ledger: Session) -> None:
+    """Its page lists the proposed agreements unless the summary has counted none (read with
+    the kept money; on a day the kept positions do not answer for, not counted)."""
+    on = date(2024, 6, 1)
+    summary = balances.division_summary(ledger, "ashford-central", on=on)
+    assert (summary.agreements, summary.proposed) == (2, 0)
+    make_agreement(ledger, reference="P", signed_on=None, status="proposed")
+    make_agreement(ledger, reference="Q", signed_on=None, status="proposed", division_code="ashford-north")
+    summary = balances.division_summary(ledger, "ashford-central", on=on)
+    assert (summary.agreements, summary.proposed) == (2, 1)
+    assert balances.division_summary(ledger, "ashford-central", on=ON).proposed is None

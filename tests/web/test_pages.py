@@ -284,3 +284,18 @@ def test_signing_in_with_a_blank_field_names_it_and_counts_no_attempt(app: Flask
         from ledger.models import SignInThrottle
 
         assert session.scalars(select(SignInThrottle)).all() == []
+
+
+def test_a_division_page_lists_its_proposed_agreements_or_says_there_are_none(  # type: ignore[no-untyped-def]
+        officer_client, app: Flask) -> None:
+    """The division's summary counts its proposed agreements; the list is read only if any is."""
+    from tests.factories import make_agreement
+
+    none = officer_client.get("/divisions/ashford-central").get_data(as_text=True)
+    assert "No agreement is being negotiated in this division." in none
+    with app.extensions["ledger.sessions"]() as session:
+        make_agreement(session, reference="24/00777/OUT", signed_on=None, status="proposed", site_name="Orchard Farm")
+    shown = officer_client.get("/divisions/ashford-central").get_data(as_text=True)
+    section = shown[shown.index('id="proposed-agreements"'):]
+    assert '<a href="/agreements/24/00777/OUT">24/00777/OUT</a>' in section and "Orchard Farm" in section
+    assert "No agreement is being negotiated" not in section
