@@ -31,6 +31,7 @@ from ledger.models import (
     KeptReceiptPosition,
     Obligation,
     Project,
+    Review,
 )
 from ledger.services import kept, variations
 from ledger.services.entries import history
@@ -136,14 +137,17 @@ def at_risk(
 
 
 def _kept_at_risk(session: Session, statement: Select[Any], *, as_of: date, red_months: int,
-                  amber_months: int) -> list[AtRiskRow]:
+                  amber_months: int, reviewed: set[str] | None = None) -> list[AtRiskRow]:
     """The at-risk rows of the kept receipt positions (services.kept) a statement of
-    _kept_at_risk_statement reads."""
+    _kept_at_risk_statement reads; with ``reviewed``, the statement also says whether each
+    row's obligation has a review, and those that have are added to it."""
     shared = Shared()
     found = session.connection().execute(statement).all()
     rows = []
     for (agreement, obligation, authority, division, purpose, service, reference, received, deadline, no_deadline,
-         remaining, allocated) in found:
+         remaining, allocated, *has_review) in found:
+        if has_review and has_review[0] and reviewed is not None:
+            reviewed.add(obligation)
         rows.append(AtRiskRow(
             agreement_reference=shared(agreement), obligation_reference=obligation, authority_code=shared(authority),
             division_code=shared(division), purpose=shared(purpose), service=shared(service),
@@ -155,13 +159,16 @@ def _kept_at_risk(session: Session, statement: Select[Any], *, as_of: date, red_
 
 
 def _kept_at_risk_statement(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int],
-                            order_by: tuple[ColumnElement[Any], ...] = (), limit: int | None = None) -> Select[Any]:
-    """_kept_at_risk's statement. The limit is written into it: with a LIMIT parameter
-    PostgreSQL planned a page afresh on every request."""
+                            order_by: tuple[ColumnElement[Any], ...] = (), limit: int | None = None,
+                            *, reviewed: bool = False) -> Select[Any]:
+    """_kept_at_risk's statement (and whether each row's obligation has a review, if
+    ``reviewed``). The limit is written into it: with a LIMIT parameter PostgreSQL planned a
+    page afresh on every request."""
+    has_review = (select(Review.id).where(Review.obligation_id == Obligation.id).exists(),) if reviewed else ()
     return (kept_receipts(conditions, leave_out).add_columns(
         Agreement.reference, Obligation.reference, Agreement.authority_code, Agreement.division_code,
         Obligation.purpose, Obligation.service, Entry.reference, Entry.occurred_on, KeptReceiptPosition.deadline,
-        KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated)
+        KeptReceiptPosition.no_deadline, KeptReceiptPosition.remaining, KeptReceiptPosition.allocated, *has_review)
         .order_by(*order_by).limit(None if limit is None else written(limit)))
 
 
@@ -189,7 +196,7 @@ def _built_page(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int
                 limit: int) -> Select[Any]:
     has_deadline = KeptReceiptPosition.deadline.is_not(None) if dated else KeptReceiptPosition.deadline.is_(None)
     return _kept_at_risk_statement((*conditions, has_deadline), leave_out, _DATED_ORDER if dated else _UNDATED_ORDER,
-                                   limit)
+                                   limit, reviewed=True)
 
 
 def kept_receipts(conditions: tuple[ColumnElement[bool], ...], leave_out: list[int]) -> Select[Any]:
@@ -280,6 +287,9 @@ class AtRiskPage:
     #: How many receipts, and how much money, the whole list holds.
     total: int
     remaining: Decimal
+    #: The rows' obligations that may have a review, read with the rows (None: any may): the
+    #: page asks for the latest reviews of those only, and most pages have none to ask for.
+    reviewed: frozenset[str] | None = None
 
 
 def at_risk_page(
@@ -311,14 +321,17 @@ def at_risk_page(
         if band is None or row.band == band]
     # Soonest deadline first, none last (sort_at_risk): the dated ones by the deadline's index.
     wanted = offset + limit
+    # The worked-out rows' obligations may have reviews too: they are asked about.
+    reviewed = {row.obligation_reference for row in extra}
     dated = _kept_at_risk(session, _page_statement(conditions, worked_out, dated=True, limit=wanted), as_of=as_of,
-                          **thresholds)
+                          reviewed=reviewed, **thresholds)
     if len(dated) < wanted:
         dated += _kept_at_risk(session, _page_statement(conditions, worked_out, dated=False, limit=wanted - len(dated)),
-                               as_of=as_of, **thresholds)
+                               as_of=as_of, reviewed=reviewed, **thresholds)
     rows = sort_at_risk(dated + extra)[offset:wanted]
     return AtRiskPage(rows=rows, total=total + len(extra),
-                      remaining=(remaining or ZERO) + sum((r.remaining for r in extra), ZERO))
+                      remaining=(remaining or ZERO) + sum((r.remaining for r in extra), ZERO),
+                      reviewed=frozenset(reviewed & {row.obligation_reference for row in rows}))
 
 
 def at_risk_rows(
@@ -370,9 +383,8 @@ class DivisionSummary:
     repaid: Decimal
     at_risk: dict[Band, Decimal]
     projects: list[Project]
-    #: How many proposed agreements the division has, where read with its money (None where
-    #: not: its page then asks for them anyway).
-    proposed: int | None = None
+    #: How many proposed agreements the division has (its page lists them only if any).
+    proposed: int
 
     @property
     def held(self) -> Decimal:
@@ -467,22 +479,23 @@ def division_summary(
     risk: dict[Band, Decimal] = dict.fromkeys(Band, ZERO)
     if as_known_at is not None:  # else read with the division
         agreement_count = connection.execute(_agreements_signed(), {"code": code, "on": on}).scalar()
+        proposed = connection.execute(_agreements_proposed(), {"code": code}).scalar()
     for row in at_risk(
         session, as_of=on, filters=Filters(division=code), as_known_at=as_known_at,
         red_months=red_months, amber_months=amber_months,
     ):
         risk[row.band] += row.remaining
     return _division_summary(session, division, on=on, agreements=agreement_count, money=money, risk=risk,
-                             with_projects=with_projects)
+                             with_projects=with_projects, proposed=proposed)
 
 
 def _division_summary(session: Session, division: Division, *, on: date, agreements: int | None,
                       money: dict[str, Decimal], risk: dict[Band, Decimal], with_projects: bool,
-                      proposed: int | None = None) -> DivisionSummary:
+                      proposed: int | None) -> DivisionSummary:
     # Sorted here: ordered by the database, SQLite walks every project by reference rather than
     # look up the division's few by their index.
     projects = sorted(session.scalars(_division_projects(), {"code": division.code}),
                       key=lambda project: project.reference) if with_projects else []
     return DivisionSummary(division=division, on=on, agreements=agreements or 0, secured=money["secured"],
                            **{name: money[name] for name in TOTALS}, at_risk=risk, projects=projects,
-                           proposed=proposed)
+                           proposed=proposed or 0)

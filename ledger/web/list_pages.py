@@ -163,8 +163,11 @@ def at_risk() -> ResponseReturnValue:
         found = balances.AtRiskPage(rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
                                     remaining=sum((r.remaining for r in rows), Decimal(0)))
     choices = _choices(years=False, naming=(r.division_code for r in found.rows))
+    # Each row's latest review: asked for only of the obligations the rows say have one.
+    shown = {r.obligation_reference for r in found.rows}
+    asked = shown if found.reviewed is None else shown & found.reviewed
     return render_template(
-        "at_risk.html", rows=found.rows, total=found.total,
+        "at_risk.html", rows=found.rows, total=found.total, latest=latest_reviews(s, asked) if asked else {},
         remaining=found.remaining, page=page, pages=_pages(found.total),
         sort=sort, descending=descending, today=clock.today(), args=request.args,
         authorities=choices.authorities, divisions=choices.divisions,

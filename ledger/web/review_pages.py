@@ -101,10 +101,6 @@ def _history(obligation_id: int) -> list[Review]:
     return reviews.reviews_of(get_session(), obligation_id)
 
 
-def _latest(obligation_references: list[str]) -> dict[str, Review]:
-    return reviews.latest_reviews(get_session(), obligation_references)
-
-
 def _needed() -> ReviewsNeeded:
     return reviews.needing_review(get_session(), today=clock.today(), **band_thresholds())
 
@@ -124,6 +120,6 @@ def _due(review: Review, today: date | None = None) -> bool:
 
 @bp.app_context_processor
 def _review_helpers() -> dict[str, Any]:
-    return {"reviews_of": _history, "latest_reviews_of": _latest, "reviews_needed": _needed,
+    return {"reviews_of": _history, "reviews_needed": _needed,
             "review_labels": STATUS_LABELS, "review_due": _due, "notification_choices": _choices,
             "proposed_agreements_of": _proposed}

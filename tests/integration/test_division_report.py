@@ -5,7 +5,7 @@ and per service are sums of the division's entries up to the day, reversals left
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO, StringIO
 
@@ -183,8 +183,8 @@ def test_the_csv_lists_the_three_tables_and_is_formula_safe(ledger: Session) -> 
 
 
 def test_the_summary_counts_the_divisions_proposed_agreements(ledger: Session) -> None:
-    """Its page lists the proposed agreements unless the summary has counted none (read with
-    the kept money; on a day the kept positions do not answer for, not counted)."""
+    """Its page lists the proposed agreements only if the summary has counted some (read with
+    the kept money; as known at an earlier moment, on their own)."""
     on = date(2024, 6, 1)
     summary = balances.division_summary(ledger, "ashford-central", on=on)
     assert (summary.agreements, summary.proposed) == (2, 0)
@@ -192,4 +192,6 @@ def test_the_summary_counts_the_divisions_proposed_agreements(ledger: Session) -
     make_agreement(ledger, reference="Q", signed_on=None, status="proposed", division_code="ashford-north")
     summary = balances.division_summary(ledger, "ashford-central", on=on)
     assert (summary.agreements, summary.proposed) == (2, 1)
-    assert balances.division_summary(ledger, "ashford-central", on=ON).proposed is None
+    assert balances.division_summary(ledger, "ashford-central", on=ON).proposed == 1
+    earlier = balances.division_summary(ledger, "ashford-central", on=ON, as_known_at=datetime(2024, 7, 2, tzinfo=UTC))
+    assert (earlier.agreements, earlier.proposed) == (2, 1)

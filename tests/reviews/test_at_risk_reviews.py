@@ -13,6 +13,7 @@ from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from ledger.services import balances, reviews
+from ledger.services.registry import Filters
 from reports.at_risk import FIELDS, REVIEW_FIELDS, at_risk_csv, at_risk_workbook
 from tests.factories import OFFICER, make_obligation, post
 from tests.reviews.conftest import OBLIGATION
@@ -100,3 +101,21 @@ def test_the_workbooks_and_the_officers_csv_carry_the_latest_review(world: Flask
     for data in (api_workbook.data, out.read_bytes()):
         cells = [c.value for sheet in load_workbook(BytesIO(data)) for r in sheet.iter_rows() for c in r]
         assert "Asked for two more years" in cells
+
+
+def test_a_page_of_money_at_risk_says_which_of_its_obligations_have_a_review(world: Flask) -> None:
+    """The page asks for the latest reviews of those only: most pages have none to ask for."""
+    with world.extensions["ledger.sessions"]() as session:
+        make_obligation(session, reference="20/00001/FUL/2", purpose="highways", service="highways")
+        post(session, "receipt", "500.00", date(2016, 1, 4), obligation="20/00001/FUL/2", reference="R-2")
+        page = balances.at_risk_page(session, as_of=AS_OF, limit=50)
+        assert page is not None and {r.obligation_reference for r in page.rows} == {OBLIGATION, "20/00001/FUL/2"}
+        assert page.reviewed == frozenset()
+    _review(world, "2025-01-10 10:00:00", "spend-planned", "Cabinet in March", date(2025, 3, 1))
+    with world.extensions["ledger.sessions"]() as session:
+        page = balances.at_risk_page(session, as_of=AS_OF, limit=50)
+        assert page is not None and page.reviewed == frozenset({OBLIGATION})
+        # A page of the list without the reviewed obligation's receipts does not name it.
+        narrowed = balances.at_risk_page(session, as_of=AS_OF, limit=50, filters=Filters(service="highways"))
+        assert narrowed is not None and [r.obligation_reference for r in narrowed.rows] == ["20/00001/FUL/2"]
+        assert narrowed.reviewed == frozenset()
