@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from ledger.db import make_engine
 from tests.conftest import make_test_app
@@ -36,6 +37,24 @@ def with_demo(url: str) -> str:
 @pytest.fixture
 def demo_url(database_url: str) -> str:
     return with_demo(database_url)
+
+
+def run_sql(url: str, sql: str, parameters: dict[str, object] | None = None) -> list[Row[Any]]:
+    """One statement on the ledger at ``url``, committed, as a write that kept a wrong row
+    would have: its rows, if any."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        result = connection.execute(text(sql), parameters or {})
+        rows = list(result.all()) if result.returns_rows else []
+    engine.dispose()
+    return rows
+
+
+def assert_repair_agrees(url: str) -> None:
+    """`--repair` still reports what it found, and a check afterwards agrees."""
+    assert s106(["check", "--repair"], url).returncode == 1
+    again = s106(["check"], url)
+    assert (again.returncode, again.stdout.strip()) == (0, AGREE)
 
 
 def corrupt_one_held(url: str) -> tuple[str, str]:
@@ -108,30 +127,22 @@ def test_check_names_a_project_kept_a_penny_short_and_repairs_it(sqlite_url: str
     found = s106(["check"], url)
     assert found.returncode == 1
     assert found.stdout.startswith(f"obligation {reference}: kept projects "), found.stdout
-    assert s106(["check", "--repair"], url).returncode == 1
-    again = s106(["check"], url)
-    assert (again.returncode, again.stdout.strip()) == (0, AGREE)
+    assert_repair_agrees(url)
 
 
 def test_check_names_kept_rows_that_carry_the_wrong_service_or_division(sqlite_url: str) -> None:
     """The kept rows a division's page reads by division carry copies: a wrong one is named."""
     url = with_demo(sqlite_url)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        first, second = connection.execute(text(
-            "SELECT o.id, o.reference FROM kept_project_positions k JOIN obligations o ON o.id = k.obligation_id "
-            "GROUP BY o.id, o.reference ORDER BY o.id LIMIT 2")).all()
-        connection.execute(text("UPDATE kept_obligation_positions SET service = 'libraries-wrong' "
-                                "WHERE obligation_id = :id"), {"id": first.id})
-        connection.execute(text("UPDATE kept_project_positions SET division_code = 'elsewhere' "
-                                "WHERE obligation_id = :id"), {"id": second.id})
-    engine.dispose()
+    first, second = run_sql(url, "SELECT o.id, o.reference FROM kept_project_positions k JOIN obligations o "
+                                 "ON o.id = k.obligation_id GROUP BY o.id, o.reference ORDER BY o.id LIMIT 2")
+    run_sql(url, "UPDATE kept_obligation_positions SET service = 'libraries-wrong' WHERE obligation_id = :id",
+            {"id": first.id})
+    run_sql(url, "UPDATE kept_project_positions SET division_code = 'elsewhere' WHERE obligation_id = :id",
+            {"id": second.id})
     found = s106(["check"], url)
     assert found.returncode == 1
     lines = found.stdout.strip().splitlines()
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"obligation {first.reference}: kept with ") and "service libraries-wrong" in lines[0]
     assert lines[1].startswith(f"obligation {second.reference}: its projects' kept rows are in division elsewhere")
-    assert s106(["check", "--repair"], url).returncode == 1
-    again = s106(["check"], url)
-    assert (again.returncode, again.stdout.strip()) == (0, AGREE)
+    assert_repair_agrees(url)
