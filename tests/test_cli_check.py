@@ -139,10 +139,17 @@ def test_check_names_kept_rows_that_carry_the_wrong_service_or_division(sqlite_u
             {"id": first.id})
     run_sql(url, "UPDATE kept_project_positions SET division_code = 'elsewhere' WHERE obligation_id = :id",
             {"id": second.id})
+    # An obligation with no money yet has its row too: the division's page lists its service.
+    [empty] = run_sql(url, "SELECT o.id, o.reference FROM obligations o JOIN kept_obligation_positions k "
+                           "ON k.obligation_id = o.id WHERE k.secured = 0 AND k.received = 0 AND NOT EXISTS "
+                           "(SELECT 1 FROM kept_project_positions p WHERE p.obligation_id = o.id) ORDER BY o.id LIMIT 1")
+    run_sql(url, "DELETE FROM kept_obligation_positions WHERE obligation_id = :id", {"id": empty.id})
     found = s106(["check"], url)
     assert found.returncode == 1
     lines = found.stdout.strip().splitlines()
-    assert len(lines) == 2, lines
-    assert lines[0].startswith(f"obligation {first.reference}: kept with ") and "service libraries-wrong" in lines[0]
-    assert lines[1].startswith(f"obligation {second.reference}: its projects' kept rows are in division elsewhere")
+    assert len(lines) == 3, lines
+    assert f"obligation {empty.reference}: no kept positions; the rules give nothing, receipts none" in found.stdout
+    assert any(line.startswith(f"obligation {first.reference}: kept with ") and "service libraries-wrong" in line
+               for line in lines), lines
+    assert lines[-1].startswith(f"obligation {second.reference}: its projects' kept rows are in division elsewhere")
     assert_repair_agrees(url)

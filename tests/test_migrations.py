@@ -117,7 +117,12 @@ def test_the_kept_rows_carry_what_a_divisions_page_reads_them_by_after_their_mig
         post(session, "receipt", "1000.00", date(2021, 7, 1))
         post(session, "spend", "300.00", date(2022, 1, 1), project="PRJ-1")
     downgrade(engine, "0019_kept_division_dated_money")
-    assert "service" not in {c["name"] for c in inspect(engine).get_columns("kept_obligation_positions")}
+    schema = inspect(engine)
+    assert "service" not in {c["name"] for c in schema.get_columns("kept_obligation_positions")}
+    # The downgrade gives back the indexes by division alone.
+    assert "ix_agreements_division_code" in {i["name"] for i in schema.get_indexes("agreements")}
+    assert {i["name"] for i in schema.get_indexes("kept_obligation_positions")} >= {
+        "ix_kept_obligation_positions_division_code"}
     upgrade(engine)
     with Session(engine) as session:
         copied = session.execute(text(
