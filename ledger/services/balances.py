@@ -398,6 +398,7 @@ def _agreements_signed() -> Select[Any]:
             .where(Agreement.division_code == bindparam("code"), Agreement.signed_on <= bindparam("on")))
 
 
+@cache
 def _agreements_proposed() -> Select[Any]:
     """How many agreements of the division ``code`` are proposed: not signed (the
     status_signed_on constraint), so counted from the index on division and signing."""
